@@ -1,0 +1,1 @@
+"""The `s3kit` command line."""

@@ -1,0 +1,177 @@
+"""The `s3kit` command: global options, command registration and the error boundary.
+
+Exit codes: 0 success, 1 a failed operation, 2 a usage error. Every error is one line on
+stderr; a traceback (redacted) appears only with --debug. Importing this module must stay
+cheap: no boto3 here, nor in anything `s3kit --version` touches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from s3kit import __version__
+from s3kit.cli import account, buckets, local, objects
+from s3kit.cli.state import CliState, state_of
+from s3kit.errors import S3KitError
+from s3kit.observe import RedactingFilter, redact
+
+
+def _debug_requested(args: list[str] | None) -> bool:
+    argv = sys.argv[1:] if args is None else args
+    return "--debug" in argv or os.environ.get("S3KIT_DEBUG", "") in ("1", "true")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"s3kit: error: {redact(message).splitlines()[0] if message else ''}\n")
+
+
+class S3KitGroup(TyperGroup):
+    """Turns every exception into one line on stderr and the right exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        debug = _debug_requested(list(args) if args is not None else None)
+        try:
+            super().main(args, prog_name or "s3kit", complete_var, False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            sys.stderr.write("s3kit: aborted\n")
+            sys.exit(1)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            _fail(exc.format_message() + hint)
+            sys.exit(2)
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+            sys.exit(exc.exit_code)
+        except S3KitError as exc:
+            if debug:
+                sys.stderr.write(redact(traceback.format_exc()))
+            _fail(exc.message)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            sys.stderr.write("s3kit: interrupted\n")
+            sys.exit(130)
+        except BrokenPipeError:
+            # The reader of our stdout went away (`s3kit cat ... | head`): not an error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        except Exception as exc:
+            if debug:
+                sys.stderr.write(redact(traceback.format_exc()))
+            _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+            sys.exit(1)
+        sys.exit(0)
+
+
+app = typer.Typer(
+    cls=S3KitGroup,
+    name="s3kit",
+    help="One tool for Amazon S3 and S3-compatible stores. With nothing configured, commands"
+    " use a local SeaweedFS server that s3kit starts itself.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"s3kit {__version__}\n")
+        raise typer.Exit(0)
+
+
+def _setup_logging(state: CliState) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("s3kit: %(levelname)s %(name)s: %(message)s"))
+    state.log_filter = RedactingFilter()
+    handler.addFilter(state.log_filter)
+    for name in ("s3kit", "botocore", "urllib3"):
+        log = logging.getLogger(name)
+        log.handlers = [handler]
+        log.propagate = False
+    logging.getLogger("s3kit").setLevel(logging.DEBUG if state.debug else logging.WARNING)
+    # botocore at DEBUG would dump request headers; INFO shows retries and endpoints only.
+    logging.getLogger("botocore").setLevel(logging.INFO if state.debug else logging.ERROR)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile from ~/.aws/config.")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="S3 endpoint, e.g. http://127.0.0.1:8333."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Region name.")] = None,
+    use_local: Annotated[
+        bool,
+        typer.Option("--local", help="Use the embedded local server, whatever else is set."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log requests and show tracebacks (redacted).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    state = state_of(ctx)
+    state.profile, state.endpoint_url, state.region = profile, endpoint_url, region
+    state.use_local, state.debug = use_local, debug
+    _setup_logging(state)
+
+
+app.command("ls")(objects.ls)
+app.command("cp")(objects.cp)
+app.command("mv")(objects.mv)
+app.command("rm")(objects.rm)
+app.command("cat")(objects.cat)
+app.command("mb")(buckets.mb)
+app.command("rb")(buckets.rb)
+app.command("presign")(account.presign)
+app.command("whoami")(account.whoami)
+app.add_typer(local.app, name="local")
+
+
+def main() -> None:
+    try:
+        app(prog_name="s3kit")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    else:
+        code = 0
+    # Leave without interpreter finalisation: obstore's Tokio worker threads can still be
+    # winding down, and racing Py_Finalize they abort the process (SIGABRT) after the work
+    # has succeeded. Everything worth keeping is flushed first.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    logging.shutdown()
+    os._exit(code)

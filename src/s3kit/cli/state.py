@@ -1,0 +1,57 @@
+"""The per-invocation state of the CLI: global options, and the Session built from them."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import typer
+
+from s3kit.observe import RedactingFilter
+from s3kit.session import Session
+from s3kit.storage.s3 import S3Storage
+
+
+def notice(message: str) -> None:
+    """Say something to the person at the terminal, on stderr, without touching stdout."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+@dataclass(slots=True)
+class CliState:
+    profile: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    use_local: bool = False
+    debug: bool = False
+    log_filter: RedactingFilter | None = None
+    _session: Session | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(
+                profile=self.profile,
+                endpoint_url=self.endpoint_url,
+                region=self.region,
+                use_local=True if self.use_local else None,
+                notify=notice,
+            )
+        return self._session
+
+    def storage(self, bucket: str) -> S3Storage:
+        return self.session.storage(bucket)
+
+    def register_secrets(self) -> None:
+        """Give the log redaction filter the literal secrets once they are known."""
+        if self.log_filter is not None and self._session is not None:
+            for secret in self._session.secrets():
+                self.log_filter.add_secret(secret)
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj

@@ -1,0 +1,153 @@
+"""S3Client: a small, blocking facade over one bucket, for scripts and AI agents.
+
+Five verbs and their byte twins; everything is synchronous and every failure is an
+`S3KitError` with a message that says what to do. With `ensure_bucket=True` (the default) the
+bucket is created the first time an operation finds it missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from s3kit._aio import iter_sync, run_sync
+from s3kit.errors import BucketAlreadyExists, BucketNotFound, LocalPathError, ObjectNotFound
+from s3kit.session import Session
+from s3kit.storage.base import ObjectInfo
+from s3kit.storage.local import LocalStorage
+from s3kit.storage.s3 import S3Storage
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class S3FileInfo:
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str | None
+    storage_class: str | None
+
+
+class S3Client:
+    """One bucket, simple calls. Extra keyword arguments configure the `Session`.
+
+    >>> client = S3Client(bucket="reports")            # doctest: +SKIP
+    >>> client.upload_file("summary.pdf")              # doctest: +SKIP
+    'summary.pdf'
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        ensure_bucket: bool = True,
+        session: Session | None = None,
+        **session_options: Any,
+    ) -> None:
+        self.session = session or Session(**session_options)
+        self.storage = S3Storage(self.session, bucket)
+        self.bucket = self.storage.bucket
+        self.ensure_bucket = ensure_bucket
+        self._bucket_checked = False
+
+    def _with_bucket(self, operation: Callable[[], T]) -> T:
+        """Run `operation`; if the bucket is missing and may be created, create it and retry."""
+        try:
+            return operation()
+        except BucketNotFound:
+            if not self.ensure_bucket or self._bucket_checked:
+                raise
+        self._create_bucket()
+        return operation()
+
+    def _create_bucket(self) -> None:
+        from s3kit.service import S3Service
+
+        self._bucket_checked = True
+        with contextlib.suppress(BucketAlreadyExists):  # created meanwhile by someone else
+            S3Service(self.session).create_bucket(self.bucket)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def upload_file(self, local_path: str | os.PathLike[str], key: str | None = None) -> str:
+        """Upload a local file; the key defaults to its file name. Returns the key."""
+        path = Path(local_path)
+        if not path.is_file():
+            raise LocalPathError(f"{path}: no such file")
+        target = key or path.name
+        mtime = f"{path.stat().st_mtime:.3f}"
+        self._with_bucket(lambda: self.storage.put(target, path, metadata={"mtime": mtime}))
+        return target
+
+    def download_file(self, key: str, local_path: str | os.PathLike[str]) -> str:
+        """Download `key` to `local_path` (a folder keeps the key's file name). Returns the path.
+
+        The file appears whole or not at all: the bytes go to a temporary file that is renamed
+        into place once complete.
+        """
+        path = Path(local_path)
+        if path.is_dir():
+            path = path / key.rsplit("/", 1)[-1]
+        info = self.storage.head(key)
+        metadata = {"mtime": info.metadata["mtime"]} if "mtime" in info.metadata else None
+        run_sync(
+            LocalStorage(path.parent).put_async(
+                path.name, self.storage.stream_async(key, if_match=info.etag), metadata=metadata
+            )
+        )
+        return str(path)
+
+    def upload_bytes(self, data: bytes, key: str, *, content_type: str | None = None) -> str:
+        self._with_bucket(lambda: self.storage.put(key, data, content_type=content_type))
+        return key
+
+    def download_bytes(self, key: str) -> bytes:
+        return self.storage.get(key)
+
+    def list_files(self, prefix: str = "") -> list[S3FileInfo]:
+        """Every object under `prefix` (recursively), in key order."""
+
+        def collect() -> list[S3FileInfo]:
+            return [_file_info(entry) for entry in _iter_objects(self.storage, prefix)]
+
+        return self._with_bucket(collect)
+
+    def file_exists(self, key: str) -> bool:
+        try:
+            return self.storage.exists(key)
+        except BucketNotFound:
+            return False
+
+    def delete_file(self, key: str) -> bool:
+        """Delete `key`. Returns False if there was nothing to delete."""
+        try:
+            if not self.storage.exists(key):
+                return False
+            self.storage.delete(key)
+        except (BucketNotFound, ObjectNotFound):
+            return False
+        return True
+
+
+def _iter_objects(storage: S3Storage, prefix: str) -> list[ObjectInfo]:
+    return [
+        entry
+        for entry in iter_sync(storage.list_async(prefix, with_storage_class=True))
+        if isinstance(entry, ObjectInfo)
+    ]
+
+
+def _file_info(info: ObjectInfo) -> S3FileInfo:
+    return S3FileInfo(
+        key=info.key,
+        size=info.size,
+        last_modified=info.last_modified,
+        etag=info.etag,
+        storage_class=info.storage_class,
+    )

@@ -1,0 +1,370 @@
+"""Where s3kit's settings come from, resolved once and in a fixed order.
+
+Order, first hit wins: explicit arguments → `S3KIT_*` environment variables → the standard AWS
+environment variables → the `~/.aws/config` and `~/.aws/credentials` profile → the embedded
+local server. This module is pure: it reads the environment mapping and the profile files it is
+given and returns `Settings`; it never imports boto3 and never starts anything. Credentials that
+only botocore can produce (assume-role, SSO, credential_process, container or instance
+credentials) are marked `needs_chain`, and the Session asks botocore for them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from s3kit.errors import ConfigError, CredentialsError, UsageError
+
+DEFAULT_REGION = "us-east-1"
+AddressingStyle = Literal["path", "virtual", "auto"]
+
+# Profile keys that mean "only botocore's provider chain can produce these credentials".
+_CHAIN_KEYS = (
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+    "credential_source",
+)
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionOptions:
+    """What the caller asked for explicitly; every field left None is resolved from elsewhere."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    addressing_style: AddressingStyle | None = None
+    max_retries: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    use_local: bool | None = None
+    local_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    endpoint_url: str | None
+    region: str
+    profile: str | None
+    credentials: Credentials | None
+    credentials_source: str
+    needs_chain: bool
+    addressing_style: AddressingStyle
+    max_retries: int
+    connect_timeout: float
+    read_timeout: float
+    use_local: bool
+    local_dir: Path | None
+
+    @property
+    def is_aws(self) -> bool:
+        """True when requests go to Amazon S3 itself rather than an S3-compatible store."""
+        if self.endpoint_url is None:
+            return True
+        host = urlsplit(self.endpoint_url).hostname or ""
+        return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
+
+    @property
+    def endpoint_label(self) -> str:
+        return self.endpoint_url or f"Amazon S3 ({self.region})"
+
+
+@dataclass(frozen=True, slots=True)
+class AwsFiles:
+    """The two AWS profile files, located the way the AWS CLI locates them."""
+
+    config_path: Path
+    credentials_path: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AwsFiles:
+        home = Path(env.get("HOME") or Path.home())
+        return cls(
+            Path(env.get("AWS_CONFIG_FILE") or home / ".aws" / "config").expanduser(),
+            Path(
+                env.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials"
+            ).expanduser(),
+        )
+
+    def profile(self, name: str) -> dict[str, str] | None:
+        """The merged keys of profile `name` from both files, or None if neither has it."""
+        merged: dict[str, str] = {}
+        found = False
+        config_section = "default" if name == "default" else f"profile {name}"
+        for path, section in (
+            (self.config_path, config_section),
+            (self.credentials_path, name),
+        ):
+            parser = _read_ini(path)
+            if parser is not None and parser.has_section(section):
+                found = True
+                merged.update(dict(parser.items(section)))
+        return merged if found else None
+
+    def profile_names(self) -> list[str]:
+        names: set[str] = set()
+        config = _read_ini(self.config_path)
+        if config is not None:
+            for section in config.sections():
+                if section == "default":
+                    names.add("default")
+                elif section.startswith("profile "):
+                    names.add(section[len("profile ") :].strip())
+        credentials = _read_ini(self.credentials_path)
+        if credentials is not None:
+            names.update(credentials.sections())
+        return sorted(names)
+
+
+def _read_ini(path: Path) -> configparser.RawConfigParser | None:
+    if not path.is_file():
+        return None
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return parser
+
+
+def _first(*values: str | None) -> str | None:
+    for value in values:
+        if value:
+            return value
+    return None
+
+
+def _number(name: str, raw: str | None, default: float, *, minimum: float = 0) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{name} must be a number, not '{raw}'") from None
+    if value < minimum:
+        raise UsageError(f"{name} must be at least {minimum:g}, not {raw}")
+    return value
+
+
+def _validate_endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"endpoint URL '{url}' is not valid — write it as http://host:port or https://host"
+        )
+    return url.rstrip("/")
+
+
+def resolve_settings(
+    options: SessionOptions,
+    env: Mapping[str, str] | None = None,
+    files: AwsFiles | None = None,
+    *,
+    on_ec2: bool = False,
+) -> Settings:
+    """Resolve the settings for one Session. Pure: reads only `env` and `files`."""
+    env = os.environ if env is None else env
+    files = files or AwsFiles.from_env(env)
+
+    explicit_profile = _first(options.profile, env.get("S3KIT_PROFILE"))
+    named_profile = _first(explicit_profile, env.get("AWS_PROFILE"))
+    profile_name = named_profile or "default"
+    profile = files.profile(profile_name)
+    if named_profile and profile is None:
+        raise CredentialsError(
+            f"profile '{named_profile}' is not in {files.config_path} or"
+            f" {files.credentials_path} — list the profiles with `s3kit profiles`,"
+            " or create one with `aws configure --profile NAME`"
+        )
+    profile = profile or {}
+
+    use_local = options.use_local
+    if use_local is None:
+        use_local = env.get("S3KIT_LOCAL", "").lower() in _TRUE
+    local_dir_raw = _first(
+        str(options.local_dir) if options.local_dir else None, env.get("S3KIT_LOCAL_DIR")
+    )
+    local_dir = Path(local_dir_raw).expanduser() if local_dir_raw else None
+
+    endpoint = _first(
+        options.endpoint_url,
+        env.get("S3KIT_ENDPOINT_URL"),
+        env.get("AWS_ENDPOINT_URL_S3"),
+        env.get("AWS_ENDPOINT_URL"),
+        profile.get("endpoint_url"),
+    )
+    region = (
+        _first(
+            options.region,
+            env.get("S3KIT_REGION"),
+            env.get("AWS_REGION"),
+            env.get("AWS_DEFAULT_REGION"),
+            profile.get("region"),
+        )
+        or DEFAULT_REGION
+    )
+
+    credentials, source = _static_credentials(options, env, profile, explicit_profile)
+    needs_chain = False
+    if credentials is None and not use_local:
+        chain_profile = any(key in profile for key in _CHAIN_KEYS)
+        container = bool(
+            env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        )
+        if chain_profile or container or on_ec2 or env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+            needs_chain = True
+            source = f"profile '{profile_name}' (botocore provider chain)"
+        elif endpoint is None and not named_profile:
+            # Nothing is configured at all: the embedded server is the default.
+            use_local = True
+        else:
+            raise CredentialsError(
+                f"no credentials found for {endpoint or 'Amazon S3'} — set"
+                " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile NAME,"
+                " or run `aws configure`"
+            )
+
+    if use_local:
+        endpoint, credentials, source, region = None, None, "local server", DEFAULT_REGION
+    elif endpoint:
+        endpoint = _validate_endpoint(endpoint)
+
+    style_raw = _first(options.addressing_style, env.get("S3KIT_ADDRESSING_STYLE"))
+    if style_raw not in (None, "path", "virtual", "auto"):
+        raise UsageError(f"addressing style must be path, virtual or auto, not '{style_raw}'")
+    if style_raw in ("path", "virtual", "auto"):
+        style: AddressingStyle = style_raw  # type: ignore[assignment]
+    else:
+        style = "virtual" if endpoint is None and not use_local else "path"
+
+    retries = _number(
+        "max retries",
+        _first(
+            None if options.max_retries is None else str(options.max_retries),
+            env.get("S3KIT_MAX_RETRIES"),
+        ),
+        4,
+    )
+    return Settings(
+        endpoint_url=endpoint,
+        region=region,
+        profile=profile_name if profile else None,
+        credentials=credentials,
+        credentials_source=source,
+        needs_chain=needs_chain,
+        addressing_style=style,
+        max_retries=int(retries),
+        connect_timeout=_number(
+            "connect timeout",
+            _first(
+                None if options.connect_timeout is None else str(options.connect_timeout),
+                env.get("S3KIT_CONNECT_TIMEOUT"),
+            ),
+            10,
+            minimum=0.1,
+        ),
+        read_timeout=_number(
+            "read timeout",
+            _first(
+                None if options.read_timeout is None else str(options.read_timeout),
+                env.get("S3KIT_READ_TIMEOUT"),
+            ),
+            60,
+            minimum=0.1,
+        ),
+        use_local=use_local,
+        local_dir=local_dir,
+    )
+
+
+def _static_credentials(
+    options: SessionOptions,
+    env: Mapping[str, str],
+    profile: Mapping[str, str],
+    explicit_profile: str | None,
+) -> tuple[Credentials | None, str]:
+    """Keys given as arguments, in the environment or in the profile, in that order."""
+    candidates: list[tuple[str, str | None, str | None, str | None]] = [
+        ("arguments", options.access_key_id, options.secret_access_key, options.session_token),
+        (
+            "S3KIT_* environment variables",
+            env.get("S3KIT_ACCESS_KEY_ID"),
+            env.get("S3KIT_SECRET_ACCESS_KEY"),
+            env.get("S3KIT_SESSION_TOKEN"),
+        ),
+    ]
+    profile_keys = (
+        "profile",
+        profile.get("aws_access_key_id"),
+        profile.get("aws_secret_access_key"),
+        profile.get("aws_session_token"),
+    )
+    aws_env = (
+        "AWS_* environment variables",
+        env.get("AWS_ACCESS_KEY_ID"),
+        env.get("AWS_SECRET_ACCESS_KEY"),
+        env.get("AWS_SESSION_TOKEN"),
+    )
+    # A profile named on the command line or in S3KIT_PROFILE beats the AWS_* keys, as
+    # `aws --profile` does; otherwise the environment wins over the default profile.
+    candidates += [profile_keys, aws_env] if explicit_profile else [aws_env, profile_keys]
+    for source, key_id, secret, token in candidates:
+        if key_id and secret:
+            return Credentials(key_id, secret, token or None), source
+        if key_id or secret:
+            missing = "secret access key" if key_id else "access key id"
+            raise CredentialsError(f"the {source} give an access key without its {missing}")
+    return None, ""
+
+
+def detect_ec2() -> bool:
+    """Whether this machine looks like an EC2 instance, so asking IMDS for credentials is sane.
+
+    Never asking IMDS elsewhere keeps s3kit from sending requests to 169.254.169.254 on laptops
+    and CI machines, where they only add seconds of timeouts. S3KIT_IMDS=1 forces it on.
+    """
+    if os.environ.get("S3KIT_IMDS", "").lower() in _TRUE:
+        return True
+    for path, marker in (
+        ("/sys/hypervisor/uuid", "ec2"),
+        ("/sys/devices/virtual/dmi/id/board_asset_tag", "i-"),
+        ("/sys/devices/virtual/dmi/id/sys_vendor", "amazon"),
+    ):
+        try:
+            if Path(path).read_text(encoding="ascii", errors="ignore").lower().startswith(marker):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+__all__ = [
+    "DEFAULT_REGION",
+    "AddressingStyle",
+    "AwsFiles",
+    "Credentials",
+    "SessionOptions",
+    "Settings",
+    "detect_ec2",
+    "resolve_settings",
+]

@@ -1,0 +1,321 @@
+"""The s3kit error vocabulary and the one function that translates SDK and OS errors into it.
+
+Every error a user can see is an `S3KitError` whose message says what went wrong and what to
+do about it. Subclasses also inherit the matching builtin (`ObjectNotFound` is a
+`FileNotFoundError`), so callers can catch either. `translate` is the only place that looks at
+botocore, obstore or OS exceptions; it must never put a secret into a message, so every message
+it builds passes through `observe.redact`.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import sys
+from typing import Any
+
+from s3kit.observe import redact
+
+
+class S3KitError(Exception):
+    """Base of every error s3kit raises on purpose. `exit_code` is what the CLI exits with."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(S3KitError, ValueError):
+    """The input itself is wrong (a malformed URL, an out-of-range option): exit code 2."""
+
+    exit_code = 2
+
+
+class InvalidBucketName(UsageError):
+    pass
+
+
+class InvalidKey(UsageError):
+    pass
+
+
+class ConfigError(S3KitError):
+    """The configuration (profile, config file, environment) cannot be used as it is."""
+
+
+class CredentialsError(ConfigError, PermissionError):
+    """No credentials, or credentials the server rejects."""
+
+
+class BucketNotFound(S3KitError, FileNotFoundError):
+    pass
+
+
+class ObjectNotFound(S3KitError, FileNotFoundError):
+    pass
+
+
+class LocalPathError(S3KitError, OSError):
+    """A local file or folder is missing, unreadable or unwritable."""
+
+
+class PermissionDenied(S3KitError, PermissionError):
+    pass
+
+
+class BucketAlreadyExists(S3KitError, FileExistsError):
+    pass
+
+
+class BucketNotEmpty(S3KitError):
+    pass
+
+
+class ConflictError(S3KitError):
+    """A conditional write lost: the object changed or appeared since it was read."""
+
+
+class Throttled(S3KitError):
+    pass
+
+
+class EndpointError(S3KitError, ConnectionError):
+    """The endpoint cannot be reached or answers with a server error."""
+
+
+class TransferError(S3KitError):
+    pass
+
+
+class NotSupported(S3KitError, NotImplementedError):
+    pass
+
+
+class LocalServerError(S3KitError):
+    """The embedded SeaweedFS server cannot be installed, started or stopped."""
+
+
+# -- translation -------------------------------------------------------------------------------
+
+_CODE_RE = re.compile(r"<Code>([^<]+)</Code>")
+_S3MSG_RE = re.compile(r"<Message>([^<]*)</Message>")
+_STATUS_RE = re.compile(r"status code: (\d{3})")
+_CONNECT_MARKERS = (
+    "error sending request",
+    "connection refused",
+    "tcp connect error",
+    "dns error",
+    "timed out",
+    "connection reset",
+    "connect error",
+)
+
+
+def _where(bucket: str | None, key: str | None) -> str:
+    if bucket and key:
+        return f"s3://{bucket}/{key}"
+    if bucket:
+        return f"s3://{bucket}"
+    return "the endpoint"
+
+
+def from_code(
+    code: str,
+    status: int | None,
+    server_message: str,
+    *,
+    bucket: str | None = None,
+    key: str | None = None,
+    endpoint: str | None = None,
+) -> S3KitError:
+    """Map an S3 error code (or bare HTTP status) to the s3kit error a user should see."""
+    where = _where(bucket, key)
+    detail = f" ({server_message})" if server_message else ""
+    if code == "NoSuchBucket" or (code in ("", "NotFound", "404") and status == 404 and not key):
+        name = bucket or "?"
+        return BucketNotFound(
+            f"bucket '{name}' does not exist — create it with `s3kit mb s3://{name}`"
+        )
+    if code in ("NoSuchKey", "NotFound", "404") or (not code and status == 404):
+        return ObjectNotFound(f"{where} does not exist — check the key with `s3kit ls`")
+    if code == "NoSuchVersion":
+        return ObjectNotFound(f"that version of {where} does not exist{detail}")
+    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"):
+        return CredentialsError(
+            f"the server rejected the credentials ({code}) — check the access key and secret"
+            " with `s3kit whoami`, or choose another profile with --profile"
+        )
+    if code in ("AccessDenied", "AllAccessDisabled", "Forbidden", "403") or status == 403:
+        return PermissionDenied(
+            f"access denied to {where}{detail} — the credentials in use lack permission;"
+            " check them with `s3kit whoami`"
+        )
+    if code == "BucketAlreadyOwnedByYou":
+        return BucketAlreadyExists(f"bucket '{bucket}' already exists and is yours")
+    if code == "BucketAlreadyExists":
+        return BucketAlreadyExists(
+            f"bucket name '{bucket}' is taken by another account — choose another name"
+        )
+    if code == "BucketNotEmpty":
+        return BucketNotEmpty(
+            f"bucket '{bucket}' is not empty — delete its objects first, or use"
+            f" `s3kit rb --force s3://{bucket}`"
+        )
+    if code == "InvalidBucketName":
+        return InvalidBucketName(f"invalid bucket name '{bucket}'{detail}")
+    if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
+        return ConflictError(
+            f"{where} changed or already exists, so the conditional write was refused{detail}"
+        )
+    if code in ("SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded") or (
+        status in (429, 503)
+    ):
+        return Throttled(
+            f"the server is throttling requests to {where}{detail} — retry later or lower"
+            " --concurrency; retries are set with S3KIT_MAX_RETRIES"
+        )
+    if code in ("NotImplemented", "NotSupported", "501") or status == 501:
+        return NotSupported(
+            f"{endpoint or 'this endpoint'} does not support this operation{detail}"
+        )
+    if code == "InvalidRange":
+        return UsageError(f"the requested range is outside {where}{detail}")
+    if status is not None and status >= 500:
+        return EndpointError(f"the server failed ({status} {code}){detail} — retry later")
+    label = code or (str(status) if status else "error")
+    return S3KitError(f"{where}: {label}{detail}")
+
+
+def _translate_botocore(
+    exc: Exception, bucket: str | None, key: str | None, endpoint: str | None
+) -> S3KitError | None:
+    if "botocore" not in sys.modules:  # never import botocore just to inspect an error
+        return None
+    from botocore import exceptions as bce
+
+    if isinstance(exc, bce.ClientError):
+        response: dict[str, Any] = dict(exc.response)
+        err: dict[str, Any] = dict(response.get("Error", {}))
+        meta: dict[str, Any] = dict(response.get("ResponseMetadata", {}))
+        code = str(err.get("Code", ""))
+        status = meta.get("HTTPStatusCode")
+        return from_code(
+            code,
+            int(status) if status else None,
+            str(err.get("Message", "") or ""),
+            bucket=bucket,
+            key=key,
+            endpoint=endpoint,
+        )
+    if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
+        return CredentialsError(
+            "no credentials found — set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass"
+            " --profile NAME"
+        )
+    if isinstance(exc, bce.ProfileNotFound):
+        return CredentialsError(f"{exc} — list the profiles in ~/.aws/config")
+    if isinstance(exc, bce.EndpointConnectionError | bce.ConnectionError | bce.ReadTimeoutError):
+        return _unreachable(endpoint)
+    if isinstance(exc, bce.ParamValidationError):
+        return UsageError(str(exc).replace("\n", " "))
+    if isinstance(exc, bce.BotoCoreError):
+        return S3KitError(str(exc))
+    return None
+
+
+def _unreachable(endpoint: str | None) -> EndpointError:
+    return EndpointError(
+        f"cannot reach {endpoint or 'the S3 endpoint'} — check --endpoint-url and that the"
+        " server is running"
+    )
+
+
+def _translate_obstore(
+    exc: Exception, bucket: str | None, key: str | None, endpoint: str | None
+) -> S3KitError | None:
+    text = str(exc)
+    # obstore raises its own classes, and builtin FileNotFoundError for a missing object.
+    from_obstore = type(exc).__module__.startswith("obstore") or "Error performing" in text
+    if not from_obstore:
+        return None
+    code_match = _CODE_RE.search(text)
+    status_match = _STATUS_RE.search(text)
+    msg_match = _S3MSG_RE.search(text)
+    code = code_match.group(1) if code_match else ""
+    status = int(status_match.group(1)) if status_match else None
+    name = type(exc).__name__
+    if not code and status is None:
+        lowered = text.lower()
+        if name == "AlreadyExistsError" or name == "PreconditionError":
+            code, status = "PreconditionFailed", 412
+        elif name == "NotFoundError" or isinstance(exc, FileNotFoundError):
+            status = 404
+        elif name == "UnauthenticatedError":
+            code = "InvalidAccessKeyId"
+        elif name == "PermissionDeniedError":
+            code = "AccessDenied"
+        elif name == "NotSupportedError":
+            code = "NotImplemented"
+        elif any(marker in lowered for marker in _CONNECT_MARKERS):
+            return _unreachable(endpoint)
+        else:
+            first_line = text.splitlines()[0] if text else name
+            return S3KitError(f"{_where(bucket, key)}: {first_line}")
+    if name == "AlreadyExistsError" and code == "PreconditionFailed":
+        return ConflictError(f"{_where(bucket, key)} already exists, so it was not overwritten")
+    return from_code(
+        code,
+        status,
+        msg_match.group(1) if msg_match else "",
+        bucket=bucket,
+        key=key,
+        endpoint=endpoint,
+    )
+
+
+def _translate_os(exc: OSError, path: str | None) -> S3KitError:
+    where = path or exc.filename or "local path"
+    if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
+        return LocalPathError(f"{where}: no such file or folder")
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return LocalPathError(f"{where}: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return LocalPathError(f"{where} is a folder — add --recursive to copy folders")
+    if exc.errno == errno.ENOSPC:
+        return LocalPathError(f"{where}: no space left on device")
+    return LocalPathError(f"{where}: {exc.strerror or exc}")
+
+
+def translate(
+    exc: BaseException,
+    *,
+    bucket: str | None = None,
+    key: str | None = None,
+    path: str | None = None,
+    endpoint: str | None = None,
+) -> S3KitError:
+    """Turn any exception from botocore, obstore or the OS into an `S3KitError`.
+
+    `bucket`/`key` name the remote object involved, `path` the local one; they only shape the
+    message. Chain the result: `raise translate(exc, ...) from exc`.
+    """
+    if isinstance(exc, S3KitError):
+        return exc
+    if isinstance(exc, Exception):
+        for attempt in (_translate_botocore, _translate_obstore):
+            mapped = attempt(exc, bucket, key, endpoint)
+            if mapped is not None:
+                return mapped
+        if isinstance(exc, ConnectionError):
+            return _unreachable(endpoint)
+        if isinstance(exc, OSError):
+            return _translate_os(exc, path)
+    return S3KitError(f"{type(exc).__name__}: {exc}")

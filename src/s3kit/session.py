@@ -1,0 +1,316 @@
+"""Session: settings and credentials resolved once, feeding both SDKs.
+
+The data plane (obstore) and the control plane (boto3) get their endpoint, region, addressing
+style, credentials, retries and timeouts from the same `Settings`, so they can never disagree.
+boto3 is imported only when a control-plane client is first asked for: importing s3kit, or
+running a data-plane command, must not pay its start-up cost.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from s3kit.config import (
+    AddressingStyle,
+    AwsFiles,
+    Credentials,
+    SessionOptions,
+    Settings,
+    detect_ec2,
+    resolve_settings,
+)
+from s3kit.errors import CredentialsError, translate
+from s3kit.observe import logger
+
+if TYPE_CHECKING:
+    from obstore.store import S3Credential, S3Store
+
+    from s3kit.local_server import LocalServer
+    from s3kit.storage.s3 import S3Storage
+
+Notify = Callable[[str], None]
+
+
+def _log_notice(message: str) -> None:
+    logger.info("%s", message)
+
+
+class Session:
+    """Resolved configuration plus lazily built SDK clients. Thread-safe; cheap to create."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+        addressing_style: AddressingStyle | None = None,
+        max_retries: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        use_local: bool | None = None,
+        local_dir: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+        aws_files: AwsFiles | None = None,
+        local_server: LocalServer | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.options = SessionOptions(
+            profile=profile,
+            endpoint_url=endpoint_url,
+            region=region,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+            session_token=session_token,
+            addressing_style=addressing_style,
+            max_retries=max_retries,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            use_local=use_local,
+            local_dir=Path(local_dir) if local_dir else None,
+        )
+        self._env = env
+        self._aws_files = aws_files
+        self._local_server = local_server
+        self._notify = notify or _log_notice
+        self._lock = threading.RLock()
+        self._settings: Settings | None = None
+        self._endpoint: str | None = None
+        self._credentials: Credentials | None = None
+        self._botocore_credentials: Any = None
+        self._boto3_session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._stores: dict[str, S3Store] = {}
+
+    # -- resolution ------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings; resolving may start the embedded server."""
+        with self._lock:
+            if self._settings is None:
+                env = os.environ if self._env is None else self._env
+                settings = resolve_settings(self.options, env, self._aws_files, on_ec2=_on_ec2(env))
+                if settings.use_local:
+                    self._attach_local(settings)
+                else:
+                    self._endpoint = settings.endpoint_url
+                    self._credentials = settings.credentials
+                self._settings = settings
+            return self._settings
+
+    def _attach_local(self, settings: Settings) -> None:
+        from s3kit.local_server import LocalServer
+
+        server = self._local_server or LocalServer(settings.local_dir)
+        state, started = server.start()
+        self._endpoint = state.endpoint
+        self._credentials = Credentials(state.access_key_id, state.secret_access_key)
+        if started:  # said once, when this command had to start it
+            self._notify(
+                f"s3kit: no endpoint or credentials configured — started the local SeaweedFS"
+                f" server at {state.endpoint} (data in {state.data_dir}; stop it with"
+                " `s3kit local stop`)"
+            )
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint actually used (the local server's when it is the default)."""
+        _ = self.settings
+        return self._endpoint
+
+    @property
+    def endpoint_label(self) -> str:
+        return self.endpoint_url or f"Amazon S3 ({self.settings.region})"
+
+    def secrets(self) -> list[str]:
+        """Literal secret values this session holds, for log redaction."""
+        values = [self.options.secret_access_key, self.options.session_token]
+        if self._credentials is not None:
+            values += [self._credentials.secret_access_key, self._credentials.session_token]
+        return [value for value in values if value]
+
+    def credentials(self) -> Credentials:
+        """Current credentials (refreshed by botocore when they come from its chain)."""
+        settings = self.settings
+        if self._credentials is not None and not settings.needs_chain:
+            return self._credentials
+        frozen = self._chain_credentials().get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def _chain_credentials(self) -> Any:
+        with self._lock:
+            if self._botocore_credentials is None:
+                session = self._botocore_session()
+                credentials = session.get_credentials()
+                if credentials is None:
+                    raise CredentialsError(
+                        f"no credentials found through profile '{self.settings.profile}' —"
+                        " run `aws sso login` or check the profile's role settings"
+                    )
+                self._botocore_credentials = credentials
+            return self._botocore_credentials
+
+    def _botocore_session(self) -> Any:
+        import botocore.session
+
+        settings = self.settings
+        session = botocore.session.Session(profile=settings.profile)
+        if not _on_ec2(os.environ if self._env is None else self._env):
+            # Never ask the instance metadata service off EC2 (see config.detect_ec2).
+            session.get_component("credential_provider").remove("iam-role")
+        return session
+
+    # -- control plane (boto3) ---------------------------------------------------------------
+
+    def client(self, service: str = "s3") -> Any:
+        """A boto3 client for `service` (s3, sts, ...) built from the resolved settings."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._make_client(service)
+            return self._clients[service]
+
+    def _make_client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        settings = self.settings
+        try:
+            if self._boto3_session is None:
+                if settings.needs_chain:
+                    botocore_session = self._botocore_session()
+                    self._boto3_session = boto3.session.Session(
+                        botocore_session=botocore_session, region_name=settings.region
+                    )
+                else:
+                    creds = self.credentials()
+                    self._boto3_session = boto3.session.Session(
+                        aws_access_key_id=creds.access_key_id,
+                        aws_secret_access_key=creds.secret_access_key,
+                        aws_session_token=creds.session_token,
+                        region_name=settings.region,
+                    )
+            extra: dict[str, Any] = {}
+            if not settings.is_aws or settings.use_local:
+                # boto3's default CRC checksums on every request break several S3-compatible
+                # stores; send them only where an operation requires one.
+                extra = {
+                    "request_checksum_calculation": "when_required",
+                    "response_checksum_validation": "when_required",
+                }
+            config = Config(
+                region_name=settings.region,
+                signature_version="s3v4",
+                s3={"addressing_style": settings.addressing_style},
+                retries={"max_attempts": settings.max_retries, "mode": "standard"},
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+                max_pool_connections=32,
+                user_agent_extra="s3kit",
+                **extra,
+            )
+            return self._boto3_session.client(
+                service, endpoint_url=self.endpoint_url, config=config
+            )
+        except Exception as exc:
+            raise translate(exc, endpoint=self.endpoint_url) from exc
+
+    # -- data plane (obstore) ----------------------------------------------------------------
+
+    def object_store(self, bucket: str) -> S3Store:
+        """The obstore store for `bucket`, built once and reused."""
+        with self._lock:
+            store = self._stores.get(bucket)
+            if store is None:
+                store = self._make_store(bucket)
+                self._stores[bucket] = store
+            return store
+
+    def _make_store(self, bucket: str) -> S3Store:
+        from obstore.store import S3Store
+
+        settings = self.settings
+        endpoint = self.endpoint_url
+        config: dict[str, Any] = {
+            "region": settings.region,
+            "virtual_hosted_style_request": settings.addressing_style == "virtual",
+        }
+        if endpoint:
+            config["endpoint"] = endpoint
+        client_options: dict[str, Any] = {
+            "allow_http": bool(endpoint and endpoint.startswith("http://")),
+            "connect_timeout": timedelta(seconds=settings.connect_timeout),
+            "read_timeout": timedelta(seconds=settings.read_timeout),
+            # obstore's default 30 s limit on a whole request would cut long transfers.
+            "timeout": timedelta(hours=24),
+            "pool_max_idle_per_host": "64",
+            "user_agent": "s3kit",
+        }
+        retry_config: dict[str, Any] = {
+            "max_retries": settings.max_retries,
+            "backoff": {
+                "init_backoff": timedelta(milliseconds=100),
+                "max_backoff": timedelta(seconds=15),
+                "base": 2,
+            },
+            "retry_timeout": timedelta(
+                seconds=max(30.0, settings.connect_timeout * (settings.max_retries + 1))
+            ),
+        }
+        return S3Store(
+            bucket,
+            config=config,  # type: ignore[arg-type]
+            client_options=client_options,  # type: ignore[arg-type]
+            retry_config=retry_config,  # type: ignore[arg-type]
+            credential_provider=self._credential_provider(),
+        )
+
+    def _credential_provider(self) -> Callable[[], S3Credential]:
+        """obstore does not read AWS profiles: hand it what this session resolved."""
+        settings = self.settings
+
+        def provide() -> S3Credential:
+            if settings.needs_chain:
+                chain = self._chain_credentials()
+                frozen = chain.get_frozen_credentials()
+                expiry = getattr(chain, "_expiry_time", None)
+                expires_at = (
+                    expiry - timedelta(minutes=1)
+                    if isinstance(expiry, datetime)
+                    else datetime.now(UTC) + timedelta(minutes=5)
+                )
+                return {
+                    "access_key_id": frozen.access_key,
+                    "secret_access_key": frozen.secret_key,
+                    "token": frozen.token,
+                    "expires_at": expires_at,
+                }
+            creds = self.credentials()
+            return {
+                "access_key_id": creds.access_key_id,
+                "secret_access_key": creds.secret_access_key,
+                "token": creds.session_token,
+                "expires_at": None,
+            }
+
+        return provide
+
+    def storage(self, bucket: str) -> S3Storage:
+        """The `Storage` for one bucket, on this session."""
+        from s3kit.storage.s3 import S3Storage
+
+        return S3Storage(self, bucket)
+
+
+def _on_ec2(env: Mapping[str, str]) -> bool:
+    if env.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
+        return False
+    return detect_ec2()

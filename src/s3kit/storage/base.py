@@ -1,0 +1,180 @@
+"""The Storage protocol: the few operations every backend (S3, local folder) offers.
+
+Async first; `SyncStorageMixin` derives the blocking twins (`put` for `put_async`, ...) so each
+backend writes every operation once. Listings are async iterators that fetch a page at a time:
+nothing here ever holds a whole bucket's keys in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Literal, Protocol, runtime_checkable
+
+from s3kit._aio import iter_sync, run_sync
+
+PutMode = Literal["overwrite", "create"]
+Body = bytes | bytearray | memoryview | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
+DEFAULT_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One object. `metadata`, `content_type` and `cache_control` are filled by `head` only."""
+
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str | None = None
+    storage_class: str | None = None
+    version_id: str | None = None
+    content_type: str | None = None
+    cache_control: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """A common prefix (a "folder") in a listing with a delimiter."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    etag: str | None
+    version_id: str | None = None
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A flat namespace of keys; `S3Storage` and `LocalStorage` implement it."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def put_async(
+        self,
+        key: str,
+        body: Body,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        mode: PutMode = "overwrite",
+        if_match: str | None = None,
+    ) -> PutResult: ...
+
+    async def get_async(
+        self,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+    ) -> bytes: ...
+
+    def stream_async(
+        self,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> AsyncIterator[bytes]: ...
+
+    async def head_async(self, key: str) -> ObjectInfo: ...
+
+    async def exists_async(self, key: str) -> bool: ...
+
+    async def delete_async(self, key: str) -> None: ...
+
+    def list_async(
+        self,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[ObjectInfo | Prefix]: ...
+
+    async def copy_async(self, src_key: str, dst_key: str) -> None: ...
+
+
+class SyncStorageMixin:
+    """Blocking twins of the async operations, for scripts and the CLI."""
+
+    def put(
+        self: Storage,
+        key: str,
+        body: Body,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        mode: PutMode = "overwrite",
+        if_match: str | None = None,
+    ) -> PutResult:
+        return run_sync(
+            self.put_async(
+                key,
+                body,
+                content_type=content_type,
+                cache_control=cache_control,
+                metadata=metadata,
+                mode=mode,
+                if_match=if_match,
+            )
+        )
+
+    def get(
+        self: Storage,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+    ) -> bytes:
+        return run_sync(self.get_async(key, start=start, end=end, if_match=if_match))
+
+    def stream(
+        self: Storage,
+        key: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        if_match: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> Iterator[bytes]:
+        return iter_sync(
+            self.stream_async(key, start=start, end=end, if_match=if_match, chunk_size=chunk_size)
+        )
+
+    def head(self: Storage, key: str) -> ObjectInfo:
+        return run_sync(self.head_async(key))
+
+    def exists(self: Storage, key: str) -> bool:
+        return run_sync(self.exists_async(key))
+
+    def delete(self: Storage, key: str) -> None:
+        run_sync(self.delete_async(key))
+
+    def list(
+        self: Storage,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ObjectInfo | Prefix]:
+        return iter_sync(
+            self.list_async(
+                prefix, delimiter=delimiter, start_after=start_after, page_size=page_size
+            )
+        )
+
+    def copy(self: Storage, src_key: str, dst_key: str) -> None:
+        run_sync(self.copy_async(src_key, dst_key))

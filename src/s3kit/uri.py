@@ -1,0 +1,139 @@
+"""Parsing of the locations users type: `s3://bucket/key`, local paths and `-`.
+
+Pure functions only; validation of bucket names and keys follows the AWS rules so that a bad
+name fails here, with a message, before any request is made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from s3kit.errors import InvalidBucketName, InvalidKey, UsageError
+
+MAX_KEY_BYTES = 1024
+_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def validate_bucket_name(name: str) -> str:
+    """Return `name` if it follows the S3 general-purpose bucket naming rules, else raise."""
+    problem = _bucket_name_problem(name)
+    if problem:
+        raise InvalidBucketName(
+            f"invalid bucket name '{name}': {problem} (names use 3-63 lowercase letters,"
+            " digits, dots and hyphens, and start and end with a letter or digit)"
+        )
+    return name
+
+
+def _bucket_name_problem(name: str) -> str | None:
+    if not 3 <= len(name) <= 63:
+        return f"it is {len(name)} characters long"
+    if name != name.lower():
+        return "it contains uppercase letters"
+    if not _BUCKET_CHARS.match(name):
+        return "it contains characters other than a-z, 0-9, '.' and '-' or starts/ends badly"
+    if ".." in name:
+        return "it contains two adjacent dots"
+    if ".-" in name or "-." in name:
+        return "it has a dot next to a hyphen"
+    try:
+        ipaddress.IPv4Address(name)
+        return "it is formatted as an IP address"
+    except ValueError:
+        pass
+    for prefix in _RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"the prefix '{prefix}' is reserved"
+    for suffix in _RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"the suffix '{suffix}' is reserved"
+    return None
+
+
+def validate_key(key: str) -> str:
+    """Return `key` if S3 accepts it as an object key, else raise `InvalidKey`."""
+    if not key:
+        raise InvalidKey("object key is empty — name the object, e.g. s3://bucket/path/file")
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        raise InvalidKey(f"object key is {size} bytes long; S3 allows at most {MAX_KEY_BYTES}")
+    if "\x00" in key:
+        raise InvalidKey("object key contains a NUL character")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class S3Url:
+    """`s3://bucket/key`. `key` is '' for the bucket itself and ends with '/' for a prefix."""
+
+    bucket: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}" if self.key else f"s3://{self.bucket}"
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.key == "" or self.key.endswith("/")
+
+    def join(self, relative: str) -> S3Url:
+        """The key `relative` under this location, treated as a folder."""
+        base = self.key if self.is_prefix else self.key + "/"
+        return S3Url(self.bucket, base + relative)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalPath:
+    """A local path; `as_folder` records a trailing '/' the user typed (Path drops it)."""
+
+    path: Path
+    as_folder: bool = False
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class StdStream:
+    """`-`: standard input as a source, standard output as a destination."""
+
+    def __str__(self) -> str:
+        return "-"
+
+
+Location = S3Url | LocalPath | StdStream
+
+
+def is_s3_url(text: str) -> bool:
+    return text.lower().startswith("s3://")
+
+
+def parse_s3_url(text: str) -> S3Url:
+    """Parse `s3://bucket[/key]`, validating the bucket name."""
+    if not is_s3_url(text):
+        raise UsageError(f"'{text}' is not an S3 URL — write it as s3://bucket/key")
+    rest = text[5:]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise UsageError(f"'{text}' has no bucket name — write it as s3://bucket/key")
+    validate_bucket_name(bucket)
+    if key:
+        validate_key(key)
+    return S3Url(bucket, key)
+
+
+def parse_location(text: str) -> Location:
+    """Parse a command-line location: an S3 URL, `-`, or a local path."""
+    if text == "-":
+        return StdStream()
+    if is_s3_url(text):
+        return parse_s3_url(text)
+    if "://" in text:
+        raise UsageError(f"'{text}': only s3:// URLs and local paths are supported")
+    return LocalPath(Path(text).expanduser(), as_folder=text.endswith(("/", os.sep)))
