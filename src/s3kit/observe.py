@@ -17,22 +17,24 @@ logger = logging.getLogger("s3kit")
 MASK = "***"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
-    # query-string signing parameters of presigned URLs (SigV4 and SigV2)
+    # query-string signing parameters of presigned URLs (SigV4 and SigV2); a value never
+    # contains brackets, so one ending a sentence or an XML element stays readable
     re.compile(
         r"(?i)((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|"
-        r"AWSAccessKeyId)=)[^&\s'\"]+"
+        r"AWSAccessKeyId)=)[^&\s'\"()<>]+"
     ),
-    # headers, in "Name: value" and "'name': 'value'" forms
+    # headers, in "Name: value", "'name': 'value'" and botocore's "'name': b'value'" forms;
+    # a value stops at '&' so a header-named query parameter cannot swallow the rest of a URL
     re.compile(
         r"(?i)((?:authorization|x-amz-security-token|"
         r"x-amz-server-side-encryption-customer-key(?:-md5)?|"
-        r"x-amz-copy-source-server-side-encryption-customer-key(?:-md5)?)['\"]?\s*[:=]\s*['\"]?)"
-        r"[^'\"\n,}]+"
+        r"x-amz-copy-source-server-side-encryption-customer-key(?:-md5)?)['\"]?\s*[:=]\s*"
+        r"(?:b?['\"])?)[^'\"\n,}&]+"
     ),
     # keyword arguments and config keys
     re.compile(
         r"(?i)((?:aws_secret_access_key|secret_access_key|aws_session_token|session_token|"
-        r"secret_key|sse_customer_key|SSECustomerKey)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"
+        r"secret_key|sse_customer_key|SSECustomerKey)['\"]?\s*[:=]\s*(?:b?['\"])?)[^'\"\s,}]+"
     ),
 )
 

@@ -9,11 +9,15 @@ _UNITS = ("Bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 def human_size(size: int) -> str:
     """`aws s3 ls --human-readable` style: '512 Bytes', '1.5 KiB', '3.0 GiB'."""
+    if size < 1024:
+        return f"{size} Bytes"
     value = float(size)
-    for unit in _UNITS:
-        if value < 1024 or unit == _UNITS[-1]:
-            return f"{int(value)} {unit}" if unit == "Bytes" else f"{value:.1f} {unit}"
+    for unit in _UNITS[1:]:
         value /= 1024
+        shown = f"{value:.1f}"
+        # Compare what will be shown, so 1048575 bytes is '1.0 MiB', never '1024.0 KiB'.
+        if float(shown) < 1024 or unit == _UNITS[-1]:
+            return f"{shown} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -234,8 +234,9 @@ def resolve_settings(
         if chain_profile or container or on_ec2 or env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
             needs_chain = True
             source = f"profile '{profile_name}' (botocore provider chain)"
-        elif endpoint is None and not named_profile:
-            # Nothing is configured at all: the embedded server is the default.
+        elif endpoint is None and not named_profile and options.use_local is None:
+            # Nothing is configured at all: the embedded server is the default, unless the
+            # caller said use_local=False.
             use_local = True
         else:
             raise CredentialsError(
@@ -326,8 +327,14 @@ def _static_credentials(
         env.get("AWS_SESSION_TOKEN"),
     )
     # A profile named on the command line or in S3KIT_PROFILE beats the AWS_* keys, as
-    # `aws --profile` does; otherwise the environment wins over the default profile.
-    candidates += [profile_keys, aws_env] if explicit_profile else [aws_env, profile_keys]
+    # `aws --profile` does; otherwise the environment wins over the default profile. A named
+    # profile that assumes a role or uses SSO must reach botocore's chain, not the AWS_* keys.
+    if not explicit_profile:
+        candidates += [aws_env, profile_keys]
+    elif any(key in profile for key in _CHAIN_KEYS):
+        candidates += [profile_keys]
+    else:
+        candidates += [profile_keys, aws_env]
     for source, key_id, secret, token in candidates:
         if key_id and secret:
             return Credentials(key_id, secret, token or None), source

@@ -1,0 +1,103 @@
+"""The public face of s3kit: `__all__`, and imports that must stay free of boto3."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import s3kit
+
+PUBLIC_NAMES = {
+    "BucketAlreadyExists",
+    "BucketNotEmpty",
+    "BucketNotFound",
+    "ConfigError",
+    "ConflictError",
+    "CredentialsError",
+    "EndpointError",
+    "InvalidBucketName",
+    "InvalidKey",
+    "LocalPathError",
+    "LocalServer",
+    "LocalServerError",
+    "LocalStorage",
+    "NotSupported",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "PermissionDenied",
+    "Prefix",
+    "S3Client",
+    "S3FileInfo",
+    "S3KitError",
+    "S3Storage",
+    "Session",
+    "Storage",
+    "Throttled",
+    "TransferError",
+    "UsageError",
+    "__version__",
+}
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    assert len(s3kit.__all__) == len(set(s3kit.__all__)), "duplicates in __all__"
+    assert set(s3kit.__all__) == PUBLIC_NAMES
+
+
+def test_all_is_sorted() -> None:
+    assert s3kit.__all__ == sorted(s3kit.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_NAMES))
+def test_each_public_name_is_importable(name: str) -> None:
+    module = importlib.import_module("s3kit")
+    assert getattr(module, name) is not None
+    namespace: dict[str, object] = {}
+    exec(f"from s3kit import {name}", namespace)  # noqa: S102 - fixed, known names
+    assert namespace[name] is getattr(s3kit, name)
+
+
+def test_no_other_public_names_leak_from_star_import() -> None:
+    namespace: dict[str, object] = {}
+    exec("from s3kit import *", namespace)  # noqa: S102
+    exported = {name for name in namespace if name != "__builtins__"}
+    assert exported == PUBLIC_NAMES
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(s3kit.__version__, str)
+    assert s3kit.__version__[0].isdigit()
+
+
+def test_public_errors_share_one_base() -> None:
+    public = [getattr(s3kit, name) for name in PUBLIC_NAMES]
+    errors = [obj for obj in public if isinstance(obj, type) and issubclass(obj, BaseException)]
+    assert len(errors) == 18
+    for error in errors:
+        assert issubclass(error, s3kit.S3KitError), error
+
+
+_CHECK_NO_BOTO = """
+import sys
+{statement}
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 's3transfer'))
+print(','.join(loaded))
+"""
+
+
+@pytest.mark.parametrize(
+    "statement", ["import s3kit", "from s3kit.cli.app import app"], ids=["library", "cli"]
+)
+def test_import_does_not_load_boto3(statement: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _CHECK_NO_BOTO.format(statement=statement)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{statement} loaded {result.stdout.strip()}"
