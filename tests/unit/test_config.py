@@ -641,3 +641,12 @@ def test_resolve_reads_files_named_in_env_when_none_given(tmp_path: Path) -> Non
     }
     settings = resolve_settings(SessionOptions(), env)
     assert settings.credentials == Credentials("AKIAF", "s")
+
+
+def test_fractional_max_retries_is_refused() -> None:
+    with pytest.raises(UsageError, match="whole number"):
+        resolve_settings(
+            SessionOptions(access_key_id="k", secret_access_key="s"),
+            {"S3KIT_MAX_RETRIES": "2.5"},
+            AwsFiles(Path("/nonexistent/config"), Path("/nonexistent/credentials")),
+        )

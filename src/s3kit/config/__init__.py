@@ -266,6 +266,8 @@ def resolve_settings(
         ),
         4,
     )
+    if retries != int(retries):
+        raise UsageError(f"max retries must be a whole number, not {retries:g}")
     return Settings(
         endpoint_url=endpoint,
         region=region,
