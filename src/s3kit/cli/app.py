@@ -13,7 +13,6 @@ import sys
 import traceback
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -22,6 +21,11 @@ from s3kit.cli import account, buckets, local, objects
 from s3kit.cli.state import CliState, state_of
 from s3kit.errors import S3KitError
 from s3kit.observe import RedactingFilter, redact
+
+try:  # recent typer releases carry their own copy of click and raise its exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # older typer raises click's own (click is then a dependency of typer)
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 
 def _debug_requested(args: list[str] | None) -> bool:
@@ -48,17 +52,20 @@ class S3KitGroup(TyperGroup):
             return super().main(args, prog_name, complete_var, False, **extra)
         debug = _debug_requested(list(args) if args is not None else None)
         try:
-            super().main(args, prog_name or "s3kit", complete_var, False, **extra)
-        except click.exceptions.Exit as exc:
+            code = super().main(args, prog_name or "s3kit", complete_var, False, **extra)
+        except typer.Exit as exc:
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
+        except typer.Abort:
             sys.stderr.write("s3kit: aborted\n")
             sys.exit(1)
-        except click.UsageError as exc:
+        except click_errors.NoArgsIsHelpError as exc:
+            sys.stderr.write(exc.format_message() + "\n")
+            sys.exit(2)
+        except click_errors.UsageError as exc:
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             _fail(exc.format_message() + hint)
             sys.exit(2)
-        except click.ClickException as exc:
+        except click_errors.ClickException as exc:
             _fail(exc.format_message())
             sys.exit(exc.exit_code)
         except S3KitError as exc:
@@ -79,7 +86,9 @@ class S3KitGroup(TyperGroup):
                 sys.stderr.write(redact(traceback.format_exc()))
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             sys.exit(1)
-        sys.exit(0)
+        # Without standalone mode an Exit raised inside a command (Ctrl-C becomes Exit(130))
+        # comes back as its exit code instead of being raised.
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 app = typer.Typer(

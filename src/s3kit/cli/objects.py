@@ -17,7 +17,7 @@ from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
 from s3kit.transfer import TransferEvent, TransferManager
 from s3kit.transfer.paths import folder_prefix
-from s3kit.uri import parse_location, parse_s3_url
+from s3kit.uri import StdStream, parse_location, parse_s3_url
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Act on every object under the prefix/folder.")
@@ -137,7 +137,9 @@ def _copy(
 ) -> None:
     state = state_of(ctx)
     src, dst = parse_location(source), parse_location(destination)
-    manager = TransferManager(state.session, on_event=_report(quiet or json_out, dryrun, recursive))
+    # With '-' as destination stdout carries the object's bytes: no report line may join them.
+    silent = quiet or json_out or isinstance(dst, StdStream)
+    manager = TransferManager(state.session, on_event=_report(silent, dryrun, recursive))
     summary = manager.run(src, dst, recursive=recursive, move=move, dryrun=dryrun)
     if json_out:
         _out(

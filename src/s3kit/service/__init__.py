@@ -6,12 +6,21 @@ into s3kit errors; retries and timeouts are already configured on the Session's 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from s3kit.errors import BucketNotFound, NotSupported, S3KitError, UsageError, translate
+from s3kit.errors import (
+    BucketAlreadyExists,
+    BucketNotFound,
+    NotSupported,
+    PermissionDenied,
+    S3KitError,
+    UsageError,
+    translate,
+)
 from s3kit.session import Session
 from s3kit.uri import validate_bucket_name, validate_key
 
@@ -94,6 +103,12 @@ class S3Service:
 
     def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
         validate_bucket_name(bucket)
+        # In us-east-1 S3 answers CreateBucket on a bucket you already own with 200 OK (and
+        # resets its ACL), so "already exists" must be asked first. A 403 here means someone
+        # else's bucket: CreateBucket then fails with BucketAlreadyExists, as it should.
+        with contextlib.suppress(PermissionDenied):
+            if self.bucket_exists(bucket):
+                raise BucketAlreadyExists(f"bucket '{bucket}' already exists and is yours")
         region = region or self.session.settings.region
         kwargs: dict[str, Any] = {"Bucket": bucket}
         if region and region != "us-east-1" and not self.session.settings.use_local:
