@@ -146,6 +146,11 @@ def from_code(
         )
     if code in ("NoSuchKey", "NotFound", "404") or (not code and status == 404):
         return ObjectNotFound(f"{where} does not exist — check the key with `s3kit ls`")
+    if code == "NoSuchUpload":
+        return ObjectNotFound(
+            f"the multipart upload to {where} no longer exists (completed or aborted);"
+            " start the transfer again"
+        )
     if code == "NoSuchVersion":
         return ObjectNotFound(f"that version of {where} does not exist{detail}")
     if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"):

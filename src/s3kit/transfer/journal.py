@@ -1,0 +1,97 @@
+"""The resume journal: what an interrupted transfer had finished, so a rerun sends only the rest.
+
+One small JSON file per transfer in the user state folder, named by a hash of (endpoint,
+bucket, key, local path, direction). It is written atomically after each finished part and
+deleted when the transfer completes. It records only what a rerun must check — never
+credentials or keys — and a rerun trusts nothing in it blindly: an upload's parts are matched
+against the server's ListParts ETags, a download's against the object's ETag and the size of
+its temporary file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from s3kit.observe import logger
+
+
+def default_journal_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("s3kit")) / "journal"
+
+
+@dataclass(slots=True)
+class JournalPart:
+    etag: str
+    md5: str
+    crc: int
+    size: int
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    kind: Literal["upload", "download"]
+    endpoint: str
+    bucket: str
+    key: str
+    local_path: str
+    size: int
+    mtime_ns: int  # of the local source (uploads), 0 for downloads
+    part_size: int
+    upload_id: str = ""  # uploads
+    object_etag: str = ""  # downloads: the version being fetched
+    temp_path: str = ""  # downloads
+    parts: dict[int, JournalPart] = field(default_factory=dict)
+
+
+class Journal:
+    """Load, save and drop journal entries in one folder."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_journal_dir()
+
+    def _path(self, kind: str, endpoint: str, bucket: str, key: str, local_path: str) -> Path:
+        ident = "\0".join([kind, endpoint, bucket, key, local_path]).encode("utf-8", "replace")
+        return self.directory / f"{kind}-{hashlib.sha256(ident).hexdigest()[:32]}.json"
+
+    def path_for(self, entry: JournalEntry) -> Path:
+        return self._path(entry.kind, entry.endpoint, entry.bucket, entry.key, entry.local_path)
+
+    def load(
+        self, kind: str, endpoint: str, bucket: str, key: str, local_path: str
+    ) -> JournalEntry | None:
+        path = self._path(kind, endpoint, bucket, key, local_path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            parts = {int(n): JournalPart(**p) for n, p in raw.pop("parts", {}).items()}
+            return JournalEntry(**raw, parts=parts)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            logger.warning("ignoring unreadable resume journal %s: %s", path, exc)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def save(self, entry: JournalEntry) -> None:
+        path = self.path_for(entry)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            data = asdict(entry)
+            data["parts"] = {str(n): p for n, p in data["parts"].items()}
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:  # resuming is a convenience: never fail a transfer over it
+            logger.warning("cannot write resume journal %s: %s", path, exc)
+
+    def drop(self, entry: JournalEntry) -> None:
+        with contextlib.suppress(OSError):
+            self.path_for(entry).unlink()

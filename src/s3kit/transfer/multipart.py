@@ -1,0 +1,134 @@
+"""The S3 multipart-upload calls, on the raw signed HTTP path (see s3http)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from s3kit.errors import ObjectNotFound
+from s3kit.transfer.s3http import S3Http
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPart:
+    number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUpload:
+    key: str
+    upload_id: str
+    initiated: datetime | None
+
+
+class Multipart:
+    """CreateMultipartUpload, UploadPart, ListParts, Complete and Abort for one bucket."""
+
+    def __init__(self, http: S3Http, bucket: str) -> None:
+        self.http = http
+        self.bucket = bucket
+
+    async def create(self, key: str, headers: Mapping[str, str]) -> str:
+        response = await self.http.request_async(
+            "POST", self.bucket, key, query={"uploads": ""}, headers=headers
+        )
+        upload_id = response.xml().findtext("UploadId")
+        if not upload_id:
+            raise ObjectNotFound(f"s3://{self.bucket}/{key}: the server returned no UploadId")
+        return upload_id
+
+    async def upload_part(
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes | memoryview,
+        md5_hex: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> str:
+        """Send one part with Content-MD5, so the server rejects a corrupted one. Returns ETag."""
+        part_headers = dict(headers or {})
+        part_headers["Content-MD5"] = base64.b64encode(bytes.fromhex(md5_hex)).decode()
+        part_headers["Content-Length"] = str(len(data))
+        response = await self.http.request_async(
+            "PUT",
+            self.bucket,
+            key,
+            query={"partNumber": str(number), "uploadId": upload_id},
+            headers=part_headers,
+            body=data,
+        )
+        return response.headers.get("ETag") or response.headers.get("etag") or ""
+
+    async def list_parts(self, key: str, upload_id: str) -> dict[int, ServerPart]:
+        """Every part the server holds for the upload (following pagination)."""
+        parts: dict[int, ServerPart] = {}
+        marker = "0"
+        while True:
+            response = await self.http.request_async(
+                "GET",
+                self.bucket,
+                key,
+                query={"uploadId": upload_id, "part-number-marker": marker, "max-parts": "1000"},
+            )
+            root = response.xml()
+            for element in root.findall("Part"):
+                number = int(element.findtext("PartNumber") or 0)
+                parts[number] = ServerPart(
+                    number, element.findtext("ETag") or "", int(element.findtext("Size") or 0)
+                )
+            if (root.findtext("IsTruncated") or "false").lower() != "true":
+                return parts
+            marker = root.findtext("NextPartNumberMarker") or str(max(parts, default=0))
+
+    async def complete(self, key: str, upload_id: str, etags: Sequence[tuple[int, str]]) -> str:
+        body = "".join(
+            f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
+            for number, etag in sorted(etags)
+        )
+        xml = f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{body}'
+        xml += "</CompleteMultipartUpload>"
+        response = await self.http.request_async(
+            "POST",
+            self.bucket,
+            key,
+            query={"uploadId": upload_id},
+            headers={"Content-Type": "application/xml"},
+            body=xml.encode(),
+        )
+        root = response.xml()
+        if root.tag == "Error":  # S3 may answer 200 and put the error in the body
+            raise self.http.error_for(response, self.bucket, key)
+        return root.findtext("ETag") or ""
+
+    async def abort(self, key: str, upload_id: str) -> None:
+        await self.http.request_async("DELETE", self.bucket, key, query={"uploadId": upload_id})
+
+    async def pending(self, prefix: str = "") -> list[PendingUpload]:
+        """Incomplete multipart uploads under `prefix`, oldest first."""
+        uploads: list[PendingUpload] = []
+        query = {"uploads": "", "prefix": prefix}
+        while True:
+            response = await self.http.request_async("GET", self.bucket, "", query=query)
+            root = response.xml()
+            for element in root.findall("Upload"):
+                initiated = element.findtext("Initiated")
+                uploads.append(
+                    PendingUpload(
+                        element.findtext("Key") or "",
+                        element.findtext("UploadId") or "",
+                        datetime.fromisoformat(initiated.replace("Z", "+00:00"))
+                        if initiated
+                        else None,
+                    )
+                )
+            if (root.findtext("IsTruncated") or "false").lower() != "true":
+                break
+            query["key-marker"] = root.findtext("NextKeyMarker") or ""
+            query["upload-id-marker"] = root.findtext("NextUploadIdMarker") or ""
+        return sorted(uploads, key=lambda u: (u.initiated is None, u.initiated or datetime.min))
