@@ -299,6 +299,7 @@ class LocalServer:
             self._wait_ready(process, ports)
         except BaseException:
             self._terminate(process.pid)
+            _remove_s3_socket(ports["s3"])
             raise
         return state
 
@@ -325,6 +326,7 @@ class LocalServer:
             if state is None:
                 return False
             self._terminate(state.pid)
+            _remove_s3_socket(state.ports.get("s3"))
             return True
 
     def _terminate(self, pid: int) -> None:
@@ -355,6 +357,18 @@ class LocalServer:
             pid=state.pid if state else None,
             size_bytes=dir_size(self.data_dir / "data") if self.data_dir.exists() else 0,
         )
+
+
+def _remove_s3_socket(s3_port: int | None) -> None:
+    """Remove the unix socket `weed mini` makes for its S3 server and leaves behind when it
+    stops, at its default /tmp/seaweedfs-s3-<port>.sock (pointing it into the data dir instead
+    breaks start-up once that path passes the ~108-byte limit on socket paths)."""
+    if s3_port is None:
+        return
+    path = Path(f"/tmp/seaweedfs-s3-{s3_port}.sock")  # noqa: S108 - weed's fixed default
+    with contextlib.suppress(OSError):
+        if path.is_socket() and path.lstat().st_uid == os.getuid():
+            path.unlink()
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -54,7 +54,7 @@ class LocalStorage(SyncStorageMixin):
         """The file behind `key`; refuses keys that would escape the root."""
         validate_key(key)
         parts = key.split("/")
-        if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
+        if any(part in ("", ".", "..") for part in parts):  # "a/" would name the file "a"
             raise InvalidKey(f"key '{key}' cannot be stored as a local path")
         return self.root.joinpath(*parts)
 
@@ -227,7 +227,7 @@ class LocalStorage(SyncStorageMixin):
         # A folder "a" sorts as "a/" among its siblings, so "a-b" < "a/" < "a0" as in S3.
         named = []
         for child in children:
-            if child.name.startswith(".s3kit-") and child.name.endswith(".part"):
+            if _is_temp(child.name):
                 continue
             is_dir = child.is_dir(follow_symlinks=False)
             if not is_dir and not child.is_file():  # links to folders, sockets, broken links
@@ -240,7 +240,8 @@ class LocalStorage(SyncStorageMixin):
                 continue
             if is_dir:
                 if delimiter == "/" and key.startswith(prefix):
-                    yield Prefix(key)
+                    if _holds_file(child.path):
+                        yield Prefix(key)
                 else:
                     yield from self._walk_dir(Path(child.path), key, prefix, delimiter)
                 continue
@@ -306,6 +307,26 @@ class AtomicFile:
         for folder in self._made_dirs:  # deepest first; only folders this write created
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".s3kit-") and name.endswith(".part")
+
+
+def _holds_file(folder: str) -> bool:
+    """Whether a file lies anywhere under `folder`. S3 shows a common prefix only while some
+    key has it, so an empty folder (left by a delete, or made by hand) is not listed."""
+    subfolders = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.path)
+                elif entry.is_file() and not _is_temp(entry.name):
+                    return True
+    except OSError:
+        return False
+    return any(_holds_file(sub) for sub in subfolders)
 
 
 def _parse_mtime(metadata: Mapping[str, str] | None) -> float | None:

@@ -9,13 +9,14 @@ another bucket. Every call goes through `_call` / `_guard`, which translate erro
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import obstore
 
-from s3kit.errors import ObjectNotFound, translate
+from s3kit.errors import InvalidKey, ObjectNotFound, translate
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -33,8 +34,32 @@ if TYPE_CHECKING:
     from s3kit.session import Session
 
 T = TypeVar("T")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Multipart for streams and files above this size (obstore uploads parts concurrently).
 MULTIPART_CHUNK = 8 * 1024 * 1024
+
+
+def _store_key(key: str) -> str:
+    """`key`, if obstore can address exactly that key, else `InvalidKey` (before any request).
+
+    obstore takes keys as `object_store` paths: it drops a leading or trailing '/' without a
+    word (so deleting 'photos/' would delete the object 'photos') and refuses empty, '.' and
+    '..' segments and control characters with a bare ValueError.
+    """
+    validate_key(key)
+    problem = None
+    if key.startswith("/") or key.endswith("/"):
+        problem = "it starts or ends with '/'"
+    elif any(part in ("", ".", "..") for part in key.split("/")):
+        problem = "it has an empty, '.' or '..' path segment"
+    elif _CONTROL.search(key):
+        problem = "it contains a control character"
+    if problem:
+        raise InvalidKey(
+            f"key {key!r} is not supported by s3kit's object transfers: {problem} — rename the"
+            " object, e.g. with `aws s3 mv`"
+        )
+    return key
 
 
 def _info(meta: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> ObjectInfo:
@@ -98,7 +123,7 @@ class S3Storage(SyncStorageMixin):
         mode: PutMode = "overwrite",
         if_match: str | None = None,
     ) -> PutResult:
-        validate_key(key)
+        _store_key(key)
         attributes: dict[str, str] = dict(metadata or {})
         if content_type:
             attributes["Content-Type"] = content_type
@@ -136,11 +161,13 @@ class S3Storage(SyncStorageMixin):
         return PutResult(etag=result.get("e_tag"), version_id=result.get("version"))
 
     async def delete_async(self, key: str) -> None:
-        validate_key(key)
+        _store_key(key)
         await self._call(obstore.delete_async(self.store, key), key)
 
     async def delete_many_async(self, keys: list[str]) -> None:
         """Delete many keys, in bulk requests of up to 1,000."""
+        for key in keys:
+            _store_key(key)
         for start in range(0, len(keys), 1000):
             await self._call(obstore.delete_async(self.store, keys[start : start + 1000]))
 
@@ -148,11 +175,13 @@ class S3Storage(SyncStorageMixin):
         self, src_key: str, dst_key: str, *, src_bucket: str | None = None
     ) -> None:
         """Server-side copy of `src_bucket`/`src_key` (default: this bucket) to `dst_key`."""
-        validate_key(src_key)
-        validate_key(dst_key)
         if src_bucket is None or src_bucket == self.bucket:
+            _store_key(src_key)
+            _store_key(dst_key)
             await self._call(obstore.copy_async(self.store, src_key, dst_key), src_key)
             return
+        validate_key(src_key)
+        validate_key(dst_key)
         client = self.session.client("s3")
         try:
             await asyncio.to_thread(
@@ -189,7 +218,7 @@ class S3Storage(SyncStorageMixin):
         if_match: str | None = None,
     ) -> bytes:
         """The object's bytes, or bytes [start, end) of it."""
-        validate_key(key)
+        _store_key(key)
         result = await self._call(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
@@ -206,7 +235,7 @@ class S3Storage(SyncStorageMixin):
         if_match: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
     ) -> AsyncIterator[bytes]:
-        validate_key(key)
+        _store_key(key)
         result = await self._call(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
@@ -220,11 +249,12 @@ class S3Storage(SyncStorageMixin):
             yield bytes(chunk)
 
     async def head_async(self, key: str) -> ObjectInfo:
-        validate_key(key)
+        _store_key(key)
         result = await self._call(obstore.get_async(self.store, key, options={"head": True}), key)
         return _info(result.meta, result.attributes)
 
     async def exists_async(self, key: str) -> bool:
+        _store_key(key)
         try:
             await self._call(obstore.head_async(self.store, key), key)
         except ObjectNotFound:
