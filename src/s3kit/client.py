@@ -111,12 +111,17 @@ class S3Client:
         return self.storage.get(key)
 
     def list_files(self, prefix: str = "") -> list[S3FileInfo]:
-        """Every object under `prefix` (recursively), in key order."""
+        """Every object under `prefix` (recursively), in key order.
 
-        def collect() -> list[S3FileInfo]:
+        A read never creates the bucket: with `ensure_bucket=True` a missing bucket lists as
+        empty (it appears on the first upload); with `ensure_bucket=False` it raises.
+        """
+        try:
             return [_file_info(entry) for entry in _iter_objects(self.storage, prefix)]
-
-        return self._with_bucket(collect)
+        except BucketNotFound:
+            if self.ensure_bucket:
+                return []
+            raise
 
     def file_exists(self, key: str) -> bool:
         try:

@@ -179,6 +179,7 @@ def test_ensure_bucket_creates_missing_bucket(
     assert not service.bucket_exists(missing_bucket)
     assert not client.file_exists("first.txt")  # asking does not create it
     assert not client.delete_file("first.txt")
+    assert client.list_files() == []  # nor does listing
     assert not service.bucket_exists(missing_bucket)
     source = tmp_path / "first.txt"
     source.write_bytes(b"hello")

@@ -215,11 +215,6 @@ def test_unreachable_endpoint_is_endpoint_error_quickly() -> None:
         assert isinstance(error, ConnectionError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config._read_ini puts configparser's message, which quotes the unparsable line,"
-    " into the ConfigError: a secret wrapped onto a line of its own is printed",
-)
 def test_unreadable_credentials_file_does_not_print_its_lines(isolated_env: Path) -> None:
     aws = isolated_env / ".aws"
     aws.mkdir()

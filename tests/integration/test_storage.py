@@ -24,6 +24,7 @@ from s3kit.errors import (
     LocalPathError,
     ObjectNotFound,
     S3KitError,
+    UsageError,
 )
 from s3kit.local_server import free_ports
 from s3kit.service import S3Service
@@ -258,6 +259,17 @@ def test_get_whole_and_ranges(rig: Rig) -> None:
     assert rig.storage.get("r.bin", start=990) == data[990:]
     assert rig.storage.get("r.bin", start=0) == data
     assert rig.storage.get("r.bin", end=5) == data[:5]
+
+
+def test_odd_ranges_behave_the_same_everywhere(rig: Rig) -> None:
+    rig.storage.put("odd.bin", _payload(100))
+    assert rig.storage.get("odd.bin", start=5, end=5) == b""
+    with pytest.raises(UsageError, match="negative"):
+        rig.storage.get("odd.bin", start=-1, end=5)
+    with pytest.raises(UsageError, match="ends before it starts"):
+        rig.storage.get("odd.bin", start=9, end=5)
+    with pytest.raises(UsageError):
+        rig.storage.get("odd.bin", start=100)
 
 
 def test_stream_in_chunks(rig: Rig) -> None:

@@ -618,7 +618,7 @@ def test_config_section_needs_profile_prefix(tmp_path: Path) -> None:
 
 def test_malformed_profile_file_is_a_config_error(tmp_path: Path) -> None:
     files = aws_files(tmp_path, config="this is not an ini file\n")
-    with pytest.raises(ConfigError, match=f"cannot read {files.config_path}"):
+    with pytest.raises(ConfigError, match=f"cannot parse {files.config_path} near line 1"):
         files.profile("default")
 
 

@@ -141,8 +141,16 @@ def _read_ini(path: Path) -> configparser.RawConfigParser | None:
     parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except configparser.Error as exc:
+        # configparser's message quotes the offending line, which may hold a secret: say
+        # where the problem is, never what the line says.
+        line = getattr(exc, "lineno", None)
+        where = f" near line {line}" if line else ""
+        raise ConfigError(
+            f"cannot parse {path}{where} ({type(exc).__name__}) — fix the file's INI syntax"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {type(exc).__name__}") from None
     return parser
 
 

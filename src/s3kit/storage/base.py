@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import IO, Literal, Protocol, runtime_checkable
 
 from s3kit._aio import iter_sync, run_sync
+from s3kit.errors import UsageError
 
 PutMode = Literal["overwrite", "create"]
 Body = bytes | bytearray | memoryview | Path | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes]
 DEFAULT_CHUNK = 8 * 1024 * 1024
+
+
+def validate_range(start: int | None, end: int | None) -> bool:
+    """Check a byte range [start, end); returns False when it is empty (nothing to fetch)."""
+    if (start is not None and start < 0) or (end is not None and end < 0):
+        raise UsageError(f"byte range [{start}, {end}) has a negative bound")
+    if end is not None and end < (start or 0):
+        raise UsageError(f"byte range [{start}, {end}) ends before it starts")
+    return end is None or end > (start or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from s3kit.errors import ConflictError, InvalidKey, ObjectNotFound, translate
+from s3kit.errors import ConflictError, InvalidKey, ObjectNotFound, UsageError, translate
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -28,6 +28,7 @@ from s3kit.storage.base import (
     PutMode,
     PutResult,
     SyncStorageMixin,
+    validate_range,
 )
 from s3kit.uri import validate_key
 
@@ -154,9 +155,15 @@ class LocalStorage(SyncStorageMixin):
         if_match: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
     ) -> AsyncIterator[bytes]:
+        empty = not validate_range(start, end)
         handle = await asyncio.to_thread(self._open, key)
         with handle:
             await asyncio.to_thread(self._check_match, key, if_match)
+            size = os.fstat(handle.fileno()).st_size
+            if start and start >= size:  # as S3 answers: 416 InvalidRange
+                raise UsageError(f"the requested range starts past the end of {key} ({size} B)")
+            if empty:
+                return
             position = start or 0
             handle.seek(position)
             while end is None or position < end:

@@ -25,6 +25,7 @@ from s3kit.storage.base import (
     PutMode,
     PutResult,
     SyncStorageMixin,
+    validate_range,
 )
 from s3kit.uri import validate_bucket_name, validate_key
 
@@ -219,6 +220,8 @@ class S3Storage(SyncStorageMixin):
     ) -> bytes:
         """The object's bytes, or bytes [start, end) of it."""
         _store_key(key)
+        if not validate_range(start, end):
+            return b""
         result = await self._call(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
@@ -236,6 +239,8 @@ class S3Storage(SyncStorageMixin):
         chunk_size: int = DEFAULT_CHUNK,
     ) -> AsyncIterator[bytes]:
         _store_key(key)
+        if not validate_range(start, end):
+            return
         result = await self._call(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
