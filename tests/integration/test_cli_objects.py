@@ -227,6 +227,10 @@ def test_cp_stdin_and_stdout(cli: CliInvoker, backend: Backend, bucket: str) -> 
     assert download.exit_code == 0, download.stderr
     assert download.stdout_bytes == BINARY
 
+    mixed = cli("cp", f"s3://{bucket}/piped.bin", "-", "--json", env=backend.env())
+    assert mixed.exit_code == 2
+    assert mixed.stdout_bytes == b""
+
 
 def test_cp_dryrun_uploads_nothing(
     cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path

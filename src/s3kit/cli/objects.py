@@ -137,6 +137,8 @@ def _copy(
 ) -> None:
     state = state_of(ctx)
     src, dst = parse_location(source), parse_location(destination)
+    if json_out and isinstance(dst, StdStream):
+        raise UsageError("--json cannot be used when the destination is '-' (standard output)")
     # With '-' as destination stdout carries the object's bytes: no report line may join them.
     silent = quiet or json_out or isinstance(dst, StdStream)
     manager = TransferManager(state.session, on_event=_report(silent, dryrun, recursive))
