@@ -30,6 +30,7 @@ from s3kit.observe import logger
 if TYPE_CHECKING:
     from obstore.store import S3Credential, S3Store
 
+    from s3kit.encryption import Encryption
     from s3kit.local_server import LocalServer
     from s3kit.storage.s3 import S3Storage
 
@@ -88,7 +89,7 @@ class Session:
         self._botocore_credentials: Any = None
         self._boto3_session: Any = None
         self._clients: dict[str, Any] = {}
-        self._stores: dict[str, S3Store] = {}
+        self._stores: dict[tuple[str, Encryption | None], S3Store] = {}
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -225,16 +226,18 @@ class Session:
 
     # -- data plane (obstore) ----------------------------------------------------------------
 
-    def object_store(self, bucket: str) -> S3Store:
-        """The obstore store for `bucket`, built once and reused."""
+    def object_store(self, bucket: str, encryption: Encryption | None = None) -> S3Store:
+        """The obstore store for `bucket` (with `encryption` on its requests), built once."""
         with self._lock:
-            store = self._stores.get(bucket)
+            store = self._stores.get((bucket, encryption))
             if store is None:
-                store = self._make_store(bucket)
-                self._stores[bucket] = store
+                if encryption is not None:
+                    encryption.check_transport(self.endpoint_url)
+                store = self._make_store(bucket, encryption)
+                self._stores[(bucket, encryption)] = store
             return store
 
-    def _make_store(self, bucket: str) -> S3Store:
+    def _make_store(self, bucket: str, encryption: Encryption | None) -> S3Store:
         from obstore.store import S3Store
 
         settings = self.settings
@@ -242,6 +245,10 @@ class Session:
         config: dict[str, Any] = {
             "region": settings.region,
             "virtual_hosted_style_request": settings.addressing_style == "virtual",
+            # Payloads are checked end to end through MD5 ETags and s3kit's CRC64NVME, so
+            # the SHA-256 of every body that SigV4 would otherwise need is not computed.
+            "unsigned_payload": True,
+            **(encryption.obstore_config() if encryption else {}),
         }
         if endpoint:
             config["endpoint"] = endpoint
@@ -303,11 +310,11 @@ class Session:
 
         return provide
 
-    def storage(self, bucket: str) -> S3Storage:
+    def storage(self, bucket: str, *, encryption: Encryption | None = None) -> S3Storage:
         """The `Storage` for one bucket, on this session."""
         from s3kit.storage.s3 import S3Storage
 
-        return S3Storage(self, bucket)
+        return S3Storage(self, bucket, encryption=encryption)
 
 
 def _on_ec2(env: Mapping[str, str]) -> bool:

@@ -17,8 +17,8 @@ import typer
 from typer.core import TyperGroup
 
 from s3kit import __version__
-from s3kit.cli import account, buckets, local, objects
-from s3kit.cli.state import CliState, state_of
+from s3kit.cli import account, buckets, copy, local, objects
+from s3kit.cli.state import CliState, set_raw_args, state_of
 from s3kit.errors import S3KitError
 from s3kit.observe import RedactingFilter, redact
 
@@ -51,6 +51,7 @@ class S3KitGroup(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         debug = _debug_requested(list(args) if args is not None else None)
+        set_raw_args(sys.argv[1:] if args is None else list(args))
         try:
             code = super().main(args, prog_name or "s3kit", complete_var, False, **extra)
         except typer.Exit as exc:
@@ -156,8 +157,8 @@ def root(
 
 
 app.command("ls")(objects.ls)
-app.command("cp")(objects.cp)
-app.command("mv")(objects.mv)
+app.command("cp")(copy.cp)
+app.command("mv")(copy.mv)
 app.command("rm")(objects.rm)
 app.command("cat")(objects.cat)
 app.command("mb")(buckets.mb)

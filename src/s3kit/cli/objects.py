@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -12,12 +11,11 @@ import typer
 from s3kit._aio import iter_sync, run_sync
 from s3kit.cli import format as fmt
 from s3kit.cli.state import state_of
-from s3kit.errors import ObjectNotFound, S3KitError, UsageError
+from s3kit.errors import ObjectNotFound, UsageError
 from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
-from s3kit.transfer import TransferEvent, TransferManager
 from s3kit.transfer.paths import folder_prefix
-from s3kit.uri import StdStream, parse_location, parse_s3_url
+from s3kit.uri import parse_s3_url
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Act on every object under the prefix/folder.")
@@ -104,117 +102,6 @@ def ls(
     elif summarize:
         for line in fmt.summary_lines(count, total, human=human_readable):
             _out(line)
-
-
-def _report(quiet: bool, dryrun: bool, recursive: bool) -> Callable[[TransferEvent], None]:
-    def on_event(event: TransferEvent) -> None:
-        if event.kind == "failed":
-            if not recursive:  # the single failure becomes the command's own error line
-                return
-            assert event.error is not None
-            sys.stderr.write(
-                f"s3kit: error: {event.action} failed: {event.item.source}: {event.error.message}\n"
-            )
-            return
-        if quiet:
-            return
-        prefix = "(dryrun) " if dryrun else ""
-        _out(f"{prefix}{event.action}: {event.item.source} to {event.item.destination}")
-
-    return on_event
-
-
-def _copy(
-    ctx: typer.Context,
-    source: str,
-    destination: str,
-    *,
-    recursive: bool,
-    dryrun: bool,
-    quiet: bool,
-    move: bool,
-    json_out: bool,
-) -> None:
-    state = state_of(ctx)
-    src, dst = parse_location(source), parse_location(destination)
-    if json_out and isinstance(dst, StdStream):
-        raise UsageError("--json cannot be used when the destination is '-' (standard output)")
-    # With '-' as destination stdout carries the object's bytes: no report line may join them.
-    silent = quiet or json_out or isinstance(dst, StdStream)
-    manager = TransferManager(state.session, on_event=_report(silent, dryrun, recursive))
-    summary = manager.run(src, dst, recursive=recursive, move=move, dryrun=dryrun)
-    if json_out:
-        _out(
-            json.dumps(
-                {
-                    "files": summary.files,
-                    "bytes": summary.bytes,
-                    "seconds": round(summary.seconds, 3),
-                    "failures": [
-                        {"source": str(item.source), "error": error.message}
-                        for item, error in summary.failures
-                    ],
-                }
-            )
-        )
-    if summary.failures:
-        raise S3KitError(
-            f"{len(summary.failures)} of {len(summary.failures) + summary.files} transfers"
-            " failed (see the errors above)"
-        )
-
-
-def cp(
-    ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local path, s3://bucket/key, or - for stdin.")],
-    destination: Annotated[
-        str, typer.Argument(help="Local path, s3://bucket/key, or - for stdout.")
-    ],
-    recursive: Recursive = False,
-    dryrun: Dryrun = False,
-    quiet: Quiet = False,
-    json_out: JsonOut = False,
-) -> None:
-    """Copy files and objects: local→S3, S3→local, S3→S3.
-
-    Examples: s3kit cp report.pdf s3://docs/ ; s3kit cp -r s3://docs/2026/ ./2026 ;
-    echo hi | s3kit cp - s3://docs/hi.txt
-    """
-    _copy(
-        ctx,
-        source,
-        destination,
-        recursive=recursive,
-        dryrun=dryrun,
-        quiet=quiet,
-        move=False,
-        json_out=json_out,
-    )
-
-
-def mv(
-    ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
-    destination: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
-    recursive: Recursive = False,
-    dryrun: Dryrun = False,
-    quiet: Quiet = False,
-    json_out: JsonOut = False,
-) -> None:
-    """Move: copy, then delete each source once its copy succeeded.
-
-    Example: s3kit mv s3://inbox/a.csv s3://archive/2026/
-    """
-    _copy(
-        ctx,
-        source,
-        destination,
-        recursive=recursive,
-        dryrun=dryrun,
-        quiet=quiet,
-        move=True,
-        json_out=json_out,
-    )
 
 
 def rm(

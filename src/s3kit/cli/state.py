@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import typer
@@ -10,6 +12,18 @@ import typer
 from s3kit.observe import RedactingFilter
 from s3kit.session import Session
 from s3kit.storage.s3 import S3Storage
+
+# The command line as typed: click hands options over grouped by name, but --include and
+# --exclude are applied in the order they were typed, as aws s3 does.
+_RAW_ARGS: ContextVar[tuple[str, ...]] = ContextVar("s3kit_raw_args", default=())
+
+
+def set_raw_args(args: Sequence[str]) -> None:
+    _RAW_ARGS.set(tuple(args))
+
+
+def raw_args() -> tuple[str, ...]:
+    return _RAW_ARGS.get()
 
 
 def notice(message: str) -> None:

@@ -3,7 +3,7 @@
 obstore covers put/get/range/head/list/delete/copy within a bucket. Two things it cannot do go
 to the Session's boto3 client: listings with a delimiter (obstore collects every page of
 those before returning, which breaks the promise never to hold a whole listing) and copies from
-another bucket. Every call goes through `_call` / `_guard`, which translate errors.
+another bucket. Every call goes through `guard`, which translates errors.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from s3kit.uri import validate_bucket_name, validate_key
 if TYPE_CHECKING:
     from obstore.store import S3Store
 
+    from s3kit.encryption import Encryption
     from s3kit.session import Session
 
 T = TypeVar("T")
@@ -89,9 +90,12 @@ def _info(meta: Mapping[str, Any], attributes: Mapping[str, str] | None = None) 
 class S3Storage(SyncStorageMixin):
     """One bucket of an S3 endpoint, reached through a Session."""
 
-    def __init__(self, session: Session, bucket: str) -> None:
+    def __init__(
+        self, session: Session, bucket: str, *, encryption: Encryption | None = None
+    ) -> None:
         self.session = session
         self.bucket = validate_bucket_name(bucket)
+        self.encryption = encryption
 
     @property
     def url(self) -> str:
@@ -99,9 +103,10 @@ class S3Storage(SyncStorageMixin):
 
     @property
     def store(self) -> S3Store:
-        return self.session.object_store(self.bucket)
+        return self.session.object_store(self.bucket, self.encryption)
 
-    async def _call(self, awaitable: Awaitable[T], key: str | None = None) -> T:
+    async def guard(self, awaitable: Awaitable[T], key: str | None = None) -> T:
+        """Await one obstore call, turning its errors into s3kit errors about this bucket."""
         try:
             return await awaitable
         except StopAsyncIteration:
@@ -123,13 +128,19 @@ class S3Storage(SyncStorageMixin):
         metadata: Mapping[str, str] | None = None,
         mode: PutMode = "overwrite",
         if_match: str | None = None,
+        content_encoding: str | None = None,
+        storage_class: str | None = None,
     ) -> PutResult:
         _store_key(key)
         attributes: dict[str, str] = dict(metadata or {})
-        if content_type:
-            attributes["Content-Type"] = content_type
-        if cache_control:
-            attributes["Cache-Control"] = cache_control
+        for name, value in (
+            ("Content-Type", content_type),
+            ("Cache-Control", cache_control),
+            ("Content-Encoding", content_encoding),
+            ("Storage-Class", storage_class),
+        ):
+            if value:
+                attributes[name] = value
         put_mode: Any = {"e_tag": if_match} if if_match else mode
         if isinstance(body, Path):
             try:
@@ -147,7 +158,7 @@ class S3Storage(SyncStorageMixin):
             and not hasattr(body, "read")
         ):
             body = _nonempty_chunks(body)
-        result = await self._call(
+        result = await self.guard(
             obstore.put_async(
                 self.store,
                 key,
@@ -163,14 +174,14 @@ class S3Storage(SyncStorageMixin):
 
     async def delete_async(self, key: str) -> None:
         _store_key(key)
-        await self._call(obstore.delete_async(self.store, key), key)
+        await self.guard(obstore.delete_async(self.store, key), key)
 
     async def delete_many_async(self, keys: list[str]) -> None:
         """Delete many keys, in bulk requests of up to 1,000."""
         for key in keys:
             _store_key(key)
         for start in range(0, len(keys), 1000):
-            await self._call(obstore.delete_async(self.store, keys[start : start + 1000]))
+            await self.guard(obstore.delete_async(self.store, keys[start : start + 1000]))
 
     async def copy_async(
         self, src_key: str, dst_key: str, *, src_bucket: str | None = None
@@ -179,7 +190,7 @@ class S3Storage(SyncStorageMixin):
         if src_bucket is None or src_bucket == self.bucket:
             _store_key(src_key)
             _store_key(dst_key)
-            await self._call(obstore.copy_async(self.store, src_key, dst_key), src_key)
+            await self.guard(obstore.copy_async(self.store, src_key, dst_key), src_key)
             return
         validate_key(src_key)
         validate_key(dst_key)
@@ -222,11 +233,11 @@ class S3Storage(SyncStorageMixin):
         _store_key(key)
         if not validate_range(start, end):
             return b""
-        result = await self._call(
+        result = await self.guard(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
         )
-        data = await self._call(result.bytes_async(), key)
+        data = await self.guard(result.bytes_async(), key)
         return bytes(data)
 
     async def stream_async(
@@ -241,27 +252,27 @@ class S3Storage(SyncStorageMixin):
         _store_key(key)
         if not validate_range(start, end):
             return
-        result = await self._call(
+        result = await self.guard(
             obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
             key,
         )
         stream = result.stream(min_chunk_size=chunk_size)
         while True:
             try:
-                chunk = await self._call(stream.__anext__(), key)
+                chunk = await self.guard(stream.__anext__(), key)
             except StopAsyncIteration:
                 return
             yield bytes(chunk)
 
     async def head_async(self, key: str) -> ObjectInfo:
         _store_key(key)
-        result = await self._call(obstore.get_async(self.store, key, options={"head": True}), key)
+        result = await self.guard(obstore.get_async(self.store, key, options={"head": True}), key)
         return _info(result.meta, result.attributes)
 
     async def exists_async(self, key: str) -> bool:
         _store_key(key)
         try:
-            await self._call(obstore.head_async(self.store, key), key)
+            await self.guard(obstore.head_async(self.store, key), key)
         except ObjectNotFound:
             return False
         return True
@@ -292,7 +303,7 @@ class S3Storage(SyncStorageMixin):
         stream = obstore.list(self.store, folder or None, offset=offset, chunk_size=page_size)
         while True:
             try:
-                page = await self._call(stream.__anext__())
+                page = await self.guard(stream.__anext__())
             except StopAsyncIteration:
                 return
             for meta in page:

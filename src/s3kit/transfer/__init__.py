@@ -1,16 +1,21 @@
 """TransferManager: copies between local files, standard streams and S3, one or many at once.
 
 Walk, decide, act: the source is walked as a stream of entries, `paths` decides where each one
-goes, and a bounded pool of asyncio tasks carries the copies out. A failed item is reported
-through the event callback and the summary; the others go on. Downloads land through
-`AtomicFile`, so a destination never holds a partial file; an object is only deleted by `mv`
-after its copy succeeded.
+goes (and `filters` whether it goes), and a bounded pool of asyncio tasks carries the copies
+out — at most `max_concurrent_files` files, and across them at most `max_concurrent_parts`
+parts of large objects, so memory stays bounded whatever the sizes. A failed item is reported
+through the event callback and the summary; the others go on. An object is only deleted by
+`mv` after its copy succeeded.
+
+Events (`TransferEvent`): "queued" when an item is planned (with its size if known),
+"progress" for each chunk of bytes moved, "done" and "failed" at the end of an item, and
+"planned" instead of all of those under --dryrun. A callback that raises is logged and
+ignored: it can never break a transfer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -18,12 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from s3kit.encryption import Encryption
 from s3kit.errors import ObjectNotFound, S3KitError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.local import LocalStorage
-from s3kit.storage.s3 import S3Storage
+from s3kit.transfer.context import TransferConfig, TransferContext, WriteOptions
+from s3kit.transfer.copy import copy_object
+from s3kit.transfer.download import download_object
+from s3kit.transfer.filters import Filters
 from s3kit.transfer.paths import (
     base_name,
     check_pair,
@@ -31,6 +40,7 @@ from s3kit.transfer.paths import (
     recursive_destination,
     single_destination,
 )
+from s3kit.transfer.upload import upload_file
 from s3kit.uri import LocalPath, Location, S3Url, StdStream
 
 Action = Literal["upload", "download", "copy", "move", "delete"]
@@ -47,10 +57,11 @@ class TransferItem:
 
 @dataclass(frozen=True, slots=True)
 class TransferEvent:
-    kind: Literal["done", "failed", "planned"]
+    kind: Literal["queued", "progress", "done", "failed", "planned"]
     action: Action
     item: TransferItem
     error: S3KitError | None = None
+    bytes: int = 0
 
 
 @dataclass(slots=True)
@@ -77,17 +88,29 @@ def _action(item: TransferItem, move: bool) -> Action:
 
 
 class TransferManager:
-    """Carries out cp/mv. `concurrency` bounds the files in flight at once."""
+    """Carries out cp/mv for one Session."""
 
     def __init__(
         self,
         session: Session,
         *,
-        concurrency: int = 16,
+        config: TransferConfig | None = None,
+        options: WriteOptions | None = None,
+        read_encryption: Encryption | None = None,
+        filters: Filters | None = None,
         on_event: EventCallback | None = None,
+        concurrency: int | None = None,
     ) -> None:
+        config = config or TransferConfig()
+        if concurrency is not None:
+            from dataclasses import replace
+
+            config = replace(config, max_concurrent_files=max(1, concurrency))
         self.session = session
-        self.concurrency = max(1, concurrency)
+        self.config = config
+        self.options = options or WriteOptions()
+        self.read_encryption = read_encryption
+        self.filters = filters or Filters()
         self._on_event = on_event
 
     def _emit(self, event: TransferEvent) -> None:
@@ -97,9 +120,6 @@ class TransferManager:
             self._on_event(event)
         except Exception:  # a broken callback must never break a transfer
             logger.exception("transfer event callback failed")
-
-    def _s3(self, bucket: str) -> S3Storage:
-        return self.session.storage(bucket)
 
     # -- planning --------------------------------------------------------------------------
 
@@ -116,7 +136,7 @@ class TransferManager:
             if not root.root.is_dir():
                 raise translate(FileNotFoundError(2, "no such folder"), path=str(source))
             async for entry in root.list_async(""):
-                if isinstance(entry, ObjectInfo):
+                if isinstance(entry, ObjectInfo) and self.filters.accepts(entry.key):
                     yield TransferItem(
                         LocalPath(root.path_for(entry.key)),
                         recursive_destination(entry.key, destination),
@@ -124,9 +144,12 @@ class TransferManager:
                     )
         elif isinstance(source, S3Url):
             prefix = folder_prefix(source)
-            async for entry in self._s3(prefix.bucket).list_async(prefix.key):
-                if isinstance(entry, ObjectInfo) and not entry.key.endswith("/"):
-                    relative = entry.key[len(prefix.key) :]
+            storage = self.session.storage(prefix.bucket)
+            async for entry in storage.list_async(prefix.key):
+                if not isinstance(entry, ObjectInfo) or entry.key.endswith("/"):
+                    continue
+                relative = entry.key[len(prefix.key) :]
+                if self.filters.accepts(relative):
                     yield TransferItem(
                         S3Url(prefix.bucket, entry.key),
                         recursive_destination(relative, destination),
@@ -137,7 +160,7 @@ class TransferManager:
     async def _single_item(self, source: Location, destination: Location) -> TransferItem:
         if isinstance(source, LocalPath):
             try:
-                size = source.path.stat().st_size
+                size: int | None = source.path.stat().st_size
             except OSError as exc:
                 raise translate(exc, path=str(source)) from exc
             name = source.path.name
@@ -163,18 +186,23 @@ class TransferManager:
     ) -> TransferSummary:
         summary = TransferSummary()
         started = time.monotonic()
-        slots = asyncio.Semaphore(self.concurrency)
+        ctx = TransferContext(self.session, self.config, self.options, self.read_encryption)
+        slots = asyncio.Semaphore(self.config.max_concurrent_files)
         tasks: set[asyncio.Task[None]] = set()
 
         async def one(item: TransferItem) -> None:
             action = _action(item, move)
+
+            def progress(amount: int) -> None:
+                self._emit(TransferEvent("progress", action, item, bytes=amount))
+
             try:
-                moved = await self._transfer(item)
+                moved = await self._transfer(ctx, item, progress)
                 if move:
                     await self._delete_source(item.source)
                 summary.files += 1
                 summary.bytes += moved
-                self._emit(TransferEvent("done", action, item))
+                self._emit(TransferEvent("done", action, item, bytes=moved))
             except S3KitError as exc:
                 summary.failures.append((item, exc))
                 self._emit(TransferEvent("failed", action, item, exc))
@@ -188,6 +216,7 @@ class TransferManager:
                     summary.bytes += item.size or 0
                     self._emit(TransferEvent("planned", _action(item, move), item))
                     continue
+                self._emit(TransferEvent("queued", _action(item, move), item, bytes=item.size or 0))
                 await slots.acquire()
                 task = asyncio.create_task(one(item))
                 tasks.add(task)
@@ -195,6 +224,7 @@ class TransferManager:
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+            ctx.close()
         summary.seconds = time.monotonic() - started
         if not recursive and summary.failures:
             raise summary.failures[0][1]
@@ -215,39 +245,31 @@ class TransferManager:
             self.run_async(source, destination, recursive=recursive, move=move, dryrun=dryrun)
         )
 
-    async def _transfer(self, item: TransferItem) -> int:
+    async def _transfer(
+        self, ctx: TransferContext, item: TransferItem, progress: Callable[[int], None]
+    ) -> int:
         """Copy one item; returns the bytes moved."""
         source, destination = item.source, item.destination
         if isinstance(source, LocalPath) and isinstance(destination, S3Url):
-            return await self._upload_file(source.path, destination)
+            return (await upload_file(ctx, source.path, destination, progress)).size
         if isinstance(source, StdStream) and isinstance(destination, S3Url):
-            return await self._upload_stdin(destination)
+            return await self._upload_stdin(ctx, destination, progress)
         if isinstance(source, S3Url) and isinstance(destination, LocalPath):
-            return await self._download(source, destination.path, item.etag)
-        if isinstance(source, S3Url) and isinstance(destination, StdStream):
-            return await self._to_stdout(source)
-        if isinstance(source, S3Url) and isinstance(destination, S3Url):
-            await self._s3(destination.bucket).copy_async(
-                source.key, destination.key, src_bucket=source.bucket
+            result = await download_object(
+                ctx, source, destination.path, progress, size=item.size, etag=item.etag
             )
-            return item.size or 0
+            return result.size
+        if isinstance(source, S3Url) and isinstance(destination, StdStream):
+            return await self._to_stdout(ctx, source, progress)
+        if isinstance(source, S3Url) and isinstance(destination, S3Url):
+            return await copy_object(
+                ctx, source, destination, progress, size=item.size, etag=item.etag
+            )
         raise AssertionError(f"unplanned pair {source} → {destination}")  # pragma: no cover
 
-    async def _upload_file(self, path: Path, destination: S3Url) -> int:
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise translate(exc, path=str(path)) from exc
-        content_type, _ = mimetypes.guess_type(path.name)
-        await self._s3(destination.bucket).put_async(
-            destination.key,
-            path,
-            content_type=content_type,
-            metadata={"mtime": f"{stat.st_mtime:.3f}"},
-        )
-        return stat.st_size
-
-    async def _upload_stdin(self, destination: S3Url) -> int:
+    async def _upload_stdin(
+        self, ctx: TransferContext, destination: S3Url, progress: Callable[[int], None]
+    ) -> int:
         counted = 0
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -257,42 +279,42 @@ class TransferManager:
                 block = await asyncio.to_thread(stream.read, STDIN_CHUNK)
                 if not block:
                     return
+                await ctx.throttle(len(block))
                 counted += len(block)
+                progress(len(block))
                 yield block
 
-        await self._s3(destination.bucket).put_async(destination.key, chunks())
+        options = ctx.options
+        await ctx.writer(destination.bucket).put_async(
+            destination.key,
+            chunks(),
+            content_type=options.content_type,
+            cache_control=options.cache_control,
+            content_encoding=options.content_encoding,
+            storage_class=options.storage_class,
+            metadata=dict(options.metadata) or None,
+        )
         return counted
 
-    async def _download(self, source: S3Url, target: Path, etag: str | None) -> int:
-        if target.is_dir():
-            raise translate(IsADirectoryError(21, "is a folder"), path=str(target))
-        storage = self._s3(source.bucket)
-        counted = 0
-
-        async def counting() -> AsyncIterator[bytes]:
-            nonlocal counted
-            async for chunk in storage.stream_async(source.key, if_match=etag):
-                counted += len(chunk)
-                yield chunk
-
-        await LocalStorage(target.parent).put_async(target.name, counting())
-        return counted
-
-    async def _to_stdout(self, source: S3Url) -> int:
+    async def _to_stdout(
+        self, ctx: TransferContext, source: S3Url, progress: Callable[[int], None]
+    ) -> int:
         counted = 0
         out = sys.stdout.buffer
-        async for chunk in self._s3(source.bucket).stream_async(source.key):
+        async for chunk in ctx.reader(source.bucket).stream_async(source.key):
+            await ctx.throttle(len(chunk))
             await asyncio.to_thread(out.write, chunk)
             counted += len(chunk)
+            progress(len(chunk))
         await asyncio.to_thread(out.flush)
         return counted
 
     async def _delete_source(self, source: Location) -> None:
         if isinstance(source, S3Url):
-            await self._s3(source.bucket).delete_async(source.key)
+            await self.session.storage(source.bucket).delete_async(source.key)
         elif isinstance(source, LocalPath):
             try:
-                source.path.unlink()
+                Path(source.path).unlink()
             except FileNotFoundError:
                 raise ObjectNotFound(f"{source} vanished before it could be removed") from None
             except OSError as exc:
@@ -300,8 +322,11 @@ class TransferManager:
 
 
 __all__ = [
+    "Filters",
+    "TransferConfig",
     "TransferEvent",
     "TransferItem",
     "TransferManager",
     "TransferSummary",
+    "WriteOptions",
 ]

@@ -62,3 +62,14 @@ def normalise_etag(etag: str | None) -> str:
 
 def etags_match(expected: str, actual: str | None) -> bool:
     return normalise_etag(expected) == normalise_etag(actual)
+
+
+def file_md5_and_crc(path: str, block: int = 8 * 1024 * 1024) -> tuple[str, int]:
+    """MD5 (hex) and CRC64NVME of a whole file, read once."""
+    digest = hashlib.md5(usedforsecurity=False)
+    crc = 0
+    with open(path, "rb") as handle:  # noqa: PTH123 - a plain path string is fine here
+        for chunk in iter(lambda: handle.read(block), b""):
+            digest.update(chunk)
+            crc = crc64(chunk, crc)
+    return digest.hexdigest(), crc

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from s3kit.errors import ObjectNotFound
+from s3kit.errors import ObjectNotFound, S3KitError
+from s3kit.observe import logger
 from s3kit.transfer.s3http import S3Http
 
 
@@ -65,6 +66,32 @@ class Multipart:
         )
         return response.headers.get("ETag") or response.headers.get("etag") or ""
 
+    async def upload_part_copy(
+        self,
+        key: str,
+        upload_id: str,
+        number: int,
+        source: str,
+        first: int,
+        last: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> str:
+        """Copy bytes [first, last] of `source` ('/bucket/key', encoded) into part `number`."""
+        part_headers = dict(headers or {})
+        part_headers["x-amz-copy-source"] = source
+        part_headers["x-amz-copy-source-range"] = f"bytes={first}-{last}"
+        response = await self.http.request_async(
+            "PUT",
+            self.bucket,
+            key,
+            query={"partNumber": str(number), "uploadId": upload_id},
+            headers=part_headers,
+        )
+        root = response.xml()
+        if root.tag == "Error":
+            raise self.http.error_for(response, self.bucket, key)
+        return root.findtext("ETag") or ""
+
     async def list_parts(self, key: str, upload_id: str) -> dict[int, ServerPart]:
         """Every part the server holds for the upload (following pagination)."""
         parts: dict[int, ServerPart] = {}
@@ -108,6 +135,13 @@ class Multipart:
 
     async def abort(self, key: str, upload_id: str) -> None:
         await self.http.request_async("DELETE", self.bucket, key, query={"uploadId": upload_id})
+
+    async def abort_quietly(self, key: str, upload_id: str) -> None:
+        """Abort, logging (not raising) a failure: used on paths already handling an error."""
+        try:
+            await self.abort(key, upload_id)
+        except S3KitError as exc:
+            logger.warning("could not abort multipart upload %s of %s: %s", upload_id, key, exc)
 
     async def pending(self, prefix: str = "") -> list[PendingUpload]:
         """Incomplete multipart uploads under `prefix`, oldest first."""

@@ -1,0 +1,370 @@
+"""cp and mv: parse the transfer options, run the TransferManager, report."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.progress import TransferProgress, progress_wanted
+from s3kit.cli.state import raw_args, state_of
+from s3kit.encryption import encryption_from_options
+from s3kit.errors import S3KitError, UsageError
+from s3kit.transfer import TransferConfig, TransferEvent, TransferManager, WriteOptions
+from s3kit.transfer.filters import filters_from_args
+from s3kit.transfer.parts import MIN_PART, parse_size
+from s3kit.uri import StdStream, parse_location
+
+STORAGE_CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "GLACIER_IR",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+)
+
+Recursive = Annotated[
+    bool, typer.Option("--recursive", "-r", help="Copy everything under the folder or prefix.")
+]
+Dryrun = Annotated[bool, typer.Option("--dryrun", help="Show what would happen; change nothing.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOut = Annotated[
+    bool, typer.Option("--json", help="Print a JSON summary: files, bytes, seconds, failures.")
+]
+Include = Annotated[
+    list[str] | None,
+    typer.Option("--include", help="Glob of paths to include (aws s3 semantics, repeatable)."),
+]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", help="Glob of paths to exclude (repeatable; last match wins)."),
+]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", min=1, max=1024, help="Files transferred at once.")
+]
+PartConcurrency = Annotated[
+    int,
+    typer.Option("--part-concurrency", min=1, max=256, help="Parts of large files at once."),
+]
+PartSize = Annotated[
+    str | None, typer.Option("--part-size", help="Multipart chunk size, e.g. 16MiB (min 5MiB).")
+]
+Threshold = Annotated[
+    str | None,
+    typer.Option("--multipart-threshold", help="Use multipart from this size up (default 64MiB)."),
+]
+BwLimit = Annotated[
+    str | None, typer.Option("--bwlimit", help="Bandwidth limit for all transfers, e.g. 10MiB.")
+]
+StorageClass = Annotated[
+    str | None, typer.Option("--storage-class", help="STANDARD, STANDARD_IA, GLACIER_IR, ...")
+]
+Sse = Annotated[str | None, typer.Option("--sse", help="AES256, aws:kms or sse-c.")]
+SseKms = Annotated[str | None, typer.Option("--sse-kms-key-id", help="KMS key for aws:kms.")]
+SseCKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--sse-c-key-file",
+        help="File with the 32-byte SSE-C key (raw or base64); or set S3KIT_SSE_C_KEY.",
+    ),
+]
+Metadata = Annotated[
+    list[str] | None, typer.Option("--metadata", help="User metadata key=value (repeatable).")
+]
+ContentType = Annotated[
+    str | None, typer.Option("--content-type", help="Content-Type (default: from the name).")
+]
+CacheControl = Annotated[str | None, typer.Option("--cache-control", help="Cache-Control.")]
+ContentEncoding = Annotated[
+    str | None, typer.Option("--content-encoding", help="Content-Encoding, e.g. gzip.")
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Also continue interrupted uploads found on the server (each part re-checked).",
+    ),
+]
+NoVerify = Annotated[bool, typer.Option("--no-verify", help="Skip checksum and ETag verification.")]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyFlags:
+    recursive: bool = False
+    dryrun: bool = False
+    quiet: bool = False
+    json_out: bool = False
+    concurrency: int = 32
+    part_concurrency: int = 8
+    part_size: str | None = None
+    threshold: str | None = None
+    bwlimit: str | None = None
+    storage_class: str | None = None
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    sse_c_key_file: Path | None = None
+    metadata: Sequence[str] = field(default_factory=tuple)
+    content_type: str | None = None
+    cache_control: str | None = None
+    content_encoding: str | None = None
+    resume: bool = False
+    verify: bool = True
+    progress: bool = True
+
+
+def parse_metadata(pairs: Sequence[str]) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--metadata takes key=value, not '{pair}'")
+        if not (name + value).isascii():
+            raise UsageError(f"--metadata '{pair}': S3 user metadata must be ASCII")
+        metadata[name.strip().lower()] = value
+    return metadata
+
+
+def storage_class(value: str | None) -> str | None:
+    if value is None:
+        return None
+    upper = value.upper()
+    if upper not in STORAGE_CLASSES:
+        raise UsageError(
+            f"unknown storage class '{value}' — use one of {', '.join(STORAGE_CLASSES)}"
+        )
+    return upper
+
+
+def build_config(flags: CopyFlags) -> TransferConfig:
+    config = TransferConfig(
+        max_concurrent_files=flags.concurrency,
+        max_concurrent_parts=flags.part_concurrency,
+        verify=flags.verify,
+        resume=flags.resume,
+    )
+    changes: dict[str, int] = {}
+    if flags.part_size:
+        size = parse_size(flags.part_size)
+        if size < MIN_PART:
+            raise UsageError(f"--part-size must be at least 5MiB, not {flags.part_size}")
+        changes["multipart_chunksize"] = size
+    if flags.threshold:
+        changes["multipart_threshold"] = parse_size(flags.threshold)
+    if flags.bwlimit:
+        rate = parse_size(flags.bwlimit)
+        if rate <= 0:
+            raise UsageError("--bwlimit must be more than 0")
+        changes["bandwidth"] = rate
+    if changes:
+        from dataclasses import replace
+
+        config = replace(config, **changes)  # type: ignore[arg-type]
+    return config
+
+
+def _report(
+    flags: CopyFlags, silent: bool, bar: TransferProgress | None
+) -> Callable[[TransferEvent], None]:
+    reader_gone = False
+
+    def write(line: str) -> None:
+        nonlocal reader_gone
+        if reader_gone:
+            return
+        try:
+            sys.stdout.write(line + "\n")
+        except BrokenPipeError:  # `s3kit cp ... | head`: stop reporting, keep copying
+            reader_gone = True
+
+    def on_event(event: TransferEvent) -> None:
+        if bar is not None:
+            bar(event)
+        if event.kind == "failed":
+            if not flags.recursive:  # the single failure becomes the command's own error line
+                return
+            assert event.error is not None
+            line = f"s3kit: error: {event.action} failed: {event.item.source}: {event.error}"
+            if bar is not None:
+                bar.console.print(line, markup=False, highlight=False)
+            else:
+                sys.stderr.write(line + "\n")
+            return
+        if silent or event.kind not in ("done", "planned"):
+            return
+        prefix = "(dryrun) " if flags.dryrun else ""
+        line = f"{prefix}{event.action}: {event.item.source} to {event.item.destination}"
+        if bar is not None:
+            bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            write(line)
+
+    return on_event
+
+
+@contextlib.contextmanager
+def _maybe_bar(enabled: bool) -> Iterator[TransferProgress | None]:
+    if not enabled:
+        yield None
+        return
+    with TransferProgress() as bar:
+        yield bar
+
+
+def run_copy(
+    ctx: typer.Context, source: str, destination: str, flags: CopyFlags, *, move: bool
+) -> None:
+    state = state_of(ctx)
+    src, dst = parse_location(source), parse_location(destination)
+    if flags.json_out and isinstance(dst, StdStream):
+        raise UsageError("--json cannot be used when the destination is '-' (standard output)")
+    encryption = encryption_from_options(
+        flags.sse, kms_key_id=flags.sse_kms_key_id, customer_key_file=flags.sse_c_key_file
+    )
+    options = WriteOptions(
+        content_type=flags.content_type,
+        cache_control=flags.cache_control,
+        content_encoding=flags.content_encoding,
+        storage_class=storage_class(flags.storage_class),
+        metadata=parse_metadata(flags.metadata),
+        encryption=encryption,
+    )
+    config = build_config(flags)
+    # With '-' as destination stdout carries the object's bytes: no report line may join them.
+    silent = flags.quiet or flags.json_out or isinstance(dst, StdStream)
+    show_bar = (
+        flags.progress and not silent and not flags.dryrun and progress_wanted(disabled=False)
+    )
+    with _maybe_bar(show_bar) as bar:
+        manager = TransferManager(
+            state.session,
+            config=config,
+            options=options,
+            read_encryption=encryption if encryption and encryption.mode == "sse-c" else None,
+            filters=filters_from_args(raw_args()),
+            on_event=_report(flags, silent, bar),
+        )
+        summary = manager.run(src, dst, recursive=flags.recursive, move=move, dryrun=flags.dryrun)
+    if flags.json_out:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "files": summary.files,
+                    "bytes": summary.bytes,
+                    "seconds": round(summary.seconds, 3),
+                    "failures": [
+                        {"source": str(item.source), "error": error.message}
+                        for item, error in summary.failures
+                    ],
+                }
+            )
+            + "\n"
+        )
+    if summary.failures:
+        raise S3KitError(
+            f"{len(summary.failures)} of {len(summary.failures) + summary.files} transfers"
+            " failed (see the errors above)"
+        )
+
+
+def cp(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Local path, s3://bucket/key, or - for stdin.")],
+    destination: Annotated[
+        str, typer.Argument(help="Local path, s3://bucket/key, or - for stdout.")
+    ],
+    recursive: Recursive = False,
+    dryrun: Dryrun = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
+    include: Include = None,
+    exclude: Exclude = None,
+    concurrency: Concurrency = 32,
+    part_concurrency: PartConcurrency = 8,
+    part_size: PartSize = None,
+    multipart_threshold: Threshold = None,
+    bwlimit: BwLimit = None,
+    storage_class_: StorageClass = None,
+    sse: Sse = None,
+    sse_kms_key_id: SseKms = None,
+    sse_c_key_file: SseCKey = None,
+    metadata: Metadata = None,
+    content_type: ContentType = None,
+    cache_control: CacheControl = None,
+    content_encoding: ContentEncoding = None,
+    resume: Resume = False,
+    no_verify: NoVerify = False,
+    no_progress: NoProgress = False,
+) -> None:
+    """Copy files and objects: local→S3, S3→local, S3→S3.
+
+    Examples: s3kit cp report.pdf s3://docs/ ; s3kit cp -r s3://docs/2026/ ./2026 ;
+    echo hi | s3kit cp - s3://docs/hi.txt
+    """
+    del include, exclude  # read in command-line order from the raw arguments
+    flags = CopyFlags(
+        recursive=recursive, dryrun=dryrun, quiet=quiet, json_out=json_out,
+        concurrency=concurrency, part_concurrency=part_concurrency, part_size=part_size,
+        threshold=multipart_threshold, bwlimit=bwlimit, storage_class=storage_class_, sse=sse,
+        sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
+        metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
+        content_encoding=content_encoding, resume=resume, verify=not no_verify,
+        progress=not no_progress,
+    )  # fmt: skip
+    run_copy(ctx, source, destination, flags, move=False)
+
+
+def mv(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
+    destination: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
+    recursive: Recursive = False,
+    dryrun: Dryrun = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
+    include: Include = None,
+    exclude: Exclude = None,
+    concurrency: Concurrency = 32,
+    part_concurrency: PartConcurrency = 8,
+    part_size: PartSize = None,
+    multipart_threshold: Threshold = None,
+    bwlimit: BwLimit = None,
+    storage_class_: StorageClass = None,
+    sse: Sse = None,
+    sse_kms_key_id: SseKms = None,
+    sse_c_key_file: SseCKey = None,
+    metadata: Metadata = None,
+    content_type: ContentType = None,
+    cache_control: CacheControl = None,
+    content_encoding: ContentEncoding = None,
+    resume: Resume = False,
+    no_verify: NoVerify = False,
+    no_progress: NoProgress = False,
+) -> None:
+    """Move: copy, then delete each source once its copy succeeded.
+
+    Example: s3kit mv s3://inbox/a.csv s3://archive/2026/
+    """
+    del include, exclude
+    flags = CopyFlags(
+        recursive=recursive, dryrun=dryrun, quiet=quiet, json_out=json_out,
+        concurrency=concurrency, part_concurrency=part_concurrency, part_size=part_size,
+        threshold=multipart_threshold, bwlimit=bwlimit, storage_class=storage_class_, sse=sse,
+        sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
+        metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
+        content_encoding=content_encoding, resume=resume, verify=not no_verify,
+        progress=not no_progress,
+    )  # fmt: skip
+    run_copy(ctx, source, destination, flags, move=True)

@@ -1,0 +1,114 @@
+"""What every transfer of one run shares: settings, limits, the journal, the raw HTTP path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from s3kit.encryption import Encryption
+from s3kit.errors import EndpointError, Throttled
+from s3kit.transfer.bandwidth import BandwidthLimiter
+from s3kit.transfer.journal import Journal
+from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
+
+if TYPE_CHECKING:
+    from s3kit.session import Session
+    from s3kit.storage.s3 import S3Storage
+    from s3kit.transfer.s3http import S3Http
+
+# Objects below this size are read or written in one piece, in memory.
+SMALL_OBJECT = 8 * MiB
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferConfig:
+    """How transfers run. Defaults suit a laptop or a small VM talking to one endpoint."""
+
+    multipart_threshold: int = DEFAULT_THRESHOLD
+    multipart_chunksize: int = 8 * MiB
+    max_concurrent_files: int = 32
+    max_concurrent_parts: int = 8
+    verify: bool = True
+    bandwidth: int | None = None  # bytes per second, all transfers together
+    resume: bool = False  # also look for interrupted uploads the journal does not know
+    fsync_small: bool = False  # large files are always fsynced before the rename
+    journal_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteOptions:
+    """What uploads set on the objects they create."""
+
+    content_type: str | None = None  # None: guessed from the file name
+    cache_control: str | None = None
+    content_encoding: str | None = None
+    storage_class: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    encryption: Encryption | None = None
+    preserve_mtime: bool = True
+
+
+def first_error(exc: BaseException) -> BaseException:
+    """The first real error inside a TaskGroup's (possibly nested) ExceptionGroup."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Failures that a rerun can get past (resume), as opposed to a refusal by the server."""
+    return isinstance(exc, EndpointError | Throttled | asyncio.CancelledError | KeyboardInterrupt)
+
+
+class TransferContext:
+    def __init__(
+        self,
+        session: Session,
+        config: TransferConfig,
+        options: WriteOptions,
+        read_encryption: Encryption | None = None,
+    ) -> None:
+        self.session = session
+        self.config = config
+        self.options = options
+        # An SSE-C key is needed to read SSE-C objects too; SSE-S3/KMS reads need nothing.
+        self.read_encryption = read_encryption or (
+            options.encryption
+            if options.encryption and options.encryption.mode == "sse-c"
+            else None
+        )
+        self.journal = Journal(config.journal_dir)
+        self.limiter = BandwidthLimiter(config.bandwidth) if config.bandwidth else None
+        self.part_slots = asyncio.Semaphore(max(1, config.max_concurrent_parts))
+        self._http: S3Http | None = None
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.session.endpoint_url or f"aws:{self.session.settings.region}"
+
+    @property
+    def http(self) -> S3Http:
+        if self._http is None:
+            from s3kit.transfer.s3http import S3Http
+
+            self._http = S3Http(self.session, pool_size=self.config.max_concurrent_parts + 4)
+        return self._http
+
+    def writer(self, bucket: str) -> S3Storage:
+        return self.session.storage(bucket, encryption=self.options.encryption)
+
+    def reader(self, bucket: str) -> S3Storage:
+        return self.session.storage(bucket, encryption=self.read_encryption)
+
+    async def throttle(self, amount: int) -> None:
+        if self.limiter is not None and amount > 0:
+            await self.limiter.acquire(amount)
+
+    def close(self) -> None:
+        if self._http is not None:
+            with contextlib.suppress(Exception):
+                self._http.close()

@@ -1,0 +1,322 @@
+"""Uploading one local file: a single PUT below the multipart threshold, parallel parts above.
+
+Integrity: every upload records the file's CRC64NVME in the object metadata; a single PUT's
+ETag must equal the MD5 of what was read, every part is sent with Content-MD5 (the server
+refuses a damaged part) and the final multipart ETag must equal the one recomputed from the
+part MD5s. A mismatch removes the object and fails the transfer.
+
+Interruption versus failure: if the server refuses the upload (no bucket, no permission, a bad
+part), the multipart upload is aborted, so nothing is orphaned. If the transfer is interrupted
+(Ctrl-C, process killed, endpoint unreachable after the retries), the upload is kept and the
+journal remembers its parts: the next run of the same copy sends only what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from s3kit.errors import (
+    ObjectNotFound,
+    S3KitError,
+    TransferError,
+    translate,
+)
+from s3kit.observe import logger
+from s3kit.transfer.checksum import (
+    CRC_METADATA_KEY,
+    crc64,
+    crc_hex,
+    etags_match,
+    md5_hex,
+    multipart_etag,
+    single_etag,
+)
+from s3kit.transfer.context import TransferContext, first_error, is_interruption
+from s3kit.transfer.journal import JournalEntry, JournalPart
+from s3kit.transfer.multipart import Multipart, ServerPart
+from s3kit.transfer.parts import Part, plan_parts, use_multipart
+from s3kit.uri import S3Url
+
+Progress = Callable[[int], None]
+READ_BLOCK = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    size: int
+    etag: str
+    multipart: bool
+    resumed_bytes: int = 0
+
+
+def _read_whole(path: Path) -> tuple[bytes, os.stat_result, str, int]:
+    """The file's bytes, its stat (of the same open file), MD5 and CRC64NVME."""
+    with path.open("rb") as handle:
+        stat = os.fstat(handle.fileno())
+        data = handle.read()
+    return data, stat, md5_hex(data), crc64(data)
+
+
+def _file_crc(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(READ_BLOCK), b""):
+            crc = crc64(block, crc)
+    return crc
+
+
+def _read_part(fd: int, part: Part) -> tuple[bytes, str]:
+    data = os.pread(fd, part.size, part.offset)
+    if len(data) != part.size:
+        raise TransferError(f"the file shrank while it was being uploaded (part {part.number})")
+    return data, md5_hex(data)
+
+
+def object_metadata(ctx: TransferContext, stat: os.stat_result, crc: int | None) -> dict[str, str]:
+    metadata = dict(ctx.options.metadata)
+    if ctx.options.preserve_mtime:
+        metadata["mtime"] = f"{stat.st_mtime:.3f}"
+    if crc is not None:
+        metadata[CRC_METADATA_KEY] = crc_hex(crc)
+    return metadata
+
+
+def content_type_for(ctx: TransferContext, path: Path) -> str | None:
+    if ctx.options.content_type:
+        return ctx.options.content_type
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed
+
+
+async def upload_file(
+    ctx: TransferContext, path: Path, target: S3Url, progress: Progress
+) -> UploadResult:
+    try:
+        stat = await asyncio.to_thread(path.stat)
+    except OSError as exc:
+        raise translate(exc, path=str(path)) from exc
+    if use_multipart(stat.st_size, ctx.config.multipart_threshold):
+        return await _upload_multipart(ctx, path, stat, target, progress)
+    return await _upload_single(ctx, path, target, progress)
+
+
+async def _upload_single(
+    ctx: TransferContext, path: Path, target: S3Url, progress: Progress
+) -> UploadResult:
+    try:
+        data, stat, md5, crc = await asyncio.to_thread(_read_whole, path)
+    except OSError as exc:
+        raise translate(exc, path=str(path)) from exc
+    await ctx.throttle(len(data))
+    storage = ctx.writer(target.bucket)
+    options = ctx.options
+    result = await storage.put_async(
+        target.key,
+        data,
+        content_type=content_type_for(ctx, path),
+        cache_control=options.cache_control,
+        content_encoding=options.content_encoding,
+        storage_class=options.storage_class,
+        metadata=object_metadata(ctx, stat, crc if ctx.config.verify else None),
+    )
+    encrypted = options.encryption is not None and options.encryption.changes_etag
+    if ctx.config.verify and not encrypted and not etags_match(single_etag(md5), result.etag):
+        await storage.delete_async(target.key)
+        raise TransferError(
+            f"{target}: the server stored different bytes than were sent (ETag {result.etag},"
+            f" MD5 {md5}); the object was removed — retry the copy"
+        )
+    progress(len(data))
+    return UploadResult(len(data), result.etag or "", multipart=False)
+
+
+def _create_headers(
+    ctx: TransferContext, path: Path, stat: os.stat_result, crc: int | None
+) -> dict[str, str]:
+    options = ctx.options
+    headers = {f"x-amz-meta-{k}": v for k, v in object_metadata(ctx, stat, crc).items()}
+    content_type = content_type_for(ctx, path)
+    for name, value in (
+        ("Content-Type", content_type),
+        ("Cache-Control", options.cache_control),
+        ("Content-Encoding", options.content_encoding),
+        ("x-amz-storage-class", options.storage_class),
+    ):
+        if value:
+            headers[name] = value
+    if options.encryption is not None:
+        headers.update(options.encryption.write_headers())
+    return headers
+
+
+async def _recover(
+    ctx: TransferContext,
+    mp: Multipart,
+    path: Path,
+    stat: os.stat_result,
+    target: S3Url,
+    parts: list[Part],
+) -> tuple[JournalEntry | None, dict[int, JournalPart]]:
+    """Find an interrupted upload of this file to continue, and the parts already on the server.
+
+    From the journal when it matches the file (size, mtime, part size); with `resume` also
+    from the server's list of pending uploads, each part then checked against the file's MD5.
+    """
+    local = str(path.resolve())
+    entry = ctx.journal.load("upload", ctx.endpoint_id, target.bucket, target.key, local)
+    if entry is not None and (
+        entry.size != stat.st_size
+        or entry.mtime_ns != stat.st_mtime_ns
+        or entry.part_size != parts[0].size
+    ):
+        logger.info("%s changed since the interrupted upload; starting again", path)
+        await mp.abort_quietly(target.key, entry.upload_id)
+        ctx.journal.drop(entry)
+        entry = None
+    if entry is not None:
+        try:
+            server = await mp.list_parts(target.key, entry.upload_id)
+        except ObjectNotFound:  # the upload was completed or aborted meanwhile
+            ctx.journal.drop(entry)
+            return None, {}
+        done = {
+            n: p
+            for n, p in entry.parts.items()
+            if n in server and etags_match(p.etag, server[n].etag)
+        }
+        return entry, done
+    if not ctx.config.resume:
+        return None, {}
+    for pending in reversed(await mp.pending(target.key)):
+        if pending.key != target.key:
+            continue
+        server = await mp.list_parts(target.key, pending.upload_id)
+        done = await asyncio.to_thread(_verify_server_parts, path, parts, server)
+        entry = JournalEntry(
+            kind="upload",
+            endpoint=ctx.endpoint_id,
+            bucket=target.bucket,
+            key=target.key,
+            local_path=local,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            part_size=parts[0].size,
+            upload_id=pending.upload_id,
+            parts=done,
+        )
+        return entry, done
+    return None, {}
+
+
+def _verify_server_parts(
+    path: Path, parts: list[Part], server: Mapping[int, ServerPart]
+) -> dict[int, JournalPart]:
+    """Parts the server holds whose ETag is the MD5 of the same bytes of the local file."""
+    done: dict[int, JournalPart] = {}
+    with path.open("rb") as handle:
+        for part in parts:
+            held = server.get(part.number)
+            if held is None or held.size != part.size:
+                continue
+            _, md5 = _read_part(handle.fileno(), part)
+            if etags_match(md5, held.etag):
+                done[part.number] = JournalPart(etag=held.etag, md5=md5, crc=0, size=part.size)
+    return done
+
+
+async def _upload_multipart(
+    ctx: TransferContext, path: Path, stat: os.stat_result, target: S3Url, progress: Progress
+) -> UploadResult:
+    parts = plan_parts(stat.st_size, ctx.config.multipart_chunksize)
+    mp = Multipart(ctx.http, target.bucket)
+    entry, done = await _recover(ctx, mp, path, stat, target, parts)
+    resumed = sum(p.size for p in done.values())
+    if entry is None:
+        crc = await asyncio.to_thread(_file_crc, path) if ctx.config.verify else None
+        upload_id = await mp.create(target.key, _create_headers(ctx, path, stat, crc))
+        entry = JournalEntry(
+            kind="upload",
+            endpoint=ctx.endpoint_id,
+            bucket=target.bucket,
+            key=target.key,
+            local_path=str(path.resolve()),
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            part_size=parts[0].size,
+            upload_id=upload_id,
+        )
+    entry.parts = dict(done)
+    ctx.journal.save(entry)
+    if resumed:
+        progress(resumed)
+    encryption = ctx.options.encryption
+    part_headers = encryption.part_headers() if encryption else {}
+    check_etags = ctx.config.verify and not (encryption and encryption.changes_etag)
+
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise translate(exc, path=str(path)) from exc
+
+    async def send(part: Part) -> None:
+        async with ctx.part_slots:
+            data, md5 = await asyncio.to_thread(_read_part, handle.fileno(), part)
+            await ctx.throttle(part.size)
+            etag = await mp.upload_part(
+                target.key, entry.upload_id, part.number, data, md5, part_headers
+            )
+            if check_etags and not etags_match(md5, etag):
+                raise TransferError(
+                    f"{target}: part {part.number} arrived damaged (ETag {etag}, MD5 {md5})"
+                )
+            entry.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=0, size=part.size)
+            ctx.journal.save(entry)
+            progress(part.size)
+
+    try:
+        with handle:
+            async with asyncio.TaskGroup() as group:
+                for part in parts:
+                    if part.number not in entry.parts:
+                        group.create_task(send(part))
+            after = os.fstat(handle.fileno())
+        if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            raise TransferError(f"{path} changed while it was being uploaded — copy it again")
+        etag = await mp.complete(
+            target.key, entry.upload_id, [(n, p.etag) for n, p in entry.parts.items()]
+        )
+    except BaseException as exc:
+        failure = first_error(exc)
+        if is_interruption(failure):
+            logger.info("upload of %s interrupted; the next run resumes it", path)
+            raise _interrupted(target, failure) from exc
+        await mp.abort_quietly(target.key, entry.upload_id)
+        ctx.journal.drop(entry)
+        if isinstance(failure, S3KitError):
+            raise failure from exc
+        raise
+    ctx.journal.drop(entry)
+    expected = multipart_etag(entry.parts[n].md5 for n in sorted(entry.parts))
+    if check_etags and not etags_match(expected, etag):
+        await ctx.writer(target.bucket).delete_async(target.key)
+        raise TransferError(
+            f"{target}: the assembled object's ETag {etag} is not the expected {expected};"
+            " the object was removed — retry the copy"
+        )
+    return UploadResult(stat.st_size, etag, multipart=True, resumed_bytes=resumed)
+
+
+def _interrupted(target: S3Url, cause: BaseException) -> BaseException:
+    if isinstance(cause, asyncio.CancelledError | KeyboardInterrupt):
+        return cause
+    return TransferError(
+        f"upload to {target} interrupted ({cause}); run the same copy again to resume it"
+    )
+
+
+__all__ = ["UploadResult", "upload_file"]
