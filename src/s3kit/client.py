@@ -15,12 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from s3kit._aio import iter_sync, run_sync
+from s3kit._aio import iter_sync
 from s3kit.errors import BucketAlreadyExists, BucketNotFound, LocalPathError, ObjectNotFound
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
-from s3kit.storage.local import LocalStorage
 from s3kit.storage.s3 import S3Storage
+from s3kit.transfer import TransferManager
+from s3kit.uri import LocalPath, S3Url, validate_key
 
 T = TypeVar("T")
 
@@ -76,32 +77,32 @@ class S3Client:
     # -- files -----------------------------------------------------------------------------
 
     def upload_file(self, local_path: str | os.PathLike[str], key: str | None = None) -> str:
-        """Upload a local file; the key defaults to its file name. Returns the key."""
+        """Upload a local file; the key defaults to its file name. Returns the key.
+
+        Large files go up in parallel parts, and every upload is verified (see
+        `s3kit.transfer`); an interrupted upload of the same file resumes on the next call.
+        """
         path = Path(local_path)
         if not path.is_file():
             raise LocalPathError(f"{path}: no such file")
-        target = key or path.name
-        mtime = f"{path.stat().st_mtime:.3f}"
-        self._with_bucket(lambda: self.storage.put(target, path, metadata={"mtime": mtime}))
-        return target
+        target = S3Url(self.bucket, validate_key(key or path.name))
+        self._with_bucket(lambda: self._transfers().run(LocalPath(path), target))
+        return target.key
 
     def download_file(self, key: str, local_path: str | os.PathLike[str]) -> str:
         """Download `key` to `local_path` (a folder keeps the key's file name). Returns the path.
 
-        The file appears whole or not at all: the bytes go to a temporary file that is renamed
-        into place once complete.
+        The file appears whole or not at all: the bytes go to a temporary file that is checked
+        against the object's checksum and renamed into place once complete.
         """
         path = Path(local_path)
         if path.is_dir():
             path = path / key.rsplit("/", 1)[-1]
-        info = self.storage.head(key)
-        metadata = {"mtime": info.metadata["mtime"]} if "mtime" in info.metadata else None
-        run_sync(
-            LocalStorage(path.parent).put_async(
-                path.name, self.storage.stream_async(key, if_match=info.etag), metadata=metadata
-            )
-        )
+        self._transfers().run(S3Url(self.bucket, validate_key(key)), LocalPath(path))
         return str(path)
+
+    def _transfers(self) -> TransferManager:
+        return TransferManager(self.session)
 
     def upload_bytes(self, data: bytes, key: str, *, content_type: str | None = None) -> str:
         self._with_bucket(lambda: self.storage.put(key, data, content_type=content_type))
