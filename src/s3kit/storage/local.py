@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import shutil
-import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -265,19 +265,53 @@ class LocalStorage(SyncStorageMixin):
             )
 
 
+_counter = itertools.count()
+TEMP_PREFIX = ".s3kit-"
+TEMP_SUFFIX = ".part"
+
+
+def temp_name(target: Path, tag: str | None = None) -> Path:
+    """A hidden name next to `target` for its bytes in flight. With `tag` it is the same on
+    every run (a resumable download); without, it is unique to this process and write."""
+    stem = target.name[:120]
+    unique = tag or f"{os.getpid()}-{next(_counter)}"
+    return target.parent / f"{TEMP_PREFIX}{stem}.{unique}{TEMP_SUFFIX}"
+
+
+def open_new(path: Path) -> tuple[int, list[Path]]:
+    """Create `path` for writing (mode 0666 less the umask, like any new file), making missing
+    folders; returns the descriptor and the folders it made, deepest first."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, 0o666), []
+    except FileNotFoundError:
+        made = []
+        for folder in (path.parent, *path.parent.parents):
+            if folder.exists():
+                break
+            made.append(folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o666), made
+
+
+def remove_made(made: list[Path]) -> None:
+    for folder in made:  # deepest first; only folders a failed write created
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 class AtomicFile:
     """A file written under a temporary name in its destination folder and renamed into place
-    on `commit` after fsync; `abort` (or any failure) removes it, leaving nothing behind."""
+    on `commit` (after fsync); `abort` (or any failure) removes it and any folder it made,
+    leaving nothing behind."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self._made_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+        self.tmp = temp_name(target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=".s3kit-", suffix=".part", dir=target.parent)
+            fd, self._made_dirs = open_new(self.tmp)
         except OSError as exc:
             raise translate(exc, path=str(target)) from exc
-        self.tmp = Path(name)
         self._handle: IO[bytes] = os.fdopen(fd, "wb")
         self._digest = hashlib.md5(usedforsecurity=False)
 
@@ -320,13 +354,36 @@ class AtomicFile:
         with contextlib.suppress(OSError):
             self._handle.close()
         self.tmp.unlink(missing_ok=True)
-        for folder in self._made_dirs:  # deepest first; only folders this write created
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_made(self._made_dirs)
+
+
+def write_atomic(target: Path, data: bytes, mtime: float | None, *, fsync: bool) -> None:
+    """`target` gets exactly `data` or stays as it was: the lean path for small files (one
+    create, write, rename — no MD5, no buffering layer)."""
+    tmp = temp_name(target)
+    made: list[Path] = []
+    try:
+        fd, made = open_new(tmp)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
+        tmp.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        remove_made(made)
+        raise translate(exc, path=str(target)) from exc
 
 
 def _is_temp(name: str) -> bool:
-    return name.startswith(".s3kit-") and name.endswith(".part")
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
 def _holds_file(folder: str) -> bool:

@@ -206,6 +206,13 @@ class TransferManager:
             except S3KitError as exc:
                 summary.failures.append((item, exc))
                 self._emit(TransferEvent("failed", action, item, exc))
+            except Exception as exc:
+                # An untranslated error (an OSError at the final rename, say) would vanish with
+                # its task, and the run would report success with nothing copied.
+                logger.debug("%s → %s failed", item.source, item.destination, exc_info=True)
+                error = translate(exc, path=str(item.destination))
+                summary.failures.append((item, error))
+                self._emit(TransferEvent("failed", action, item, error))
             finally:
                 slots.release()
 
@@ -251,7 +258,8 @@ class TransferManager:
         """Copy one item; returns the bytes moved."""
         source, destination = item.source, item.destination
         if isinstance(source, LocalPath) and isinstance(destination, S3Url):
-            return (await upload_file(ctx, source.path, destination, progress)).size
+            uploaded = await upload_file(ctx, source.path, destination, progress, size=item.size)
+            return uploaded.size
         if isinstance(source, StdStream) and isinstance(destination, S3Url):
             return await self._upload_stdin(ctx, destination, progress)
         if isinstance(source, S3Url) and isinstance(destination, LocalPath):

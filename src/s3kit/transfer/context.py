@@ -85,6 +85,7 @@ class TransferContext:
         self.limiter = BandwidthLimiter(config.bandwidth) if config.bandwidth else None
         self.part_slots = asyncio.Semaphore(max(1, config.max_concurrent_parts))
         self._http: S3Http | None = None
+        self._storages: dict[tuple[str, Encryption | None], S3Storage] = {}
 
     @property
     def endpoint_id(self) -> str:
@@ -99,10 +100,17 @@ class TransferContext:
         return self._http
 
     def writer(self, bucket: str) -> S3Storage:
-        return self.session.storage(bucket, encryption=self.options.encryption)
+        return self._storage(bucket, self.options.encryption)
 
     def reader(self, bucket: str) -> S3Storage:
-        return self.session.storage(bucket, encryption=self.read_encryption)
+        return self._storage(bucket, self.read_encryption)
+
+    def _storage(self, bucket: str, encryption: Encryption | None) -> S3Storage:
+        storage = self._storages.get((bucket, encryption))
+        if storage is None:
+            storage = self.session.storage(bucket, encryption=encryption)
+            self._storages[(bucket, encryption)] = storage
+        return storage
 
     async def throttle(self, amount: int) -> None:
         if self.limiter is not None and amount > 0:

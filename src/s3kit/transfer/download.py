@@ -31,7 +31,7 @@ from s3kit.errors import (
     translate,
 )
 from s3kit.observe import logger
-from s3kit.storage.local import AtomicFile
+from s3kit.storage.local import AtomicFile, temp_name
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
     combine_all,
@@ -101,8 +101,6 @@ async def download_object(
     size: int | None = None,
     etag: str | None = None,
 ) -> DownloadResult:
-    if target.is_dir():
-        raise translate(IsADirectoryError(21, "is a folder"), path=str(target))
     storage = ctx.reader(source.bucket)
     if size is None or size >= SMALL_OBJECT:
         info = await storage.head_async(source.key)
@@ -161,19 +159,8 @@ async def _download_whole(
     return DownloadResult(total, verified)
 
 
-def _write_small(target: Path, data: bytes, mtime: float | None, fsync: bool) -> None:
-    writer = AtomicFile(target)
-    try:
-        writer.write(data)
-        writer.commit(mtime, fsync=fsync)
-    except BaseException:
-        writer.abort()
-        raise
-
-
 def _temp_path(target: Path, etag: str) -> Path:
-    tag = hashlib.sha256(etag.encode()).hexdigest()[:12]
-    return target.parent / f".{target.name}.s3kit-{tag}.part"
+    return temp_name(target, hashlib.sha256(etag.encode()).hexdigest()[:12])
 
 
 async def _download_ranged(
@@ -184,6 +171,8 @@ async def _download_ranged(
     size: int,
     etag: str,
 ) -> DownloadResult:
+    if target.is_dir():
+        raise translate(IsADirectoryError(21, "is a folder"), path=str(target))
     storage = ctx.reader(source.bucket)
     parts = plan_parts(size, ctx.config.multipart_chunksize)
     local = str(target.resolve())

@@ -44,6 +44,7 @@ from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 READ_BLOCK = 8 * 1024 * 1024
+INLINE_READ = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,24 +95,45 @@ def content_type_for(ctx: TransferContext, path: Path) -> str | None:
 
 
 async def upload_file(
-    ctx: TransferContext, path: Path, target: S3Url, progress: Progress
+    ctx: TransferContext,
+    path: Path,
+    target: S3Url,
+    progress: Progress,
+    *,
+    size: int | None = None,
 ) -> UploadResult:
+    """Upload `path`; `size`, when the caller listed it already, saves a stat."""
+    if size is None or size >= INLINE_READ:
+        try:
+            stat = await asyncio.to_thread(path.stat)
+        except OSError as exc:
+            raise translate(exc, path=str(path)) from exc
+        if use_multipart(stat.st_size, ctx.config.multipart_threshold):
+            return await _upload_multipart(ctx, path, stat, target, progress)
+        size = stat.st_size
     try:
-        stat = await asyncio.to_thread(path.stat)
+        if size < INLINE_READ:
+            # A few KiB from the page cache: cheaper on the loop than a hop to a thread.
+            data, stat, md5, crc = _read_whole(path)
+        else:
+            data, stat, md5, crc = await asyncio.to_thread(_read_whole, path)
     except OSError as exc:
         raise translate(exc, path=str(path)) from exc
-    if use_multipart(stat.st_size, ctx.config.multipart_threshold):
+    if use_multipart(stat.st_size, ctx.config.multipart_threshold):  # it grew meanwhile
         return await _upload_multipart(ctx, path, stat, target, progress)
-    return await _upload_single(ctx, path, target, progress)
+    return await _upload_single(ctx, path, target, progress, data, stat, md5, crc)
 
 
 async def _upload_single(
-    ctx: TransferContext, path: Path, target: S3Url, progress: Progress
+    ctx: TransferContext,
+    path: Path,
+    target: S3Url,
+    progress: Progress,
+    data: bytes,
+    stat: os.stat_result,
+    md5: str,
+    crc: int,
 ) -> UploadResult:
-    try:
-        data, stat, md5, crc = await asyncio.to_thread(_read_whole, path)
-    except OSError as exc:
-        raise translate(exc, path=str(path)) from exc
     await ctx.throttle(len(data))
     storage = ctx.writer(target.bucket)
     options = ctx.options
