@@ -31,7 +31,7 @@ from s3kit.errors import (
     translate,
 )
 from s3kit.observe import logger
-from s3kit.storage.local import AtomicFile, temp_name
+from s3kit.storage.local import AtomicFile, temp_name, write_atomic
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
     combine_all,
@@ -131,7 +131,7 @@ async def _download_whole(
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest() if verify else None
         verified = _check(source, metadata, etag, crc, md5) if verify else ""
         await asyncio.to_thread(
-            _write_small, target, data, _mtime(metadata), ctx.config.fsync_small
+            write_atomic, target, data, _mtime(metadata), fsync=ctx.config.fsync_small
         )
         progress(len(data))
         return DownloadResult(len(data), verified)
