@@ -46,6 +46,7 @@ from s3kit.transfer.parts import Part, plan_parts
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
+SYNC_EVERY = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,18 +217,35 @@ async def _download_ranged(
     ctx.journal.save(entry)
     fd = os.open(temp, os.O_RDWR)
 
-    def write_part(part: Part, data: bytes) -> int:
+    unsynced = 0
+
+    def write_part(part: Part, data: memoryview) -> int:
+        nonlocal unsynced
         if len(data) != part.size:
             raise TransferError(f"{source}: range {part.number} came back short")
-        os.pwrite(fd, data, part.offset)
-        return crc64(data) if ctx.config.verify else 0
+        written = 0
+        while written < part.size:
+            written += os.pwrite(fd, data[written:], part.offset + written)
+        crc = crc64(data) if ctx.config.verify else 0
+        unsynced += part.size
+        if unsynced >= SYNC_EVERY:
+            # Start the disk writing while the rest still arrives, so the final fsync is short.
+            unsynced = 0
+            os.fdatasync(fd)
+        return crc
 
     async def fetch(part: Part) -> None:
         async with ctx.part_slots:
             await ctx.throttle(part.size)
-            data = await storage.get_async(
-                source.key, start=part.offset, end=part.offset + part.size, if_match=etag
+            result = await storage.guard(
+                obstore.get_async(
+                    storage.store,
+                    source.key,
+                    options={"range": (part.offset, part.offset + part.size), "if_match": etag},
+                ),
+                source.key,
             )
+            data = memoryview(await storage.guard(result.bytes_async(), source.key))
             crc = await asyncio.to_thread(write_part, part, data)
             entry.parts[part.number] = JournalPart(etag="", md5="", crc=crc, size=part.size)
             ctx.journal.save(entry)
