@@ -87,7 +87,7 @@ async def _copy_multipart(
     part_headers.pop("x-amz-storage-class", None)
     part_headers.pop("x-amz-server-side-encryption", None)
     part_headers.pop("x-amz-server-side-encryption-aws-kms-key-id", None)
-    parts = plan_parts(size, max(ctx.config.multipart_chunksize, 256 * 1024**2))
+    parts = plan_parts(size, ctx.config.multipart_chunksize)
     etags: dict[int, str] = {}
 
     async def one(part: Part) -> None:

@@ -71,11 +71,16 @@ def _file_crc(path: Path) -> int:
     return crc
 
 
-def _read_part(fd: int, part: Part) -> tuple[bytes, str]:
-    data = os.pread(fd, part.size, part.offset)
-    if len(data) != part.size:
-        raise TransferError(f"the file shrank while it was being uploaded (part {part.number})")
-    return data, md5_hex(data)
+def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[memoryview, str]:
+    """Part `part` of the file, read into `buffer` (reused across parts) and its MD5."""
+    view = memoryview(buffer if buffer is not None else bytearray(part.size))[: part.size]
+    filled = 0
+    while filled < part.size:
+        got = os.preadv(fd, [view[filled:]], part.offset + filled)
+        if got == 0:
+            raise TransferError(f"the file shrank while it was being uploaded (part {part.number})")
+        filled += got
+    return view, md5_hex(view)
 
 
 def object_metadata(ctx: TransferContext, stat: os.stat_result, crc: int | None) -> dict[str, str]:
@@ -286,8 +291,8 @@ async def _upload_multipart(
         raise translate(exc, path=str(path)) from exc
 
     async def send(part: Part) -> None:
-        async with ctx.part_slots:
-            data, md5 = await asyncio.to_thread(_read_part, handle.fileno(), part)
+        async with ctx.part_buffer(part.size) as buffer:
+            data, md5 = await asyncio.to_thread(_read_part, handle.fileno(), part, buffer)
             await ctx.throttle(part.size)
             etag = await mp.upload_part(
                 target.key, entry.upload_id, part.number, data, md5, part_headers
