@@ -247,27 +247,28 @@ def run_workload(
     build: Callable[[str, int], tuple[list[str], Callable[[], None]]],
     env: dict[str, str],
 ) -> list[Result]:
-    results = []
-    for tool in tools:
-        samples = []
-        for run in range(runs):
+    samples: dict[str, list[Sample]] = {tool: [] for tool in tools}
+    for run in range(runs):
+        # Each round starts with a different tool, so no tool always meets the page cache and
+        # the server in the same state (the first writer after a big run pays for writeback).
+        for tool in tools[run % len(tools) :] + tools[: run % len(tools)]:
             command, cleanup = build(tool, run)
             try:
-                samples.append(measure(command, env))
+                samples[tool].append(measure(command, env))
             finally:
                 cleanup()
-        results.append(
-            Result(
-                name,
-                tool,
-                statistics.median(s.wall for s in samples),
-                statistics.median(s.cpu for s in samples),
-                max(s.rss_mib for s in samples),
-                runs,
-            )
+            print(f"  {name:<24} {tool:<8} {samples[tool][-1].wall:7.2f} s", flush=True)
+    return [
+        Result(
+            name,
+            tool,
+            statistics.median(s.wall for s in samples[tool]),
+            statistics.median(s.cpu for s in samples[tool]),
+            max(s.rss_mib for s in samples[tool]),
+            runs,
         )
-        print(f"  {name:<24} {tool:<8} {results[-1].wall:7.2f} s", flush=True)
-    return results
+        for tool in tools
+    ]
 
 
 def table(results: list[Result]) -> str:
