@@ -43,6 +43,7 @@ class Sample:
     wall: float
     cpu: float
     rss_mib: float
+    server_cpu: float
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Result:
     cpu: float
     rss_mib: float
     runs: int
+    server_cpu: float
 
 
 def ensure_peers() -> Path:
@@ -66,13 +68,24 @@ def ensure_peers() -> Path:
     return bin_dir
 
 
-def measure(command: list[str], env: dict[str, str]) -> Sample:
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(command: list[str], env: dict[str, str], server_pid: int) -> Sample:
     """Run `command`; return its wall time, CPU time and peak RSS, as GNU time reports them.
 
     GNU time forks from its own small process: a child forked (or vforked) from this Python
-    process would report this process's RSS as its peak.
+    process would report this process's RSS as its peak. The CPU time the server process
+    (`server_pid`) spent meanwhile is recorded too.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        server_before = process_cpu(server_pid)
         started = time.perf_counter()
         completed = subprocess.run(
             ["/usr/bin/time", "-o", report.name, "-f", "%U %S %M", *command],
@@ -81,10 +94,11 @@ def measure(command: list[str], env: dict[str, str]) -> Sample:
             check=False,
         )
         wall = time.perf_counter() - started
+        server = process_cpu(server_pid) - server_before
         if completed.returncode != 0:
             raise RuntimeError(f"exit {completed.returncode}: {' '.join(command)}")
         user, system, max_kib = report.read().split()[-3:]
-    return Sample(wall, float(user) + float(system), int(max_kib) / 1024)
+    return Sample(wall, float(user) + float(system), int(max_kib) / 1024, server)
 
 
 def make_small_files(root: Path, count: int, size: int, folders: int = 50) -> None:
@@ -246,6 +260,7 @@ def run_workload(
     runs: int,
     build: Callable[[str, int], tuple[list[str], Callable[[], None]]],
     env: dict[str, str],
+    server_pid: int,
 ) -> list[Result]:
     samples: dict[str, list[Sample]] = {tool: [] for tool in tools}
     for run in range(runs):
@@ -254,7 +269,7 @@ def run_workload(
         for tool in tools[run % len(tools) :] + tools[: run % len(tools)]:
             command, cleanup = build(tool, run)
             try:
-                samples[tool].append(measure(command, env))
+                samples[tool].append(measure(command, env, server_pid))
             finally:
                 cleanup()
             print(f"  {name:<24} {tool:<8} {samples[tool][-1].wall:7.2f} s", flush=True)
@@ -266,15 +281,19 @@ def run_workload(
             statistics.median(s.cpu for s in samples[tool]),
             max(s.rss_mib for s in samples[tool]),
             runs,
+            statistics.median(s.server_cpu for s in samples[tool]),
         )
         for tool in tools
     ]
 
 
 def table(results: list[Result]) -> str:
+    """Markdown: one row per workload and tool, with peer time / s3kit time (above 1: s3kit
+    is faster) and the server's CPU seconds during the run."""
     lines = [
-        f"{'workload':<24} {'tool':<8} {'wall s':>8} {'cpu s':>8} {'rss MiB':>8}"
-        f" {'s3kit faster by':>16}"
+        "| workload | tool | wall s | client cpu s | client peak RSS MiB | server cpu s"
+        " | peer time / s3kit time |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_workload: dict[str, dict[str, Result]] = {}
     for r in results:
@@ -282,9 +301,10 @@ def table(results: list[Result]) -> str:
     for workload, entries in by_workload.items():
         ours = entries.get("s3kit")
         for tool, r in entries.items():
-            ratio = f"{r.wall / ours.wall:.2f}x" if ours and tool != "s3kit" else ""
+            ratio = f"{r.wall / ours.wall:.2f}" if ours and tool != "s3kit" else ""
             lines.append(
-                f"{workload:<24} {tool:<8} {r.wall:8.2f} {r.cpu:8.2f} {r.rss_mib:8.0f} {ratio:>16}"
+                f"| {workload} | {tool} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss_mib:.0f}"
+                f" | {r.server_cpu:.2f} | {ratio} |"
             )
     return "\n".join(lines)
 
@@ -352,12 +372,17 @@ def main() -> None:
         env = t.env
         if "small-up" in workloads:
             results += run_workload(
-                "small files upload", tools, args.runs, upload_builder(small), env
+                "small files upload", tools, args.runs, upload_builder(small), env, state.pid
             )
         if "small-down" in workloads:
             subprocess.run(t.upload("obstore", small, "seed-small/"), env=env, check=True)
             results += run_workload(
-                "small files download", tools, args.runs, download_builder("seed-small/", None), env
+                "small files download",
+                tools,
+                args.runs,
+                download_builder("seed-small/", None),
+                env,
+                state.pid,
             )
         if "big-up" in workloads:
             results += run_workload(
@@ -366,6 +391,7 @@ def main() -> None:
                 args.runs,
                 upload_builder(big_dir / "big.bin"),
                 env,
+                state.pid,
             )
         if "big-down" in workloads:
             subprocess.run(t.upload("obstore", big_dir, "seed-big/"), env=env, check=True)
@@ -375,6 +401,7 @@ def main() -> None:
                 args.runs,
                 download_builder("seed-big/", "big.bin"),
                 env,
+                state.pid,
             )
     finally:
         server.stop()
