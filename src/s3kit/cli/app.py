@@ -17,7 +17,8 @@ import typer
 from typer.core import TyperGroup
 
 from s3kit import __version__
-from s3kit.cli import account, buckets, copy, local, objects
+from s3kit.cli import account, bucket, buckets, copy, local, objects
+from s3kit.cli import object as object_cmds
 from s3kit.cli.state import CliState, set_raw_args, state_of
 from s3kit.errors import S3KitError
 from s3kit.observe import RedactingFilter, redact
@@ -166,6 +167,8 @@ app.command("rb")(buckets.rb)
 app.command("presign")(account.presign)
 app.command("whoami")(account.whoami)
 app.add_typer(local.app, name="local")
+app.add_typer(bucket.app, name="bucket")
+app.add_typer(object_cmds.app, name="object")
 
 
 def main() -> None:
