@@ -36,7 +36,7 @@ def main() -> None:
         axis.tick_params(axis="x", rotation=30)
         for index, value in enumerate(values):
             axis.annotate(f"{value:.2f}", (index, value), ha="center", va="bottom", fontsize=8)
-    figure.suptitle(f"s3kit vs peers against SeaweedFS on loopback, {data['date']}")
+    figure.suptitle(f"s3kit and peers, SeaweedFS on loopback, {data['date']}", fontsize=10)
     figure.tight_layout()
     target = source.with_suffix(".png")
     figure.savefig(target, dpi=100)

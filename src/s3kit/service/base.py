@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from s3kit.errors import translate
+from s3kit.errors import NotSupported, translate
 from s3kit.session import Session
 
 
@@ -32,9 +32,13 @@ class ServiceBase:
             method: Callable[..., Any] = getattr(client, operation)
             return method(**kwargs)
         except Exception as exc:
-            raise translate(
-                exc, bucket=bucket, key=key, endpoint=self.session.endpoint_url
-            ) from exc
+            error = translate(exc, bucket=bucket, key=key, endpoint=self.session.endpoint_url)
+            if isinstance(error, NotSupported):
+                error = NotSupported(
+                    str(error).replace("this operation", operation)
+                    + " — `s3kit probe` lists what this endpoint supports"
+                )
+            raise error from exc
 
     def pages(self, operation: str, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated boto3 operation, fetched lazily."""
