@@ -1,0 +1,46 @@
+"""`s3kit probe`: the compatibility matrix of an endpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.state import state_of
+from s3kit.service import S3Service
+from s3kit.service.probe import ProbeResult
+
+_MARK = {"supported": "yes", "not supported": "no", "error": "error"}
+
+
+def probe(
+    ctx: typer.Context,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", help="Endpoint to probe (default: current).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Try each S3 feature once on a scratch bucket and print what the endpoint supports.
+
+    Everything the probe creates is removed again. Example: s3kit probe --endpoint-url
+    http://127.0.0.1:8333
+    """
+    state = state_of(ctx)
+    if endpoint_url:
+        state.endpoint_url = endpoint_url
+    service = S3Service(state.session)
+    if json_out:
+        results = service.probe()
+        sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+        return
+    sys.stdout.write(f"Probing {state.session.endpoint_label}\n\n")
+    sys.stdout.write(f"{'feature':<36} {'supported':<10} detail\n")
+
+    def show(result: ProbeResult) -> None:
+        sys.stdout.write(f"{result.feature:<36} {_MARK[result.status]:<10} {result.detail}\n")
+        sys.stdout.flush()
+
+    service.probe(on_result=show)
