@@ -1,9 +1,305 @@
-"""Batch operations over a prefix, glob or manifest."""
+"""Batch operations: one action on every object a prefix, glob or manifest selects.
+
+Walk, decide, act: `select_keys` streams the matching keys (a listing, filtered by the glob,
+or the manifest's lines), and a thread pool applies the action to each, at most `concurrency`
+at once. Every key gets a result — done, failed (with the server's message) or, under
+`dryrun`, planned — and the results can be written to a JSON-lines report. Deletes go in
+DeleteObjects requests of up to 1,000 keys.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
+from s3kit.uri import validate_bucket_name, validate_key
+
+Action = Literal["copy", "delete", "tag", "set-metadata", "set-storage-class", "restore"]
+ACTIONS: tuple[Action, ...] = (
+    "copy",
+    "delete",
+    "tag",
+    "set-metadata",
+    "set-storage-class",
+    "restore",
+)
+_WILDCARDS = "*?["
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTarget:
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    bucket: str
+    key: str
+    action: str
+    status: Literal["done", "failed", "planned"]
+    error: str = ""
+
+
+def literal_prefix(glob: str) -> str:
+    """The part of `glob` before its first wildcard: what can be listed server-side."""
+    for index, char in enumerate(glob):
+        if char in _WILDCARDS:
+            return glob[:index]
+    return glob
+
+
+def parse_manifest(text: str, *, default_bucket: str | None = None) -> Iterator[BatchTarget]:
+    """CSV lines `bucket,key[,version]` (S3 Batch Operations style, key URL-encoded) or JSON
+    lines `{"bucket": ..., "key": ..., "version_id": ...}`; blank lines are skipped."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                bucket = record.get("bucket") or default_bucket
+                key = record["key"]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise UsageError(
+                    f"manifest line {number} is not a JSON object with a key"
+                ) from None
+            if not bucket:
+                raise UsageError(f"manifest line {number} names no bucket")
+            yield BatchTarget(
+                validate_bucket_name(bucket), validate_key(key), record.get("version_id")
+            )
+        return
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise UsageError(f"manifest line {number}: expected bucket,key[,version_id]")
+        version = row[2].strip() or None if len(row) > 2 else None
+        yield BatchTarget(
+            validate_bucket_name(row[0].strip()), validate_key(unquote_plus(row[1])), version
+        )
 
 
 class BatchMixin(ServiceBase):
-    pass
+    def select_keys(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        glob: str | None = None,
+        manifest: Path | None = None,
+    ) -> Iterator[BatchTarget]:
+        """The objects a batch acts on, streamed."""
+        if manifest is not None:
+            try:
+                text = manifest.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot read manifest {manifest}: {exc.strerror}") from None
+            yield from parse_manifest(text, default_bucket=bucket)
+            return
+        listing_prefix = literal_prefix(glob) if glob else prefix
+        for page in self.pages("list_objects_v2", bucket, Bucket=bucket, Prefix=listing_prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if glob is None or fnmatchcase(key, glob):
+                    yield BatchTarget(bucket, key)
+
+    def batch(
+        self,
+        action: Action,
+        targets: Iterable[BatchTarget],
+        *,
+        params: Mapping[str, Any] | None = None,
+        concurrency: int = 16,
+        dryrun: bool = False,
+        on_result: Callable[[BatchResult], None] | None = None,
+    ) -> list[BatchResult]:
+        """Apply `action` to every target. `params`: copy → destination_bucket,
+        destination_prefix (replaces `source_prefix`); tag → tags; set-metadata → metadata;
+        set-storage-class → storage_class; restore → days, tier."""
+        if action not in ACTIONS:
+            raise UsageError(f"unknown batch action '{action}' — use one of {', '.join(ACTIONS)}")
+        params = dict(params or {})
+        _check_params(action, params)
+        results: list[BatchResult] = []
+
+        def record(result: BatchResult) -> None:
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        if dryrun:
+            for target in targets:
+                record(BatchResult(target.bucket, target.key, action, "planned"))
+            return results
+        if action == "delete":
+            for chunk in _chunks(targets, 1000):
+                for result in self._delete_chunk(chunk):
+                    record(result)
+            return results
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for chunk in _chunks(targets, max(1, concurrency) * 4):
+                for result in pool.map(lambda t: self._apply(action, t, params), chunk):
+                    record(result)
+        return results
+
+    def _apply(self, action: Action, target: BatchTarget, params: Mapping[str, Any]) -> BatchResult:
+        try:
+            _ACTIONS[action](self, target, params)
+        except S3KitError as exc:
+            return BatchResult(target.bucket, target.key, action, "failed", str(exc))
+        return BatchResult(target.bucket, target.key, action, "done")
+
+    def _delete_chunk(self, chunk: list[BatchTarget]) -> list[BatchResult]:
+        by_bucket: dict[str, list[BatchTarget]] = {}
+        for target in chunk:
+            by_bucket.setdefault(target.bucket, []).append(target)
+        results: list[BatchResult] = []
+        for bucket, targets in by_bucket.items():
+            objects = [
+                {"Key": t.key, **({"VersionId": t.version_id} if t.version_id else {})}
+                for t in targets
+            ]
+            try:
+                response = self.call(
+                    "delete_objects", bucket=bucket, Bucket=bucket,
+                    Delete={"Objects": objects, "Quiet": True},
+                )  # fmt: skip
+            except S3KitError as exc:
+                results += [
+                    BatchResult(bucket, t.key, "delete", "failed", str(exc)) for t in targets
+                ]
+                continue
+            failed = {e.get("Key"): e for e in response.get("Errors", [])}
+            for target in targets:
+                error = failed.get(target.key)
+                if error:
+                    message = f"{error.get('Code')}: {error.get('Message', '')}"
+                    results.append(BatchResult(bucket, target.key, "delete", "failed", message))
+                else:
+                    results.append(BatchResult(bucket, target.key, "delete", "done"))
+        return results
+
+
+def write_report(path: Path, results: Iterable[BatchResult]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for result in results:
+            out.write(json.dumps(asdict(result)) + "\n")
+
+
+def _chunks(items: Iterable[BatchTarget], size: int) -> Iterator[list[BatchTarget]]:
+    chunk: list[BatchTarget] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _check_params(action: Action, params: Mapping[str, Any]) -> None:
+    needed = {
+        "copy": ("destination_bucket",),
+        "tag": ("tags",),
+        "set-metadata": ("metadata",),
+        "set-storage-class": ("storage_class",),
+    }.get(action, ())
+    missing = [name for name in needed if not params.get(name)]
+    if missing:
+        raise UsageError(
+            f"batch {action} needs {', '.join('--' + m.replace('_', '-') for m in missing)}"
+        )
+    if action == "restore" and int(params.get("days", 1)) < 1:
+        raise UsageError("--days must be at least 1")
+
+
+def _version(target: BatchTarget) -> dict[str, str]:
+    return {"VersionId": target.version_id} if target.version_id else {}
+
+
+def _copy_source(target: BatchTarget) -> dict[str, str]:
+    return {"Bucket": target.bucket, "Key": target.key, **_version(target)}
+
+
+def _do_copy(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    source_prefix = str(params.get("source_prefix", ""))
+    relative = (
+        target.key[len(source_prefix) :] if target.key.startswith(source_prefix) else target.key
+    )
+    destination = validate_key(str(params.get("destination_prefix", "")) + relative)
+    bucket = str(params["destination_bucket"])
+    service.call(
+        "copy_object", bucket=bucket, key=destination, Bucket=bucket, Key=destination,
+        CopySource=_copy_source(target),
+    )  # fmt: skip
+
+
+def _do_tag(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    tags = [{"Key": k, "Value": v} for k, v in dict(params["tags"]).items()]
+    service.call(
+        "put_object_tagging", bucket=target.bucket, key=target.key, Bucket=target.bucket,
+        Key=target.key, Tagging={"TagSet": tags}, **_version(target),
+    )  # fmt: skip
+
+
+def _copy_in_place(service: ServiceBase, target: BatchTarget, **changes: Any) -> None:
+    """CopyObject onto itself, keeping what `changes` does not replace."""
+    head = service.call(
+        "head_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
+        Key=target.key, **_version(target),
+    )  # fmt: skip
+    metadata = dict(head.get("Metadata", {}))
+    metadata.update(changes.pop("metadata", {}))
+    kept = {
+        name: head[name]
+        for name in ("ContentType", "CacheControl", "ContentEncoding", "ContentDisposition")
+        if head.get(name)
+    }
+    storage_class = changes.pop("storage_class", head.get("StorageClass") or "STANDARD")
+    service.call(
+        "copy_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
+        Key=target.key, CopySource=_copy_source(target), MetadataDirective="REPLACE",
+        Metadata=metadata, StorageClass=storage_class, **kept,
+    )  # fmt: skip
+
+
+def _do_set_metadata(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    _copy_in_place(service, target, metadata=dict(params["metadata"]))
+
+
+def _do_set_class(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    _copy_in_place(service, target, storage_class=str(params["storage_class"]))
+
+
+def _do_restore(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    service.call(
+        "restore_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
+        Key=target.key, **_version(target),
+        RestoreRequest={
+            "Days": int(params.get("days", 1)),
+            "GlacierJobParameters": {"Tier": str(params.get("tier", "Standard"))},
+        },
+    )  # fmt: skip
+
+
+_ACTIONS: dict[str, Callable[[ServiceBase, BatchTarget, Mapping[str, Any]], None]] = {
+    "copy": _do_copy,
+    "tag": _do_tag,
+    "set-metadata": _do_set_metadata,
+    "set-storage-class": _do_set_class,
+    "restore": _do_restore,
+}

@@ -1,0 +1,112 @@
+"""`s3kit batch ACTION`: one action on every object a prefix, glob or manifest selects."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.copy import parse_metadata, storage_class
+from s3kit.cli.state import state_of
+from s3kit.errors import S3KitError, UsageError
+from s3kit.service import S3Service
+from s3kit.service.batch import ACTIONS, BatchResult, write_report
+from s3kit.uri import parse_s3_url
+
+
+def batch(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help=f"One of: {', '.join(ACTIONS)}.")],
+    location: Annotated[str, typer.Argument(help="s3://bucket[/prefix] the objects are in.")],
+    glob: Annotated[
+        str | None, typer.Option("--glob", help="Only keys matching this glob, e.g. 'logs/*.gz'.")
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", help="CSV (bucket,key[,version]) or JSON-lines key list."),
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option("--dest", help="copy: s3://bucket/prefix to copy into.")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag: k=v (repeatable).")] = None,
+    metadata: Annotated[
+        list[str] | None, typer.Option("--metadata", help="set-metadata: k=v (repeatable).")
+    ] = None,
+    storage_class_: Annotated[
+        str | None, typer.Option("--storage-class", help="set-storage-class: the class.")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", help="restore: days to keep the copy.")] = 1,
+    tier: Annotated[
+        str, typer.Option("--tier", help="restore: Standard, Bulk or Expedited.")
+    ] = "Standard",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 16,
+    dryrun: Annotated[
+        bool, typer.Option("--dryrun", help="List the keys; change nothing.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write per-key results as JSON lines.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Copy, delete, tag, set metadata or storage class, or restore many objects at once.
+
+    Examples: s3kit batch tag s3://logs/2025/ --tag retain=no ;
+    s3kit batch delete s3://logs --glob 'tmp/*.log' --dryrun ;
+    s3kit batch copy s3://a/in/ --dest s3://b/out/ --report copy.jsonl
+    """
+    if action not in ACTIONS:
+        raise UsageError(f"unknown batch action '{action}' — use one of {', '.join(ACTIONS)}")
+    source = parse_s3_url(location)
+    params: dict[str, object] = {"days": days, "tier": tier, "source_prefix": source.key}
+    if destination:
+        target = parse_s3_url(destination)
+        params["destination_bucket"] = target.bucket
+        params["destination_prefix"] = target.key
+    if tag:
+        params["tags"] = parse_metadata(tag)
+    if metadata:
+        params["metadata"] = parse_metadata(metadata)
+    if storage_class_:
+        params["storage_class"] = storage_class(storage_class_)
+    if tier not in ("Standard", "Bulk", "Expedited"):
+        raise UsageError(f"--tier must be Standard, Bulk or Expedited, not '{tier}'")
+    service = S3Service(state_of(ctx).session)
+    targets = service.select_keys(source.bucket, prefix=source.key, glob=glob, manifest=manifest)
+    quiet = json_out
+
+    def show(result: BatchResult) -> None:
+        if quiet:
+            return
+        if result.status == "failed":
+            sys.stderr.write(
+                f"s3kit: error: {action} s3://{result.bucket}/{result.key}: {result.error}\n"
+            )
+        else:
+            prefix = "(dryrun) " if result.status == "planned" else ""
+            sys.stdout.write(f"{prefix}{action}: s3://{result.bucket}/{result.key}\n")
+
+    results = service.batch(
+        action,
+        targets,
+        params=params,
+        concurrency=concurrency,
+        dryrun=dryrun,
+        on_result=show,
+    )
+    if report is not None:
+        write_report(report, results)
+    failed = [r for r in results if r.status == "failed"]
+    if json_out:
+        summary = {
+            "action": action,
+            "objects": len(results),
+            "failed": len(failed),
+            "results": [asdict(r) for r in results],
+        }
+        sys.stdout.write(json.dumps(summary) + "\n")
+    if failed:
+        raise S3KitError(f"{len(failed)} of {len(results)} objects failed (see the errors above)")
