@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from s3kit import __version__
-from s3kit.cli import account, batch, bucket, buckets, copy, local, objects, probe
+from s3kit.cli import account, batch, bucket, buckets, copy, local, maintenance, objects, probe
 from s3kit.cli import object as object_cmds
 from s3kit.cli.state import CliState, set_raw_args, state_of
 from s3kit.errors import S3KitError
@@ -168,6 +168,7 @@ app.command("presign")(account.presign)
 app.command("whoami")(account.whoami)
 app.command("probe")(probe.probe)
 app.command("batch")(batch.batch)
+maintenance.register(app)
 app.add_typer(local.app, name="local")
 app.add_typer(bucket.app, name="bucket")
 app.add_typer(object_cmds.app, name="object")

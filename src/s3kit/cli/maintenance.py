@@ -1,0 +1,139 @@
+"""Top-level housekeeping commands: `s3kit cost` (storage cost per class) and
+`s3kit multipart list|abort` (incomplete multipart uploads). Registered by `register(app)`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.format import timestamp
+from s3kit.cli.state import state_of
+from s3kit.service import S3Service
+from s3kit.uri import parse_s3_url
+
+multipart_app = typer.Typer(
+    help="Incomplete multipart uploads: list them, abort them.", no_args_is_help=True
+)
+
+BucketOrPrefix = Annotated[str, typer.Argument(help="s3://bucket or s3://bucket/prefix")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+OlderThan = Annotated[
+    float | None,
+    typer.Option("--older-than", min=0, help="Only uploads started more than DAYS days ago."),
+]
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def cost(
+    ctx: typer.Context,
+    path: BucketOrPrefix,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices", help="YAML/JSON file of CLASS: USD per GB-month, over the built-in table."
+        ),
+    ] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Estimate the monthly storage cost per storage class from list prices.
+
+    Built-in prices are AWS us-east-1 list prices (storage only: no requests, retrievals,
+    minimum durations or volume discounts). Example: s3kit cost s3://logs/2026/ --prices p.yaml
+    """
+    from s3kit.service.classes import DEFAULT_PRICES, prices_from_document
+
+    url = parse_s3_url(path)
+    table = dict(DEFAULT_PRICES)
+    if prices is not None:
+        from s3kit.cli.documents import load_document
+
+        table = prices_from_document(load_document(prices))
+    report = S3Service(state_of(ctx).session).storage_cost(url.bucket, url.key, prices=table)
+    if json_out:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    _say(f"{'CLASS':<20} {'OBJECTS':>10} {'BYTES':>16} {'USD/GB-MONTH':>13} {'USD/MONTH':>12}")
+    for line in report.lines:
+        price = "-" if line.usd_per_gb_month is None else f"{line.usd_per_gb_month:.5f}"
+        monthly = "no price" if line.monthly_usd is None else f"{line.monthly_usd:.4f}"
+        _say(
+            f"{line.storage_class:<20} {line.objects:>10} {line.bytes:>16} {price:>13}"
+            f" {monthly:>12}"
+        )
+    _say(
+        f"{'TOTAL':<20} {report.objects:>10} {report.bytes:>16} {'':>13}"
+        f" {report.monthly_usd:>12.4f}"
+    )
+    if report.unpriced:
+        sys.stderr.write(
+            f"s3kit: no price for {', '.join(report.unpriced)}; add it with --prices FILE\n"
+        )
+
+
+@multipart_app.command("list")
+def multipart_list(
+    ctx: typer.Context,
+    path: BucketOrPrefix,
+    older_than: OlderThan = None,
+    json_out: JsonOut = False,
+) -> None:
+    """List incomplete multipart uploads (they hold billed storage no listing shows).
+
+    Example: s3kit multipart list s3://media --older-than 7
+    """
+    from s3kit.service.uploads import select_uploads
+
+    url = parse_s3_url(path)
+    service = S3Service(state_of(ctx).session)
+    uploads = select_uploads(service.list_uploads(url.bucket, url.key), older_than_days=older_than)
+    if json_out:
+        sys.stdout.write(json.dumps([u.as_dict() for u in uploads], indent=2) + "\n")
+        return
+    for upload in uploads:
+        _say(f"{timestamp(upload.initiated)} {upload.upload_id} s3://{url.bucket}/{upload.key}")
+
+
+@multipart_app.command("abort")
+def multipart_abort(
+    ctx: typer.Context,
+    path: BucketOrPrefix,
+    older_than: OlderThan = None,
+    upload_id: Annotated[
+        str | None, typer.Option("--upload-id", help="Abort this upload only (needs --key).")
+    ] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Key of the upload(s) to abort.")] = None,
+    dryrun: Annotated[
+        bool, typer.Option("--dryrun", help="Show what would be aborted; abort nothing.")
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Abort incomplete multipart uploads under a prefix, or one named upload.
+
+    Example: s3kit multipart abort s3://media --older-than 7 --dryrun
+    """
+    url = parse_s3_url(path)
+    service = S3Service(state_of(ctx).session)
+    aborted = service.abort_uploads(
+        url.bucket, url.key, older_than_days=older_than, key=key, upload_id=upload_id,
+        dryrun=dryrun,
+    )  # fmt: skip
+    if json_out:
+        document = {"dryrun": dryrun, "aborted": [u.as_dict() for u in aborted]}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    prefix = "(dryrun) " if dryrun else ""
+    for upload in aborted:
+        _say(f"{prefix}abort: s3://{url.bucket}/{upload.key} {upload.upload_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `cost` and `multipart` to the top-level `s3kit` command."""
+    app.command("cost")(cost)
+    app.add_typer(multipart_app, name="multipart")
