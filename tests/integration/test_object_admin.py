@@ -20,18 +20,6 @@ from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.cli_support import assert_failed, assert_usage_error, get, keys, put
 
 
-@pytest.fixture(autouse=True)
-def maintenance_registered() -> None:
-    """`cost` and `multipart` live in cli/maintenance.py; register them on the app if app.py
-    does not yet (idempotent, so it stays harmless once app.py registers them itself)."""
-    from s3kit.cli import maintenance
-    from s3kit.cli.app import app
-
-    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
-    if "cost" not in names:
-        maintenance.register(app)
-
-
 def client(backend: Backend) -> Any:
     return backend.session().client("s3")
 

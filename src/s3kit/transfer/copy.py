@@ -71,12 +71,18 @@ async def _copy_multipart(
     ctx: TransferContext, source: S3Url, target: S3Url, size: int, etag: str, progress: Progress
 ) -> None:
     info = await ctx.reader(source.bucket).head_async(source.key)
-    create = {f"x-amz-meta-{k}": v for k, v in info.metadata.items()}
-    if info.content_type:
-        create["Content-Type"] = info.content_type
-    if info.cache_control:
-        create["Cache-Control"] = info.cache_control
     options = ctx.options
+    # UploadPartCopy copies bytes only: the new object's metadata and headers are the
+    # source's, with whatever the caller asked to change laid over them.
+    metadata = {**info.metadata, **options.metadata}
+    create = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
+    for name, value in (
+        ("Content-Type", options.content_type or info.content_type),
+        ("Cache-Control", options.cache_control or info.cache_control),
+        ("Content-Encoding", options.content_encoding),
+    ):
+        if value:
+            create[name] = value
     if options.storage_class:
         create["x-amz-storage-class"] = options.storage_class
     if options.encryption is not None:
