@@ -13,7 +13,8 @@ from s3kit.service import S3Service
 from s3kit.uri import parse_s3_url
 
 
-def _bucket_only(path: str) -> str:
+def bucket_only(path: str) -> str:
+    """The bucket of `s3://bucket`; a URL naming an object is a usage error."""
     url = parse_s3_url(path)
     if url.key:
         raise UsageError(f"'{path}' names an object; give just the bucket, e.g. s3://{url.bucket}")
@@ -29,7 +30,7 @@ def mb(
 
     Example: s3kit mb s3://demo
     """
-    bucket = _bucket_only(path)
+    bucket = bucket_only(path)
     S3Service(state_of(ctx).session).create_bucket(bucket, region=region)
     sys.stdout.write(f"make_bucket: {bucket}\n")
 
@@ -49,13 +50,16 @@ def rb(
 
     Example: s3kit rb --force s3://demo
     """
-    bucket = _bucket_only(path)
+    bucket = bucket_only(path)
     service = S3Service(state_of(ctx).session)
     if force:
 
         def said(item: dict[str, Any]) -> None:
             what = "abort upload" if "UploadId" in item else "delete"
-            version = f" (version {item['VersionId']})" if "VersionId" in item else ""
+            # "null" is the version of an object written while versioning was off: to the
+            # user it is just the object.
+            version_id = item.get("VersionId")
+            version = f" (version {version_id})" if version_id and version_id != "null" else ""
             sys.stdout.write(f"{what}: s3://{bucket}/{item['Key']}{version}\n")
 
         service.empty_bucket(bucket, on_delete=said)

@@ -1,12 +1,18 @@
-"""Buckets: list, exists, create, delete, empty."""
+"""Buckets: list, exists, create (with secure defaults), details, tags, delete, empty.
+
+Bucket details and secure defaults call boto3 directly, one operation per setting, so that
+each can fail on its own: a store that lacks one feature still answers for the others. Nothing
+here prints; the CLI reports the `SecureStep`s and `BucketDetails` it gets back.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from s3kit.errors import (
     BucketAlreadyExists,
@@ -14,6 +20,7 @@ from s3kit.errors import (
     NotSupported,
     PermissionDenied,
     S3KitError,
+    UsageError,
 )
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name
@@ -26,15 +33,184 @@ class BucketInfo:
     region: str | None = None
 
 
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+BUCKET_CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-read")
+ABORT_MULTIPART_DAYS = 7
+SECURE_LIFECYCLE_RULE_ID = "s3kit-abort-incomplete-multipart-uploads"
+
+SettingState = Literal["set", "none", "not supported", "error"]
+StepState = Literal["applied", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One bucket setting as the backend answered: its document, or why there is none."""
+
+    state: SettingState
+    value: Any = None
+    detail: str = ""
+
+    def shown(self) -> Any:
+        """The document when set, else 'none', 'not supported' or 'error: ...'."""
+        if self.state == "set":
+            return self.value
+        if self.state == "error":
+            return f"error: {self.detail}"
+        return self.state
+
+
+@dataclass(frozen=True, slots=True)
+class BucketDetails:
+    name: str
+    settings: dict[str, Setting] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {"bucket": self.name, **{k: v.shown() for k, v in self.settings.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class SecureStep:
+    name: str
+    state: StepState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSummary:
+    """What `delete --force` would remove. `objects` are current versions (or plain objects
+    where the store has no versioning), `versions` the noncurrent ones."""
+
+    objects: int = 0
+    versions: int = 0
+    delete_markers: int = 0
+    uploads: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.objects + self.versions + self.delete_markers + self.uploads
+
+
+# -- pure helpers --------------------------------------------------------------------------
+
+
+def server_code(exc: BaseException) -> str:
+    """The S3 error code behind a translated error ('' if none): `call` chains the botocore
+    ClientError as `__cause__`, and 'not configured' answers differ only by code."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict):
+            return str(response.get("Error", {}).get("Code", ""))
+        seen = seen.__cause__
+    return ""
+
+
+def is_not_configured(exc: BaseException) -> bool:
+    """True for the 404 answers meaning "this bucket has no such configuration"
+    (NoSuchTagSet, NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError, ...)."""
+    code = server_code(exc)
+    if not code or code == "NoSuchBucket":
+        return False
+    return code.startswith("NoSuch") or code.endswith(("NotFoundError", "NotFound"))
+
+
+def parse_tags(pairs: Iterable[str]) -> dict[str, str]:
+    """`["team=data", "env=prod"]` -> {"team": "data", "env": "prod"}; the value may be empty
+    or contain '='. Rejects what S3 would reject, before any request."""
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"tag '{pair}' is not KEY=VALUE, e.g. team=data")
+        if key in tags:
+            raise UsageError(f"tag '{key}' is given twice")
+        if len(key) > MAX_TAG_KEY:
+            raise UsageError(f"tag key '{key[:20]}...' is longer than {MAX_TAG_KEY} characters")
+        if len(value) > MAX_TAG_VALUE:
+            raise UsageError(f"tag '{key}' has a value longer than {MAX_TAG_VALUE} characters")
+        if key.startswith("aws:"):
+            raise UsageError(f"tag key '{key}' uses the reserved prefix 'aws:'")
+        tags[key] = value
+    check_tag_count(tags)
+    return tags
+
+
+def check_tag_count(tags: Mapping[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise UsageError(f"{len(tags)} tags; a bucket can have at most {MAX_TAGS}")
+
+
+def tag_set(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def secure_lifecycle_rule() -> dict[str, Any]:
+    return {
+        "ID": SECURE_LIFECYCLE_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_DAYS},
+    }
+
+
+# The settings `bucket_info` reports: name -> (operation, what to keep of the answer).
+_INFO_OPERATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "versioning": ("get_bucket_versioning", lambda r: r.get("Status") or None),
+    "encryption": (
+        "get_bucket_encryption",
+        lambda r: r.get("ServerSideEncryptionConfiguration", {}).get("Rules") or None,
+    ),
+    "tags": ("get_bucket_tagging", lambda r: {t["Key"]: t["Value"] for t in r["TagSet"]} or None),
+    "policy_status": ("get_bucket_policy_status", lambda r: r.get("PolicyStatus") or None),
+    "lifecycle": ("get_bucket_lifecycle_configuration", lambda r: r.get("Rules") or None),
+    "website": (
+        "get_bucket_website",
+        lambda r: {k: v for k, v in r.items() if k != "ResponseMetadata"} or None,
+    ),
+    "public_access_block": (
+        "get_public_access_block",
+        lambda r: r.get("PublicAccessBlockConfiguration") or None,
+    ),
+    "object_lock": (
+        "get_object_lock_configuration",
+        lambda r: r.get("ObjectLockConfiguration") or None,
+    ),
+}
+
+
 class BucketsMixin(ServiceBase):
     # -- buckets ---------------------------------------------------------------------------
 
-    def list_buckets(self) -> list[BucketInfo]:
+    def list_buckets(self, *, with_region: bool = False) -> list[BucketInfo]:
+        """Every bucket; `with_region` asks GetBucketLocation for those the listing does not
+        name a region for (a bucket that refuses leaves `region` None)."""
         response = self.call("list_buckets")
-        return [
+        infos = [
             BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion"))
             for b in response.get("Buckets", [])
         ]
+        if not with_region:
+            return infos
+
+        def located(info: BucketInfo) -> BucketInfo:
+            if info.region:
+                return info
+            try:
+                region = self.bucket_region(info.name)
+            except S3KitError:
+                return info
+            return BucketInfo(name=info.name, created=info.created, region=region)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(located, infos))
+
+    def bucket_region(self, bucket: str) -> str:
+        response = self.call("get_bucket_location", bucket=bucket, Bucket=bucket)
+        # An empty LocationConstraint means us-east-1; "EU" is the legacy name of eu-west-1.
+        location = response.get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if location == "EU" else str(location)
 
     def bucket_exists(self, bucket: str) -> bool:
         validate_bucket_name(bucket)
@@ -44,8 +220,19 @@ class BucketsMixin(ServiceBase):
             return False
         return True
 
-    def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+    def create_bucket(
+        self,
+        bucket: str,
+        *,
+        region: str | None = None,
+        acl: str | None = None,
+        object_lock: bool = False,
+    ) -> None:
         validate_bucket_name(bucket)
+        if acl is not None and acl not in BUCKET_CANNED_ACLS:
+            raise UsageError(
+                f"unknown bucket ACL '{acl}' — choose one of {', '.join(BUCKET_CANNED_ACLS)}"
+            )
         # In us-east-1 S3 answers CreateBucket on a bucket you already own with 200 OK (and
         # resets its ACL), so "already exists" must be asked first. A 403 here means someone
         # else's bucket: CreateBucket then fails with BucketAlreadyExists, as it should.
@@ -56,7 +243,165 @@ class BucketsMixin(ServiceBase):
         kwargs: dict[str, Any] = {"Bucket": bucket}
         if region and region != "us-east-1" and not self.session.settings.use_local:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        if acl is not None:
+            kwargs["ACL"] = acl
+        if object_lock:
+            kwargs["ObjectLockEnabledForBucket"] = True
         self.call("create_bucket", bucket=bucket, **kwargs)
+
+    def secure_bucket(
+        self, bucket: str, *, tags: Mapping[str, str] | None = None
+    ) -> list[SecureStep]:
+        """Apply secure defaults, each step on its own: default encryption (SSE-S3, AES256),
+        versioning, a public access block with all four settings on, a lifecycle rule that
+        aborts multipart uploads left unfinished for 7 days, and `tags`. A step the store does
+        not implement is skipped with its answer; any other failure is reported as failed and
+        the remaining steps still run."""
+        steps: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                "default encryption (AES256)",
+                "put_bucket_encryption",
+                {
+                    "ServerSideEncryptionConfiguration": {
+                        "Rules": [
+                            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        ]
+                    }
+                },
+            ),
+            (
+                "versioning",
+                "put_bucket_versioning",
+                {"VersioningConfiguration": {"Status": "Enabled"}},
+            ),
+            (
+                "public access block",
+                "put_public_access_block",
+                {
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "IgnorePublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "RestrictPublicBuckets": True,
+                    }
+                },
+            ),
+            (
+                f"lifecycle: abort incomplete multipart uploads after {ABORT_MULTIPART_DAYS} days",
+                "put_bucket_lifecycle_configuration",
+                {"LifecycleConfiguration": {"Rules": [secure_lifecycle_rule()]}},
+            ),
+        ]
+        if tags:
+            steps.append(("tags", "put_bucket_tagging", {"Tagging": {"TagSet": tag_set(tags)}}))
+        results: list[SecureStep] = []
+        for name, operation, kwargs in steps:
+            try:
+                self.call(operation, bucket=bucket, Bucket=bucket, **kwargs)
+            except NotSupported as exc:
+                results.append(SecureStep(name, "skipped", exc.message))
+            except S3KitError as exc:
+                results.append(SecureStep(name, "failed", exc.message))
+            else:
+                results.append(SecureStep(name, "applied"))
+        return results
+
+    def bucket_info(self, bucket: str) -> BucketDetails:
+        """Region and every setting `bucket info` shows, each as the backend answers.
+        Raises `BucketNotFound` for a missing bucket; settings fail one by one."""
+        validate_bucket_name(bucket)
+        self.call("head_bucket", bucket=bucket, Bucket=bucket)
+        settings: dict[str, Setting] = {}
+        try:
+            settings["region"] = Setting("set", self.bucket_region(bucket))
+        except NotSupported as exc:
+            settings["region"] = Setting("not supported", detail=exc.message)
+        except S3KitError as exc:
+            settings["region"] = Setting("error", detail=exc.message)
+        for name, (operation, pick) in _INFO_OPERATIONS.items():
+            settings[name] = self._setting(bucket, operation, pick)
+        return BucketDetails(bucket, settings)
+
+    def _setting(
+        self, bucket: str, operation: str, pick: Callable[[dict[str, Any]], Any]
+    ) -> Setting:
+        try:
+            response = self.call(operation, bucket=bucket, Bucket=bucket)
+        except NotSupported as exc:
+            return Setting("not supported", detail=exc.message)
+        except S3KitError as exc:
+            if is_not_configured(exc):
+                return Setting("none")
+            return Setting("error", detail=exc.message)
+        value = pick(response)
+        return Setting("none") if value is None else Setting("set", value)
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def get_bucket_tags(self, bucket: str) -> dict[str, str]:
+        validate_bucket_name(bucket)
+        try:
+            response = self.call("get_bucket_tagging", bucket=bucket, Bucket=bucket)
+        except S3KitError as exc:
+            if is_not_configured(exc):
+                return {}
+            raise
+        return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
+
+    def set_bucket_tags(self, bucket: str, tags: Mapping[str, str]) -> dict[str, str]:
+        """Replace every tag of `bucket` with `tags` (none: remove them all)."""
+        validate_bucket_name(bucket)
+        check_tag_count(tags)
+        if not tags:
+            self.call("delete_bucket_tagging", bucket=bucket, Bucket=bucket)
+        else:
+            self.call(
+                "put_bucket_tagging",
+                bucket=bucket,
+                Bucket=bucket,
+                Tagging={"TagSet": tag_set(tags)},
+            )
+        return dict(tags)
+
+    def add_bucket_tags(self, bucket: str, tags: Mapping[str, str]) -> dict[str, str]:
+        """Merge `tags` into the bucket's tags (a given key overwrites); returns the result.
+        S3 has no partial update: this reads, merges and writes the whole set."""
+        return self.set_bucket_tags(bucket, {**self.get_bucket_tags(bucket), **tags})
+
+    def remove_bucket_tags(
+        self, bucket: str, keys: Iterable[str]
+    ) -> tuple[dict[str, str], list[str]]:
+        """Delete `keys` from the bucket's tags. Returns the remaining tags and the keys that
+        were not set."""
+        current = self.get_bucket_tags(bucket)
+        wanted = list(dict.fromkeys(keys))
+        missing = [k for k in wanted if k not in current]
+        remaining = {k: v for k, v in current.items() if k not in wanted}
+        if len(remaining) != len(current):
+            self.set_bucket_tags(bucket, remaining)
+        return remaining, missing
+
+    # -- contents --------------------------------------------------------------------------
+
+    def bucket_contents_summary(self, bucket: str) -> ContentSummary:
+        """Count what `empty_bucket` would delete, by kind."""
+        validate_bucket_name(bucket)
+        objects = versions = markers = uploads = 0
+        try:
+            for page in self.pages("list_object_versions", bucket, Bucket=bucket):
+                for item in page.get("Versions", []):
+                    if item.get("IsLatest", True):
+                        objects += 1
+                    else:
+                        versions += 1
+                markers += len(page.get("DeleteMarkers", []))
+        except NotSupported:
+            for page in self.pages("list_objects_v2", bucket, Bucket=bucket):
+                objects += len(page.get("Contents", []))
+        with contextlib.suppress(NotSupported):
+            for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket):
+                uploads += len(page.get("Uploads", []))
+        return ContentSummary(objects, versions, markers, uploads)
 
     def delete_bucket(self, bucket: str) -> None:
         validate_bucket_name(bucket)
@@ -82,8 +427,10 @@ class BucketsMixin(ServiceBase):
     def _iter_versions(self, bucket: str) -> Iterator[dict[str, Any]]:
         for page in self.pages("list_object_versions", bucket, Bucket=bucket):
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                # "null" is the version id of objects written before versioning was enabled;
+                # deleting them without it would only add a delete marker.
                 entry = {"Key": item["Key"]}
-                if item.get("VersionId") and item["VersionId"] != "null":
+                if item.get("VersionId"):
                     entry["VersionId"] = item["VersionId"]
                 yield entry
 
