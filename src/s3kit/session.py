@@ -8,6 +8,7 @@ running a data-plane command, must not pay its start-up cost.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -165,6 +166,7 @@ class Session:
 
         settings = self.settings
         session = botocore.session.Session(profile=settings.profile)
+        session.register_component("data_loader", _shared_loader())
         if not _on_ec2(os.environ if self._env is None else self._env):
             # Never ask the instance metadata service off EC2 (see config.detect_ec2).
             session.get_component("credential_provider").remove("iam-role")
@@ -192,12 +194,17 @@ class Session:
                         botocore_session=botocore_session, region_name=settings.region
                     )
                 else:
+                    import botocore.session
+
                     creds = self.credentials()
+                    botocore_session = botocore.session.Session()
+                    botocore_session.register_component("data_loader", _shared_loader())
                     self._boto3_session = boto3.session.Session(
                         aws_access_key_id=creds.access_key_id,
                         aws_secret_access_key=creds.secret_access_key,
                         aws_session_token=creds.session_token,
                         region_name=settings.region,
+                        botocore_session=botocore_session,
                     )
             extra: dict[str, Any] = {}
             if not settings.is_aws or settings.use_local:
@@ -315,6 +322,15 @@ class Session:
         from s3kit.storage.s3 import S3Storage
 
         return S3Storage(self, bucket, encryption=encryption)
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    """One botocore model loader per process: the service models it caches are read-only,
+    and reading them again costs ~60 ms for every Session that needs a client."""
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
 
 
 def _on_ec2(env: Mapping[str, str]) -> bool:
