@@ -99,6 +99,13 @@ Resume = Annotated[
 ]
 NoVerify = Annotated[bool, typer.Option("--no-verify", help="Skip checksum and ETag verification.")]
 NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
+Accelerate = Annotated[
+    bool,
+    typer.Option(
+        "--accelerate",
+        help="Use S3 Transfer Acceleration (falls back to the normal endpoint where it fails).",
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +130,7 @@ class CopyFlags:
     resume: bool = False
     verify: bool = True
     progress: bool = True
+    accelerate: bool = False
 
 
 def parse_metadata(pairs: Sequence[str]) -> dict[str, str]:
@@ -154,6 +162,7 @@ def build_config(flags: CopyFlags) -> TransferConfig:
         max_concurrent_parts=flags.part_concurrency,
         verify=flags.verify,
         resume=flags.resume,
+        accelerate=flags.accelerate,
     )
     changes: dict[str, int] = {}
     if flags.part_size:
@@ -307,6 +316,7 @@ def cp(
     resume: Resume = False,
     no_verify: NoVerify = False,
     no_progress: NoProgress = False,
+    accelerate: Accelerate = False,
 ) -> None:
     """Copy files and objects: local→S3, S3→local, S3→S3.
 
@@ -321,7 +331,7 @@ def cp(
         sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
         metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
         content_encoding=content_encoding, resume=resume, verify=not no_verify,
-        progress=not no_progress,
+        progress=not no_progress, accelerate=accelerate,
     )  # fmt: skip
     run_copy(ctx, source, destination, flags, move=False)
 
@@ -352,6 +362,7 @@ def mv(
     resume: Resume = False,
     no_verify: NoVerify = False,
     no_progress: NoProgress = False,
+    accelerate: Accelerate = False,
 ) -> None:
     """Move: copy, then delete each source once its copy succeeded.
 
@@ -365,6 +376,6 @@ def mv(
         sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
         metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
         content_encoding=content_encoding, resume=resume, verify=not no_verify,
-        progress=not no_progress,
+        progress=not no_progress, accelerate=accelerate,
     )  # fmt: skip
     run_copy(ctx, source, destination, flags, move=True)

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Literal
 
 from s3kit.encryption import Encryption
-from s3kit.errors import ObjectNotFound, S3KitError, translate
+from s3kit.errors import (
+    ConflictError,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    UsageError,
+    translate,
+)
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
@@ -77,6 +84,14 @@ class TransferSummary:
 
 
 EventCallback = Callable[[TransferEvent], None]
+
+
+def _s3_bucket(item: TransferItem) -> str | None:
+    """The bucket an item writes to, or else reads from."""
+    for side in (item.destination, item.source):
+        if isinstance(side, S3Url):
+            return side.bucket
+    return None
 
 
 def _action(item: TransferItem, move: bool) -> Action:
@@ -187,6 +202,7 @@ class TransferManager:
         summary = TransferSummary()
         started = time.monotonic()
         ctx = TransferContext(self.session, self.config, self.options, self.read_encryption)
+        accelerated: dict[str, TransferContext | None] = {}
         slots = asyncio.Semaphore(self.config.max_concurrent_files)
         tasks: set[asyncio.Task[None]] = set()
 
@@ -197,7 +213,7 @@ class TransferManager:
                 self._emit(TransferEvent("progress", action, item, bytes=amount))
 
             try:
-                moved = await self._transfer(ctx, item, progress)
+                moved = await self._transfer_maybe_accelerated(ctx, accelerated, item, progress)
                 if move:
                     await self._delete_source(item.source)
                 summary.files += 1
@@ -232,6 +248,9 @@ class TransferManager:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             ctx.close()
+            for fast in accelerated.values():
+                if fast is not None:
+                    fast.close()
         summary.seconds = time.monotonic() - started
         if not recursive and summary.failures:
             raise summary.failures[0][1]
@@ -251,6 +270,55 @@ class TransferManager:
         return run_sync(
             self.run_async(source, destination, recursive=recursive, move=move, dryrun=dryrun)
         )
+
+    async def _transfer_maybe_accelerated(
+        self,
+        ctx: TransferContext,
+        accelerated: dict[str, TransferContext | None],
+        item: TransferItem,
+        progress: Callable[[int], None],
+    ) -> int:
+        """With `accelerate`, go through the bucket's accelerate endpoint; where that fails
+        (acceleration not enabled, endpoint unreachable), use the normal endpoint for this
+        item and every later one in that bucket."""
+        bucket = _s3_bucket(item)
+        if not self.config.accelerate or bucket is None:
+            return await self._transfer(ctx, item, progress)
+        if bucket not in accelerated:
+            accelerated[bucket] = self._accelerated_context(bucket)
+        fast = accelerated[bucket]
+        if fast is None:
+            return await self._transfer(ctx, item, progress)
+        try:
+            return await self._transfer(fast, item, progress)
+        except (ObjectNotFound, LocalPathError, UsageError, ConflictError):
+            raise
+        except S3KitError as exc:
+            logger.warning(
+                "transfer acceleration failed for s3://%s (%s); using the normal endpoint",
+                bucket,
+                exc,
+            )
+            accelerated[bucket] = None
+            return await self._transfer(ctx, item, progress)
+
+    def _accelerated_context(self, bucket: str) -> TransferContext:
+        template = self.config.accelerate_endpoint
+        creds = self.session.credentials()
+        settings = self.session.settings
+        fast = Session(
+            endpoint_url=template.format(bucket=bucket),
+            region=settings.region,
+            access_key_id=creds.access_key_id,
+            secret_access_key=creds.secret_access_key,
+            session_token=creds.session_token,
+            addressing_style="virtual" if "{bucket}" in template else "path",
+            max_retries=settings.max_retries,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            env={},
+        )
+        return TransferContext(fast, self.config, self.options, self.read_encryption)
 
     async def _transfer(
         self, ctx: TransferContext, item: TransferItem, progress: Callable[[int], None]

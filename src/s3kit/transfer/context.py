@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # Objects below this size are read or written in one piece, in memory.
 SMALL_OBJECT = 8 * MiB
+ACCELERATE_ENDPOINT = "https://{bucket}.s3-accelerate.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +38,10 @@ class TransferConfig:
     resume: bool = False  # also look for interrupted uploads the journal does not know
     fsync_small: bool = False  # large files are always fsynced before the rename
     journal_dir: Path | None = None
+    # S3 Transfer Acceleration: send through the accelerate endpoint ({bucket} is filled in),
+    # falling back to the normal endpoint for a bucket where it fails.
+    accelerate: bool = False
+    accelerate_endpoint: str = ACCELERATE_ENDPOINT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -54,6 +54,9 @@ class S3Http:
         self.region = settings.region
         endpoint = session.endpoint_url
         self._virtual = endpoint is None and settings.addressing_style != "path"
+        # With virtual-hosted style and an explicit endpoint, the endpoint names the bucket
+        # already (https://BUCKET.s3-accelerate.amazonaws.com), as obstore expects too.
+        self._bucket_in_endpoint = endpoint is not None and settings.addressing_style == "virtual"
         if endpoint is None:
             self._base = f"https://s3.{self.region}.amazonaws.com"
         else:
@@ -70,7 +73,10 @@ class S3Http:
         """(scheme://host, host, encoded path) for bucket/key."""
         parts = urlsplit(self._base)
         encoded_key = uri_encode(key, keep_slash=True)
-        if self._virtual and "." not in bucket:
+        if self._bucket_in_endpoint:
+            host = parts.netloc
+            path = f"{parts.path.rstrip('/')}/{encoded_key}"
+        elif self._virtual and "." not in bucket:
             host = f"{bucket}.{parts.netloc}"
             path = f"/{encoded_key}"
         else:

@@ -1,0 +1,57 @@
+"""Transfer acceleration: transfers go through the accelerate endpoint, and fall back to the
+normal endpoint where it fails. A second address stands in for s3-accelerate.amazonaws.com."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from s3kit.local_server import free_ports
+from s3kit.transfer import TransferConfig, TransferManager
+from s3kit.transfer.s3http import S3Http
+from s3kit.uri import LocalPath, S3Url
+from tests.conftest import Backend
+
+
+def _upload(backend: Backend, bucket: str, tmp_path: Path, endpoint: str) -> None:
+    source = tmp_path / "data.bin"
+    source.write_bytes(b"accelerated" * 1000)
+    config = TransferConfig(
+        accelerate=True, accelerate_endpoint=endpoint, journal_dir=tmp_path / "journal"
+    )
+    manager = TransferManager(backend.session(max_retries=0, connect_timeout=1), config=config)
+    manager.run(LocalPath(source), S3Url(bucket, "data.bin"))
+    assert backend.session().storage(bucket).get("data.bin") == source.read_bytes()
+
+
+def test_transfers_use_the_accelerate_endpoint(
+    seaweed: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from s3kit.service import S3Service
+    from tests.conftest import unique_bucket_name
+
+    bucket = unique_bucket_name()
+    S3Service(seaweed.session()).create_bucket(bucket)
+    with caplog.at_level(logging.WARNING, logger="s3kit"):
+        _upload(seaweed, bucket, tmp_path, seaweed.endpoint)
+    assert "acceleration failed" not in caplog.text
+
+
+def test_failed_acceleration_falls_back_to_the_normal_endpoint(
+    backend: Backend, bucket: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (dead_port,) = free_ports(1)
+    with caplog.at_level(logging.WARNING, logger="s3kit"):
+        _upload(backend, bucket, tmp_path, f"http://127.0.0.1:{dead_port}")
+    assert "transfer acceleration failed" in caplog.text
+
+
+def test_accelerate_endpoint_names_the_bucket_in_the_host(seaweed: Backend) -> None:
+    session = seaweed.session(addressing_style="virtual")
+    http = S3Http(session)
+    origin, host, path = http._target("any-bucket", "dir/a b.txt")
+    assert origin == seaweed.endpoint
+    assert host == seaweed.endpoint.removeprefix("http://")
+    assert path == "/dir/a%20b.txt"
