@@ -149,6 +149,31 @@ def bucket(backend: Backend) -> Iterator[str]:
         service.delete_bucket(name)
 
 
+@pytest.fixture
+def other_bucket(backend: Backend) -> Iterator[str]:
+    """A second fresh bucket on `backend`, for copies between buckets."""
+    name = unique_bucket_name("t2")
+    service = S3Service(backend.session())
+    service.create_bucket(name)
+    yield name
+    service.empty_bucket(name)
+    service.delete_bucket(name)
+
+
+@pytest.fixture(scope="module")
+def shared_buckets() -> Iterator[dict[str, tuple[Session, str]]]:
+    """One Session and one bucket per S3 backend for a whole module, for suites that empty the
+    bucket after each test instead: creating a bucket costs SeaweedFS most of a second (it
+    grows a volume collection per bucket), and each new Session builds its own boto3 client."""
+    made: dict[str, tuple[Session, str]] = {}
+    yield made
+    for session, name in made.values():
+        with contextlib.suppress(Exception):
+            service = S3Service(session)
+            service.empty_bucket(name)
+            service.delete_bucket(name)
+
+
 @dataclass
 class CliResult:
     exit_code: int

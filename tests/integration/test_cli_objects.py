@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from s3kit.service import S3Service
-from tests.conftest import Backend, CliInvoker, unique_bucket_name
+from tests.conftest import Backend, CliInvoker
 from tests.integration.cli_support import (
     assert_failed,
     assert_usage_error,
@@ -22,16 +18,6 @@ from tests.integration.cli_support import (
 
 DATE = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 BINARY = bytes(range(256)) * 3 + b"\x00\r\n\xff"
-
-
-@pytest.fixture
-def other_bucket(backend: Backend) -> Iterator[str]:
-    name = unique_bucket_name("t2")
-    service = S3Service(backend.session())
-    service.create_bucket(name)
-    yield name
-    service.empty_bucket(name)
-    service.delete_bucket(name)
 
 
 def object_line(stdout: str, name: str) -> re.Match[str] | None:

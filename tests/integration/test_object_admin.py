@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,6 @@ def run_ok(cli: CliInvoker, backend: Backend, *args: str) -> str:
     result = cli(*args, env=backend.env())
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return result.stdout
-
-
-@pytest.fixture
-def other_bucket(backend: Backend) -> Iterator[str]:
-    name = unique_bucket_name("t2")
-    service = S3Service(backend.session())
-    service.create_bucket(name)
-    yield name
-    service.empty_bucket(name)
-    service.delete_bucket(name)
 
 
 @pytest.fixture

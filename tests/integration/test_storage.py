@@ -8,7 +8,6 @@ bucket errors) or only for a folder (temp files, `..`, mtime) take the narrower 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -39,20 +38,6 @@ MiB = 1024 * 1024
 class Rig:
     name: str
     storage: LocalStorage | S3Storage
-
-
-@pytest.fixture(scope="module")
-def shared_buckets() -> Iterator[dict[str, tuple[Session, str]]]:
-    """One Session and one bucket per S3 backend for the whole module, the bucket emptied after
-    each test: creating a bucket costs SeaweedFS most of a second (it grows a volume collection
-    per bucket), and each new Session builds its own boto3 client (a few tenths of a second)."""
-    made: dict[str, tuple[Session, str]] = {}
-    yield made
-    for session, name in made.values():
-        with contextlib.suppress(Exception):
-            service = S3Service(session)
-            service.empty_bucket(name)
-            service.delete_bucket(name)
 
 
 def _make_rig(

@@ -52,17 +52,6 @@ def config(tmp_path: Path, **changes: object) -> TransferConfig:
     return small_parts(tmp_path / "journal", **changes)
 
 
-@pytest.fixture(scope="module")
-def shared_buckets() -> Iterator[dict[str, tuple[Session, str]]]:
-    made: dict[str, tuple[Session, str]] = {}
-    yield made
-    for session, name in made.values():
-        with contextlib.suppress(Exception):
-            service = S3Service(session)
-            service.empty_bucket(name)
-            service.delete_bucket(name)
-
-
 @pytest.fixture
 def bucket(backend: Backend, shared_buckets: dict[str, tuple[Session, str]]) -> str:
     """The module's bucket on `backend` (tests keep apart by key, see `key`)."""
