@@ -17,12 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote_plus
 
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name, validate_key
+
+if TYPE_CHECKING:
+    from s3kit.service import S3Service
 
 Action = Literal["copy", "delete", "tag", "set-metadata", "set-storage-class", "restore"]
 ACTIONS: tuple[Action, ...] = (
@@ -158,7 +161,8 @@ class BatchMixin(ServiceBase):
 
     def _apply(self, action: Action, target: BatchTarget, params: Mapping[str, Any]) -> BatchResult:
         try:
-            _ACTIONS[action](self, target, params)
+            # Each action is a method of another S3Service mixin; self is the whole service.
+            _ACTIONS[action](cast("S3Service", self), target, params)
         except S3KitError as exc:
             return BatchResult(target.bucket, target.key, action, "failed", str(exc))
         return BatchResult(target.bucket, target.key, action, "done")
@@ -235,7 +239,7 @@ def _copy_source(target: BatchTarget) -> dict[str, str]:
     return {"Bucket": target.bucket, "Key": target.key, **_version(target)}
 
 
-def _do_copy(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
+def _do_copy(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
     source_prefix = str(params.get("source_prefix", ""))
     relative = (
         target.key[len(source_prefix) :] if target.key.startswith(source_prefix) else target.key
@@ -248,55 +252,30 @@ def _do_copy(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any
     )  # fmt: skip
 
 
-def _do_tag(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
-    tags = [{"Key": k, "Value": v} for k, v in dict(params["tags"]).items()]
-    service.call(
-        "put_object_tagging", bucket=target.bucket, key=target.key, Bucket=target.bucket,
-        Key=target.key, Tagging={"TagSet": tags}, **_version(target),
-    )  # fmt: skip
+def _do_tag(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    service.set_object_tags(
+        target.bucket, target.key, dict(params["tags"]), version_id=target.version_id
+    )
 
 
-def _copy_in_place(service: ServiceBase, target: BatchTarget, **changes: Any) -> None:
-    """CopyObject onto itself, keeping what `changes` does not replace."""
-    head = service.call(
-        "head_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
-        Key=target.key, **_version(target),
-    )  # fmt: skip
-    metadata = dict(head.get("Metadata", {}))
-    metadata.update(changes.pop("metadata", {}))
-    kept = {
-        name: head[name]
-        for name in ("ContentType", "CacheControl", "ContentEncoding", "ContentDisposition")
-        if head.get(name)
-    }
-    storage_class = changes.pop("storage_class", head.get("StorageClass") or "STANDARD")
-    service.call(
-        "copy_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
-        Key=target.key, CopySource=_copy_source(target), MetadataDirective="REPLACE",
-        Metadata=metadata, StorageClass=storage_class, **kept,
-    )  # fmt: skip
+def _do_set_metadata(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    service.set_object_metadata(target.bucket, target.key, metadata=dict(params["metadata"]))
 
 
-def _do_set_metadata(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
-    _copy_in_place(service, target, metadata=dict(params["metadata"]))
+def _do_set_class(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    service.set_storage_class(target.bucket, target.key, str(params["storage_class"]))
 
 
-def _do_set_class(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
-    _copy_in_place(service, target, storage_class=str(params["storage_class"]))
+def _do_restore(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
+    service.restore_object(
+        target.bucket,
+        target.key,
+        days=int(params.get("days", 1)),
+        tier=str(params.get("tier", "Standard")),
+    )
 
 
-def _do_restore(service: ServiceBase, target: BatchTarget, params: Mapping[str, Any]) -> None:
-    service.call(
-        "restore_object", bucket=target.bucket, key=target.key, Bucket=target.bucket,
-        Key=target.key, **_version(target),
-        RestoreRequest={
-            "Days": int(params.get("days", 1)),
-            "GlacierJobParameters": {"Tier": str(params.get("tier", "Standard"))},
-        },
-    )  # fmt: skip
-
-
-_ACTIONS: dict[str, Callable[[ServiceBase, BatchTarget, Mapping[str, Any]], None]] = {
+_ACTIONS: dict[str, Callable[[S3Service, BatchTarget, Mapping[str, Any]], None]] = {
     "copy": _do_copy,
     "tag": _do_tag,
     "set-metadata": _do_set_metadata,
