@@ -299,6 +299,18 @@ def _translate_os(exc: OSError, path: str | None) -> S3KitError:
     return LocalPathError(f"{where}: {exc.strerror or exc}")
 
 
+def server_code(exc: BaseException) -> str:
+    """The S3 error code behind an error ('' if none). `translate` results keep the SDK error
+    as their cause; answers such as "no such configuration" differ only by this code."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict):
+            return str((response.get("Error") or {}).get("Code", ""))
+        seen = seen.__cause__
+    return ""
+
+
 def translate(
     exc: BaseException,
     *,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from s3kit.errors import UsageError
+from s3kit.errors import UsageError, server_code
 from s3kit.service.access import (
     GROUPS,
     AclRequest,
@@ -30,7 +30,6 @@ from s3kit.service.buckets import (
     is_not_configured,
     parse_tags,
     secure_lifecycle_rule,
-    server_code,
 )
 
 # -- canned policies ---------------------------------------------------------------------------

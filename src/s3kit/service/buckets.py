@@ -21,6 +21,7 @@ from s3kit.errors import (
     PermissionDenied,
     S3KitError,
     UsageError,
+    server_code,
 )
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name
@@ -93,18 +94,6 @@ class ContentSummary:
 
 
 # -- pure helpers --------------------------------------------------------------------------
-
-
-def server_code(exc: BaseException) -> str:
-    """The S3 error code behind a translated error ('' if none): `call` chains the botocore
-    ClientError as `__cause__`, and 'not configured' answers differ only by code."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        response = getattr(seen, "response", None)
-        if isinstance(response, dict):
-            return str(response.get("Error", {}).get("Code", ""))
-        seen = seen.__cause__
-    return ""
 
 
 def is_not_configured(exc: BaseException) -> bool:

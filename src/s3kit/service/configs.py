@@ -30,6 +30,7 @@ from s3kit.errors import (
     PermissionDenied,
     S3KitError,
     UsageError,
+    server_code,
 )
 from s3kit.service.base import ServiceBase
 
@@ -715,16 +716,6 @@ def build_intelligent_tiering(
 # -- the service mixin ------------------------------------------------------------------------
 
 
-def _error_code(exc: BaseException) -> str:
-    """The S3 error code behind a translated error. `translate` keeps the SDK error as the
-    cause, and the codes that mean "no such configuration" differ per operation, so they are
-    read there rather than taught to the shared vocabulary."""
-    response = getattr(exc.__cause__, "response", None)
-    if isinstance(response, dict):
-        return str((response.get("Error") or {}).get("Code", ""))
-    return ""
-
-
 def _plain(response: Any, key: str | None = None) -> Document:
     body = response.get(key) if key and isinstance(response, dict) else response
     if not isinstance(body, dict):
@@ -744,7 +735,7 @@ class BucketConfigMixin(ServiceBase):
         try:
             response = self.call(operation, bucket=bucket, Bucket=bucket, **kwargs)
         except S3KitError as exc:
-            code = _error_code(exc)
+            code = server_code(exc)
             # moto answers a missing inventory/metrics/... id with NoSuchBucket.
             if code in _MISSING_CODES or (code == "NoSuchBucket" and "Id" in kwargs):
                 self._confirm_bucket(bucket)
@@ -779,7 +770,7 @@ class BucketConfigMixin(ServiceBase):
                 " asked to delete the bucket)"
             ) from exc
         except S3KitError as exc:
-            if _error_code(exc) not in _MISSING_CODES:
+            if server_code(exc) not in _MISSING_CODES:
                 raise
 
     # -- versioning -------------------------------------------------------------------------
@@ -971,7 +962,7 @@ class BucketConfigMixin(ServiceBase):
                 "get_object_retention", bucket=bucket, key=key, Bucket=bucket, **kwargs
             )
         except S3KitError as exc:
-            if _error_code(exc) in _MISSING_CODES:
+            if server_code(exc) in _MISSING_CODES:
                 return None
             raise
         return _plain(response, "Retention") or None
@@ -1002,7 +993,7 @@ class BucketConfigMixin(ServiceBase):
                 "get_object_legal_hold", bucket=bucket, key=key, Bucket=bucket, **kwargs
             )
         except S3KitError as exc:
-            if _error_code(exc) in _MISSING_CODES:
+            if server_code(exc) in _MISSING_CODES:
                 return False
             raise
         return bool(_plain(response, "LegalHold").get("Status") == "ON")
