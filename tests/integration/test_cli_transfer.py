@@ -418,3 +418,23 @@ def test_killed_download_resumes_into_its_temporary_file(
     assert progress[0].bytes == sum(part["size"] for part in done.values())
     assert len(progress) == 1 + 4 - len(done)
     assert sum(e.bytes for e in progress) == RESUMABLE
+
+
+def test_config_file_defaults_reach_cp(cli: CliInvoker, moto: Backend, tmp_path: Path) -> None:
+    from s3kit.service import S3Service
+    from tests.conftest import unique_bucket_name
+
+    bucket = unique_bucket_name()
+    S3Service(moto.session()).create_bucket(bucket)
+    config = tmp_path / "s3kit.yaml"
+    config.write_text("storage:\n  default_storage_class: STANDARD_IA\n")
+    source = write_file(tmp_path / "doc.txt", b"config defaults")
+    result = cli("--config", str(config), "cp", str(source), f"s3://{bucket}/", env=moto.env())
+    assert result.exit_code == 0, result.stderr
+    head = moto.session().client("s3").head_object(Bucket=bucket, Key="doc.txt")
+    assert head["StorageClass"] == "STANDARD_IA"
+    explicit = cli("--config", str(config), "cp", str(source), f"s3://{bucket}/b.txt",
+                   "--storage-class", "STANDARD", env=moto.env())  # fmt: skip
+    assert explicit.exit_code == 0, explicit.stderr
+    head = moto.session().client("s3").head_object(Bucket=bucket, Key="b.txt")
+    assert head.get("StorageClass", "STANDARD") == "STANDARD"

@@ -11,13 +11,26 @@ import logging
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from s3kit import __version__
-from s3kit.cli import account, batch, bucket, buckets, copy, local, maintenance, objects, probe
+from s3kit.cli import (
+    account,
+    batch,
+    bucket,
+    buckets,
+    connections,
+    copy,
+    local,
+    maintenance,
+    objects,
+    probe,
+    sync,
+)
 from s3kit.cli import object as object_cmds
 from s3kit.cli.state import CliState, set_raw_args, state_of
 from s3kit.errors import S3KitError
@@ -137,6 +150,22 @@ def root(
         typer.Option("--endpoint-url", help="S3 endpoint, e.g. http://127.0.0.1:8333."),
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="Region name.")] = None,
+    connection: Annotated[
+        str | None,
+        typer.Option(
+            "--connection",
+            envvar="S3KIT_CONNECTION",
+            help="Saved connection (see `s3kit connections`); explicit flags still win.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="S3KIT_CONFIG",
+            help="Config file (default: ./s3kit.yaml, then the user config dir's).",
+        ),
+    ] = None,
     use_local: Annotated[
         bool,
         typer.Option("--local", help="Use the embedded local server, whatever else is set."),
@@ -155,6 +184,7 @@ def root(
     state.profile, state.endpoint_url, state.region = profile, endpoint_url, region
     state.use_local, state.debug = use_local, debug
     _setup_logging(state)
+    connections.load_global_config(state, connection=connection, config=config)
 
 
 app.command("ls")(objects.ls)
@@ -169,9 +199,12 @@ app.command("whoami")(account.whoami)
 app.command("probe")(probe.probe)
 app.command("batch")(batch.batch)
 maintenance.register(app)
+sync.register(app)
 app.add_typer(local.app, name="local")
 app.add_typer(bucket.app, name="bucket")
 app.add_typer(object_cmds.app, name="object")
+app.add_typer(connections.app, name="connections")
+app.command("profiles")(connections.profiles)
 
 
 def main() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,11 @@ Exclude = Annotated[
 ]
 Concurrency = Annotated[
     int, typer.Option("--concurrency", min=1, max=1024, help="Files transferred at once.")
+]
+# cp/mv: None means the config file's parallel_uploads, else 32.
+FileConcurrency = Annotated[
+    int | None,
+    typer.Option("--concurrency", min=1, max=1024, help="Files transferred at once (32)."),
 ]
 PartConcurrency = Annotated[
     int,
@@ -114,7 +119,7 @@ class CopyFlags:
     dryrun: bool = False
     quiet: bool = False
     json_out: bool = False
-    concurrency: int = 32
+    concurrency: int | None = None  # None: the config file's, else 32
     part_concurrency: int = 8
     part_size: str | None = None
     threshold: str | None = None
@@ -156,32 +161,31 @@ def storage_class(value: str | None) -> str | None:
     return upper
 
 
-def build_config(flags: CopyFlags) -> TransferConfig:
-    config = TransferConfig(
-        max_concurrent_files=flags.concurrency,
-        max_concurrent_parts=flags.part_concurrency,
-        verify=flags.verify,
-        resume=flags.resume,
-        accelerate=flags.accelerate,
-    )
-    changes: dict[str, int] = {}
+def build_config(flags: CopyFlags, defaults: Mapping[str, int] | None = None) -> TransferConfig:
+    """The TransferConfig for these flags: built-in defaults, then `defaults` (the config
+    file's performance section), then what the command line says."""
+    settings: dict[str, Any] = {
+        **(defaults or {}),
+        "max_concurrent_parts": flags.part_concurrency,
+        "verify": flags.verify,
+        "resume": flags.resume,
+        "accelerate": flags.accelerate,
+    }
+    if flags.concurrency is not None:
+        settings["max_concurrent_files"] = flags.concurrency
     if flags.part_size:
         size = parse_size(flags.part_size)
         if size < MIN_PART:
             raise UsageError(f"--part-size must be at least 5MiB, not {flags.part_size}")
-        changes["multipart_chunksize"] = size
+        settings["multipart_chunksize"] = size
     if flags.threshold:
-        changes["multipart_threshold"] = parse_size(flags.threshold)
+        settings["multipart_threshold"] = parse_size(flags.threshold)
     if flags.bwlimit:
         rate = parse_size(flags.bwlimit)
         if rate <= 0:
             raise UsageError("--bwlimit must be more than 0")
-        changes["bandwidth"] = rate
-    if changes:
-        from dataclasses import replace
-
-        config = replace(config, **changes)  # type: ignore[arg-type]
-    return config
+        settings["bandwidth"] = rate
+    return TransferConfig(**settings)
 
 
 def _report(
@@ -246,11 +250,13 @@ def run_copy(
         content_type=flags.content_type,
         cache_control=flags.cache_control,
         content_encoding=flags.content_encoding,
-        storage_class=storage_class(flags.storage_class),
+        storage_class=storage_class(
+            flags.storage_class or state.config.storage.default_storage_class
+        ),
         metadata=parse_metadata(flags.metadata),
         encryption=encryption,
     )
-    config = build_config(flags)
+    config = build_config(flags, state.config.transfer_overrides())
     # With '-' as destination stdout carries the object's bytes: no report line may join them.
     silent = flags.quiet or flags.json_out or isinstance(dst, StdStream)
     show_bar = (
@@ -300,7 +306,7 @@ def cp(
     json_out: JsonOut = False,
     include: Include = None,
     exclude: Exclude = None,
-    concurrency: Concurrency = 32,
+    concurrency: FileConcurrency = None,
     part_concurrency: PartConcurrency = 8,
     part_size: PartSize = None,
     multipart_threshold: Threshold = None,
@@ -346,7 +352,7 @@ def mv(
     json_out: JsonOut = False,
     include: Include = None,
     exclude: Exclude = None,
-    concurrency: Concurrency = 32,
+    concurrency: FileConcurrency = None,
     part_concurrency: PartConcurrency = 8,
     part_size: PartSize = None,
     multipart_threshold: Threshold = None,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import typer
 
+from s3kit.config.file import S3KitConfig
 from s3kit.observe import RedactingFilter
 from s3kit.session import Session
 from s3kit.storage.s3 import S3Storage
@@ -39,6 +42,11 @@ class CliState:
     region: str | None = None
     use_local: bool = False
     debug: bool = False
+    connection: str | None = None
+    config_path: Path | None = None
+    # The validated s3kit.yaml (S3KitConfig() when there is none): cp, mv and sync read
+    # their defaults from it.
+    config: S3KitConfig = field(default_factory=S3KitConfig)
     log_filter: RedactingFilter | None = None
     _session: Session | None = field(default=None, repr=False)
 
@@ -50,9 +58,23 @@ class CliState:
                 endpoint_url=self.endpoint_url,
                 region=self.region,
                 use_local=True if self.use_local else None,
+                env=self.session_env(),
                 notify=notice,
             )
         return self._session
+
+    def session_env(self) -> dict[str, str] | None:
+        """The environment the Session resolves from: --connection and the config file found
+        here reach `resolve_settings` as S3KIT_CONNECTION and S3KIT_CONFIG, so they take the
+        same place in the resolution order as for a library user who sets those variables."""
+        if self.connection is None and self.config_path is None:
+            return None
+        env = dict(os.environ)
+        if self.connection is not None:
+            env["S3KIT_CONNECTION"] = self.connection
+        if self.config_path is not None:
+            env["S3KIT_CONFIG"] = str(self.config_path)
+        return env
 
     def storage(self, bucket: str) -> S3Storage:
         return self.session.storage(bucket)

@@ -1,9 +1,14 @@
 """Where s3kit's settings come from, resolved once and in a fixed order.
 
-Order, first hit wins: explicit arguments → `S3KIT_*` environment variables → the standard AWS
-environment variables → the `~/.aws/config` and `~/.aws/credentials` profile → the embedded
-local server. This module is pure: it reads the environment mapping and the profile files it is
-given and returns `Settings`; it never imports boto3 and never starts anything. Credentials that
+Order, first hit wins: explicit arguments → the saved connection named by `S3KIT_CONNECTION`
+(the CLI's `--connection`) → `S3KIT_*` environment variables → the standard AWS environment
+variables → the `aws` section of the config file named by `S3KIT_CONFIG` (the CLI also finds
+`./s3kit.yaml` and the user config dir's) and the connection that section names → the
+`~/.aws/config` and `~/.aws/credentials` profile → the embedded local server. A connection is a
+named set of explicit options, so it sits just below them; the config file holds a project's
+defaults, so the environment of one shell beats it. This module is pure apart from reading the
+profile, connections and config files it is pointed at; it never imports boto3 and never starts
+anything. Credentials that
 only botocore can produce (assume-role, SSO, credential_process, container or instance
 credentials) are marked `needs_chain`, and the Session asks botocore for them.
 """
@@ -182,6 +187,53 @@ def _validate_endpoint(url: str) -> str:
     return url.rstrip("/")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Layer:
+    """Endpoint, region, profile and addressing style from a connection or the config file."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    addressing_style: str | None = None
+
+
+_NO_LAYER = _Layer()
+
+
+def _connection_layer(name: str | None) -> _Layer:
+    if not name:
+        return _NO_LAYER
+    from s3kit.config.connections import ConnectionStore
+
+    connection = ConnectionStore().get(name)
+    return _Layer(
+        profile=connection.profile,
+        endpoint_url=connection.endpoint_url,
+        region=connection.region,
+        addressing_style=connection.addressing_style,
+    )
+
+
+def _file_layers(env: Mapping[str, str]) -> tuple[_Layer, _Layer]:
+    """The config file's aws section, and the connection it names (below the section)."""
+    path = env.get("S3KIT_CONFIG")
+    if not path:
+        return _NO_LAYER, _NO_LAYER
+    from s3kit.config.file import find_config_file, load_config
+
+    found = find_config_file(Path(path), env)
+    aws = load_config(found).aws if found else None
+    if aws is None:
+        return _NO_LAYER, _NO_LAYER
+    section = _Layer(
+        profile=aws.profile,
+        endpoint_url=aws.endpoint_url,
+        region=aws.region,
+        addressing_style=aws.addressing_style,
+    )
+    return section, _connection_layer(aws.connection)
+
+
 def resolve_settings(
     options: SessionOptions,
     env: Mapping[str, str] | None = None,
@@ -192,9 +244,13 @@ def resolve_settings(
     """Resolve the settings for one Session. Pure: reads only `env` and `files`."""
     env = os.environ if env is None else env
     files = files or AwsFiles.from_env(env)
+    conn = _connection_layer(env.get("S3KIT_CONNECTION"))
+    section, file_conn = _file_layers(env)
 
-    explicit_profile = _first(options.profile, env.get("S3KIT_PROFILE"))
-    named_profile = _first(explicit_profile, env.get("AWS_PROFILE"))
+    explicit_profile = _first(options.profile, conn.profile, env.get("S3KIT_PROFILE"))
+    named_profile = _first(
+        explicit_profile, env.get("AWS_PROFILE"), section.profile, file_conn.profile
+    )
     profile_name = named_profile or "default"
     profile = files.profile(profile_name)
     if named_profile and profile is None:
@@ -215,17 +271,23 @@ def resolve_settings(
 
     endpoint = _first(
         options.endpoint_url,
+        conn.endpoint_url,
         env.get("S3KIT_ENDPOINT_URL"),
         env.get("AWS_ENDPOINT_URL_S3"),
         env.get("AWS_ENDPOINT_URL"),
+        section.endpoint_url,
+        file_conn.endpoint_url,
         profile.get("endpoint_url"),
     )
     region = (
         _first(
             options.region,
+            conn.region,
             env.get("S3KIT_REGION"),
             env.get("AWS_REGION"),
             env.get("AWS_DEFAULT_REGION"),
+            section.region,
+            file_conn.region,
             profile.get("region"),
         )
         or DEFAULT_REGION
@@ -258,7 +320,13 @@ def resolve_settings(
     elif endpoint:
         endpoint = _validate_endpoint(endpoint)
 
-    style_raw = _first(options.addressing_style, env.get("S3KIT_ADDRESSING_STYLE"))
+    style_raw = _first(
+        options.addressing_style,
+        conn.addressing_style,
+        env.get("S3KIT_ADDRESSING_STYLE"),
+        section.addressing_style,
+        file_conn.addressing_style,
+    )
     if style_raw not in (None, "path", "virtual", "auto"):
         raise UsageError(f"addressing style must be path, virtual or auto, not '{style_raw}'")
     if style_raw in ("path", "virtual", "auto"):

@@ -1,0 +1,323 @@
+"""`s3kit connections ...`, `s3kit profiles`, and loading the global --connection / --config.
+
+Thin: the connections file, its validation and the config file live in `s3kit.config`. Nothing
+here prints a secret: connections hold none, and `profiles` shows only a profile's kind of
+credentials and, with --check, the masked access key that whoami reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.state import CliState, notice
+from s3kit.config import AwsFiles
+from s3kit.config.connections import Connection, ConnectionStore, make_connection, validate_name
+from s3kit.config.file import ConfigFileError, find_config_file, load_config
+from s3kit.errors import BucketNotFound, S3KitError, UsageError
+from s3kit.observe import redact
+
+app = typer.Typer(
+    help="Saved connections: endpoint, region, AWS profile and addressing style under a name"
+    " (never secrets). Use one with `s3kit --connection NAME ...`.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+EndpointOpt = Annotated[
+    str | None, typer.Option("--endpoint-url", help="S3 endpoint, e.g. https://s3.example.com.")
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="Region name.")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="AWS profile that holds the credentials.")
+]
+BucketOpt = Annotated[str | None, typer.Option("--bucket", help="Default bucket (informational).")]
+StyleOpt = Annotated[str | None, typer.Option("--addressing-style", help="path, virtual or auto.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+# Settings that would shadow what a connection or profile says when checking it on its own.
+_SHADOWING_ENV = (
+    "S3KIT_CONNECTION",
+    "S3KIT_CONFIG",
+    "S3KIT_PROFILE",
+    "S3KIT_ENDPOINT_URL",
+    "S3KIT_REGION",
+    "S3KIT_ADDRESSING_STYLE",
+    "S3KIT_ACCESS_KEY_ID",
+    "S3KIT_SECRET_ACCESS_KEY",
+    "S3KIT_SESSION_TOKEN",
+    "S3KIT_LOCAL",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
+def load_global_config(state: CliState, *, connection: str | None, config: Path | None) -> None:
+    """Check --connection/S3KIT_CONNECTION and find, validate and keep the config file.
+
+    Done before any command runs, so a missing connection or a broken s3kit.yaml stops every
+    command with exit code 2 rather than only those that reach the server.
+    """
+    store = ConnectionStore()
+    if connection is not None:
+        store.get(validate_name(connection))
+        state.connection = connection
+    path = find_config_file(config, env={})
+    if path is None:
+        return
+    try:
+        state.config = load_config(path)
+    except ConfigFileError as exc:
+        for line in exc.problems:
+            sys.stderr.write(f"s3kit: error: {redact(line)}\n")
+        raise typer.Exit(2) from None
+    state.config_path = path
+    named = state.config.aws.connection
+    if named is not None and connection is None:
+        try:
+            store.get(named)
+        except UsageError as exc:
+            raise UsageError(f"{path}: aws.connection: {exc.message}") from None
+
+
+# -- connections -------------------------------------------------------------------------------
+
+
+def _settings(
+    endpoint_url: str | None,
+    region: str | None,
+    profile: str | None,
+    bucket: str | None,
+    addressing_style: str | None,
+) -> dict[str, str | None]:
+    return {
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "profile": profile,
+        "bucket": bucket,
+        "addressing_style": addressing_style,
+    }
+
+
+def _as_dict(connection: Connection) -> dict[str, str | None]:
+    return {
+        "name": connection.name,
+        **_settings(None, None, None, None, None),
+        **connection.values(),
+    }
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Name: lowercase letters, digits, '-' and '_'.")],
+    endpoint_url: EndpointOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    bucket: BucketOpt = None,
+    addressing_style: StyleOpt = None,
+) -> None:
+    """Save a connection.
+
+    Example: s3kit connections add minio --endpoint-url http://127.0.0.1:9000 --profile minio
+    """
+    values = _settings(endpoint_url, region, profile, bucket, addressing_style)
+    if all(value is None for value in values.values()):
+        raise UsageError(
+            "nothing to save — give at least one of --endpoint-url, --region, --profile,"
+            " --bucket or --addressing-style"
+        )
+    connection = make_connection(name, values)
+    store = ConnectionStore()
+    store.add(connection)
+    sys.stdout.write(f"added connection '{name}' to {store.path}\n")
+
+
+@app.command("list")
+def list_(json_out: JsonOpt = False) -> None:
+    """List saved connections.
+
+    Example: s3kit connections list --json
+    """
+    connections = list(ConnectionStore())
+    if json_out:
+        sys.stdout.write(json.dumps([_as_dict(c) for c in connections], indent=2) + "\n")
+        return
+    if not connections:
+        notice(
+            "no saved connections — add one with `s3kit connections add NAME --endpoint-url URL`"
+        )
+        return
+    headers = ("NAME", "ENDPOINT", "REGION", "PROFILE", "BUCKET", "STYLE")
+    rows = [
+        (
+            c.name,
+            c.endpoint_url or "-",
+            c.region or "-",
+            c.profile or "-",
+            c.bucket or "-",
+            c.addressing_style or "-",
+        )
+        for c in connections
+    ]
+    sys.stdout.write(format_table(headers, rows))
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Connection name.")], json_out: JsonOpt = False
+) -> None:
+    """Show one connection's settings.
+
+    Example: s3kit connections show minio
+    """
+    connection = ConnectionStore().get(validate_name(name))
+    data = _as_dict(connection)
+    if json_out:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    width = max(len(key) for key in data)
+    sys.stdout.write("".join(f"{key:<{width}}  {value or '-'}\n" for key, value in data.items()))
+
+
+@app.command("edit")
+def edit(
+    name: Annotated[str, typer.Argument(help="Connection name.")],
+    endpoint_url: EndpointOpt = None,
+    region: RegionOpt = None,
+    profile: ProfileOpt = None,
+    bucket: BucketOpt = None,
+    addressing_style: StyleOpt = None,
+) -> None:
+    """Change a connection's settings; an empty value ("") clears that setting.
+
+    Example: s3kit connections edit minio --region eu-west-1 --bucket ""
+    """
+    changes = _settings(endpoint_url, region, profile, bucket, addressing_style)
+    if all(value is None for value in changes.values()):
+        raise UsageError("nothing to change — give at least one setting flag")
+    ConnectionStore().edit(validate_name(name), changes)
+    sys.stdout.write(f"updated connection '{name}'\n")
+
+
+@app.command("remove")
+def remove(name: Annotated[str, typer.Argument(help="Connection name.")]) -> None:
+    """Forget a connection.
+
+    Example: s3kit connections remove minio
+    """
+    ConnectionStore().remove(validate_name(name))
+    sys.stdout.write(f"removed connection '{name}'\n")
+
+
+@app.command("test")
+def test(name: Annotated[str, typer.Argument(help="Connection name.")]) -> None:
+    """Connect with a saved connection and check the credentials (whoami, ListBuckets).
+
+    Example: s3kit connections test minio
+    """
+    connection = ConnectionStore().get(validate_name(name))
+    env = {k: v for k, v in os.environ.items() if k not in ("S3KIT_CONNECTION", "S3KIT_CONFIG")}
+    env["S3KIT_CONNECTION"] = connection.name
+    try:
+        summary = _check(env, profile=None, bucket=connection.bucket)
+    except S3KitError as exc:
+        sys.stderr.write(f"s3kit: error: {name}: {exc.message.splitlines()[0]}\n")
+        raise typer.Exit(exc.exit_code) from None
+    sys.stdout.write(f"{name}: ok — {summary}\n")
+
+
+def _check(env: Mapping[str, str], *, profile: str | None, bucket: str | None) -> str:
+    """whoami (and HeadBucket for `bucket`) on a fresh Session; a one-line summary."""
+    from s3kit.service import S3Service
+    from s3kit.session import Session
+
+    session = Session(profile=profile, use_local=False, env=env, notify=notice)
+    service = S3Service(session)
+    identity = service.whoami()
+    who = (
+        identity.arn
+        if identity.method == "sts"
+        else f"ListBuckets works ({identity.buckets} buckets)"
+    )
+    summary = f"{identity.endpoint} as {identity.access_key}: {who}"
+    if bucket:
+        if not service.bucket_exists(bucket):
+            raise BucketNotFound(f"bucket '{bucket}' does not exist at {identity.endpoint}")
+        summary += f"; bucket '{bucket}' found"
+    return summary
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- profiles ----------------------------------------------------------------------------------
+
+
+def profile_kind(values: Mapping[str, str]) -> str:
+    """How a profile gets credentials: keys, role, sso, process, or '-' for none of them."""
+    if "credential_process" in values:
+        return "process"
+    if "sso_session" in values or "sso_start_url" in values:
+        return "sso"
+    if any(key in values for key in ("role_arn", "web_identity_token_file")):
+        return "role"
+    if "aws_access_key_id" in values:
+        return "keys"
+    return "-"
+
+
+def profiles(
+    check: Annotated[
+        bool, typer.Option("--check", help="Check each profile's credentials (whoami).")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the AWS profiles in ~/.aws/config and ~/.aws/credentials.
+
+    Example: s3kit profiles --check
+    """
+    files = AwsFiles.from_env(os.environ)
+    names = files.profile_names()
+    env = {k: v for k, v in os.environ.items() if k not in _SHADOWING_ENV}
+    records: list[dict[str, str | None]] = []
+    failed = False
+    for name in names:
+        values = files.profile(name) or {}
+        record: dict[str, str | None] = {
+            "name": name,
+            "region": values.get("region"),
+            "endpoint_url": values.get("endpoint_url"),
+            "kind": profile_kind(values),
+        }
+        if check:
+            try:
+                record["check"] = "ok — " + _check(env, profile=name, bucket=None)
+            except S3KitError as exc:
+                failed = True
+                record["check"] = "failed — " + exc.message.splitlines()[0]
+        records.append(record)
+    if json_out:
+        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+    elif not records:
+        notice(f"no AWS profiles in {files.config_path} or {files.credentials_path}")
+    else:
+        headers = ["PROFILE", "REGION", "ENDPOINT", "KIND"] + (["CHECK"] if check else [])
+        rows = [[value or "-" for value in record.values()] for record in records]
+        sys.stdout.write(redact(format_table(headers, rows)))
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,306 @@
+"""`s3kit sync SRC DST` and `s3kit apply PLAN`: parse, call the sync library, print.
+
+Deletions and confirmation: on a terminal the plan is shown and confirmed before anything is
+deleted (`--yes` or `--force` skip the question). Without a terminal nobody can answer, so
+`--delete` goes ahead as `aws s3 sync` does — but every deletion is printed (on stderr with
+--quiet/--json), and the delete guard still applies.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from s3kit._aio import run_sync
+from s3kit.cli.copy import Concurrency, Dryrun, Exclude, Include, NoProgress, Quiet, _maybe_bar
+from s3kit.cli.progress import TransferProgress, progress_wanted
+from s3kit.cli.state import raw_args, state_of
+from s3kit.errors import S3KitError
+from s3kit.sync import (
+    CompareOptions,
+    DeleteGuard,
+    Plan,
+    SyncExecutor,
+    SyncResult,
+    changes_since_async,
+    prepare_sync_async,
+)
+from s3kit.sync.ignore import DEFAULT_EXCLUDES
+from s3kit.sync.report import action_line, describe, plan_document, read_plan, write_plan
+from s3kit.sync.scan import LocalSide, Side, build_selection, side_of
+from s3kit.transfer import TransferConfig, TransferEvent
+from s3kit.transfer.filters import filters_from_args
+from s3kit.uri import parse_location
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
+JsonOut = Annotated[
+    bool, typer.Option("--json", help="Print the plan and the result as JSON on stdout.")
+]
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _say(line: str, *, quiet: bool = False, to_err: bool = False) -> None:
+    if quiet:
+        return
+    (sys.stderr if to_err else sys.stdout).write(line + "\n")
+
+
+def _events(bar: TransferProgress | None) -> Callable[[TransferEvent], None]:
+    def on_event(event: TransferEvent) -> None:
+        if bar is not None:
+            bar(event)
+        if event.kind == "failed":
+            line = f"s3kit: error: {event.action} failed: {event.item.source}: {event.error}"
+            if bar is not None:
+                bar.console.print(line, markup=False, highlight=False)
+            else:
+                sys.stderr.write(line + "\n")
+
+    return on_event
+
+
+def _confirm_deletions(plan: Plan, *, yes: bool, force: bool, quiet: bool) -> None:
+    """Ask on a terminal; elsewhere list the deletions (stderr when stdout is for data)."""
+    deletions = plan.deletions
+    if not deletions:
+        return
+    if _interactive() and not (yes or force):
+        for line in describe(plan):
+            sys.stderr.write(line + "\n")
+        if not typer.confirm(f"Delete {len(deletions)} entries?", err=True):
+            sys.stderr.write("s3kit: nothing done\n")
+            raise typer.Exit(1)
+        return
+    for action in deletions:
+        _say(action_line(action, would=False), to_err=quiet)
+
+
+def _execute(
+    ctx: typer.Context,
+    plan: Plan,
+    source: Side,
+    destination: Side,
+    *,
+    concurrency: int,
+    quiet: bool,
+    json_out: bool,
+    progress: bool,
+) -> SyncResult:
+    state = state_of(ctx)
+    show_bar = progress and not quiet and not json_out and progress_wanted(disabled=False)
+    with _maybe_bar(show_bar and bool(plan.transfers)) as bar:
+        executor = SyncExecutor(
+            state.session,
+            config=TransferConfig(max_concurrent_files=concurrency),
+            on_event=_events(bar),
+        )
+        result = executor.run(plan, source, destination)
+    return result
+
+
+def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> None:
+    if json_out:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "transferred": result.transferred,
+                    "bytes": result.bytes,
+                    "deleted": result.deleted,
+                    "seconds": round(result.seconds, 3),
+                    "failures": [
+                        {"path": path, "error": error.message} for path, error in result.failures
+                    ],
+                    "deletions_skipped": result.deletions_skipped,
+                }
+            )
+            + "\n"
+        )
+    elif not quiet:
+        for action in plan.transfers:
+            _say(action_line(action, would=False))
+        _say(
+            f"Done: {result.transferred} transferred, {result.deleted} deleted"
+            f" in {result.seconds:.1f} s"
+        )
+    if result.deletions_skipped:
+        sys.stderr.write(f"s3kit: warning: {result.deletions_skipped}\n")
+    if result.failures:
+        raise S3KitError(
+            f"{len(result.failures)} of {len(plan.actions)} actions failed (see the errors above)"
+        )
+
+
+def sync(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Local folder or s3://bucket/prefix.")],
+    destination: Annotated[str, typer.Argument(help="Local folder or s3://bucket/prefix.")],
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Delete destination entries absent from the source.")
+    ] = False,
+    size_only: Annotated[
+        bool, typer.Option("--size-only", help="Compare sizes only, not timestamps.")
+    ] = False,
+    exact_timestamps: Annotated[
+        bool,
+        typer.Option(
+            "--exact-timestamps",
+            help="S3→local: download when timestamps differ at all, not only when newer.",
+        ),
+    ] = False,
+    checksum: Annotated[
+        bool,
+        typer.Option(
+            "--checksum",
+            help="Compare content (MD5 against single-part ETags, or s3kit's stored CRC64NVME)"
+            " instead of timestamps; reads every same-size local file.",
+        ),
+    ] = False,
+    include: Include = None,
+    exclude: Exclude = None,
+    exclude_from: Annotated[
+        list[Path] | None,
+        typer.Option("--exclude-from", help="File of .gitignore-style patterns (repeatable)."),
+    ] = None,
+    no_default_excludes: Annotated[
+        bool,
+        typer.Option(
+            "--no-default-excludes",
+            help=f"Also sync what is skipped by default: {' '.join(DEFAULT_EXCLUDES)}.",
+        ),
+    ] = False,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Follow symlinks inside the source (loops are skipped)."
+        ),
+    ] = False,
+    max_delete: Annotated[
+        int | None, typer.Option("--max-delete", min=0, help="Refuse to delete more than N.")
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Allow deleting more than half of the destination; do not ask."
+        ),
+    ] = False,
+    dryrun: Dryrun = False,
+    plan_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan-out", help="Write the plan as JSON and change nothing; see `s3kit apply`."
+        ),
+    ] = None,
+    yes: Yes = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
+    concurrency: Concurrency = 32,
+    no_progress: NoProgress = False,
+) -> None:
+    """Make DESTINATION match SOURCE: local→S3, S3→local or S3→S3 (server-side copies).
+
+    Transfers what is new, of another size, or newer at the source (as aws s3 sync does).
+    .s3kitignore at the source root (gitignore syntax) is honoured.
+    Examples: s3kit sync ./site s3://www/ --delete ; s3kit sync s3://docs/2026 ./2026 --dryrun
+    """
+    del include, exclude  # read in command-line order from the raw arguments
+    state = state_of(ctx)
+    src, dst = parse_location(source), parse_location(destination)
+    src_side = side_of(src)
+    selection = build_selection(
+        filters=filters_from_args(raw_args()),
+        default_excludes=not no_default_excludes,
+        exclude_from=tuple(exclude_from or ()),
+        source_root=src_side.root if isinstance(src_side, LocalSide) else None,
+    )
+    options = CompareOptions(
+        size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum, delete=delete
+    )
+
+    def warn(message: str) -> None:
+        sys.stderr.write(f"s3kit: warning: {message}\n")
+
+    prepared = run_sync(
+        prepare_sync_async(
+            state.session,
+            src,
+            dst,
+            options=options,
+            selection=selection,
+            follow_symlinks=follow_symlinks,
+            warn=warn,
+        )
+    )
+    plan = prepared.plan
+    guard = DeleteGuard(max_delete=max_delete, force=force)
+    if dryrun or plan_out is not None:
+        if json_out:
+            document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
+            sys.stdout.write(json.dumps(document) + "\n")
+        elif not quiet:
+            for line in describe(plan):
+                _say(line)
+        guard.check(plan, source_complete=prepared.complete)
+        if plan_out is not None:
+            write_plan(
+                plan_out,
+                plan_document(plan, str(prepared.source), str(prepared.destination), options),
+            )
+            _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
+                 quiet=quiet or json_out)  # fmt: skip
+        return
+    for key, reason in plan.withheld:
+        warn(f"not deleting {key}: {reason}")
+    guard.check(plan, source_complete=prepared.complete)
+    _confirm_deletions(plan, yes=yes, force=force, quiet=quiet or json_out)
+    result = _execute(
+        ctx, plan, prepared.source, prepared.destination,
+        concurrency=concurrency, quiet=quiet, json_out=json_out, progress=not no_progress,
+    )  # fmt: skip
+    _finish(plan, result, quiet=quiet, json_out=json_out)
+
+
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[Path, typer.Argument(help="A plan written by sync --plan-out.")],
+    yes: Yes = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
+    concurrency: Concurrency = 32,
+    no_progress: NoProgress = False,
+) -> None:
+    """Carry out exactly the plan in PLAN_FILE; refuse if a source entry changed since.
+
+    Example: s3kit sync ./site s3://www/ --delete --plan-out plan.json && s3kit apply plan.json
+    """
+    state = state_of(ctx)
+    plan, source_text, destination_text = read_plan(plan_file)
+    source = side_of(parse_location(source_text))
+    destination = side_of(parse_location(destination_text))
+    problems = run_sync(changes_since_async(state.session, plan, source, destination))
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        )
+        raise S3KitError(
+            f"not applying {plan_file}: {shown} since the plan was made — nothing was done;"
+            " run sync --plan-out again"
+        )
+    _confirm_deletions(plan, yes=yes, force=False, quiet=quiet or json_out)
+    result = _execute(
+        ctx, plan, source, destination,
+        concurrency=concurrency, quiet=quiet, json_out=json_out, progress=not no_progress,
+    )  # fmt: skip
+    _finish(plan, result, quiet=quiet, json_out=json_out)
+
+
+def register(app: Any) -> None:
+    app.command("sync")(sync)
+    app.command("apply")(apply)

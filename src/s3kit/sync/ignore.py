@@ -1,0 +1,128 @@
+"""`.gitignore`-syntax patterns: `.s3kitignore`, `--exclude-from FILE` and the default exclusions.
+
+The rules follow git's: blank lines and `#` comments are skipped, `!` re-includes, a trailing
+`/` matches folders only, a `/` at the start or in the middle anchors the pattern to the root,
+`*` and `?` stop at '/', `**` spans folders, and the last matching rule decides. As in git, a
+file under an ignored folder cannot be re-included. Pure: paths in, decisions out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    "*.tmp",
+    "*.log",
+    ".DS_Store",
+    "Thumbs.db",
+    ".git/",
+    "__pycache__/",
+    "node_modules/",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRule:
+    pattern: str
+    negate: bool
+    dir_only: bool
+    regex: re.Pattern[str]
+
+
+def _translate(body: str) -> str:
+    """The regular expression for a pattern body (no `!`, no trailing '/', no leading '/')."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        char = body[i]
+        if body.startswith("**/", i) and (i == 0 or body[i - 1] == "/"):
+            out.append("(?:.*/)?")
+            i += 3
+        elif body.startswith("**", i) and i + 2 == n and (i == 0 or body[i - 1] == "/"):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "\\" and i + 1 < n:
+            out.append(re.escape(body[i + 1]))
+            i += 2
+        elif char == "[":
+            end = body.find("]", i + 2 if body[i + 1 : i + 2] in ("!", "^", "]") else i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+                i += 1
+                continue
+            inner = body[i + 1 : end]
+            if inner[:1] in ("!", "^"):
+                inner = "^" + inner[1:]
+            out.append("[" + inner.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return "".join(out)
+
+
+def parse_rule(line: str) -> IgnoreRule | None:
+    """One line of an ignore file, or None for blanks and comments."""
+    text = line.rstrip("\n").rstrip("\r")
+    if text.endswith(" ") and not text.endswith("\\ "):
+        text = text.rstrip(" ")
+    if not text or text.startswith("#"):
+        return None
+    negate = text.startswith("!")
+    if negate or text.startswith(("\\!", "\\#")):
+        text = text[1:]
+    dir_only = text.endswith("/")
+    text = text.rstrip("/")
+    if not text:
+        return None
+    anchored = "/" in text
+    body = text.lstrip("/")
+    prefix = "^" if anchored else "^(?:.*/)?"
+    return IgnoreRule(line.strip(), negate, dir_only, re.compile(prefix + _translate(body) + "$"))
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRules:
+    rules: Sequence[IgnoreRule] = ()
+
+    @classmethod
+    def parse(cls, lines: Iterable[str]) -> IgnoreRules:
+        return cls(tuple(rule for rule in map(parse_rule, lines) if rule is not None))
+
+    def __add__(self, other: IgnoreRules) -> IgnoreRules:
+        return IgnoreRules(tuple(self.rules) + tuple(other.rules))
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def matches(self, path: str, *, is_dir: bool) -> bool:
+        """Whether the last rule matching `path` itself (not its folders) ignores it."""
+        ignored = False
+        for rule in self.rules:
+            if rule.dir_only and not is_dir:
+                continue
+            if rule.regex.match(path):
+                ignored = not rule.negate
+        return ignored
+
+    def ignores(self, path: str, *, is_dir: bool = False) -> bool:
+        """Whether `path` ('/'-separated, relative to the root) is ignored, its folders
+        included: this is the check for a key seen in a flat S3 listing."""
+        if not self.rules:
+            return False
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if self.matches("/".join(parts[:depth]), is_dir=True):
+                return True
+        return self.matches(path, is_dir=is_dir)
+
+
+DEFAULT_RULES = IgnoreRules.parse(DEFAULT_EXCLUDES)

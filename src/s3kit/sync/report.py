@@ -1,0 +1,153 @@
+"""Plans for people and for files: the human listing and the JSON plan `apply` carries out.
+
+Human: one line per action ("Would upload: + docs/report.pdf (2.1 MB)") and a total
+("Total: 3 uploads, 1 download, 1 deletion"). JSON: the two sides, the options and every
+action with the entries it was decided on, so `apply` can refuse when one changed since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from s3kit.errors import S3KitError, UsageError
+from s3kit.sync.plan import Action, CompareOptions, Entry, Plan
+
+PLAN_FORMAT = "s3kit-sync-plan/1"
+_VERBS = {"upload": "upload", "download": "download", "copy": "copy", "delete": "delete"}
+_MARKS = {"upload": "+", "download": "+", "copy": "+", "delete": "-"}
+
+
+def human_size(size: int) -> str:
+    """Decimal units, as file managers show them: 2.1 MB."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def action_line(action: Action, *, would: bool) -> str:
+    verb = _VERBS[action.kind]
+    head = f"Would {verb}:" if would else f"{verb}:"
+    size = "" if action.kind == "delete" else f" ({human_size(action.size)})"
+    return f"{head} {_MARKS[action.kind]} {action.key}{size}"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+def total_line(plan: Plan) -> str:
+    counts = {"upload": 0, "download": 0, "copy": 0, "delete": 0}
+    for action in plan.actions:
+        counts[action.kind] += 1
+    parts = [_count(counts[plan.direction], plan.direction)]
+    if counts["delete"]:
+        parts.append(_count(counts["delete"], "deletion"))
+    if not plan.actions:
+        return "Total: nothing to do"
+    return f"Total: {', '.join(parts)} ({human_size(plan.bytes)} to transfer)"
+
+
+def describe(plan: Plan, *, would: bool = True) -> list[str]:
+    lines = [action_line(action, would=would) for action in plan.actions]
+    lines += [f"Kept: {key} ({reason})" for key, reason in plan.withheld]
+    lines.append(total_line(plan))
+    return lines
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _entry_json(item: Entry | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {"size": item.size, "mtime": item.mtime, "etag": item.etag}
+
+
+def _entry_from(key: str, data: Mapping[str, Any] | None) -> Entry | None:
+    if data is None:
+        return None
+    return Entry(
+        key.encode("utf-8", "surrogateescape"),
+        int(data["size"]),
+        float(data["mtime"]),
+        data.get("etag"),
+    )
+
+
+def plan_document(
+    plan: Plan, source: str, destination: str, options: CompareOptions
+) -> dict[str, Any]:
+    return {
+        "format": PLAN_FORMAT,
+        "source": source,
+        "destination": destination,
+        "direction": plan.direction,
+        "options": asdict(options),
+        "source_count": plan.source_count,
+        "destination_count": plan.destination_count,
+        "actions": [
+            {
+                "action": a.kind,
+                "key": a.key,
+                "reason": a.reason,
+                "source": _entry_json(a.source),
+                "destination": _entry_json(a.destination),
+            }
+            for a in plan.actions
+        ],
+        "summary": {
+            "transfers": len(plan.transfers),
+            "deletions": len(plan.deletions),
+            "bytes": plan.bytes,
+        },
+    }
+
+
+def write_plan(path: Path, document: Mapping[str, Any]) -> None:
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        from s3kit.errors import translate
+
+        raise translate(exc, path=str(path)) from exc
+
+
+def read_plan(path: Path) -> tuple[Plan, str, str]:
+    """The plan in a file written by `sync --plan-out`, with its source and destination."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        from s3kit.errors import translate
+
+        raise translate(exc, path=str(path)) from exc
+    except ValueError as exc:
+        raise UsageError(f"{path} is not a plan file (invalid JSON: {exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        raise UsageError(f"{path} is not a plan written by `s3kit sync --plan-out`")
+    try:
+        plan = Plan(
+            data["direction"],
+            source_count=int(data["source_count"]),
+            destination_count=int(data["destination_count"]),
+        )
+        for item in data["actions"]:
+            key = str(item["key"])
+            plan.actions.append(
+                Action(
+                    item["action"],
+                    key,
+                    str(item["reason"]),
+                    _entry_from(key, item.get("source")),
+                    _entry_from(key, item.get("destination")),
+                )
+            )
+        return plan, str(data["source"]), str(data["destination"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise S3KitError(f"{path}: damaged plan file ({exc}); run sync --plan-out again") from exc
