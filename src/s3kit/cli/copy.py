@@ -228,7 +228,7 @@ def _report(
 
 
 @contextlib.contextmanager
-def _maybe_bar(enabled: bool) -> Iterator[TransferProgress | None]:
+def maybe_progress_bar(enabled: bool) -> Iterator[TransferProgress | None]:
     if not enabled:
         yield None
         return
@@ -262,7 +262,7 @@ def run_copy(
     show_bar = (
         flags.progress and not silent and not flags.dryrun and progress_wanted(disabled=False)
     )
-    with _maybe_bar(show_bar) as bar:
+    with maybe_progress_bar(show_bar) as bar:
         manager = TransferManager(
             state.session,
             config=config,

@@ -17,7 +17,15 @@ from typing import Annotated, Any
 import typer
 
 from s3kit._aio import run_sync
-from s3kit.cli.copy import Concurrency, Dryrun, Exclude, Include, NoProgress, Quiet, _maybe_bar
+from s3kit.cli.copy import (
+    Concurrency,
+    Dryrun,
+    Exclude,
+    Include,
+    NoProgress,
+    Quiet,
+    maybe_progress_bar,
+)
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import raw_args, state_of
 from s3kit.errors import S3KitError
@@ -96,7 +104,7 @@ def _execute(
 ) -> SyncResult:
     state = state_of(ctx)
     show_bar = progress and not quiet and not json_out and progress_wanted(disabled=False)
-    with _maybe_bar(show_bar and bool(plan.transfers)) as bar:
+    with maybe_progress_bar(show_bar and bool(plan.transfers)) as bar:
         executor = SyncExecutor(
             state.session,
             config=TransferConfig(max_concurrent_files=concurrency),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from s3kit.transfer import (
     TransferManager,
     WriteOptions,
 )
-from s3kit.uri import LocalPath, Location
+from s3kit.uri import LocalPath
 
 DELETE_BATCH = 1000
 
@@ -45,20 +44,6 @@ class SyncResult:
     @property
     def ok(self) -> bool:
         return not self.failures and self.deletions_skipped is None
-
-
-class _PlannedTransfers(TransferManager):
-    """A TransferManager whose walk is the sync plan's transfers."""
-
-    def __init__(self, items: Iterable[TransferItem], *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._items = list(items)
-
-    async def plan_async(
-        self, source: Location, destination: Location, *, recursive: bool = False
-    ) -> AsyncIterator[TransferItem]:
-        for item in self._items:
-            yield item
 
 
 class SyncExecutor:
@@ -100,8 +85,7 @@ class SyncExecutor:
             for a in plan.transfers
         ]
         if items:
-            manager = _PlannedTransfers(
-                items,
+            manager = TransferManager(
                 self.session,
                 config=self.config,
                 options=self.options,
@@ -109,8 +93,7 @@ class SyncExecutor:
                 if plan.direction == "download"
                 else self._on_event,
             )
-            first = items[0]
-            summary = await manager.run_async(first.source, first.destination, recursive=True)
+            summary = await manager.run_items_async(items)
             result.transferred, result.bytes = summary.files, summary.bytes
             result.failures.extend((str(item.source), error) for item, error in summary.failures)
         deletions = [a.key for a in plan.deletions]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -84,6 +84,17 @@ class TransferSummary:
 
 
 EventCallback = Callable[[TransferEvent], None]
+
+
+async def _aiter(
+    items: AsyncIterable[TransferItem] | Iterable[TransferItem],
+) -> AsyncIterator[TransferItem]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
 
 
 def _s3_bucket(item: TransferItem) -> str | None:
@@ -199,6 +210,23 @@ class TransferManager:
         move: bool = False,
         dryrun: bool = False,
     ) -> TransferSummary:
+        """Copy what `cp source destination` means (see `plan_async`)."""
+        summary = await self.run_items_async(
+            self.plan_async(source, destination, recursive=recursive), move=move, dryrun=dryrun
+        )
+        if not recursive and summary.failures:
+            raise summary.failures[0][1]
+        return summary
+
+    async def run_items_async(
+        self,
+        items: AsyncIterable[TransferItem] | Iterable[TransferItem],
+        *,
+        move: bool = False,
+        dryrun: bool = False,
+    ) -> TransferSummary:
+        """Carry out `items` (a plan made elsewhere, e.g. by sync); failures are collected in
+        the summary, never raised."""
         summary = TransferSummary()
         started = time.monotonic()
         ctx = TransferContext(self.session, self.config, self.options, self.read_encryption)
@@ -233,7 +261,7 @@ class TransferManager:
                 slots.release()
 
         try:
-            async for item in self.plan_async(source, destination, recursive=recursive):
+            async for item in _aiter(items):
                 if dryrun:
                     summary.files += 1
                     summary.bytes += item.size or 0
@@ -252,8 +280,6 @@ class TransferManager:
                 if fast is not None:
                     fast.close()
         summary.seconds = time.monotonic() - started
-        if not recursive and summary.failures:
-            raise summary.failures[0][1]
         return summary
 
     def run(
