@@ -198,6 +198,51 @@ class Tools:
             ]
         raise ValueError(tool)
 
+    def sync(self, tool: str, local: Path, prefix: str) -> list[str] | None:
+        """One-way sync of `local` to s3://bench/prefix (None: the tool has no sync)."""
+        target = f"s3://{BUCKET}/{prefix}"
+        if tool == "s3kit":
+            return [
+                str(Path(sys.executable).parent / "s3kit"),
+                "sync",
+                "--quiet",
+                "--no-progress",
+                str(local),
+                target,
+            ]
+        if tool == "s5cmd":
+            return [
+                self._peer("s5cmd"),
+                "--endpoint-url",
+                self.endpoint,
+                "sync",
+                f"{local}/",
+                target,
+            ]
+        if tool == "rclone":
+            return [
+                self._peer("rclone"),
+                "sync",
+                str(local),
+                f"bench:{BUCKET}/{prefix}",
+                "--transfers",
+                "32",
+                "--checkers",
+                "32",
+            ]
+        if tool == "aws":
+            return [
+                self._peer("aws"),
+                "s3",
+                "sync",
+                "--only-show-errors",
+                "--endpoint-url",
+                self.endpoint,
+                str(local),
+                target,
+            ]
+        return None
+
     def download(self, tool: str, prefix: str, local: Path, single_key: str | None) -> list[str]:
         source = f"s3://{BUCKET}/{prefix}" + (single_key or "")
         if tool == "s3kit":
@@ -320,7 +365,7 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(ALL_TOOLS))
-    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down")
+    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down,resync")
     args = parser.parse_args()
     tools = args.tools.split(",")
     workloads = args.workloads.split(",")
@@ -346,7 +391,7 @@ def main() -> None:
         small, big_dir = work / "small", work / "big"
         results: list[Result] = []
         print(f"data: {args.files} x {args.file_kib} KiB files, one {args.big_mib} MiB file")
-        if any(w.startswith("small") for w in workloads):
+        if any(w.startswith("small") or w == "resync" for w in workloads):
             make_small_files(small, args.files, args.file_kib * 1024)
         if any(w.startswith("big") for w in workloads):
             big_dir.mkdir()
@@ -407,6 +452,22 @@ def main() -> None:
                 env,
                 state.pid,
             )
+        if "resync" in workloads:
+            # Each tool first syncs the folder with itself (untimed), so every re-sync compares
+            # against what that tool wrote; the timed runs then have nothing to transfer.
+            syncers = [tool for tool in tools if t.sync(tool, small, "") is not None]
+            for tool in syncers:
+                subprocess.run(t.sync(tool, small, f"resync-{tool}/"), env=env, check=True)
+
+            def resync_builder(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+                command = t.sync(tool, small, f"resync-{tool}/")
+                assert command is not None
+                return command, lambda: None
+
+            results += run_workload(
+                f"no-op re-sync of {args.files} files", syncers, args.runs, resync_builder,
+                env, state.pid,
+            )  # fmt: skip
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -417,6 +478,9 @@ def main() -> None:
     out_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     path = out_dir / f"{stamp}.json"
+    if path.exists():  # a second run the same day (say, one workload) adds, keeping the first
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
+        path = out_dir / f"{stamp}.json"
     path.write_text(
         json.dumps(
             {"date": stamp, "args": vars(args), "results": [asdict(r) for r in results]},
