@@ -28,7 +28,7 @@ from s3kit.cli.copy import (
 )
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import raw_args, state_of
-from s3kit.errors import S3KitError
+from s3kit.errors import S3KitError, UsageError
 from s3kit.sync import (
     CompareOptions,
     DeleteGuard,
@@ -211,6 +211,30 @@ def sync(
     json_out: JsonOut = False,
     concurrency: Concurrency = 32,
     no_progress: NoProgress = False,
+    bidirectional: Annotated[
+        bool,
+        typer.Option(
+            "--bidirectional",
+            help="Two-way sync between a local folder (SOURCE) and an S3 prefix: edits and"
+            " deletes on either side propagate.",
+        ),
+    ] = False,
+    resync: Annotated[
+        bool,
+        typer.Option(
+            "--resync",
+            help="With --bidirectional: start over — copy what is missing each way, newer"
+            " wins where both have a path, delete nothing.",
+        ),
+    ] = False,
+    conflict: Annotated[
+        str,
+        typer.Option(
+            "--conflict",
+            help="With --bidirectional, a path changed on both sides: newer, local, remote,"
+            " rename (keep both), skip or ask.",
+        ),
+    ] = "rename",
 ) -> None:
     """Make DESTINATION match SOURCE: local→S3, S3→local or S3→S3 (server-side copies).
 
@@ -222,6 +246,31 @@ def sync(
     state = state_of(ctx)
     src, dst = parse_location(source), parse_location(destination)
     src_side = side_of(src)
+    if bidirectional or resync:
+        from s3kit.cli.bisync import run_bisync
+
+        one_way_only = {
+            "--delete": delete,
+            "--checksum": checksum,
+            "--size-only": size_only,
+            "--exact-timestamps": exact_timestamps,
+            "--plan-out": plan_out,
+        }
+        given = [flag for flag, value in one_way_only.items() if value]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with --bidirectional")
+
+        run_bisync(
+            state.session, src_side, side_of(dst), resync=resync, conflict=conflict,
+            selection=build_selection(
+                filters=filters_from_args(raw_args()), default_excludes=not no_default_excludes,
+                exclude_from=tuple(exclude_from or ()),
+                source_root=src_side.root if isinstance(src_side, LocalSide) else None,
+            ),
+            force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet, json_out=json_out,
+            concurrency=concurrency, bidirectional=bidirectional,
+        )  # fmt: skip
+        return
     selection = build_selection(
         filters=filters_from_args(raw_args()),
         default_excludes=not no_default_excludes,

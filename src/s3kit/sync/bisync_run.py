@@ -1,0 +1,398 @@
+"""Walk and act for a two-way sync: scan both sides into `bisync` records, ask the pure layer
+for a plan, carry it out with conditional writes, and save the state.
+
+Every S3 write states what it expects: an upload over a known object sends `If-Match` with the
+ETag seen at the scan, a new path is created only if absent, and a remote delete first checks
+the ETag. When someone wrote in between, the path fails with a ConflictError and keeps its old
+state record, so the next run sees it as changed on both sides — a conflict, never a silent
+overwrite. A local file is replaced or deleted only if it still has the size and mtime the
+scan saw. Files are moved whole (single PUT / GET), because a multipart upload cannot carry
+If-Match on every store.
+
+The state is written only when the run gets to its end: paths that succeeded advance, failed
+ones keep their previous record; an interrupted run writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from s3kit.errors import ConflictError, ObjectNotFound, S3KitError, UsageError, translate
+from s3kit.session import Session
+from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
+from s3kit.sync.bisync import (
+    BiAction,
+    BiPlan,
+    ConflictPolicy,
+    LocalFile,
+    RemoteObject,
+    Synced,
+    bisync_plan,
+    check_deletes,
+    clean_etag,
+    next_state,
+    resolve,
+    resync_plan,
+    wants_md5,
+)
+from s3kit.sync.plan import DeleteGuard
+from s3kit.sync.scan import (
+    LocalSide,
+    S3Side,
+    Selection,
+    Warn,
+    build_selection,
+    scan_local,
+    scan_s3_async,
+)
+from s3kit.sync.state import BisyncState
+from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
+
+Ask = Callable[[BiAction], ConflictPolicy]
+
+RESYNC_NEEDED = (
+    "no saved state for this pair: run once with --resync, which makes both sides equal by"
+    " copying what is missing each way (where both sides have a path, the newer wins) and"
+    " deletes nothing; later runs propagate edits and deletes both ways"
+)
+
+
+def ns(seconds: float) -> int:
+    """Nanoseconds from the scanner's float mtime (deterministic for one st_mtime_ns)."""
+    return round(seconds * 1e9)
+
+
+@dataclass(slots=True)
+class BiResult:
+    done: list[tuple[str, Synced | None]] = field(default_factory=list)
+    uploaded: int = 0
+    downloaded: int = 0
+    deleted: int = 0
+    failures: list[tuple[str, S3KitError]] = field(default_factory=list)
+    deletions_skipped: int = 0
+
+    @property
+    def conflicts(self) -> list[tuple[str, S3KitError]]:
+        return [(p, e) for p, e in self.failures if isinstance(e, ConflictError)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.deletions_skipped
+
+
+@dataclass(slots=True)
+class BisyncOutcome:
+    plan: BiPlan
+    result: BiResult | None = None  # None for a dry run
+    unresolved: list[BiAction] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unresolved and (self.result is None or self.result.ok)
+
+
+def _digest(path: Path) -> str:
+    md5 = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            md5.update(block)
+    return md5.hexdigest()
+
+
+def _crc(path: Path) -> str:
+    value = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            value = crc64(block, value)
+    return crc_hex(value)
+
+
+async def scan_pair_async(
+    session: Session,
+    local: LocalSide,
+    remote: S3Side,
+    selection: Selection,
+    state: dict[str, Synced],
+    *,
+    warn: Warn | None = None,
+) -> tuple[dict[str, LocalFile], dict[str, RemoteObject], bool]:
+    """Both sides as records; local files that only a content comparison can settle are
+    hashed (same size as a single-part object, and new or changed on both sides)."""
+    scanned_local, scanned_remote = await asyncio.gather(
+        asyncio.to_thread(scan_local, local.root, selection, warn=warn),
+        scan_s3_async(session, remote, selection, for_local=True, warn=warn),
+    )
+    here = {e.key: LocalFile(e.size, ns(e.mtime)) for e in scanned_local.entries}
+    there = {
+        e.key: RemoteObject(e.size, clean_etag(e.etag), ns(e.mtime)) for e in scanned_remote.entries
+    }
+    for key, item in list(here.items()):
+        if wants_md5(state.get(key), item, there.get(key)):
+            try:
+                md5 = await asyncio.to_thread(_digest, local.root / key)
+            except OSError:
+                continue
+            here[key] = LocalFile(item.size, item.mtime_ns, md5)
+    return here, there, scanned_local.complete
+
+
+class BisyncExecutor:
+    """Carries out a BiPlan between one folder and one prefix."""
+
+    def __init__(
+        self, session: Session, local: LocalSide, remote: S3Side, *, concurrency: int = 16
+    ) -> None:
+        self.session = session
+        self.local = local
+        self.remote = remote
+        self.storage = session.storage(remote.bucket)
+        self.concurrency = concurrency
+
+    def _file(self, path: str) -> Path:
+        return self.local.root.joinpath(*path.split("/"))
+
+    def _key(self, path: str) -> str:
+        return self.remote.prefix + path
+
+    async def run_async(self, plan: BiPlan) -> BiResult:
+        result = BiResult()
+        early = [a for a in plan.actions if a.early]
+        deletes = [a for a in plan.actions if a.kind.startswith("delete") and not a.early]
+        middle = [a for a in plan.actions if a not in early and a not in deletes]
+        await self._batch(early, result)
+        await self._batch(middle, result)
+        if result.failures and deletes:
+            result.deletions_skipped = len(deletes)  # their records stay: redone next run
+        else:
+            await self._batch(deletes, result)
+        return result
+
+    async def _batch(self, actions: list[BiAction], result: BiResult) -> None:
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(action: BiAction) -> None:
+            async with slots:
+                try:
+                    records = await self._act(action, result)
+                except S3KitError as exc:
+                    result.failures.append((action.path, exc))
+                    return
+                except OSError as exc:
+                    result.failures.append(
+                        (action.path, translate(exc, path=str(self._file(action.path))))
+                    )
+                    return
+                result.done.extend(records)
+
+        await asyncio.gather(*(one(a) for a in actions))
+
+    async def _act(self, a: BiAction, result: BiResult) -> list[tuple[str, Synced | None]]:
+        if a.kind == "adopt" and a.local is not None and a.remote is not None:
+            record = Synced(a.local.size, a.local.mtime_ns, a.remote.size, a.remote.etag)
+            return [(a.path, record)]
+        if a.kind == "forget":
+            return [(a.path, None)]
+        if a.kind == "conflict":
+            return []  # left as is, reported by the caller; its record stays
+        if a.kind == "upload" and a.local is not None:
+            record = await self._put(a.path, a.path, a.local, a.if_match, a.create_only)
+            result.uploaded += 1
+            return [(a.path, record)]
+        if a.kind == "download" and a.remote is not None:
+            record = await self._get(a.path, a.path, a.remote, a.local)
+            result.downloaded += 1
+            return [(a.path, record)]
+        if a.kind == "delete-remote":
+            await self._delete_remote(a)
+            result.deleted += 1
+            return [(a.path, None)]
+        if a.kind == "delete-local" and a.local is not None:
+            await asyncio.to_thread(self._delete_local, a.path, a.local)
+            result.deleted += 1
+            return [(a.path, None)]
+        if a.kind == "keep-both":
+            return await self._keep_both(a, result)
+        raise S3KitError(f"{a.path}: cannot carry out {a.kind}")  # pragma: no cover
+
+    # -- primitives -------------------------------------------------------------------------
+
+    def _check_local(self, path: str, expected: LocalFile | None) -> None:
+        """The local file is still as scanned (None: still absent)."""
+        try:
+            info = self._file(path).stat()
+        except FileNotFoundError:
+            info = None
+        now = None if info is None else (info.st_size, ns(info.st_mtime))
+        wanted = None if expected is None else (expected.size, expected.mtime_ns)
+        if now != wanted:
+            raise ConflictError(
+                f"{self._file(path)} changed during the sync; left as is — run the sync again"
+            )
+
+    async def _put(
+        self, path: str, key_path: str, local: LocalFile, if_match: str | None, create: bool
+    ) -> Synced:
+        """Upload local `path` to remote `key_path`, conditionally."""
+        await asyncio.to_thread(self._check_local, path, local)
+        file = self._file(path)
+        metadata = {
+            "mtime": f"{local.mtime_ns / 1e9:.3f}",
+            CRC_METADATA_KEY: await asyncio.to_thread(_crc, file),
+        }
+        content_type = mimetypes.guess_type(file.name)[0]
+        key = self._key(key_path)
+        try:
+            put = await self.storage.put_async(
+                key, file, metadata=metadata, content_type=content_type,
+                mode="create" if create else "overwrite", if_match=if_match,
+            )  # fmt: skip
+        except ConflictError as exc:
+            raise ConflictError(
+                f"s3://{self.remote.bucket}/{key} was written by someone else during the sync;"
+                " not overwritten — the next run treats it as a conflict"
+            ) from exc
+        etag = put.etag or (await self.storage.head_async(key)).etag
+        return Synced(local.size, local.mtime_ns, local.size, clean_etag(etag))
+
+    async def _get(
+        self, key_path: str, path: str, remote: RemoteObject, expected: LocalFile | None
+    ) -> Synced:
+        """Download remote `key_path` (that very version) over local `path`."""
+        target = self._file(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f"{TEMP_PREFIX}{target.name}{TEMP_SUFFIX}")
+        key = self._key(key_path)
+        try:
+            with temp.open("wb") as handle:
+                async for chunk in self.storage.stream_async(key, if_match=remote.etag):
+                    await asyncio.to_thread(handle.write, chunk)
+            os.utime(temp, ns=(remote.mtime_ns, remote.mtime_ns))
+            await asyncio.to_thread(self._check_local, path, expected)
+            temp.replace(target)
+        except ConflictError as exc:
+            raise ConflictError(
+                f"s3://{self.remote.bucket}/{key} changed during the sync; not downloaded —"
+                " the next run looks again"
+            ) from exc
+        finally:
+            temp.unlink(missing_ok=True)
+        info = target.stat()
+        return Synced(info.st_size, ns(info.st_mtime), remote.size, remote.etag)
+
+    async def _delete_remote(self, a: BiAction) -> None:
+        key = self._key(a.path)
+        try:
+            seen = await self.storage.head_async(key)
+        except ObjectNotFound:
+            return
+        if clean_etag(seen.etag) != a.if_match:
+            raise ConflictError(
+                f"s3://{self.remote.bucket}/{key} changed since the scan; not deleted"
+            )
+        await self.storage.delete_async(key)
+
+    def _delete_local(self, path: str, expected: LocalFile) -> None:
+        self._check_local(path, expected)
+        file = self._file(path)
+        file.unlink(missing_ok=True)
+        folder = file.parent
+        while folder != self.local.root and folder.is_relative_to(self.local.root):
+            try:
+                folder.rmdir()  # only empty folders: S3 has none, so none are kept
+            except OSError:
+                break
+            folder = folder.parent
+
+    async def _keep_both(self, a: BiAction, result: BiResult) -> list[tuple[str, Synced | None]]:
+        """Both copies survive on both sides: the winner under the name, the loser under
+        `conflict_path`."""
+        assert a.local is not None and a.remote is not None and a.conflict_path is not None
+        other = a.conflict_path
+        if a.winner == "local":
+            loser = await self._get(a.path, other, a.remote, None)
+            kept = await self._put(a.path, a.path, a.local, a.if_match, False)
+            moved_local = LocalFile(loser.local_size, loser.local_mtime_ns)
+            moved = await self._put(other, other, moved_local, None, True)
+        else:
+            await asyncio.to_thread(self._check_local, a.path, a.local)
+            await asyncio.to_thread(self._file(a.path).replace, self._file(other))
+            moved = await self._put(other, other, a.local, None, True)
+            kept = await self._get(a.path, a.path, a.remote, None)
+        result.uploaded += 1
+        result.downloaded += 1
+        return [(a.path, kept), (other, moved)]
+
+
+async def bisync_async(
+    session: Session,
+    local: LocalSide,
+    remote: S3Side,
+    *,
+    resync: bool = False,
+    policy: ConflictPolicy = "rename",
+    guard: DeleteGuard | None = None,
+    dryrun: bool = False,
+    selection: Selection | None = None,
+    ask: Ask | None = None,
+    before_execute: Callable[[BiPlan], None] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    state_folder: Path | None = None,
+    concurrency: int = 16,
+    warn: Warn | None = None,
+) -> BisyncOutcome:
+    """One two-way sync run. `ask` answers `--conflict ask` (None: no one can answer);
+    `before_execute` sees the plan just before anything is changed (tests use it to race)."""
+    if not local.root.is_dir():
+        raise UsageError(f"{local.root}: no such folder — create it or check the path")
+    store = BisyncState(
+        session.endpoint_label, remote.bucket, remote.prefix, local.root, folder=state_folder
+    )
+    if not resync and not store.exists():
+        raise UsageError(RESYNC_NEEDED)
+    previous = {} if resync else store.load()
+    selection = selection or build_selection(source_root=local.root)
+    here, there, complete = await scan_pair_async(
+        session, local, remote, selection, previous, warn=warn
+    )
+    now = clock()
+    if resync:
+        plan = resync_plan(here, there)
+    else:
+        plan = bisync_plan(previous, here, there, policy=policy, now=now)
+    outcome = BisyncOutcome(plan)
+    if policy == "ask" and plan.of("conflict"):
+        if ask is None:
+            raise UsageError(
+                f"{len(plan.of('conflict'))} conflicts and no terminal to ask on; choose with"
+                " --conflict newer|local|remote|rename|skip"
+            )
+        plan.actions = [
+            resolve(a, ask(a), now) if a.kind == "conflict" else a for a in plan.actions
+        ]
+    check_deletes(plan, guard or DeleteGuard(), local_complete=complete)
+    outcome.unresolved = plan.of("conflict")
+    if dryrun:
+        return outcome
+    if before_execute is not None:
+        before_execute(plan)
+    executor = BisyncExecutor(session, local, remote, concurrency=concurrency)
+    outcome.result = await executor.run_async(plan)
+    store.save(next_state(previous, outcome.result.done), when=now.isoformat())
+    return outcome
+
+
+__all__ = [
+    "RESYNC_NEEDED",
+    "BiResult",
+    "BisyncExecutor",
+    "BisyncOutcome",
+    "bisync_async",
+    "scan_pair_async",
+]
