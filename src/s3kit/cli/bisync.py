@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 
 from s3kit._aio import run_sync
 from s3kit.errors import S3KitError, UsageError
 from s3kit.session import Session
+from s3kit.sync.audit import AuditLog, bisync_records
 from s3kit.sync.bisync import CONFLICT_POLICIES, BiAction, BiPlan, ConflictPolicy
 from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
 from s3kit.sync.plan import DeleteGuard
@@ -75,6 +77,7 @@ def run_bisync(
     json_out: bool,
     concurrency: int,
     bidirectional: bool,
+    log_file: Path | None = None,
 ) -> None:
     if not bidirectional:
         raise UsageError("--resync only goes with --bidirectional")
@@ -95,6 +98,9 @@ def run_bisync(
             warn=warn,
         )
     )  # fmt: skip
+    if log_file is not None:
+        with AuditLog(log_file) as log:
+            log.write_all(bisync_records(outcome, local, remote))
     _report(outcome, dryrun=dryrun, quiet=quiet, json_out=json_out)
 
 

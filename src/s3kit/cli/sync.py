@@ -8,6 +8,7 @@ deleted (`--yes` or `--force` skip the question). Without a terminal nobody can 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -18,12 +19,17 @@ import typer
 
 from s3kit._aio import run_sync
 from s3kit.cli.copy import (
+    BwLimit,
     Concurrency,
+    CopyFlags,
     Dryrun,
     Exclude,
     Include,
     NoProgress,
+    PartSize,
     Quiet,
+    Threshold,
+    build_config,
     maybe_progress_bar,
 )
 from s3kit.cli.progress import TransferProgress, progress_wanted
@@ -38,6 +44,7 @@ from s3kit.sync import (
     changes_since_async,
     prepare_sync_async,
 )
+from s3kit.sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
 from s3kit.sync.ignore import DEFAULT_EXCLUDES
 from s3kit.sync.report import action_line, describe, plan_document, read_plan, write_plan
 from s3kit.sync.scan import LocalSide, Side, build_selection, side_of
@@ -48,6 +55,14 @@ from s3kit.uri import parse_location
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
 JsonOut = Annotated[
     bool, typer.Option("--json", help="Print the plan and the result as JSON on stdout.")
+]
+LogFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file",
+        help="Append one JSON line per action (what, why, result) to FILE; with --dryrun,"
+        " the planned actions.",
+    ),
 ]
 
 
@@ -101,16 +116,26 @@ def _execute(
     quiet: bool,
     json_out: bool,
     progress: bool,
+    config: TransferConfig | None = None,
+    log_file: Path | None = None,
 ) -> SyncResult:
     state = state_of(ctx)
     show_bar = progress and not quiet and not json_out and progress_wanted(disabled=False)
-    with maybe_progress_bar(show_bar and bool(plan.transfers)) as bar:
+    with contextlib.ExitStack() as stack:
+        recorder = None
+        if log_file is not None:
+            log = stack.enter_context(AuditLog(log_file))
+            log.write_all(withheld_records(plan, destination))
+            recorder = PlanRecorder(plan, source, destination, log.write)
+        bar = stack.enter_context(maybe_progress_bar(show_bar and bool(plan.transfers)))
         executor = SyncExecutor(
             state.session,
-            config=TransferConfig(max_concurrent_files=concurrency),
-            on_event=_events(bar),
+            config=config or TransferConfig(max_concurrent_files=concurrency),
+            on_event=chained(_events(bar), recorder),
         )
         result = executor.run(plan, source, destination)
+        if recorder is not None:
+            recorder.finish(result.deletions_skipped)
     return result
 
 
@@ -148,8 +173,12 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
 
 def sync(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local folder or s3://bucket/prefix.")],
-    destination: Annotated[str, typer.Argument(help="Local folder or s3://bucket/prefix.")],
+    source: Annotated[
+        str | None, typer.Argument(help="Local folder or s3://bucket/prefix.")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Argument(help="Local folder or s3://bucket/prefix.")
+    ] = None,
     delete: Annotated[
         bool, typer.Option("--delete", help="Delete destination entries absent from the source.")
     ] = False,
@@ -227,6 +256,10 @@ def sync(
             " wins where both have a path, delete nothing.",
         ),
     ] = False,
+    log_file: LogFile = None,
+    part_size: PartSize = None,
+    threshold: Threshold = None,
+    bwlimit: BwLimit = None,
     conflict: Annotated[
         str,
         typer.Option(
@@ -243,6 +276,11 @@ def sync(
     Examples: s3kit sync ./site s3://www/ --delete ; s3kit sync s3://docs/2026 ./2026 --dryrun
     """
     del include, exclude  # read in command-line order from the raw arguments
+    if source is None or destination is None:  # none at all, on a terminal: ask (issue 5)
+        from s3kit.cli.sync_interactive import run_interactive
+
+        run_interactive(ctx, source=source, destination=destination)
+        return
     state = state_of(ctx)
     src, dst = parse_location(source), parse_location(destination)
     src_side = side_of(src)
@@ -268,7 +306,7 @@ def sync(
                 source_root=src_side.root if isinstance(src_side, LocalSide) else None,
             ),
             force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet, json_out=json_out,
-            concurrency=concurrency, bidirectional=bidirectional,
+            concurrency=concurrency, bidirectional=bidirectional, log_file=log_file,
         )  # fmt: skip
         return
     selection = build_selection(
@@ -297,7 +335,14 @@ def sync(
     )
     plan = prepared.plan
     guard = DeleteGuard(max_delete=max_delete, force=force)
+    config = build_config(
+        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
+                  bwlimit=bwlimit)
+    )  # fmt: skip
     if dryrun or plan_out is not None:
+        if log_file is not None:
+            with AuditLog(log_file) as log:
+                log.write_all(planned_records(plan, prepared.source, prepared.destination))
         if json_out:
             document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
             sys.stdout.write(json.dumps(document) + "\n")
@@ -320,6 +365,7 @@ def sync(
     result = _execute(
         ctx, plan, prepared.source, prepared.destination,
         concurrency=concurrency, quiet=quiet, json_out=json_out, progress=not no_progress,
+        config=config, log_file=log_file,
     )  # fmt: skip
     _finish(plan, result, quiet=quiet, json_out=json_out)
 
