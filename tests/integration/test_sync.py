@@ -171,3 +171,26 @@ def test_filters_and_exclude_from(
     )  # fmt: skip
     assert result["transferred"] == 2
     assert keys(backend, bucket) == ["a.txt", "x.log"]
+
+
+def test_download_delete_removes_folders_it_emptied(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    local = tmp_path / "copy"
+    put(backend, bucket, {"p/keep.txt": b"k", "p/old/deep/gone.txt": b"g", "p/old/x.txt": b"x"})
+    first = cli("sync", f"s3://{bucket}/p", str(local), env=backend.env())
+    assert first.exit_code == 0, first.stderr
+    assert (local / "old" / "deep" / "gone.txt").is_file()
+    client = backend.session().client("s3")
+    client.delete_object(Bucket=bucket, Key="p/old/deep/gone.txt")
+    second = cli("sync", f"s3://{bucket}/p", str(local), "--delete", env=backend.env())
+    assert second.exit_code == 0, second.stderr
+    assert not (local / "old" / "deep").exists()  # emptied by the delete: removed
+    assert (local / "old" / "x.txt").is_file()  # still holds a file: kept
+    client.delete_object(Bucket=bucket, Key="p/old/x.txt")
+    client.delete_object(Bucket=bucket, Key="p/keep.txt")
+    client.put_object(Bucket=bucket, Key="p/new.txt", Body=b"n")
+    third = cli("sync", f"s3://{bucket}/p", str(local), "--delete", env=backend.env())
+    assert third.exit_code == 0, third.stderr
+    assert sorted(p.name for p in local.iterdir()) == ["new.txt"]
+    assert local.is_dir()  # the root itself stays

@@ -160,11 +160,22 @@ class SyncExecutor:
 
 
 def _unlink(side: LocalSide, key: str) -> S3KitError | None:
+    """Delete the file behind `key`, then the folders that deletion left empty (S3 has no
+    empty folders either), stopping at the first one that still holds something and never
+    touching the sync root."""
     path = Path(side.location(key).path)
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
         return translate(exc, path=str(path))
+    root = side.root.resolve()
+    folder = path.parent.resolve()
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or not ours to remove): stop here
+            break
+        folder = folder.parent
     return None
 
 
