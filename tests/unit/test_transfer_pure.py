@@ -176,3 +176,17 @@ def test_journal_ignores_and_removes_corrupt_entries(tmp_path: Path) -> None:
     journal.path_for(entry).write_text("{not json")
     assert journal.load("download", "e", "b", "k", "/x") is None
     assert not journal.path_for(entry).exists()
+
+
+def test_an_error_inside_a_200_body_is_recognised() -> None:
+    from s3kit.transfer.s3http import Response, _error_in_body
+
+    failed = Response(
+        200,
+        {},
+        b'<?xml version="1.0"?>\n<Error><Code>InternalError</Code><Message>x</Message></Error>',
+    )
+    done = Response(200, {}, b"<CopyObjectResult><ETag>&quot;e&quot;</ETag></CopyObjectResult>")
+    assert _error_in_body(failed)
+    assert not _error_in_body(done)
+    assert not _error_in_body(Response(200, {}, b""))

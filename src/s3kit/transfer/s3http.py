@@ -43,6 +43,18 @@ class Response:
         return root
 
 
+def _error_in_body(response: Response) -> bool:
+    """CopyObject, UploadPartCopy and CompleteMultipartUpload may fail after sending their
+    200 status line: the error then arrives as the XML body."""
+    head = response.body[:512]
+    if b"<Error>" not in head:
+        return False
+    try:
+        return response.xml().tag == "Error"
+    except ET.ParseError:
+        return False
+
+
 class S3Http:
     """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads."""
 
@@ -124,7 +136,11 @@ class S3Http:
                     method, url, body=payload, headers=signed, preload_content=True, redirect=False
                 )
                 response = Response(raw.status, dict(raw.headers), raw.data or b"")
-                error = None if response.status < 300 else self.error_for(response, bucket, key)
+                error = (
+                    self.error_for(response, bucket, key)
+                    if response.status >= 300 or _error_in_body(response)
+                    else None
+                )
             except urllib3.exceptions.HTTPError as exc:
                 response = None
                 error = EndpointError(
