@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from s3kit.cli import bucket_config
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.buckets import EmptyFirst, bucket_only
 from s3kit.cli.documents import load_document, print_document
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import notice, state_of
@@ -160,13 +160,7 @@ def _summary_text(summary: ContentSummary) -> str:
 def delete(
     ctx: typer.Context,
     path: Bucket,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="First delete every object, version, delete marker and unfinished upload.",
-        ),
-    ] = False,
+    force: EmptyFirst = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation with --force.")
     ] = False,

@@ -35,16 +35,18 @@ def mb(
     sys.stdout.write(f"make_bucket: {bucket}\n")
 
 
+EmptyFirst = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="First delete every object, version, delete marker and unfinished upload."
+    ),
+]
+
+
 def rb(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="s3://bucket")],
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="First delete every object, version, delete marker and unfinished upload.",
-        ),
-    ] = False,
+    force: EmptyFirst = False,
 ) -> None:
     """Remove a bucket; it must be empty unless --force is given.
 
