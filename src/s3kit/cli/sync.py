@@ -20,10 +20,10 @@ import typer
 from s3kit._aio import run_sync
 from s3kit.cli.copy import (
     BwLimit,
-    Concurrency,
     CopyFlags,
     Dryrun,
     Exclude,
+    FileConcurrency,
     Include,
     NoProgress,
     PartSize,
@@ -31,9 +31,10 @@ from s3kit.cli.copy import (
     Threshold,
     build_config,
     maybe_progress_bar,
+    storage_class,
 )
 from s3kit.cli.progress import TransferProgress, progress_wanted
-from s3kit.cli.state import raw_args, state_of
+from s3kit.cli.state import CliState, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.sync import (
     CompareOptions,
@@ -47,8 +48,17 @@ from s3kit.sync import (
 from s3kit.sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
 from s3kit.sync.ignore import DEFAULT_EXCLUDES
 from s3kit.sync.report import action_line, describe, plan_document, read_plan, write_plan
-from s3kit.sync.scan import LocalSide, Side, build_selection, side_of
-from s3kit.transfer import TransferConfig, TransferEvent
+from s3kit.sync.scan import (
+    LocalSide,
+    S3Side,
+    Selection,
+    Side,
+    build_selection,
+    read_ignore_file_async,
+    side_of,
+)
+from s3kit.sync.throughput import Run, ThroughputHistory, describe_estimate, estimate
+from s3kit.transfer import TransferConfig, TransferEvent, WriteOptions
 from s3kit.transfer.filters import filters_from_args
 from s3kit.uri import parse_location
 
@@ -112,11 +122,11 @@ def _execute(
     source: Side,
     destination: Side,
     *,
-    concurrency: int,
+    config: TransferConfig,
     quiet: bool,
     json_out: bool,
     progress: bool,
-    config: TransferConfig | None = None,
+    options: WriteOptions | None = None,
     log_file: Path | None = None,
 ) -> SyncResult:
     state = state_of(ctx)
@@ -130,12 +140,19 @@ def _execute(
         bar = stack.enter_context(maybe_progress_bar(show_bar and bool(plan.transfers)))
         executor = SyncExecutor(
             state.session,
-            config=config or TransferConfig(max_concurrent_files=concurrency),
+            config=config,
+            options=options,
             on_event=chained(_events(bar), recorder),
         )
         result = executor.run(plan, source, destination)
         if recorder is not None:
             recorder.finish(result.deletions_skipped)
+    if result.transferred and not result.failures:
+        ThroughputHistory().record(
+            state.session.endpoint_label,
+            plan.direction,
+            Run(result.transferred, result.bytes, result.seconds),
+        )
     return result
 
 
@@ -180,18 +197,30 @@ def sync(
         str | None, typer.Argument(help="Local folder or s3://bucket/prefix.")
     ] = None,
     delete: Annotated[
-        bool, typer.Option("--delete", help="Delete destination entries absent from the source.")
-    ] = False,
-    size_only: Annotated[
-        bool, typer.Option("--size-only", help="Compare sizes only, not timestamps.")
-    ] = False,
-    exact_timestamps: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--exact-timestamps",
-            help="S3→local: download when timestamps differ at all, not only when newer.",
+            "--delete/--no-delete",
+            help="Delete destination entries absent from the source (default: s3kit.yaml's"
+            " sync.delete_removed, else no).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
+    size_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--size-only/--no-size-only",
+            help="Compare sizes only, not timestamps.",
+            show_default=False,
+        ),
+    ] = None,
+    exact_timestamps: Annotated[
+        bool | None,
+        typer.Option(
+            "--exact-timestamps/--no-exact-timestamps",
+            help="S3→local: download when timestamps differ at all, not only when newer.",
+            show_default=False,
+        ),
+    ] = None,
     checksum: Annotated[
         bool,
         typer.Option(
@@ -214,11 +243,13 @@ def sync(
         ),
     ] = False,
     follow_symlinks: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--follow-symlinks", help="Follow symlinks inside the source (loops are skipped)."
+            "--follow-symlinks/--no-follow-symlinks",
+            help="Follow symlinks inside the source (loops are skipped).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     max_delete: Annotated[
         int | None, typer.Option("--max-delete", min=0, help="Refuse to delete more than N.")
     ] = None,
@@ -238,8 +269,17 @@ def sync(
     yes: Yes = False,
     quiet: Quiet = False,
     json_out: JsonOut = False,
-    concurrency: Concurrency = 32,
+    concurrency: FileConcurrency = None,
     no_progress: NoProgress = False,
+    verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Check every transfer end to end (ETag/MD5 and CRC64NVME); on by default"
+            " (s3kit.yaml: sync.verify_checksums).",
+            show_default=False,
+        ),
+    ] = None,
     bidirectional: Annotated[
         bool,
         typer.Option(
@@ -284,6 +324,13 @@ def sync(
     state = state_of(ctx)
     src, dst = parse_location(source), parse_location(destination)
     src_side = side_of(src)
+    defaults = state.config.sync
+    config = build_config(
+        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
+                  bwlimit=bwlimit, verify=_setting(verify, defaults.verify_checksums, True)),
+        state.config.transfer_overrides(),
+    )  # fmt: skip
+    selection = _selection(state, src_side, exclude_from, no_default_excludes=no_default_excludes)
     if bidirectional or resync:
         from s3kit.cli.bisync import run_bisync
 
@@ -300,23 +347,16 @@ def sync(
 
         run_bisync(
             state.session, src_side, side_of(dst), resync=resync, conflict=conflict,
-            selection=build_selection(
-                filters=filters_from_args(raw_args()), default_excludes=not no_default_excludes,
-                exclude_from=tuple(exclude_from or ()),
-                source_root=src_side.root if isinstance(src_side, LocalSide) else None,
-            ),
-            force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet, json_out=json_out,
-            concurrency=concurrency, bidirectional=bidirectional, log_file=log_file,
+            selection=selection, force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet,
+            json_out=json_out, concurrency=config.max_concurrent_files,
+            bidirectional=bidirectional, log_file=log_file,
         )  # fmt: skip
         return
-    selection = build_selection(
-        filters=filters_from_args(raw_args()),
-        default_excludes=not no_default_excludes,
-        exclude_from=tuple(exclude_from or ()),
-        source_root=src_side.root if isinstance(src_side, LocalSide) else None,
-    )
     options = CompareOptions(
-        size_only=size_only, exact_timestamps=exact_timestamps, checksum=checksum, delete=delete
+        size_only=_setting(size_only, defaults.size_only, False),
+        exact_timestamps=_setting(exact_timestamps, defaults.exact_timestamps, False),
+        checksum=checksum,
+        delete=_setting(delete, defaults.delete_removed, False),
     )
 
     def warn(message: str) -> None:
@@ -329,32 +369,29 @@ def sync(
             dst,
             options=options,
             selection=selection,
-            follow_symlinks=follow_symlinks,
+            follow_symlinks=_setting(follow_symlinks, defaults.follow_symlinks, False),
             warn=warn,
         )
     )
     plan = prepared.plan
     guard = DeleteGuard(max_delete=max_delete, force=force)
-    config = build_config(
-        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
-                  bwlimit=bwlimit)
-    )  # fmt: skip
     if dryrun or plan_out is not None:
         if log_file is not None:
             with AuditLog(log_file) as log:
                 log.write_all(planned_records(plan, prepared.source, prepared.destination))
+        seconds = _estimate(state, plan)
+        document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
+        document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
         if json_out:
-            document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
             sys.stdout.write(json.dumps(document) + "\n")
         elif not quiet:
             for line in describe(plan):
                 _say(line)
+            if (words := describe_estimate(seconds)) is not None:
+                _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
         guard.check(plan, source_complete=prepared.complete)
         if plan_out is not None:
-            write_plan(
-                plan_out,
-                plan_document(plan, str(prepared.source), str(prepared.destination), options),
-            )
+            write_plan(plan_out, document)
             _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
                  quiet=quiet or json_out)  # fmt: skip
         return
@@ -364,10 +401,46 @@ def sync(
     _confirm_deletions(plan, yes=yes, force=force, quiet=quiet or json_out)
     result = _execute(
         ctx, plan, prepared.source, prepared.destination,
-        concurrency=concurrency, quiet=quiet, json_out=json_out, progress=not no_progress,
-        config=config, log_file=log_file,
+        config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
+        progress=not no_progress, log_file=log_file,
     )  # fmt: skip
     _finish(plan, result, quiet=quiet, json_out=json_out)
+
+
+def _setting(flag: bool | None, configured: bool | None, default: bool) -> bool:
+    """A flag as typed, else the config file's value, else the built-in default."""
+    if flag is not None:
+        return flag
+    return default if configured is None else configured
+
+
+def _selection(
+    state: CliState, source: Side, exclude_from: list[Path] | None, *, no_default_excludes: bool
+) -> Selection:
+    """The rules of one run: defaults, s3kit.yaml's exclusions, the source's .s3kitignore (a
+    file in a folder, an object under a prefix), --exclude-from, then --include/--exclude."""
+    ignore_text = (
+        run_sync(read_ignore_file_async(state.session, source))
+        if isinstance(source, S3Side)
+        else None
+    )
+    return build_selection(
+        filters=filters_from_args(raw_args()),
+        default_excludes=not no_default_excludes,
+        exclusions=state.config.exclusions,
+        exclude_from=tuple(exclude_from or ()),
+        source_root=source.root if isinstance(source, LocalSide) else None,
+        source_ignore=ignore_text,
+    )
+
+
+def _write_options(state: CliState) -> WriteOptions:
+    return WriteOptions(storage_class=storage_class(state.config.storage.default_storage_class))
+
+
+def _estimate(state: CliState, plan: Plan) -> float | None:
+    runs = ThroughputHistory().runs(state.session.endpoint_label, plan.direction)
+    return estimate(runs, len(plan.transfers), plan.bytes)
 
 
 def apply(
@@ -376,7 +449,7 @@ def apply(
     yes: Yes = False,
     quiet: Quiet = False,
     json_out: JsonOut = False,
-    concurrency: Concurrency = 32,
+    concurrency: FileConcurrency = None,
     no_progress: NoProgress = False,
 ) -> None:
     """Carry out exactly the plan in PLAN_FILE; refuse if a source entry changed since.
@@ -397,9 +470,11 @@ def apply(
             " run sync --plan-out again"
         )
     _confirm_deletions(plan, yes=yes, force=False, quiet=quiet or json_out)
+    config = build_config(CopyFlags(concurrency=concurrency), state.config.transfer_overrides())
     result = _execute(
         ctx, plan, source, destination,
-        concurrency=concurrency, quiet=quiet, json_out=json_out, progress=not no_progress,
+        config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
+        progress=not no_progress,
     )  # fmt: skip
     _finish(plan, result, quiet=quiet, json_out=json_out)
 

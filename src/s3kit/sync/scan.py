@@ -42,6 +42,7 @@ from s3kit.transfer.paths import folder_prefix
 from s3kit.uri import LocalPath, Location, S3Url
 
 IGNORE_FILE = ".s3kitignore"
+MAX_IGNORE_BYTES = 1024 * 1024
 Warn = Callable[[str], None]
 
 
@@ -109,12 +110,19 @@ def build_selection(
     *,
     filters: Filters | None = None,
     default_excludes: bool = True,
+    exclusions: Sequence[str] = (),
     exclude_from: Sequence[Path] = (),
     source_root: Path | None = None,
+    source_ignore: str | None = None,
 ) -> Selection:
-    """Default exclusions first, then `.s3kitignore` at the source root, then each
-    `--exclude-from` file: a later rule overrides an earlier one (`!*.log` re-includes)."""
+    """Default exclusions first, then the config file's `exclusions`, then `.s3kitignore` at
+    the source root (`source_root` for a folder, or its text as `source_ignore` for a prefix),
+    then each `--exclude-from` file: a later rule overrides an earlier one (`!*.log`
+    re-includes)."""
     rules = DEFAULT_RULES if default_excludes else IgnoreRules()
+    rules = rules + IgnoreRules.parse(exclusions)
+    if source_ignore is not None:
+        rules = rules + IgnoreRules.parse(source_ignore.splitlines())
     files = []
     if source_root is not None and (source_root / IGNORE_FILE).is_file():
         files.append(source_root / IGNORE_FILE)
@@ -126,6 +134,26 @@ def build_selection(
             raise translate(exc, path=str(path)) from exc
         rules = rules + IgnoreRules.parse(text.splitlines())
     return Selection(rules, filters or Filters())
+
+
+async def read_ignore_file_async(session: Session, side: S3Side) -> str | None:
+    """The `.s3kitignore` object at the root of an S3 source, or None when there is none."""
+    key = side.prefix + IGNORE_FILE
+    storage = session.storage(side.bucket)
+    try:
+        info = await storage.head_async(key)
+        if info.size > MAX_IGNORE_BYTES:
+            raise UsageError(
+                f"s3://{side.bucket}/{key} is larger than {MAX_IGNORE_BYTES // 1024} KiB, too big"
+                " for an ignore file — rename it, or keep the rules in a file for --exclude-from"
+            )
+        data = await storage.get_async(key, if_match=info.etag) if info.size else b""
+    except ObjectNotFound:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"s3://{side.bucket}/{key} is not UTF-8 text") from None
 
 
 @dataclass(slots=True)
@@ -415,6 +443,7 @@ __all__ = [
     "Selection",
     "Side",
     "build_selection",
+    "read_ignore_file_async",
     "refine_async",
     "scan_async",
     "scan_local",
