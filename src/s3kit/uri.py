@@ -1,7 +1,8 @@
 """Parsing of the locations users type: `s3://bucket/key`, local paths and `-`.
 
-Pure functions only; validation of bucket names and keys follows the AWS rules so that a bad
-name fails here, with a message, before any request is made.
+Pure functions only — apart from the default bucket the CLI sets for `s3://` and `s3:///key`
+from the active connection. Validation of bucket names and keys follows the AWS rules so that a
+bad name fails here, with a message, before any request is made.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,14 +116,33 @@ def is_s3_url(text: str) -> bool:
     return text.lower().startswith("s3://")
 
 
+# The bucket `s3://` and `s3:///key` stand for: the active saved connection's default bucket,
+# set by the CLI once it knows the connection (a ContextVar, so library callers are untouched).
+_DEFAULT_BUCKET: ContextVar[str | None] = ContextVar("s3kit_default_bucket", default=None)
+
+
+def set_default_bucket(name: str | None) -> None:
+    _DEFAULT_BUCKET.set(None if name is None else validate_bucket_name(name))
+
+
+def default_bucket() -> str | None:
+    return _DEFAULT_BUCKET.get()
+
+
 def parse_s3_url(text: str) -> S3Url:
-    """Parse `s3://bucket[/key]`, validating the bucket name."""
+    """Parse `s3://bucket[/key]`, validating the bucket name. With a default bucket set,
+    `s3://` and `s3:///key` name that bucket."""
     if not is_s3_url(text):
         raise UsageError(f"'{text}' is not an S3 URL — write it as s3://bucket/key")
     rest = text[5:]
     bucket, _, key = rest.partition("/")
     if not bucket:
-        raise UsageError(f"'{text}' has no bucket name — write it as s3://bucket/key")
+        bucket = _DEFAULT_BUCKET.get() or ""
+    if not bucket:
+        raise UsageError(
+            f"'{text}' has no bucket name — write it as s3://bucket/key (s3:///key works with"
+            " a connection that has a default bucket)"
+        )
     validate_bucket_name(bucket)
     if key:
         validate_key(key)

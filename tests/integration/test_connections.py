@@ -258,3 +258,23 @@ def test_a_bad_config_file_reports_each_problem_and_exits_2(
     assert_usage_error(ghost)
     assert "aws.connection" in ghost.stderr
     assert_one_error_line(ghost)
+
+
+def test_a_connections_default_bucket_stands_in_for_an_empty_bucket_name(
+    cli: CliInvoker, seaweed: Backend, weed_bucket: str, tmp_path: Path
+) -> None:
+    added = cli("connections", "add", "weed", "--endpoint-url", seaweed.endpoint,
+                "--bucket", weed_bucket)  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    listed = cli("--connection", "weed", "ls", "s3://", env=keys(seaweed))
+    assert listed.exit_code == 0, listed.stderr
+    assert "hello.txt" in listed.stdout
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>hi</p>")
+    synced = cli("--connection", "weed", "sync", str(site), "s3:///web", env=keys(seaweed))
+    assert synced.exit_code == 0, synced.stderr
+    assert seaweed.session().storage(weed_bucket).get("web/index.html") == b"<p>hi</p>"
+    without = cli("ls", "s3:///web/", env={**keys(seaweed), "S3KIT_ENDPOINT_URL": seaweed.endpoint})
+    assert_usage_error(without)
+    assert "has no bucket name" in without.stderr

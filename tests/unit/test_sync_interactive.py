@@ -114,3 +114,12 @@ def test_ctrl_c_or_end_of_input_stops_the_questions(tmp_path: Path, stop: BaseEx
     with pytest.raises(type(stop)):
         run(script)
     assert script.answers == ["never read"]
+
+
+def test_enter_takes_the_connections_default_bucket(tmp_path: Path) -> None:
+    # connection (the saved one), direction, folder, bucket (Enter), prefix, delete?, dry run?
+    targets = [Target("current"), Target("connection", "prod", "www")]
+    script = Script(["2", "", str(tmp_path), "", "site", "", ""])
+    answers, _ = run(script, targets=targets)
+    assert answers.bucket == "www" and answers.remote == "s3://www/site"
+    assert "Bucket (number or name) [www]: " in script.prompts

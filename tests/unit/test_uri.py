@@ -259,3 +259,21 @@ def test_parse_location_refuses_other_schemes(text: str) -> None:
         parse_location(text)
     assert text in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+def test_default_bucket_fills_an_empty_bucket_name() -> None:
+    from s3kit.uri import default_bucket, set_default_bucket
+
+    with pytest.raises(UsageError, match="has no bucket name"):
+        parse_s3_url("s3:///key")
+    set_default_bucket("www")
+    try:
+        assert default_bucket() == "www"
+        assert parse_s3_url("s3:///site/index.html") == S3Url("www", "site/index.html")
+        assert parse_s3_url("s3://") == S3Url("www", "")
+        assert parse_s3_url("s3://other/k") == S3Url("other", "k")
+        with pytest.raises(InvalidBucketName):
+            set_default_bucket("Not_A_Bucket")
+    finally:
+        set_default_bucket(None)
+    assert default_bucket() is None

@@ -22,6 +22,7 @@ from s3kit.config.connections import Connection, ConnectionStore, make_connectio
 from s3kit.config.file import ConfigFileError, find_config_file, load_config
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
 from s3kit.observe import redact
+from s3kit.uri import set_default_bucket
 
 app = typer.Typer(
     help="Saved connections: endpoint, region, AWS profile and addressing style under a name"
@@ -68,8 +69,9 @@ def load_global_config(state: CliState, *, connection: str | None, config: Path 
     command with exit code 2 rather than only those that reach the server.
     """
     store = ConnectionStore()
+    set_default_bucket(None)  # this run's connection decides, not an earlier one's
     if connection is not None:
-        store.get(validate_name(connection))
+        set_default_bucket(store.get(validate_name(connection)).bucket)
         state.connection = connection
     path = find_config_file(config, env={})
     if path is None:
@@ -84,7 +86,7 @@ def load_global_config(state: CliState, *, connection: str | None, config: Path 
     named = state.config.aws.connection
     if named is not None and connection is None:
         try:
-            store.get(named)
+            set_default_bucket(store.get(named).bucket)
         except UsageError as exc:
             raise UsageError(f"{path}: aws.connection: {exc.message}") from None
 

@@ -31,6 +31,7 @@ class Target:
 
     kind: Literal["current", "connection", "profile"]
     name: str | None = None
+    bucket: str | None = None  # a connection's default bucket: Enter picks it
 
     def label(self) -> str:
         if self.kind == "current":
@@ -117,8 +118,9 @@ def _local_path(ask: Ask, say: Say, direction: Direction) -> Path:
         return path
 
 
-def _bucket(ask: Ask, say: Say, buckets: Sequence[str] | str) -> str:
-    """Pick from `buckets`, or type a name; a str is the reason the listing failed."""
+def _bucket(ask: Ask, say: Say, buckets: Sequence[str] | str, default: str | None = None) -> str:
+    """Pick from `buckets`, or type a name; a str is the reason the listing failed. Enter
+    takes `default` when there is one."""
     if isinstance(buckets, str):
         say(f"Cannot list buckets ({buckets}).")
     elif buckets:
@@ -128,9 +130,10 @@ def _bucket(ask: Ask, say: Say, buckets: Sequence[str] | str) -> str:
     else:
         say("No buckets found.")
     listed = buckets if not isinstance(buckets, str) else ()
-    question = "Bucket (number or name): " if listed else "Bucket name: "
+    question = "Bucket (number or name)" if listed else "Bucket name"
+    question += f" [{default}]: " if default else ": "
     while True:
-        answer = ask(question).strip()
+        answer = ask(question).strip() or (default or "")
         if answer.isdigit() and 1 <= int(answer) <= len(listed):
             return listed[int(answer) - 1]
         name = answer.removeprefix("s3://").strip("/")
@@ -161,7 +164,7 @@ def ask_sync(
         buckets: Sequence[str] | str = list_buckets(target)
     except S3KitError as exc:
         buckets = exc.message
-    bucket = _bucket(ask, say, buckets)
+    bucket = _bucket(ask, say, buckets, target.bucket)
     prefix = ask("Prefix inside the bucket (Enter for the whole bucket): ").strip().lstrip("/")
     side = "the bucket" if direction == "upload" else "the local folder"
     question = f"Delete files in {side} that the source does not have?"
@@ -192,9 +195,10 @@ def available_targets(env: dict[str, str] | None = None) -> list[Target]:
     """Current settings first, then saved connections, then AWS profiles."""
     from s3kit.config import AwsFiles
     from s3kit.config.connections import ConnectionStore
+    from s3kit.uri import default_bucket
 
-    targets = [Target("current")]
-    targets += [Target("connection", c.name) for c in ConnectionStore()]
+    targets = [Target("current", bucket=default_bucket())]
+    targets += [Target("connection", c.name, c.bucket) for c in ConnectionStore()]
     profiles = AwsFiles.from_env(dict(os.environ) if env is None else env).profile_names()
     targets += [Target("profile", name) for name in profiles]
     return targets
