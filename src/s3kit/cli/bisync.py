@@ -1,11 +1,14 @@
 """`s3kit sync --bidirectional LOCAL s3://bucket/prefix`: parse, call `bisync_async`, print.
 
 `--conflict ask` prompts on a terminal with both versions' time and size; without a terminal
-nobody can answer, so a run that meets a conflict refuses (exit 2) instead of guessing.
+nobody can answer, so a run that meets a conflict refuses (exit 2) instead of guessing. The
+progress bar (a terminal, not --quiet/--json) starts only once the plan is settled, after any
+question, and only when something is to be transferred.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -14,6 +17,8 @@ from pathlib import Path
 import typer
 
 from s3kit._aio import run_sync
+from s3kit.cli.copy import maybe_progress_bar
+from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.errors import S3KitError, UsageError
 from s3kit.session import Session
 from s3kit.sync.audit import AuditLog, bisync_records
@@ -21,6 +26,7 @@ from s3kit.sync.bisync import CONFLICT_POLICIES, BiAction, BiPlan, ConflictPolic
 from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
 from s3kit.sync.plan import DeleteGuard
 from s3kit.sync.scan import LocalSide, S3Side, Selection, Side
+from s3kit.transfer import TransferConfig, TransferEvent
 
 ARROWS = {
     "upload": "upload: local → remote",
@@ -78,6 +84,8 @@ def run_bisync(
     concurrency: int,
     bidirectional: bool,
     log_file: Path | None = None,
+    config: TransferConfig | None = None,
+    progress: bool = True,
 ) -> None:
     if not bidirectional:
         raise UsageError("--resync only goes with --bidirectional")
@@ -90,14 +98,28 @@ def run_bisync(
     def warn(message: str) -> None:
         sys.stderr.write(f"s3kit: warning: {message}\n")
 
-    outcome = run_sync(
-        bisync_async(
-            session, local, remote, resync=resync, policy=conflict,
-            guard=DeleteGuard(max_delete=max_delete, force=force), dryrun=dryrun,
-            selection=selection, ask=_ask if interactive else None, concurrency=concurrency,
-            warn=warn,
-        )
-    )  # fmt: skip
+    show_bar = not quiet and not json_out and progress_wanted(disabled=not progress)
+    with contextlib.ExitStack() as stack:
+        bar: TransferProgress | None = None
+
+        def start_bar(plan: BiPlan) -> None:
+            nonlocal bar
+            moves = plan.of("upload", "download", "keep-both")
+            bar = stack.enter_context(maybe_progress_bar(show_bar and bool(moves)))
+
+        def on_event(event: TransferEvent) -> None:
+            if bar is not None:
+                bar(event)
+
+        outcome = run_sync(
+            bisync_async(
+                session, local, remote, resync=resync, policy=conflict,
+                guard=DeleteGuard(max_delete=max_delete, force=force), dryrun=dryrun,
+                selection=selection, ask=_ask if interactive else None,
+                before_execute=start_bar, concurrency=concurrency, warn=warn, config=config,
+                on_event=on_event,
+            )
+        )  # fmt: skip
     if log_file is not None:
         with AuditLog(log_file) as log:
             log.write_all(bisync_records(outcome, local, remote))

@@ -6,8 +6,12 @@ ETag seen at the scan, a new path is created only if absent, and a remote delete
 the ETag. When someone wrote in between, the path fails with a ConflictError and keeps its old
 state record, so the next run sees it as changed on both sides — a conflict, never a silent
 overwrite. A local file is replaced or deleted only if it still has the size and mtime the
-scan saw. Files are moved whole (single PUT / GET), because a multipart upload cannot carry
-If-Match on every store.
+scan saw.
+
+Files move through the transfer layer, as with cp: from the multipart threshold up, uploads go
+in parallel parts with the condition on CompleteMultipartUpload (plus a HEAD just before, for
+stores that ignore it — see transfer.upload), and downloads in parallel ranges pinned to the
+scanned ETag, into a temporary file renamed into place. Progress goes out as TransferEvents.
 
 The state is written only when the run gets to its end: paths that succeeded advance, failed
 ones keep their previous record; an interrupted run writes nothing.
@@ -16,15 +20,16 @@ ones keep their previous record; an interrupted run writes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from s3kit.errors import ConflictError, ObjectNotFound, S3KitError, UsageError, translate
+from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
 from s3kit.sync.bisync import (
@@ -53,7 +58,18 @@ from s3kit.sync.scan import (
     scan_s3_async,
 )
 from s3kit.sync.state import BisyncState
-from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
+from s3kit.transfer import (
+    Action,
+    EventCallback,
+    TransferConfig,
+    TransferEvent,
+    TransferItem,
+    WriteOptions,
+)
+from s3kit.transfer.context import TransferContext
+from s3kit.transfer.download import download_version
+from s3kit.transfer.upload import Precondition, upload_file
+from s3kit.uri import LocalPath, S3Url
 
 Ask = Callable[[BiAction], ConflictPolicy]
 
@@ -106,14 +122,6 @@ def _digest(path: Path) -> str:
     return md5.hexdigest()
 
 
-def _crc(path: Path) -> str:
-    value = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            value = crc64(block, value)
-    return crc_hex(value)
-
-
 async def scan_pair_async(
     session: Session,
     local: LocalSide,
@@ -144,16 +152,58 @@ async def scan_pair_async(
 
 
 class BisyncExecutor:
-    """Carries out a BiPlan between one folder and one prefix."""
+    """Carries out a BiPlan between one folder and one prefix: `concurrency` paths at once,
+    each file moved as `config` says (multipart threshold, part size, parts at once,
+    bandwidth), events to `on_event` (a callback that raises is logged, never fatal)."""
 
     def __init__(
-        self, session: Session, local: LocalSide, remote: S3Side, *, concurrency: int = 16
+        self,
+        session: Session,
+        local: LocalSide,
+        remote: S3Side,
+        *,
+        concurrency: int = 16,
+        config: TransferConfig | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
         self.session = session
         self.local = local
         self.remote = remote
         self.storage = session.storage(remote.bucket)
         self.concurrency = concurrency
+        self.config = config or TransferConfig()
+        self._on_event = on_event
+        self.ctx = TransferContext(session, self.config, WriteOptions())
+
+    def _emit(self, event: TransferEvent) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a broken callback must never break a sync
+            logger.exception("bisync event callback failed")
+
+    @contextlib.asynccontextmanager
+    async def _reporting(
+        self, action: Action, item: TransferItem, file: Path
+    ) -> AsyncIterator[Callable[[int], None]]:
+        """The events of one transfer: "queued" now, "progress" through the callback it
+        yields, then "done" or "failed"."""
+        self._emit(TransferEvent("queued", action, item, bytes=item.size or 0))
+        moved = 0
+
+        def progress(amount: int) -> None:
+            nonlocal moved
+            moved += amount
+            self._emit(TransferEvent("progress", action, item, bytes=amount))
+
+        try:
+            yield progress
+        except (S3KitError, OSError) as exc:
+            error = exc if isinstance(exc, S3KitError) else translate(exc, path=str(file))
+            self._emit(TransferEvent("failed", action, item, error))
+            raise
+        self._emit(TransferEvent("done", action, item, bytes=moved))
 
     def _file(self, path: str) -> Path:
         return self.local.root.joinpath(*path.split("/"))
@@ -166,12 +216,15 @@ class BisyncExecutor:
         early = [a for a in plan.actions if a.early]
         deletes = [a for a in plan.actions if a.kind.startswith("delete") and not a.early]
         middle = [a for a in plan.actions if a not in early and a not in deletes]
-        await self._batch(early, result)
-        await self._batch(middle, result)
-        if result.failures and deletes:
-            result.deletions_skipped = len(deletes)  # their records stay: redone next run
-        else:
-            await self._batch(deletes, result)
+        try:
+            await self._batch(early, result)
+            await self._batch(middle, result)
+            if result.failures and deletes:
+                result.deletions_skipped = len(deletes)  # their records stay: redone next run
+            else:
+                await self._batch(deletes, result)
+        finally:
+            self.ctx.close()
         return result
 
     async def _batch(self, actions: list[BiAction], result: BiResult) -> None:
@@ -202,7 +255,7 @@ class BisyncExecutor:
         if a.kind == "conflict":
             return []  # left as is, reported by the caller; its record stays
         if a.kind == "upload" and a.local is not None:
-            record = await self._put(a.path, a.path, a.local, a.if_match, a.create_only)
+            record = await self._put(a.path, a.path, a.local, a.if_match)
             result.uploaded += 1
             return [(a.path, record)]
         if a.kind == "download" and a.remote is not None:
@@ -237,50 +290,53 @@ class BisyncExecutor:
             )
 
     async def _put(
-        self, path: str, key_path: str, local: LocalFile, if_match: str | None, create: bool
+        self, path: str, key_path: str, local: LocalFile, if_match: str | None
     ) -> Synced:
-        """Upload local `path` to remote `key_path`, conditionally."""
+        """Upload local `path` to remote `key_path` only over the object with ETag `if_match`,
+        or — None — only where there is none (never unconditionally)."""
         await asyncio.to_thread(self._check_local, path, local)
         file = self._file(path)
-        metadata = {
-            "mtime": f"{local.mtime_ns / 1e9:.3f}",
-            CRC_METADATA_KEY: await asyncio.to_thread(_crc, file),
-        }
-        content_type = mimetypes.guess_type(file.name)[0]
-        key = self._key(key_path)
-        try:
-            put = await self.storage.put_async(
-                key, file, metadata=metadata, content_type=content_type,
-                mode="create" if create else "overwrite", if_match=if_match,
-            )  # fmt: skip
-        except ConflictError as exc:
-            raise ConflictError(
-                f"s3://{self.remote.bucket}/{key} was written by someone else during the sync;"
-                " not overwritten — the next run treats it as a conflict"
-            ) from exc
-        etag = put.etag or (await self.storage.head_async(key)).etag
+        target = S3Url(self.remote.bucket, self._key(key_path))
+        item = TransferItem(LocalPath(file), target, local.size)
+        async with self._reporting("upload", item, file) as progress:
+            try:
+                uploaded = await upload_file(
+                    self.ctx, file, target, progress, size=local.size,
+                    condition=Precondition(if_match),
+                )  # fmt: skip
+            except ConflictError as exc:
+                raise ConflictError(
+                    f"{target} was written by someone else during the sync; not overwritten —"
+                    " the next run treats it as a conflict"
+                ) from exc
+        etag = uploaded.etag or (await self.storage.head_async(target.key)).etag
         return Synced(local.size, local.mtime_ns, local.size, clean_etag(etag))
 
     async def _get(
         self, key_path: str, path: str, remote: RemoteObject, expected: LocalFile | None
     ) -> Synced:
-        """Download remote `key_path` (that very version) over local `path`."""
+        """Download remote `key_path` (that very version) into a temporary file, then put it
+        in place of local `path` if that is still as scanned (`expected`)."""
         target = self._file(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f"{TEMP_PREFIX}{target.name}{TEMP_SUFFIX}")
-        key = self._key(key_path)
+        source = S3Url(self.remote.bucket, self._key(key_path))
+        item = TransferItem(source, LocalPath(target), remote.size, remote.etag)
         try:
-            with temp.open("wb") as handle:
-                async for chunk in self.storage.stream_async(key, if_match=remote.etag):
-                    await asyncio.to_thread(handle.write, chunk)
-            os.utime(temp, ns=(remote.mtime_ns, remote.mtime_ns))
-            await asyncio.to_thread(self._check_local, path, expected)
-            temp.replace(target)
-        except ConflictError as exc:
-            raise ConflictError(
-                f"s3://{self.remote.bucket}/{key} changed during the sync; not downloaded —"
-                " the next run looks again"
-            ) from exc
+            async with self._reporting("download", item, target) as progress:
+                try:
+                    # Quoted, as HTTP has it: moto refuses an unquoted If-Match on HEAD.
+                    await download_version(
+                        self.ctx, source, temp, progress, size=remote.size,
+                        etag=f'"{remote.etag}"',
+                    )  # fmt: skip
+                except ConflictError as exc:
+                    raise ConflictError(
+                        f"{source} changed during the sync; not downloaded — the next run"
+                        " looks again"
+                    ) from exc
+                os.utime(temp, ns=(remote.mtime_ns, remote.mtime_ns))
+                await asyncio.to_thread(self._check_local, path, expected)
+                temp.replace(target)
         finally:
             temp.unlink(missing_ok=True)
         info = target.stat()
@@ -317,13 +373,13 @@ class BisyncExecutor:
         other = a.conflict_path
         if a.winner == "local":
             loser = await self._get(a.path, other, a.remote, None)
-            kept = await self._put(a.path, a.path, a.local, a.if_match, False)
+            kept = await self._put(a.path, a.path, a.local, a.if_match)
             moved_local = LocalFile(loser.local_size, loser.local_mtime_ns)
-            moved = await self._put(other, other, moved_local, None, True)
+            moved = await self._put(other, other, moved_local, None)
         else:
             await asyncio.to_thread(self._check_local, a.path, a.local)
             await asyncio.to_thread(self._file(a.path).replace, self._file(other))
-            moved = await self._put(other, other, a.local, None, True)
+            moved = await self._put(other, other, a.local, None)
             kept = await self._get(a.path, a.path, a.remote, None)
         result.uploaded += 1
         result.downloaded += 1
@@ -346,9 +402,12 @@ async def bisync_async(
     state_folder: Path | None = None,
     concurrency: int = 16,
     warn: Warn | None = None,
+    config: TransferConfig | None = None,
+    on_event: EventCallback | None = None,
 ) -> BisyncOutcome:
     """One two-way sync run. `ask` answers `--conflict ask` (None: no one can answer);
-    `before_execute` sees the plan just before anything is changed (tests use it to race)."""
+    `before_execute` sees the plan just before anything is changed (tests use it to race);
+    `config` says how files move (default: TransferConfig()), `on_event` hears each transfer."""
     if not local.root.is_dir():
         raise UsageError(f"{local.root}: no such folder — create it or check the path")
     store = BisyncState(
@@ -382,7 +441,9 @@ async def bisync_async(
         return outcome
     if before_execute is not None:
         before_execute(plan)
-    executor = BisyncExecutor(session, local, remote, concurrency=concurrency)
+    executor = BisyncExecutor(
+        session, local, remote, concurrency=concurrency, config=config, on_event=on_event
+    )
     outcome.result = await executor.run_async(plan)
     store.save(next_state(previous, outcome.result.done), when=now.isoformat())
     return outcome

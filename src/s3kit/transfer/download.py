@@ -111,6 +111,23 @@ async def download_object(
     return await _download_whole(ctx, source, target, progress, etag)
 
 
+async def download_version(
+    ctx: TransferContext,
+    source: S3Url,
+    target: Path,
+    progress: Progress,
+    *,
+    size: int,
+    etag: str,
+) -> DownloadResult:
+    """Download the version of `source` that has `etag` (listed earlier, with `size`), never
+    another: if the object changes meanwhile, this is a ConflictError and nothing is written.
+    Parallel ranges from the multipart threshold up, as `download_object`."""
+    if size >= ctx.config.multipart_threshold:
+        return await _download_ranged(ctx, source, target, progress, size, etag)
+    return await _download_whole(ctx, source, target, progress, etag)
+
+
 async def _download_whole(
     ctx: TransferContext, source: S3Url, target: Path, progress: Progress, etag: str | None
 ) -> DownloadResult:

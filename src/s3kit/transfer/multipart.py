@@ -110,7 +110,14 @@ class Multipart:
                 return parts
             marker = root.findtext("NextPartNumberMarker") or str(max(parts, default=0))
 
-    async def complete(self, key: str, upload_id: str, etags: Sequence[tuple[int, str]]) -> str:
+    async def complete(
+        self,
+        key: str,
+        upload_id: str,
+        etags: Sequence[tuple[int, str]],
+        headers: Mapping[str, str] | None = None,
+    ) -> str:
+        """Assemble the parts; `headers` may add a condition (If-Match, If-None-Match)."""
         body = "".join(
             f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
             for number, etag in sorted(etags)
@@ -122,7 +129,7 @@ class Multipart:
             self.bucket,
             key,
             query={"uploadId": upload_id},
-            headers={"Content-Type": "application/xml"},
+            headers={**(headers or {}), "Content-Type": "application/xml"},
             body=xml.encode(),
         )
         return response.xml().findtext("ETag") or ""

@@ -9,6 +9,15 @@ Interruption versus failure: if the server refuses the upload (no bucket, no per
 part), the multipart upload is aborted, so nothing is orphaned. If the transfer is interrupted
 (Ctrl-C, process killed, endpoint unreachable after the retries), the upload is kept and the
 journal remembers its parts: the next run of the same copy sends only what is missing.
+
+Conditional uploads (two-way sync): with a `Precondition` the object is written only over the
+version the caller saw, or only where none exists. A single PUT carries it natively. A multipart
+upload carries it on CompleteMultipartUpload (`If-Match: <etag>` / `If-None-Match: *`), which
+AWS S3 and SeaweedFS honour; moto server honours `If-None-Match` but ignores `If-Match`, and
+other stores may ignore or refuse both. So the object is also looked at (HEAD) just before the
+Complete, and where a store refuses the headers the Complete goes without them after that HEAD:
+on such stores a write landing between the HEAD and the Complete (a few milliseconds) can still
+be overwritten. A failed condition aborts the upload (nothing orphaned) and is a ConflictError.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s3kit.errors import (
+    ConflictError,
+    NotSupported,
     ObjectNotFound,
     S3KitError,
     TransferError,
@@ -45,6 +56,25 @@ from s3kit.uri import S3Url
 Progress = Callable[[int], None]
 READ_BLOCK = 8 * 1024 * 1024
 INLINE_READ = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """Write only over the object with this ETag, or, with `etag` None, only where the key
+    does not exist yet."""
+
+    etag: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        if self.etag is None:
+            return {"If-None-Match": "*"}
+        return {"If-Match": single_etag(self.etag.strip('"'))}
+
+    def holds(self, current_etag: str | None) -> bool:
+        """Whether an object with `current_etag` (None: no object) may be written over."""
+        if self.etag is None:
+            return current_etag is None
+        return current_etag is not None and etags_match(self.etag, current_etag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +136,17 @@ async def upload_file(
     progress: Progress,
     *,
     size: int | None = None,
+    condition: Precondition | None = None,
 ) -> UploadResult:
-    """Upload `path`; `size`, when the caller listed it already, saves a stat."""
+    """Upload `path`; `size`, when the caller listed it already, saves a stat. With
+    `condition`, the upload lands only if it still holds (else ConflictError)."""
     if size is None or size >= INLINE_READ:
         try:
             stat = await asyncio.to_thread(path.stat)
         except OSError as exc:
             raise translate(exc, path=str(path)) from exc
         if use_multipart(stat.st_size, ctx.config.multipart_threshold):
-            return await _upload_multipart(ctx, path, stat, target, progress)
+            return await _upload_multipart(ctx, path, stat, target, progress, condition)
         size = stat.st_size
     try:
         if size < INLINE_READ:
@@ -125,8 +157,8 @@ async def upload_file(
     except OSError as exc:
         raise translate(exc, path=str(path)) from exc
     if use_multipart(stat.st_size, ctx.config.multipart_threshold):  # it grew meanwhile
-        return await _upload_multipart(ctx, path, stat, target, progress)
-    return await _upload_single(ctx, path, target, progress, data, stat, md5, crc)
+        return await _upload_multipart(ctx, path, stat, target, progress, condition)
+    return await _upload_single(ctx, path, target, progress, data, stat, md5, crc, condition)
 
 
 async def _upload_single(
@@ -138,6 +170,7 @@ async def _upload_single(
     stat: os.stat_result,
     md5: str,
     crc: int,
+    condition: Precondition | None = None,
 ) -> UploadResult:
     await ctx.throttle(len(data))
     storage = ctx.writer(target.bucket)
@@ -150,6 +183,8 @@ async def _upload_single(
         content_encoding=options.content_encoding,
         storage_class=options.storage_class,
         metadata=object_metadata(ctx, stat, crc if ctx.config.verify else None),
+        mode="create" if condition is not None and condition.etag is None else "overwrite",
+        if_match=condition.etag if condition is not None else None,
     )
     encrypted = options.encryption is not None and options.encryption.changes_etag
     if ctx.config.verify and not encrypted and not etags_match(single_etag(md5), result.etag):
@@ -257,7 +292,12 @@ def _verify_server_parts(
 
 
 async def _upload_multipart(
-    ctx: TransferContext, path: Path, stat: os.stat_result, target: S3Url, progress: Progress
+    ctx: TransferContext,
+    path: Path,
+    stat: os.stat_result,
+    target: S3Url,
+    progress: Progress,
+    condition: Precondition | None = None,
 ) -> UploadResult:
     parts = plan_parts(stat.st_size, ctx.config.multipart_chunksize)
     mp = Multipart(ctx.http, target.bucket)
@@ -314,9 +354,7 @@ async def _upload_multipart(
             after = os.fstat(handle.fileno())
         if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
             raise TransferError(f"{path} changed while it was being uploaded — copy it again")
-        etag = await mp.complete(
-            target.key, entry.upload_id, [(n, p.etag) for n, p in entry.parts.items()]
-        )
+        etag = await _complete(ctx, mp, target, entry, condition)
     except BaseException as exc:
         failure = first_error(exc)
         if is_interruption(failure):
@@ -338,6 +376,33 @@ async def _upload_multipart(
     return UploadResult(stat.st_size, etag, multipart=True, resumed_bytes=resumed)
 
 
+async def _complete(
+    ctx: TransferContext,
+    mp: Multipart,
+    target: S3Url,
+    entry: JournalEntry,
+    condition: Precondition | None,
+) -> str:
+    """CompleteMultipartUpload, under `condition` when there is one: checked by a HEAD first
+    (for stores that ignore the headers), then sent as headers (see the module docstring)."""
+    upload_id, etags = entry.upload_id, [(n, p.etag) for n, p in entry.parts.items()]
+    if condition is None:
+        return await mp.complete(target.key, upload_id, etags)
+    try:
+        current: str | None = (await ctx.writer(target.bucket).head_async(target.key)).etag
+    except ObjectNotFound:
+        current = None
+    if not condition.holds(current):
+        raise ConflictError(
+            f"{target} changed since it was read, so the conditional upload was refused"
+        )
+    try:
+        return await mp.complete(target.key, upload_id, etags, condition.headers())
+    except NotSupported:
+        logger.info("%s refuses conditions on CompleteMultipartUpload; HEAD checked", target)
+        return await mp.complete(target.key, upload_id, etags)
+
+
 def _interrupted(target: S3Url, cause: BaseException) -> BaseException:
     if isinstance(cause, asyncio.CancelledError | KeyboardInterrupt):
         return cause
@@ -346,4 +411,4 @@ def _interrupted(target: S3Url, cause: BaseException) -> BaseException:
     )
 
 
-__all__ = ["UploadResult", "upload_file"]
+__all__ = ["Precondition", "UploadResult", "upload_file"]
