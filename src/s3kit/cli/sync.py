@@ -250,6 +250,14 @@ def sync(
             show_default=False,
         ),
     ] = None,
+    dir_markers: Annotated[
+        bool,
+        typer.Option(
+            "--dir-markers",
+            help="Keep empty folders: each becomes a folder marker (an empty object ending in"
+            " '/') and back; with --delete, markers of folders the source lacks are removed.",
+        ),
+    ] = False,
     max_delete: Annotated[
         int | None, typer.Option("--max-delete", min=0, help="Refuse to delete more than N.")
     ] = None,
@@ -349,7 +357,8 @@ def sync(
             state.session, src_side, side_of(dst), resync=resync, conflict=conflict,
             selection=selection, force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet,
             json_out=json_out, concurrency=config.max_concurrent_files,
-            bidirectional=bidirectional, log_file=log_file,
+            bidirectional=bidirectional, log_file=log_file, config=config,
+            progress=not no_progress,
         )  # fmt: skip
         return
     options = CompareOptions(
@@ -371,6 +380,7 @@ def sync(
             selection=selection,
             follow_symlinks=_setting(follow_symlinks, defaults.follow_symlinks, False),
             warn=warn,
+            dir_markers=dir_markers,
         )
     )
     plan = prepared.plan

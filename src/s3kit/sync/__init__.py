@@ -68,8 +68,10 @@ async def prepare_sync_async(
     selection: Selection | None = None,
     follow_symlinks: bool = False,
     warn: Warn | None = None,
+    dir_markers: bool = False,
 ) -> PreparedSync:
-    """Scan both sides, plan, and refine the plan where the listings are not enough."""
+    """Scan both sides, plan, and refine the plan where the listings are not enough.
+    `dir_markers`: empty folders take part, as folder markers (keys ending in '/')."""
     options = options or CompareOptions()
     selection = selection or Selection()
     src, dst = side_of(source), side_of(destination)
@@ -80,9 +82,9 @@ async def prepare_sync_async(
         raise UsageError(f"{source} and {destination} overlap; sync between separate prefixes")
     scanned_src, scanned_dst = await asyncio.gather(
         scan_async(session, src, selection, source=True, follow_symlinks=follow_symlinks,
-                   for_local=isinstance(dst, LocalSide), warn=warn),
+                   for_local=isinstance(dst, LocalSide), warn=warn, dir_markers=dir_markers),
         scan_async(session, dst, selection, source=False, follow_symlinks=follow_symlinks,
-                   warn=warn),
+                   warn=warn, dir_markers=dir_markers),
     )  # fmt: skip
     plan = make_plan(scanned_src.entries, scanned_dst.entries, direction, options)
     refreshed = await refine_async(session, plan, src, dst)

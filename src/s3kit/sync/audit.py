@@ -23,7 +23,7 @@ from s3kit.sync.plan import Action, Plan
 from s3kit.sync.scan import Side
 from s3kit.transfer import EventCallback, TransferEvent
 
-AuditAction = Literal["upload", "download", "copy", "delete", "skip", "conflict", "keep"]
+AuditAction = Literal["upload", "download", "copy", "delete", "mkdir", "skip", "conflict", "keep"]
 AuditResult = Literal["done", "failed", "planned"]
 Clock = Callable[[], datetime]
 
@@ -66,8 +66,8 @@ def audit_record(
     error: str | None = None,
     clock: Clock = _now,
 ) -> AuditRecord:
-    """One line: `path` for what has one place (a deletion, a two-way path), `source` and
-    `destination` for a transfer."""
+    """One line: `path` for what has one place (a deletion, a new folder, a two-way path),
+    `source` and `destination` for a transfer."""
     record: AuditRecord = {"time": clock().isoformat(timespec="milliseconds"), "action": action}
     if path is not None:
         record["path"] = path
@@ -92,9 +92,9 @@ def action_record(
     clock: Clock = _now,
 ) -> AuditRecord:
     """The record of one one-way plan action."""
-    if action.kind == "delete":
+    if action.kind in ("delete", "mkdir"):
         return audit_record(
-            "delete",
+            action.kind,
             path=str(destination.location(action.key)),
             reason=action.reason,
             size=action.size,
@@ -152,8 +152,10 @@ class PlanRecorder:
             write,
             clock,
         )
+        # Events name a new folder with the plan's direction (transfer events know no "mkdir").
         self._pending: dict[tuple[str, str], Action] = {
-            (a.kind, str(destination.location(a.key))): a for a in plan.actions
+            (plan.direction if a.kind == "mkdir" else a.kind, str(destination.location(a.key))): a
+            for a in plan.actions
         }
 
     def __call__(self, event: TransferEvent) -> None:

@@ -1,24 +1,30 @@
-"""Act: carry out a sync Plan — transfers through the TransferManager, then deletions in bulk.
+"""Act: carry out a sync Plan — transfers through the TransferManager, then deletions in bulk,
+then new folders.
 
-Deletions come last and only when every transfer succeeded (as rclone does after I/O errors):
-a half-done sync never removes anything. Progress goes out as `TransferEvent`s — "queued",
-"progress", "done", "failed" for transfers, "done"/"failed" with action "delete" for
-deletions — through a callback that cannot break the run.
+Deletions come only when every transfer succeeded (as rclone does after I/O errors): a
+half-done sync never removes anything. Folders come last, so a local folder that a deletion
+emptied and removed is there again when the source has it empty. Progress goes out as
+`TransferEvent`s — "queued", "progress", "done", "failed" for transfers, "done"/"failed" with
+action "delete" for deletions and with the plan's direction for folders — through a callback
+that cannot break the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import time
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from s3kit.errors import S3KitError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.sync.plan import Action, Entry, Plan
-from s3kit.sync.scan import LocalSide, S3Side, Side, entry_as_seen_async
+from s3kit.sync.plan import Action, Direction, Entry, Plan
+from s3kit.sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
 from s3kit.transfer import (
     EventCallback,
     TransferConfig,
@@ -29,7 +35,11 @@ from s3kit.transfer import (
 )
 from s3kit.uri import LocalPath
 
+if TYPE_CHECKING:
+    from s3kit.transfer.s3http import S3Http
+
 DELETE_BATCH = 1000
+FOLDER_CONTENT_TYPE = "application/x-directory"
 
 
 @dataclass(slots=True)
@@ -62,6 +72,7 @@ class SyncExecutor:
         self.options = options or WriteOptions()
         self._on_event = on_event
         self._root = Path()
+        self._http: S3Http | None = None
 
     def _emit(self, event: TransferEvent) -> None:
         if self._on_event is None:
@@ -74,6 +85,16 @@ class SyncExecutor:
     async def run_async(self, plan: Plan, source: Side, destination: Side) -> SyncResult:
         started = time.monotonic()
         result = SyncResult()
+        try:
+            await self._run(plan, source, destination, result)
+        finally:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
+        result.seconds = time.monotonic() - started
+        return result
+
+    async def _run(self, plan: Plan, source: Side, destination: Side, result: SyncResult) -> None:
         self._root = destination.root if isinstance(destination, LocalSide) else Path()
         items = [
             TransferItem(
@@ -83,6 +104,7 @@ class SyncExecutor:
                 a.source.etag if a.source is not None and isinstance(source, S3Side) else None,
             )
             for a in plan.transfers
+            if a.kind != "mkdir"
         ]
         if items:
             manager = TransferManager(
@@ -104,8 +126,9 @@ class SyncExecutor:
             )
         elif deletions:
             await self._delete(destination, deletions, result)
-        result.seconds = time.monotonic() - started
-        return result
+        await self._bounded(
+            self._make_folder(a, plan.direction, source, destination, result) for a in plan.folders
+        )
 
     def _stamping(self, plan: Plan, started: float) -> EventCallback:
         """Downloads of objects without s3kit's `mtime` metadata get LastModified as their
@@ -129,24 +152,89 @@ class SyncExecutor:
 
         return run_sync(self.run_async(plan, source, destination))
 
-    async def _delete(self, side: Side, keys: list[str], result: SyncResult) -> None:
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = keys[start : start + DELETE_BATCH]
-            if isinstance(side, S3Side):
+    async def _bounded(self, jobs: Iterable[Awaitable[None]]) -> None:
+        slots = asyncio.Semaphore(max(1, self.config.max_concurrent_files))
+
+        async def one(job: Awaitable[None]) -> None:
+            async with slots:
+                await job
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def _marker(self, method: Literal["PUT", "DELETE"], side: S3Side, key: str) -> None:
+        """Write or delete the folder marker `key` ('a/b/'). obstore cannot address a key
+        ending in '/' (object_store paths drop it), so these go out as plain signed requests."""
+        if self._http is None:
+            from s3kit.transfer.s3http import S3Http
+
+            self._http = S3Http(self.session)
+        headers: dict[str, str] = {}
+        if method == "PUT":
+            headers["Content-Type"] = FOLDER_CONTENT_TYPE
+            if self.options.encryption is not None:
+                headers.update(self.options.encryption.write_headers())
+        body = b"" if method == "PUT" else None
+        await self._http.request_async(
+            method, side.bucket, side.prefix + key, headers=headers, body=body
+        )
+
+    async def _make_folder(
+        self,
+        action: Action,
+        direction: Direction,
+        source: Side,
+        destination: Side,
+        result: SyncResult,
+    ) -> None:
+        item = TransferItem(source.location(action.key), destination.location(action.key), 0)
+        try:
+            if isinstance(destination, S3Side):
+                await self._marker("PUT", destination, action.key)
+            else:
+                path = Path(destination.location(action.key).path)
                 try:
-                    await self.session.storage(side.bucket).delete_many_async(
-                        [side.prefix + key for key in batch]
-                    )
-                except S3KitError as exc:
-                    for key in batch:
-                        self._deleted(side, key, result, exc)
-                    continue
+                    await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise translate(exc, path=str(path)) from exc
+        except S3KitError as exc:
+            result.failures.append((str(item.source), exc))
+            self._emit(TransferEvent("failed", direction, item, exc))
+            return
+        result.transferred += 1
+        self._emit(TransferEvent("done", direction, item))
+
+    async def _delete(self, side: Side, keys: list[str], result: SyncResult) -> None:
+        if isinstance(side, LocalSide):
+            for key in keys:
+                outcome = await asyncio.to_thread(_unlink, side, key)
+                if outcome == "kept":
+                    logger.warning("kept %s: the folder is not empty any more", side.location(key))
+                else:
+                    self._deleted(side, key, result, outcome)
+            return
+        objects = [key for key in keys if not key.endswith("/")]
+        for start in range(0, len(objects), DELETE_BATCH):
+            batch = objects[start : start + DELETE_BATCH]
+            try:
+                await self.session.storage(side.bucket).delete_many_async(
+                    [side.prefix + key for key in batch]
+                )
+            except S3KitError as exc:
                 for key in batch:
-                    self._deleted(side, key, result, None)
-            elif isinstance(side, LocalSide):
-                for key in batch:
-                    error = await asyncio.to_thread(_unlink, side, key)
-                    self._deleted(side, key, result, error)
+                    self._deleted(side, key, result, exc)
+                continue
+            for key in batch:
+                self._deleted(side, key, result, None)
+
+        async def delete_marker(key: str) -> None:
+            try:
+                await self._marker("DELETE", side, key)
+            except S3KitError as exc:
+                self._deleted(side, key, result, exc)
+                return
+            self._deleted(side, key, result, None)
+
+        await self._bounded(delete_marker(key) for key in keys if key.endswith("/"))
 
     def _deleted(self, side: Side, key: str, result: SyncResult, error: S3KitError | None) -> None:
         location = side.location(key)
@@ -159,14 +247,22 @@ class SyncExecutor:
             self._emit(TransferEvent("failed", "delete", item, error))
 
 
-def _unlink(side: LocalSide, key: str) -> S3KitError | None:
-    """Delete the file behind `key`, then the folders that deletion left empty (S3 has no
-    empty folders either), stopping at the first one that still holds something and never
-    touching the sync root."""
+def _unlink(side: LocalSide, key: str) -> S3KitError | Literal["kept"] | None:
+    """Delete the file behind `key` — for a folder marker ('a/b/'), the folder, "kept" when it
+    is not empty any more — then the folders that deletion left empty (S3 has no empty folders
+    either), stopping at the first one that still holds something and never touching the sync
+    root."""
     path = Path(side.location(key).path)
     try:
-        path.unlink(missing_ok=True)
+        if key.endswith("/"):
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
     except OSError as exc:
+        if key.endswith("/") and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return "kept"
         return translate(exc, path=str(path))
     root = side.root.resolve()
     folder = path.parent.resolve()
@@ -203,6 +299,9 @@ async def changes_since_async(
 
     async def check(action: Action) -> None:
         async with slots:
+            if action.key.endswith("/"):
+                problems.extend(await _folder_changes(session, action, source, destination))
+                return
             if action.kind == "delete":
                 now_src = await entry_as_seen_async(session, source, action.key)
                 if now_src is not None:
@@ -220,3 +319,20 @@ async def changes_since_async(
 
     await asyncio.gather(*(check(action) for action in plan.actions))
     return sorted(problems)
+
+
+async def _folder_changes(
+    session: Session, action: Action, source: Side, destination: Side
+) -> list[str]:
+    """The same checks for a folder: one to create must still be at the source (as a marker or
+    through what it holds); one to delete must still be absent from it, and as planned here."""
+    _, at_source = await folder_as_seen_async(session, source, action.key)
+    if action.kind != "delete":
+        return [] if at_source else [f"{source.location(action.key)} is gone"]
+    if at_source:
+        return [f"{source.location(action.key)} appeared in the source"]
+    now, _ = await folder_as_seen_async(session, destination, action.key)
+    local = isinstance(destination, LocalSide)
+    if now is not None and _changed(action.destination, now, local=local):
+        return [f"{destination.location(action.key)} changed"]
+    return []

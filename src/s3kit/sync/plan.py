@@ -10,6 +10,12 @@ The comparison follows `aws s3 sync`: a transfer when sizes differ, or when the 
 read it, the `mtime` s3kit stored — against local mtime for downloads). `--size-only`,
 `--exact-timestamps` and `--checksum` change that rule; `--delete` adds deletions, which
 `DeleteGuard` may refuse. This module must never touch a file or a server.
+
+Folder markers (`--dir-markers`): an entry whose key ends in '/' stands for an empty folder. In
+byte order it sorts after its neighbours 'a-b' and 'a.x' and right before what it holds
+('a/' < 'a/x'), so everything under a folder follows it in one run: a marker equal on both
+sides needs nothing, one only at the source is created, and with `--delete` a destination
+marker goes only when the source has no folder of that name at all.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Literal, NamedTuple
 from s3kit.errors import S3KitError
 
 Direction = Literal["upload", "download", "copy"]
-ActionKind = Literal["upload", "download", "copy", "delete"]
+# "mkdir": create a folder marker (a zero-byte key ending in '/', or a local empty folder).
+ActionKind = Literal["upload", "download", "copy", "delete", "mkdir"]
+ACTION_KINDS: tuple[ActionKind, ...] = ("upload", "download", "copy", "delete", "mkdir")
 # Local mtimes are stored with millisecond precision in the `mtime` metadata.
 TOLERANCE = 0.001
 
@@ -34,6 +42,7 @@ CONTENT_DIFFERS = "content differs"
 CONTENT_UNCHECKED = "content not compared yet"
 NO_CHECKSUM = "no checksum to compare"
 NOT_IN_SOURCE = "not in source"
+NOT_EMPTY = "folder is not empty"
 
 
 class DeleteRefused(S3KitError):
@@ -42,7 +51,11 @@ class DeleteRefused(S3KitError):
 
 class Entry(NamedTuple):
     """One file or object, relative to the synced root. `raw` is the key as UTF-8 bytes (local
-    names that are not UTF-8 keep their bytes through surrogateescape)."""
+    names that are not UTF-8 keep their bytes through surrogateescape).
+
+    A key ending in '/' is a folder marker. Its size is 0 for an empty folder; otherwise it
+    holds something the sync does not see (an S3 marker object with bytes, a local folder with
+    only excluded files) and is never deleted."""
 
     raw: bytes
     size: int
@@ -54,6 +67,10 @@ class Entry(NamedTuple):
     @property
     def key(self) -> str:
         return self.raw.decode("utf-8", "surrogateescape")
+
+    @property
+    def is_folder(self) -> bool:
+        return self.raw.endswith(b"/")
 
 
 def entry(key: str, size: int, mtime: float, etag: str | None = None) -> Entry:
@@ -78,6 +95,8 @@ class Action:
 
     @property
     def size(self) -> int:
+        if self.kind == "mkdir":
+            return 0
         chosen = self.source if self.kind != "delete" else self.destination
         return chosen.size if chosen is not None else 0
 
@@ -93,7 +112,12 @@ class Plan:
 
     @property
     def transfers(self) -> list[Action]:
+        """What adds to the destination: file transfers and new folders."""
         return [a for a in self.actions if a.kind != "delete"]
+
+    @property
+    def folders(self) -> list[Action]:
+        return [a for a in self.actions if a.kind == "mkdir"]
 
     @property
     def deletions(self) -> list[Action]:
@@ -163,21 +187,54 @@ def make_plan(
     i = j = 0
     while i < len(src) or j < len(dst):
         if j >= len(dst) or (i < len(src) and src[i].raw < dst[j].raw):
-            plan.actions.append(Action(direction, src[i].key, NEW, src[i], None))
+            if not src[i].is_folder:
+                plan.actions.append(Action(direction, src[i].key, NEW, src[i], None))
+            elif _wants_folder(src, i, dst, j, options):
+                plan.actions.append(Action("mkdir", src[i].key, NEW, src[i], None))
             i += 1
         elif i >= len(src) or dst[j].raw < src[i].raw:
-            if options.delete:
+            if options.delete and not (dst[j].is_folder and _holds(src, i, dst[j])):
                 plan.actions.append(Action("delete", dst[j].key, NOT_IN_SOURCE, None, dst[j]))
             j += 1
         else:
-            reason = compare(src[i], dst[j], direction, options)
+            reason = None if src[i].is_folder else compare(src[i], dst[j], direction, options)
             if reason is not None:
                 plan.actions.append(Action(direction, src[i].key, reason, src[i], dst[j]))
             i += 1
             j += 1
     if plan.deletions:
+        _withhold_full_folders(plan)
         _withhold_twins(plan, src)
     return plan
+
+
+def _holds(entries: Sequence[Entry], index: int, folder: Entry) -> bool:
+    """Whether `entries` hold something under `folder`, `entries[index]` being their first key
+    after it: the keys under a folder come right after it in byte order."""
+    return index < len(entries) and entries[index].raw.startswith(folder.raw)
+
+
+def _wants_folder(
+    src: Sequence[Entry], i: int, dst: Sequence[Entry], j: int, options: CompareOptions
+) -> bool:
+    """Whether the source marker `src[i]`, absent from the destination, must be created: not
+    when the source holds something under it (that carries the folder), nor when the
+    destination holds something under it that stays (the folder is there already)."""
+    if _holds(src, i + 1, src[i]):
+        return False
+    return options.delete or not _holds(dst, j, src[i])
+
+
+def _withhold_full_folders(plan: Plan) -> None:
+    """A folder marker that holds something (bytes, excluded files) is never deleted."""
+    kept = []
+    for action in plan.actions:
+        target = action.destination
+        if action.kind == "delete" and target is not None and target.is_folder and target.size:
+            plan.withheld.append((action.key, NOT_EMPTY))
+        else:
+            kept.append(action)
+    plan.actions = kept
 
 
 def _withhold_twins(plan: Plan, source: Sequence[Entry]) -> None:

@@ -1,8 +1,9 @@
 """Plans for people and for files: the human listing and the JSON plan `apply` carries out.
 
-Human: one line per action ("Would upload: + docs/report.pdf (2.1 MB)") and a total
-("Total: 3 uploads, 1 download, 1 deletion"). JSON: the two sides, the options and every
-action with the entries it was decided on, so `apply` can refuse when one changed since.
+Human: one line per action ("Would upload: + docs/report.pdf (2.1 MB)", "Would create folder:
++ photos/2026/") and a total ("Total: 3 uploads, 1 new folder, 1 deletion"). JSON: the two
+sides, the options and every action with the entries it was decided on, so `apply` can refuse
+when one changed since.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from s3kit.errors import S3KitError, UsageError
-from s3kit.sync.plan import Action, CompareOptions, Entry, Plan
+from s3kit.sync.plan import ACTION_KINDS, Action, CompareOptions, Entry, Plan
 
 PLAN_FORMAT = "s3kit-sync-plan/1"
-_VERBS = {"upload": "upload", "download": "download", "copy": "copy", "delete": "delete"}
-_MARKS = {"upload": "+", "download": "+", "copy": "+", "delete": "-"}
+_VERBS = {
+    "upload": "upload",
+    "download": "download",
+    "copy": "copy",
+    "delete": "delete",
+    "mkdir": "create folder",
+}
+_MARKS = {"upload": "+", "download": "+", "copy": "+", "delete": "-", "mkdir": "+"}
 
 
 def human_size(size: int) -> str:
@@ -34,7 +41,7 @@ def human_size(size: int) -> str:
 def action_line(action: Action, *, would: bool) -> str:
     verb = _VERBS[action.kind]
     head = f"Would {verb}:" if would else f"{verb}:"
-    size = "" if action.kind == "delete" else f" ({human_size(action.size)})"
+    size = "" if action.kind in ("delete", "mkdir") else f" ({human_size(action.size)})"
     return f"{head} {_MARKS[action.kind]} {action.key}{size}"
 
 
@@ -43,10 +50,12 @@ def _count(number: int, word: str) -> str:
 
 
 def total_line(plan: Plan) -> str:
-    counts = {"upload": 0, "download": 0, "copy": 0, "delete": 0}
+    counts = dict.fromkeys(ACTION_KINDS, 0)
     for action in plan.actions:
         counts[action.kind] += 1
     parts = [_count(counts[plan.direction], plan.direction)]
+    if counts["mkdir"]:
+        parts.append(_count(counts["mkdir"], "new folder"))
     if counts["delete"]:
         parts.append(_count(counts["delete"], "deletion"))
     if not plan.actions:
@@ -104,6 +113,7 @@ def plan_document(
         ],
         "summary": {
             "transfers": len(plan.transfers),
+            "folders": len(plan.folders),
             "deletions": len(plan.deletions),
             "bytes": plan.bytes,
         },
@@ -139,6 +149,8 @@ def read_plan(path: Path) -> tuple[Plan, str, str]:
         )
         for item in data["actions"]:
             key = str(item["key"])
+            if item["action"] not in ACTION_KINDS:
+                raise ValueError(f"unknown action {item['action']!r}")
             plan.actions.append(
                 Action(
                     item["action"],

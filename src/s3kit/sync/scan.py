@@ -6,6 +6,10 @@ file is neither uploaded nor deleted on the other side. Symlinks are skipped unl
 `follow_symlinks`; then loops and links that leave the root are skipped with a warning.
 A folder that cannot be read makes the scan incomplete, which forbids deletions.
 
+With `dir_markers`, folders take part too, as entries whose key ends in '/': locally, every
+folder that holds nothing selected (a leaf that would otherwise vanish); in S3, the folder
+markers under the prefix. The prefix or root itself is never one.
+
 After a first plan, `refine_async` reads more where the listing is not enough: the `mtime`
 s3kit stored on objects (one HEAD per download candidate, so unchanged files are not
 downloaded again) and content digests for `--checksum`.
@@ -17,15 +21,16 @@ import asyncio
 import hashlib
 import os
 import stat as stat_module
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s3kit.errors import ObjectNotFound, S3KitError, UsageError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo
+from s3kit.storage.base import ObjectInfo, Prefix
 from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
 from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
 from s3kit.sync.plan import (
@@ -40,6 +45,9 @@ from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
 from s3kit.transfer.filters import Filters
 from s3kit.transfer.paths import folder_prefix
 from s3kit.uri import LocalPath, Location, S3Url
+
+if TYPE_CHECKING:
+    from s3kit.storage.s3 import S3Storage
 
 IGNORE_FILE = ".s3kitignore"
 MAX_IGNORE_BYTES = 1024 * 1024
@@ -93,17 +101,30 @@ class Selection:
     def prunes(self, folder: str) -> bool:
         return self.ignore.matches(folder, is_dir=True)
 
-    def accepts(self, path: str, *, walked: bool = False) -> bool:
-        """`walked`: the folders of `path` were already checked (a local walk)."""
+    def _decided(self, path: str) -> bool | None:
+        """What the last matching `--include`/`--exclude` says, None when none matches."""
         decision: bool | None = None
         for kind, pattern in self.filters.rules:
             if fnmatchcase(path, pattern):
                 decision = kind == "include"
+        return decision
+
+    def accepts(self, path: str, *, walked: bool = False) -> bool:
+        """`walked`: the folders of `path` were already checked (a local walk)."""
+        decision = self._decided(path)
         if decision is not None:
             return decision
         if walked:
             return not self.ignore.matches(path, is_dir=False)
         return not self.ignore.ignores(path)
+
+    def accepts_folder(self, folder: str, *, walked: bool = False) -> bool:
+        """Whether the marker of `folder` ('a/b/', as S3 names it) takes part: the filters see
+        it with its '/', the ignore rules as a folder (`walked`: the walk did not prune it)."""
+        decision = self._decided(folder)
+        if decision is not None:
+            return decision
+        return walked or not self.ignore.ignores(folder.rstrip("/"), is_dir=True)
 
 
 def build_selection(
@@ -169,8 +190,11 @@ def scan_local(
     follow_symlinks: bool = False,
     warn: Warn | None = None,
     must_exist: bool = True,
+    dir_markers: bool = False,
 ) -> ScanResult:
-    """Every selected file under `root`, sorted in UTF-8 byte order of its relative key."""
+    """Every selected file under `root`, sorted in UTF-8 byte order of its relative key; with
+    `dir_markers`, also every folder that holds nothing selected, as 'a/b/' (its size: how many
+    entries it holds, 0 when it is empty)."""
     selection = selection or Selection()
     say = warn or (lambda message: logger.warning("%s", message))
     if not root.is_dir():
@@ -179,7 +203,10 @@ def scan_local(
         return ScanResult([])
     real_root = root.resolve()
     result = ScanResult([])
-    _walk(root, "", selection, follow_symlinks, say, result, real_root, {_ident(real_root)})
+    _walk(
+        root, "", selection, follow_symlinks, say, result, real_root, {_ident(real_root)},
+        dir_markers,
+    )  # fmt: skip
     result.entries = sort_entries(result.entries)
     return result
 
@@ -198,13 +225,15 @@ def _walk(
     result: ScanResult,
     real_root: Path,
     ancestors: set[tuple[int, int]],
-) -> None:
+    markers: bool,
+) -> int | None:
+    """Add what `folder` holds to `result`; return how many entries it has (None: unreadable)."""
     try:
         children = list(os.scandir(folder))
     except OSError as exc:
         warn(f"cannot read {folder}: {exc.strerror or exc}; deletions are disabled for this run")
         result.complete = False
-        return
+        return None
     for child in children:
         name = child.name
         if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
@@ -231,7 +260,8 @@ def _walk(
             if ident in ancestors:
                 warn(f"skipping {child.path}: a symlink loop")
                 continue
-            _walk(
+            before = len(result.entries)
+            held = _walk(
                 Path(child.path),
                 path + "/",
                 selection,
@@ -240,10 +270,20 @@ def _walk(
                 result,
                 real_root,
                 ancestors | {ident},
+                markers,
             )
+            if (
+                markers
+                and held is not None
+                and len(result.entries) == before  # nothing selected below: a leaf
+                and selection.accepts_folder(path + "/", walked=True)
+            ):
+                raw = (path + "/").encode("utf-8", "surrogateescape")
+                result.entries.append(Entry(raw, held, info.st_mtime, exact_mtime=True))
         elif stat_module.S_ISREG(info.st_mode) and selection.accepts(path, walked=True):
             raw = path.encode("utf-8", "surrogateescape")
             result.entries.append(Entry(raw, info.st_size, info.st_mtime, exact_mtime=True))
+    return len(children)
 
 
 def _local_key_problem(key: str) -> str | None:
@@ -261,31 +301,62 @@ async def scan_s3_async(
     *,
     for_local: bool = False,
     warn: Warn | None = None,
+    dir_markers: bool = False,
+    source: bool = True,
 ) -> ScanResult:
     """Every selected object under the prefix, sorted in UTF-8 byte order. Folder markers
-    (keys ending in '/') are skipped; with `for_local`, so are keys no file can have."""
+    (keys ending in '/') are skipped unless `dir_markers`; with `for_local`, so are keys no
+    file or folder can have."""
     selection = selection or Selection()
     say = warn or (lambda message: logger.warning("%s", message))
     entries: list[Entry] = []
     storage = session.storage(side.bucket)
-    async for item in storage.list_async(side.prefix):
-        if not isinstance(item, ObjectInfo) or item.key.endswith("/"):
+    listing = (
+        _exact_listing(storage, side.prefix) if dir_markers else storage.list_async(side.prefix)
+    )
+    async for item in listing:
+        if not isinstance(item, ObjectInfo):
             continue
         relative = item.key[len(side.prefix) :]
+        if item.key.endswith("/"):
+            if dir_markers and _takes_part(side, item, selection, source, for_local, say):
+                entries.append(replace_entry(relative, item))
+            continue
         if not selection.accepts(relative):
             continue
         if for_local and (problem := _local_key_problem(relative)) is not None:
             say(f"skipping s3://{side.bucket}/{item.key}: {problem}")
             continue
-        entries.append(
-            Entry(
-                relative.encode("utf-8", "surrogateescape"),
-                item.size,
-                item.last_modified.timestamp(),
-                item.etag,
-            )
-        )
+        entries.append(replace_entry(relative, item))
     return ScanResult(sort_entries(entries))
+
+
+def _exact_listing(
+    storage: S3Storage, prefix: str, *, page_size: int = 1000
+) -> AsyncIterator[ObjectInfo | Prefix]:
+    """A listing with every key as S3 has it. obstore's drops a trailing '/' (object_store
+    paths), so the folder marker 'a/' would come out as a zero-byte object 'a'; the boto3
+    listing, which `with_storage_class` selects, does not."""
+    return storage.list_async(prefix, with_storage_class=True, page_size=page_size)
+
+
+def _takes_part(
+    side: S3Side, item: ObjectInfo, selection: Selection, source: bool, for_local: bool, warn: Warn
+) -> bool:
+    """Whether the folder marker `item` takes part: not the prefix itself (the root), nor a
+    folder the selection leaves out; at the source, not a marker holding bytes (no empty
+    folder) nor, for a local destination, one no folder can have."""
+    relative = item.key[len(side.prefix) :]
+    if not relative or not selection.accepts_folder(relative):
+        return False
+    where = f"s3://{side.bucket}/{item.key}"
+    if source and item.size:
+        warn(f"skipping {where}: a folder marker that holds {item.size} bytes")
+        return False
+    if for_local and (problem := _local_key_problem(relative[:-1])) is not None:
+        warn(f"skipping {where}: {problem}")
+        return False
+    return True
 
 
 async def scan_async(
@@ -297,6 +368,7 @@ async def scan_async(
     follow_symlinks: bool = False,
     for_local: bool = False,
     warn: Warn | None = None,
+    dir_markers: bool = False,
 ) -> ScanResult:
     if isinstance(side, LocalSide):
         return await asyncio.to_thread(
@@ -306,8 +378,12 @@ async def scan_async(
             follow_symlinks=follow_symlinks,
             warn=warn,
             must_exist=source,
+            dir_markers=dir_markers,
         )
-    return await scan_s3_async(session, side, selection, for_local=for_local, warn=warn)
+    return await scan_s3_async(
+        session, side, selection, for_local=for_local, warn=warn, dir_markers=dir_markers,
+        source=source,
+    )  # fmt: skip
 
 
 # -- refine: read more where the listing is not enough ---------------------------------------
@@ -435,6 +511,30 @@ def replace_entry(key: str, info: ObjectInfo) -> Entry:
     )
 
 
+async def folder_as_seen_async(session: Session, side: Side, key: str) -> tuple[Entry | None, bool]:
+    """The folder marker at `key` ('a/b/') now (None when absent), and whether the folder is
+    there at all — a marker or anything under it: what `apply` checks folder actions against."""
+    if isinstance(side, LocalSide):
+        path = Path(side.location(key).path)
+        try:
+            held, mtime = await asyncio.to_thread(_local_folder, path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None, False
+        except OSError as exc:
+            raise translate(exc, path=str(path)) from exc
+        return Entry(key.encode("utf-8", "surrogateescape"), held, mtime), True
+    full = side.prefix + key
+    async for item in _exact_listing(session.storage(side.bucket), full, page_size=1):
+        if isinstance(item, ObjectInfo):
+            return (replace_entry(key, item) if item.key == full else None), True
+    return None, False
+
+
+def _local_folder(path: Path) -> tuple[int, float]:
+    """How many entries the folder at `path` holds, and its mtime."""
+    return sum(1 for _ in path.iterdir()), path.stat().st_mtime
+
+
 __all__ = [
     "IGNORE_FILE",
     "LocalSide",
@@ -443,6 +543,7 @@ __all__ = [
     "Selection",
     "Side",
     "build_selection",
+    "folder_as_seen_async",
     "read_ignore_file_async",
     "refine_async",
     "scan_async",
