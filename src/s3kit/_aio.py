@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -53,3 +53,24 @@ def iter_sync(agen: AsyncIterator[T]) -> Iterator[T]:
         if aclose is not None:
             loop.run_until_complete(aclose())
         loop.close()
+
+
+async def run_bounded(jobs: Iterable[Awaitable[None]], limit: int) -> None:
+    """Await `jobs` with at most `limit` running at once, taking them from the iterable only
+    as slots free up: a generator of 100,000 jobs never has more than `limit` in memory, where
+    `asyncio.gather` would create them all first. The first exception stops the run and is
+    raised once the running jobs have finished."""
+    source = iter(jobs)
+
+    async def worker() -> None:
+        for job in source:  # one shared iterator: each job is taken by exactly one worker
+            await job
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, limit))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise

@@ -348,6 +348,7 @@ def sync(
             "--size-only": size_only,
             "--exact-timestamps": exact_timestamps,
             "--plan-out": plan_out,
+            "--dir-markers": dir_markers,
         }
         given = [flag for flag, value in one_way_only.items() if value]
         if given:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from s3kit._aio import run_bounded
 from s3kit.errors import ConflictError, ObjectNotFound, S3KitError, UsageError, translate
-from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
 from s3kit.sync.bisync import (
@@ -65,6 +65,7 @@ from s3kit.transfer import (
     TransferEvent,
     TransferItem,
     WriteOptions,
+    guarded,
 )
 from s3kit.transfer.context import TransferContext
 from s3kit.transfer.download import download_version
@@ -172,16 +173,8 @@ class BisyncExecutor:
         self.storage = session.storage(remote.bucket)
         self.concurrency = concurrency
         self.config = config or TransferConfig()
-        self._on_event = on_event
+        self._emit = guarded(on_event)
         self.ctx = TransferContext(session, self.config, WriteOptions())
-
-    def _emit(self, event: TransferEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken callback must never break a sync
-            logger.exception("bisync event callback failed")
 
     @contextlib.asynccontextmanager
     async def _reporting(
@@ -228,23 +221,20 @@ class BisyncExecutor:
         return result
 
     async def _batch(self, actions: list[BiAction], result: BiResult) -> None:
-        slots = asyncio.Semaphore(self.concurrency)
-
         async def one(action: BiAction) -> None:
-            async with slots:
-                try:
-                    records = await self._act(action, result)
-                except S3KitError as exc:
-                    result.failures.append((action.path, exc))
-                    return
-                except OSError as exc:
-                    result.failures.append(
-                        (action.path, translate(exc, path=str(self._file(action.path))))
-                    )
-                    return
-                result.done.extend(records)
+            try:
+                records = await self._act(action, result)
+            except S3KitError as exc:
+                result.failures.append((action.path, exc))
+                return
+            except OSError as exc:
+                result.failures.append(
+                    (action.path, translate(exc, path=str(self._file(action.path))))
+                )
+                return
+            result.done.extend(records)
 
-        await asyncio.gather(*(one(a) for a in actions))
+        await run_bounded((one(a) for a in actions), self.concurrency)
 
     async def _act(self, a: BiAction, result: BiResult) -> list[tuple[str, Synced | None]]:
         if a.kind == "adopt" and a.local is not None and a.remote is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from s3kit._aio import run_bounded
 from s3kit.errors import S3KitError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
@@ -32,6 +33,7 @@ from s3kit.transfer import (
     TransferItem,
     TransferManager,
     WriteOptions,
+    guarded,
 )
 from s3kit.uri import LocalPath
 
@@ -70,17 +72,9 @@ class SyncExecutor:
         self.session = session
         self.config = config or TransferConfig()
         self.options = options or WriteOptions()
-        self._on_event = on_event
+        self._emit = guarded(on_event)
         self._root = Path()
         self._http: S3Http | None = None
-
-    def _emit(self, event: TransferEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken callback must never break a sync
-            logger.exception("sync event callback failed")
 
     async def run_async(self, plan: Plan, source: Side, destination: Side) -> SyncResult:
         started = time.monotonic()
@@ -113,7 +107,7 @@ class SyncExecutor:
                 options=self.options,
                 on_event=self._stamping(plan, time.time() - 1)
                 if plan.direction == "download"
-                else self._on_event,
+                else self._emit,
             )
             summary = await manager.run_items_async(items)
             result.transferred, result.bytes = summary.files, summary.bytes
@@ -153,13 +147,7 @@ class SyncExecutor:
         return run_sync(self.run_async(plan, source, destination))
 
     async def _bounded(self, jobs: Iterable[Awaitable[None]]) -> None:
-        slots = asyncio.Semaphore(max(1, self.config.max_concurrent_files))
-
-        async def one(job: Awaitable[None]) -> None:
-            async with slots:
-                await job
-
-        await asyncio.gather(*(one(job) for job in jobs))
+        await run_bounded(jobs, self.config.max_concurrent_files)
 
     async def _marker(self, method: Literal["PUT", "DELETE"], side: S3Side, key: str) -> None:
         """Write or delete the folder marker `key` ('a/b/'). obstore cannot address a key
@@ -294,30 +282,28 @@ async def changes_since_async(
 
     A transfer's source must be as planned; a deletion's target must be as planned (or gone)
     and still absent from the source."""
-    slots = asyncio.Semaphore(concurrency)
     problems: list[str] = []
 
     async def check(action: Action) -> None:
-        async with slots:
-            if action.key.endswith("/"):
-                problems.extend(await _folder_changes(session, action, source, destination))
+        if action.key.endswith("/"):
+            problems.extend(await _folder_changes(session, action, source, destination))
+            return
+        if action.kind == "delete":
+            now_src = await entry_as_seen_async(session, source, action.key)
+            if now_src is not None:
+                problems.append(f"{source.location(action.key)} appeared in the source")
                 return
-            if action.kind == "delete":
-                now_src = await entry_as_seen_async(session, source, action.key)
-                if now_src is not None:
-                    problems.append(f"{source.location(action.key)} appeared in the source")
-                    return
-                now = await entry_as_seen_async(session, destination, action.key)
-                local = isinstance(destination, LocalSide)
-                if now is not None and _changed(action.destination, now, local=local):
-                    problems.append(f"{destination.location(action.key)} changed")
-                return
-            now = await entry_as_seen_async(session, source, action.key)
-            if _changed(action.source, now, local=isinstance(source, LocalSide)):
-                what = "is gone" if now is None else "changed"
-                problems.append(f"{source.location(action.key)} {what}")
+            now = await entry_as_seen_async(session, destination, action.key)
+            local = isinstance(destination, LocalSide)
+            if now is not None and _changed(action.destination, now, local=local):
+                problems.append(f"{destination.location(action.key)} changed")
+            return
+        now = await entry_as_seen_async(session, source, action.key)
+        if _changed(action.source, now, local=isinstance(source, LocalSide)):
+            what = "is gone" if now is None else "changed"
+            problems.append(f"{source.location(action.key)} {what}")
 
-    await asyncio.gather(*(check(action) for action in plan.actions))
+    await run_bounded((check(action) for action in plan.actions), concurrency)
     return sorted(problems)
 
 

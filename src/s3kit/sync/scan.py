@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from s3kit._aio import run_bounded
 from s3kit.errors import ObjectNotFound, S3KitError, UsageError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
@@ -404,24 +405,24 @@ async def refine_async(
     """New (source, destination) entries for the actions a closer look may cancel: downloads
     planned only because LastModified is newer (HEAD for the stored `mtime`) and `--checksum`
     pairs (local MD5, and the stored CRC64NVME where an ETag is multipart)."""
-    slots = asyncio.Semaphore(concurrency)
     refreshed: dict[bytes, tuple[Entry | None, Entry | None]] = {}
 
     async def one(src: Entry, dst: Entry, reason: str) -> None:
-        async with slots:
-            if reason == CONTENT_UNCHECKED:
-                refreshed[src.raw] = await _with_digests(session, src, dst, source, destination)
-            else:
-                refreshed[src.raw] = (await _with_stored_mtime(session, src, source), None)
+        if reason == CONTENT_UNCHECKED:
+            refreshed[src.raw] = await _with_digests(session, src, dst, source, destination)
+        else:
+            refreshed[src.raw] = (await _with_stored_mtime(session, src, source), None)
 
-    tasks = [
-        one(a.source, a.destination, a.reason)
-        for a in plan.transfers
-        if a.source is not None
-        and a.destination is not None
-        and (a.reason == CONTENT_UNCHECKED or _needs_mtime(plan, a.reason))
-    ]
-    await asyncio.gather(*tasks)
+    await run_bounded(
+        (
+            one(a.source, a.destination, a.reason)
+            for a in plan.transfers
+            if a.source is not None
+            and a.destination is not None
+            and (a.reason == CONTENT_UNCHECKED or _needs_mtime(plan, a.reason))
+        ),
+        concurrency,
+    )
     return refreshed
 
 

@@ -86,6 +86,21 @@ class TransferSummary:
 EventCallback = Callable[[TransferEvent], None]
 
 
+def guarded(callback: EventCallback | None) -> EventCallback:
+    """`callback` made harmless: what it raises is logged, never propagated — a broken
+    progress display or audit log must not break a transfer or a sync."""
+
+    def emit(event: TransferEvent) -> None:
+        if callback is None:
+            return
+        try:
+            callback(event)
+        except Exception:
+            logger.exception("event callback failed on %s %s", event.kind, event.action)
+
+    return emit
+
+
 async def _aiter(
     items: AsyncIterable[TransferItem] | Iterable[TransferItem],
 ) -> AsyncIterator[TransferItem]:
@@ -137,15 +152,7 @@ class TransferManager:
         self.options = options or WriteOptions()
         self.read_encryption = read_encryption
         self.filters = filters or Filters()
-        self._on_event = on_event
-
-    def _emit(self, event: TransferEvent) -> None:
-        if self._on_event is None:
-            return
-        try:
-            self._on_event(event)
-        except Exception:  # a broken callback must never break a transfer
-            logger.exception("transfer event callback failed")
+        self._emit = guarded(on_event)
 
     # -- planning --------------------------------------------------------------------------
 
@@ -431,4 +438,5 @@ __all__ = [
     "TransferManager",
     "TransferSummary",
     "WriteOptions",
+    "guarded",
 ]
