@@ -275,3 +275,13 @@ def test_report_and_plan_file(tmp_path: Path) -> None:
     loaded, source, destination = read_plan(path)
     assert (source, destination) == ("/src", "s3://b/p/")
     assert loaded.actions == plan.actions
+
+
+def test_ignores_stays_right_when_consecutive_keys_change_folders() -> None:
+    rules = IgnoreRules.parse(["build/", "!build/keep/", "*.tmp"])
+    keys = ["build/a.o", "src/a.c", "build/b.o", "src/deep/build/x", "src/deep/y.c",
+            "src/deep/y.tmp", "src/deep/y.c", "build/keep/z"]  # fmt: skip
+    decisions = [rules.ignores(key) for key in keys]
+    # A file under an ignored folder stays ignored, even where a rule re-includes the folder.
+    assert decisions == [True, False, True, True, False, True, False, True]
+    assert [rules.ignores(key) for key in reversed(keys)] == decisions[::-1]

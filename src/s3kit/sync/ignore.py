@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     "*.tmp",
@@ -92,6 +92,11 @@ def parse_rule(line: str) -> IgnoreRule | None:
 @dataclass(frozen=True, slots=True)
 class IgnoreRules:
     rules: Sequence[IgnoreRule] = ()
+    # The last folder `ignores` decided, and its decision: a listing is in key order, so
+    # consecutive keys nearly always share their folder (one entry, so memory stays flat).
+    _last_folder: list[tuple[str, bool]] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def parse(cls, lines: Iterable[str]) -> IgnoreRules:
@@ -118,11 +123,22 @@ class IgnoreRules:
         included: this is the check for a key seen in a flat S3 listing."""
         if not self.rules:
             return False
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            if self.matches("/".join(parts[:depth]), is_dir=True):
-                return True
+        folder = path.rpartition("/")[0]
+        if folder and self._folder_ignored(folder):
+            return True
         return self.matches(path, is_dir=is_dir)
+
+    def _folder_ignored(self, folder: str) -> bool:
+        """Whether `folder` or one of its parents is ignored."""
+        last = self._last_folder[:1]  # one read: scans in two threads may share the rules
+        if last and last[0][0] == folder:
+            return last[0][1]
+        parts = folder.split("/")
+        decision = any(
+            self.matches("/".join(parts[:depth]), is_dir=True) for depth in range(1, len(parts) + 1)
+        )
+        self._last_folder[:] = [(folder, decision)]
+        return decision
 
 
 DEFAULT_RULES = IgnoreRules.parse(DEFAULT_EXCLUDES)
