@@ -143,9 +143,7 @@ class S3Client:
 
 def _iter_objects(storage: S3Storage, prefix: str) -> list[ObjectInfo]:
     return [
-        entry
-        for entry in iter_sync(storage.list_async(prefix, with_storage_class=True))
-        if isinstance(entry, ObjectInfo)
+        entry for entry in iter_sync(storage.list_async(prefix)) if isinstance(entry, ObjectInfo)
     ]
 
 

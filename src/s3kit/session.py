@@ -1,7 +1,8 @@
 """Session: settings and credentials resolved once, feeding both SDKs.
 
-The data plane (obstore) and the control plane (boto3) get their endpoint, region, addressing
-style, credentials, retries and timeouts from the same `Settings`, so they can never disagree.
+The data plane (obstore, plus the raw signed requests of `S3Http` where obstore cannot address
+a key exactly) and the control plane (boto3) get their endpoint, region, addressing style,
+credentials, retries and timeouts from the same `Settings`, so they can never disagree.
 boto3 is imported only when a control-plane client is first asked for: importing s3kit, or
 running a data-plane command, must not pay its start-up cost.
 """
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from s3kit.encryption import Encryption
     from s3kit.local_server import LocalServer
     from s3kit.storage.s3 import S3Storage
+    from s3kit.storage.s3http import S3Http
 
 Notify = Callable[[str], None]
 
@@ -91,6 +93,7 @@ class Session:
         self._boto3_session: Any = None
         self._clients: dict[str, Any] = {}
         self._stores: dict[tuple[str, Encryption | None], S3Store] = {}
+        self._http: S3Http | None = None
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -316,6 +319,17 @@ class Session:
             }
 
         return provide
+
+    def http(self) -> S3Http:
+        """The signed-request client every `S3Storage` of this session lists (and bulk-deletes)
+        through, built once. Each listing sends one request at a time, so a few connections
+        serve them all."""
+        with self._lock:
+            if self._http is None:
+                from s3kit.storage.s3http import S3Http
+
+                self._http = S3Http(self, pool_size=8)
+            return self._http
 
     def storage(self, bucket: str, *, encryption: Encryption | None = None) -> S3Storage:
         """The `Storage` for one bucket, on this session."""

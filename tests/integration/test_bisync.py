@@ -159,6 +159,6 @@ def test_one_way_flags_are_refused_with_bidirectional(
     markers = cli("sync", "--bidirectional", "--dir-markers", "--size-only", str(tmp_path),
                   "s3://some-bucket/p", env=seaweed.env())  # fmt: skip
     assert markers.exit_code == 2
-    assert (
-        "--size-only, --dir-markers cannot be used with --bidirectional" in markers.stderr
-    ), markers.stderr
+    assert "--size-only, --dir-markers cannot be used with --bidirectional" in markers.stderr, (
+        markers.stderr
+    )

@@ -9,9 +9,9 @@ import random
 from pathlib import Path
 
 from s3kit.session import Session
+from s3kit.storage.s3http import S3Http
 from s3kit.transfer import TransferConfig
 from s3kit.transfer.multipart import Multipart
-from s3kit.transfer.s3http import S3Http
 
 MiB = 1024 * 1024
 PART = 5 * MiB  # S3's smallest part: the multipart paths run with files of a few parts

@@ -10,7 +10,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from s3kit.transfer.sigv4 import UNSIGNED_PAYLOAD, canonical_query, sign_headers, uri_encode
+from s3kit.storage.sigv4 import UNSIGNED_PAYLOAD, canonical_query, sign_headers, uri_encode
 
 
 class UnsignedPayloadAuth(S3SigV4Auth):

@@ -179,7 +179,7 @@ def test_journal_ignores_and_removes_corrupt_entries(tmp_path: Path) -> None:
 
 
 def test_an_error_inside_a_200_body_is_recognised() -> None:
-    from s3kit.transfer.s3http import Response, _error_in_body
+    from s3kit.storage.s3http import Response, _error_in_body
 
     failed = Response(
         200,

@@ -40,13 +40,16 @@ from s3kit.sync import (
     CompareOptions,
     DeleteGuard,
     Plan,
+    StreamingSync,
     SyncExecutor,
     SyncResult,
     changes_since_async,
     prepare_sync_async,
+    streaming_sync,
 )
 from s3kit.sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
 from s3kit.sync.ignore import DEFAULT_EXCLUDES
+from s3kit.sync.plan import Action
 from s3kit.sync.report import action_line, describe, plan_document, read_plan, write_plan
 from s3kit.sync.scan import (
     LocalSide,
@@ -116,6 +119,23 @@ def _confirm_deletions(plan: Plan, *, yes: bool, force: bool, quiet: bool) -> No
         _say(action_line(action, would=False), to_err=quiet)
 
 
+def _bar_on_demand(stack: contextlib.ExitStack, enabled: bool) -> Callable[[TransferEvent], None]:
+    """Events for a progress bar that appears with the first queued transfer: a streamed sync
+    cannot know upfront whether anything will move, and a run that moves nothing shows no bar.
+    Its totals grow as transfers are queued."""
+    handler = _events(None)
+    waiting = enabled
+
+    def on_event(event: TransferEvent) -> None:
+        nonlocal handler, waiting
+        if waiting and event.kind == "queued":
+            waiting = False
+            handler = _events(stack.enter_context(maybe_progress_bar(True)))
+        handler(event)
+
+    return on_event
+
+
 def _execute(
     ctx: typer.Context,
     plan: Plan,
@@ -128,7 +148,10 @@ def _execute(
     progress: bool,
     options: WriteOptions | None = None,
     log_file: Path | None = None,
+    streamed: StreamingSync | None = None,
 ) -> SyncResult:
+    """Carry out `plan`, or with `streamed`, decide and carry out at once (`plan` being the
+    one `streamed` fills)."""
     state = state_of(ctx)
     show_bar = progress and not quiet and not json_out and progress_wanted(disabled=False)
     with contextlib.ExitStack() as stack:
@@ -137,21 +160,24 @@ def _execute(
             log = stack.enter_context(AuditLog(log_file))
             log.write_all(withheld_records(plan, destination))
             recorder = PlanRecorder(plan, source, destination, log.write)
-        bar = stack.enter_context(maybe_progress_bar(show_bar and bool(plan.transfers)))
         executor = SyncExecutor(
             state.session,
             config=config,
             options=options,
-            on_event=chained(_events(bar), recorder),
+            on_event=chained(_bar_on_demand(stack, show_bar), recorder),
         )
-        result = executor.run(plan, source, destination)
+        result = (
+            run_sync(streamed.run_async(executor))
+            if streamed is not None
+            else executor.run(plan, source, destination)
+        )
         if recorder is not None:
             recorder.finish(result.deletions_skipped)
     if result.transferred and not result.failures:
         ThroughputHistory().record(
             state.session.endpoint_label,
             plan.direction,
-            Run(result.transferred, result.bytes, result.seconds),
+            Run(result.transferred, result.bytes, result.transfer_seconds),
         )
     return result
 
@@ -174,7 +200,8 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
             + "\n"
         )
     elif not quiet:
-        for action in plan.transfers:
+        # In key order, as a plan has them: a streamed sync decides in the order it scans.
+        for action in sorted(plan.transfers, key=_key_order):
             _say(action_line(action, would=False))
         _say(
             f"Done: {result.transferred} transferred, {result.deleted} deleted"
@@ -186,6 +213,10 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
         raise S3KitError(
             f"{len(result.failures)} of {len(plan.actions)} actions failed (see the errors above)"
         )
+
+
+def _key_order(action: Action) -> bytes:
+    return action.key.encode("utf-8", "surrogateescape")
 
 
 def sync(
@@ -372,6 +403,19 @@ def sync(
     def warn(message: str) -> None:
         sys.stderr.write(f"s3kit: warning: {message}\n")
 
+    follow = _setting(follow_symlinks, defaults.follow_symlinks, False)
+    if _can_stream(options, dryrun=dryrun, plan_out=plan_out, dir_markers=dir_markers):
+        streamed = streaming_sync(
+            state.session, src, dst, options=options, selection=selection,
+            follow_symlinks=follow, warn=warn,
+        )  # fmt: skip
+        result = _execute(
+            ctx, streamed.plan, streamed.source, streamed.destination,
+            config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
+            progress=not no_progress, log_file=log_file, streamed=streamed,
+        )  # fmt: skip
+        _finish(streamed.plan, result, quiet=quiet, json_out=json_out)
+        return
     prepared = run_sync(
         prepare_sync_async(
             state.session,
@@ -379,7 +423,7 @@ def sync(
             dst,
             options=options,
             selection=selection,
-            follow_symlinks=_setting(follow_symlinks, defaults.follow_symlinks, False),
+            follow_symlinks=follow,
             warn=warn,
             dir_markers=dir_markers,
         )
@@ -416,6 +460,16 @@ def sync(
         progress=not no_progress, log_file=log_file,
     )  # fmt: skip
     _finish(plan, result, quiet=quiet, json_out=json_out)
+
+
+def _can_stream(
+    options: CompareOptions, *, dryrun: bool, plan_out: Path | None, dir_markers: bool
+) -> bool:
+    """Whether the run can transfer while it scans (`streaming_sync`): only when nothing needs
+    the whole plan first. Deletions do (the delete guard and the confirmation weigh the whole
+    picture), so do folder markers (whether one is wanted depends on what sorts after it), a
+    dry run and a plan file."""
+    return not (dryrun or plan_out is not None or options.delete or dir_markers)
 
 
 def _setting(flag: bool | None, configured: bool | None, default: bool) -> bool:

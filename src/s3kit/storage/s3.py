@@ -1,22 +1,32 @@
-"""S3Storage: the Storage protocol for one bucket, on obstore (with boto3 where obstore stops).
+"""S3Storage: the Storage protocol for one bucket, on obstore (with raw requests where it stops).
 
-obstore covers put/get/range/head/list/delete/copy within a bucket. Two things it cannot do go
-to the Session's boto3 client: listings with a delimiter (obstore collects every page of
-those before returning, which breaks the promise never to hold a whole listing) and copies from
-another bucket. Every call goes through `guard`, which translates errors.
+obstore covers put/get/range/head/delete/copy of one key within a bucket. Listings and bulk
+deletes go out as signed requests on the Session's shared `S3Http` instead: obstore's
+object_store paths drop a trailing '/' and fold '//', so the folder marker 'photos/' listed as
+an object 'photos' (which sync then tried to download or delete), and one key with a control
+character failed a whole listing. They must stay exact: every key as S3 has it. Copies from
+another bucket go to the Session's boto3 client. Every obstore call goes through `guard`,
+which translates errors; `S3Http` translates its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
+import hashlib
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote_plus
+from xml.sax.saxutils import escape
 
 import obstore
 
-from s3kit.errors import InvalidKey, ObjectNotFound, translate
+from s3kit.errors import InvalidKey, ObjectNotFound, S3KitError, from_code, translate
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -34,11 +44,15 @@ if TYPE_CHECKING:
 
     from s3kit.encryption import Encryption
     from s3kit.session import Session
+    from s3kit.storage.s3http import Response
 
 T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Multipart for streams and files above this size (obstore uploads parts concurrently).
 MULTIPART_CHUNK = 8 * 1024 * 1024
+DELETE_BATCH = 1000  # S3's limit for one DeleteObjects request
+_S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_NEXT_TOKEN = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>")
 
 
 def _store_key(key: str) -> str:
@@ -48,20 +62,28 @@ def _store_key(key: str) -> str:
     word (so deleting 'photos/' would delete the object 'photos') and refuses empty, '.' and
     '..' segments and control characters with a bare ValueError.
     """
-    validate_key(key)
-    problem = None
+    _sendable_key(key)
     if key.startswith("/") or key.endswith("/"):
-        problem = "it starts or ends with '/'"
-    elif any(part in ("", ".", "..") for part in key.split("/")):
-        problem = "it has an empty, '.' or '..' path segment"
-    elif _CONTROL.search(key):
-        problem = "it contains a control character"
-    if problem:
-        raise InvalidKey(
-            f"key {key!r} is not supported by s3kit's object transfers: {problem} — rename the"
-            " object, e.g. with `aws s3 mv`"
-        )
+        _refuse(key, "it starts or ends with '/'")
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        _refuse(key, "it has an empty, '.' or '..' path segment")
     return key
+
+
+def _sendable_key(key: str) -> str:
+    """`key`, if a raw request can name it exactly, else `InvalidKey`: XML 1.0, which request
+    bodies such as DeleteObjects are written in, cannot carry control characters."""
+    validate_key(key)
+    if _CONTROL.search(key):
+        _refuse(key, "it contains a control character")
+    return key
+
+
+def _refuse(key: str, problem: str) -> None:
+    raise InvalidKey(
+        f"key {key!r} is not supported by s3kit's object transfers: {problem} — rename the"
+        " object, e.g. with `aws s3 mv`"
+    )
 
 
 def _info(meta: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> ObjectInfo:
@@ -177,11 +199,40 @@ class S3Storage(SyncStorageMixin):
         await self.guard(obstore.delete_async(self.store, key), key)
 
     async def delete_many_async(self, keys: list[str]) -> None:
-        """Delete many keys, in bulk requests of up to 1,000."""
+        """Delete exactly these keys — folder markers ('photos/') too, as listed — in
+        DeleteObjects requests of up to 1,000. Raises the first key's failure, if any."""
         for key in keys:
-            _store_key(key)
-        for start in range(0, len(keys), 1000):
-            await self.guard(obstore.delete_async(self.store, keys[start : start + 1000]))
+            _sendable_key(key)
+        http = self.session.http()
+        for start in range(0, len(keys), DELETE_BATCH):
+            body = _delete_body(keys[start : start + DELETE_BATCH])
+            headers = {
+                "Content-Type": "application/xml",
+                "Content-MD5": base64.b64encode(
+                    hashlib.md5(body, usedforsecurity=False).digest()
+                ).decode(),
+            }
+            response = await http.request_async(
+                "POST", self.bucket, "", query={"delete": ""}, headers=headers, body=body
+            )
+            self._raise_delete_errors(response.body)
+
+    def _raise_delete_errors(self, body: bytes) -> None:
+        """DeleteObjects answers 200 and lists the keys it could not delete in its body."""
+        if not body.strip():
+            return
+        root = _parse(body, self.bucket)
+        ns = _namespace(root)
+        error = root.find(f"{ns}Error")
+        if error is not None:
+            raise from_code(
+                error.findtext(f"{ns}Code") or "",
+                None,
+                error.findtext(f"{ns}Message") or "",
+                bucket=self.bucket,
+                key=error.findtext(f"{ns}Key"),
+                endpoint=self.session.endpoint_url,
+            )
 
     async def copy_async(
         self, src_key: str, dst_key: str, *, src_bucket: str | None = None
@@ -284,72 +335,146 @@ class S3Storage(SyncStorageMixin):
         delimiter: str | None = None,
         start_after: str | None = None,
         page_size: int = 1000,
-        with_storage_class: bool = False,
     ) -> AsyncIterator[ObjectInfo | Prefix]:
-        """Objects under `prefix` in key order, one page at a time.
+        """Objects (with a delimiter, also common prefixes) under `prefix` in the server's key
+        order (S3's is UTF-8 byte order), every key exactly as S3 has it, fetched and yielded
+        one page at a time.
 
-        With a delimiter, or when storage classes are wanted (obstore does not report them),
-        pages come from boto3's ListObjectsV2.
+        Each page is a signed ListObjectsV2 request with `encoding-type=url`, so that keys with
+        characters XML 1.0 cannot carry still arrive; entries carry their storage class.
         """
-        if delimiter or with_storage_class:
-            async for entry in self._list_boto(prefix, delimiter, start_after, page_size):
-                yield entry
-            return
-        # obstore matches a prefix by whole path segments ("a/b" does not match "a/bc"), while
-        # S3 prefixes are plain string prefixes: list the enclosing folder from just before the
-        # prefix, keep the keys that match, and stop at the first key past the prefix.
-        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else None
-        offset = max(start_after or "", prefix[:-1]) or None
-        stream = obstore.list(self.store, folder or None, offset=offset, chunk_size=page_size)
-        while True:
-            try:
-                page = await self.guard(stream.__anext__())
-            except StopAsyncIteration:
-                return
-            for meta in page:
-                key = str(meta["path"])
-                if key.startswith(prefix):
-                    yield _info(meta)
-                elif key > prefix:
-                    return
-
-    async def _list_boto(
-        self, prefix: str, delimiter: str | None, start_after: str | None, page_size: int
-    ) -> AsyncIterator[ObjectInfo | Prefix]:
-        client = self.session.client("s3")
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": page_size}
+        query = {"list-type": "2", "encoding-type": "url", "max-keys": str(page_size)}
+        if prefix:
+            query["prefix"] = prefix
         if delimiter:
-            kwargs["Delimiter"] = delimiter
+            query["delimiter"] = delimiter
         if start_after:
-            kwargs["StartAfter"] = start_after
-        while True:
-            try:
-                page = await asyncio.to_thread(client.list_objects_v2, **kwargs)
-            except Exception as exc:
-                raise translate(
-                    exc, bucket=self.bucket, endpoint=self.session.endpoint_url
-                ) from exc
-            entries: list[ObjectInfo | Prefix] = [
-                Prefix(p["Prefix"]) for p in page.get("CommonPrefixes", [])
-            ]
-            entries += [
-                ObjectInfo(
-                    key=o["Key"],
-                    size=int(o.get("Size", 0)),
-                    last_modified=o["LastModified"],
-                    etag=o.get("ETag"),
-                    storage_class=o.get("StorageClass"),
-                )
-                for o in page.get("Contents", [])
-            ]
-            entries.sort(key=lambda e: e.key.encode("utf-8"))
-            for entry in entries:
+            query["start-after"] = start_after
+        async for page in self._pages(query):
+            for entry in page:
                 yield entry
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                return
-            kwargs["ContinuationToken"] = token
-            kwargs.pop("StartAfter", None)
+
+    async def _pages(self, query: dict[str, str]) -> AsyncIterator[list[ObjectInfo | Prefix]]:
+        """The listing's pages, in order. From the second page on, the next page is requested
+        before this one is parsed, so the server's time overlaps the parsing and the reader's
+        work (a no-op sync is mostly this loop). The first is not: a reader that stops there,
+        as a folder check does, costs no request it did not need."""
+        http = self.session.http()
+        loop = asyncio.get_running_loop()
+
+        def request(token: str | None) -> asyncio.Future[Response]:
+            page_query = dict(query)
+            if token is not None:
+                page_query.pop("start-after", None)
+                page_query["continuation-token"] = token
+            call = functools.partial(http.request, "GET", self.bucket, "", query=page_query)
+            return loop.run_in_executor(None, call)  # sent now, not at the next await
+
+        ahead: asyncio.Future[Response] | None = None
+        early: str | None = None
+        try:
+            response = await request(None)
+            while True:
+                entries, token = _listing_page(response.body, self.bucket)
+                if early != token and ahead is not None:
+                    _discard(ahead)
+                    ahead = None
+                yield entries
+                if token is None:
+                    return
+                response = await (ahead if ahead is not None else request(token))
+                early = _early_token(response.body)
+                ahead = request(early) if early is not None else None
+        finally:
+            if ahead is not None:
+                _discard(ahead)
+
+
+def _early_token(body: bytes) -> str | None:
+    """A page's NextContinuationToken read before the page is parsed (None when not found
+    written plainly; the parsed page then says, and is the authority)."""
+    at = body.rfind(b"<NextContinuationToken>")
+    match = _NEXT_TOKEN.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:  # the token is XML text: undo its character and entity references
+        return ET.fromstring(b"<t>" + match.group(1) + b"</t>").text  # noqa: S314
+    except ET.ParseError:
+        return None
+
+
+def _discard(future: asyncio.Future[Response]) -> None:
+    """Drop a page requested ahead that nobody will read; a failure of it is no one's."""
+    if not future.cancel() and not future.cancelled():
+        future.exception()
+
+
+def _delete_body(keys: list[str]) -> bytes:
+    """A quiet DeleteObjects request: the answer lists only the keys that failed."""
+    objects = "".join(f"<Object><Key>{escape(key)}</Key></Object>" for key in keys)
+    return f'<Delete xmlns="{_S3_XMLNS}"><Quiet>true</Quiet>{objects}</Delete>'.encode()
+
+
+def _parse(body: bytes, bucket: str) -> ET.Element:
+    try:
+        return ET.fromstring(body)  # noqa: S314 - the configured S3 endpoint's answer
+    except ET.ParseError as exc:
+        raise S3KitError(f"s3://{bucket}: the server's answer is not valid XML ({exc})") from exc
+
+
+def _namespace(root: ET.Element) -> str:
+    """'{uri}' of the root's namespace, '' without one, to prefix the tags found under it
+    (cheaper than renaming every element of a 1,000-key page, as `Response.xml` does)."""
+    return root.tag[: root.tag.find("}") + 1]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _listing_page(body: bytes, bucket: str) -> tuple[list[ObjectInfo | Prefix], str | None]:
+    """The entries of one ListObjectsV2 answer and its continuation token (None on the last).
+
+    Keys and prefixes come URL-encoded when the server honours `encoding-type=url` (and says so
+    in EncodingType), with '+' for a space as AWS and SeaweedFS write it (moto writes '%20');
+    a server that ignores the parameter sends them as they are. With a delimiter the page's
+    prefixes are merged into its objects in key order.
+    """
+    root = _parse(body, bucket)
+    ns = _namespace(root)
+    decode = unquote_plus if root.findtext(f"{ns}EncodingType") == "url" else _same
+    key, size, modified, etag, storage_class = (
+        f"{ns}{name}" for name in ("Key", "Size", "LastModified", "ETag", "StorageClass")
+    )
+    # findall/findtext with a plain tag run in C; iterfind and per-child Python loops cost
+    # twice as much over a 1,000-key page.
+    entries: list[ObjectInfo | Prefix] = [
+        ObjectInfo(
+            key=decode(element.findtext(key) or ""),
+            size=int(element.findtext(size) or 0),
+            last_modified=datetime.fromisoformat(element.findtext(modified) or ""),
+            etag=element.findtext(etag),
+            storage_class=element.findtext(storage_class),
+        )
+        for element in root.findall(f"{ns}Contents")
+    ]
+    prefixes = [
+        Prefix(decode(element.text or ""))
+        for element in root.findall(f"{ns}CommonPrefixes/{ns}Prefix")
+    ]
+    if prefixes:
+        entries += prefixes
+        entries.sort(key=lambda entry: entry.key.encode("utf-8"))
+    if (root.findtext(f"{ns}IsTruncated") or "").lower() != "true":
+        return entries, None
+    token = root.findtext(f"{ns}NextContinuationToken")
+    if not token:
+        # Stopping here would pass a partial listing off as whole (and sync --delete acts on it).
+        raise S3KitError(
+            f"s3://{bucket}: the server marked the listing as truncated but sent no"
+            " continuation token, so it cannot be read to the end"
+        )
+    return entries, token
 
 
 async def _nonempty_chunks(body: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:

@@ -1,6 +1,12 @@
 """One-way sync: make a destination folder or prefix match a source (local→S3, S3→local,
 S3→S3), as `aws s3 sync` does, in three separate steps — walk (`scan`), decide (`plan`,
 pure), act (`execute`) — with `report` for the human and JSON forms of a plan.
+
+Two ways to run it. Plan first (`prepare_sync_async`): both sides scanned, the whole plan
+made, then carried out — what deletions, `--dir-markers`, dry runs and plan files need, since
+the delete guard and the confirmation weigh the whole picture. Streamed (`streaming_sync`):
+transfers start while the source is still being scanned, for every run that needs no whole
+plan first; it decides exactly as the plan would.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from s3kit.sync.scan import (
     scan_async,
     side_of,
 )
+from s3kit.sync.stream import StreamingSync
 from s3kit.uri import Location
 
 
@@ -59,6 +66,37 @@ def _overlap(source: Side, destination: Side) -> bool:
     return source.bucket == destination.bucket and (a.startswith(b) or b.startswith(a))
 
 
+def _sides(source: Location, destination: Location) -> tuple[Side, Side, Direction]:
+    """The two sides of a one-way sync and its direction, refused when they cannot be synced."""
+    src, dst = side_of(source), side_of(destination)
+    direction = direction_of(src, dst)
+    if isinstance(src, LocalSide) and not src.root.is_dir():
+        raise LocalPathError(f"{source}: no such folder — check the source path")
+    if _overlap(src, dst):
+        raise UsageError(f"{source} and {destination} overlap; sync between separate prefixes")
+    return src, dst, direction
+
+
+def streaming_sync(
+    session: Session,
+    source: Location,
+    destination: Location,
+    *,
+    options: CompareOptions | None = None,
+    selection: Selection | None = None,
+    follow_symlinks: bool = False,
+    warn: Warn | None = None,
+) -> StreamingSync:
+    """A sync that transfers while it scans (see `StreamingSync`): for runs that delete
+    nothing and make no folders — the delete guard and the confirmation need the whole plan,
+    which `prepare_sync_async` makes first. Run it with `run_async(SyncExecutor(session))`."""
+    src, dst, direction = _sides(source, destination)
+    return StreamingSync(
+        session, src, dst, direction, options=options, selection=selection,
+        follow_symlinks=follow_symlinks, warn=warn,
+    )  # fmt: skip
+
+
 async def prepare_sync_async(
     session: Session,
     source: Location,
@@ -74,12 +112,7 @@ async def prepare_sync_async(
     `dir_markers`: empty folders take part, as folder markers (keys ending in '/')."""
     options = options or CompareOptions()
     selection = selection or Selection()
-    src, dst = side_of(source), side_of(destination)
-    direction = direction_of(src, dst)
-    if isinstance(src, LocalSide) and not src.root.is_dir():
-        raise LocalPathError(f"{source}: no such folder — check the source path")
-    if _overlap(src, dst):
-        raise UsageError(f"{source} and {destination} overlap; sync between separate prefixes")
+    src, dst, direction = _sides(source, destination)
     scanned_src, scanned_dst = await asyncio.gather(
         scan_async(session, src, selection, source=True, follow_symlinks=follow_symlinks,
                    for_local=isinstance(dst, LocalSide), warn=warn, dir_markers=dir_markers),
@@ -101,9 +134,11 @@ __all__ = [
     "Plan",
     "PreparedSync",
     "Selection",
+    "StreamingSync",
     "SyncExecutor",
     "SyncResult",
     "changes_since_async",
     "make_plan",
     "prepare_sync_async",
+    "streaming_sync",
 ]

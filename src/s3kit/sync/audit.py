@@ -135,7 +135,9 @@ def withheld_records(plan: Plan, destination: Side, *, clock: Clock = _now) -> l
 
 class PlanRecorder:
     """Turns the executor's "done"/"failed" events into records of the plan's actions;
-    `finish` writes those that never got an event (deletions skipped after failures)."""
+    `finish` writes those that never got an event (deletions skipped after failures). The
+    plan may still be growing (a streamed sync adds each action before its transfer starts):
+    actions added since are taken in at each event."""
 
     def __init__(
         self,
@@ -152,15 +154,23 @@ class PlanRecorder:
             write,
             clock,
         )
+        self._plan = plan
+        self._known = 0
+        self._pending: dict[tuple[str, str], Action] = {}
+        self._learn()
+
+    def _learn(self) -> None:
         # Events name a new folder with the plan's direction (transfer events know no "mkdir").
-        self._pending: dict[tuple[str, str], Action] = {
-            (plan.direction if a.kind == "mkdir" else a.kind, str(destination.location(a.key))): a
-            for a in plan.actions
-        }
+        direction, destination = self._plan.direction, self._destination
+        for a in self._plan.actions[self._known :]:
+            kind = direction if a.kind == "mkdir" else a.kind
+            self._pending[(kind, str(destination.location(a.key)))] = a
+        self._known = len(self._plan.actions)
 
     def __call__(self, event: TransferEvent) -> None:
         if event.kind not in ("done", "failed"):
             return
+        self._learn()
         action = self._pending.pop((event.action, str(event.item.destination)), None)
         if action is None:
             return
@@ -177,6 +187,7 @@ class PlanRecorder:
         )
 
     def finish(self, skipped_because: str | None = None) -> None:
+        self._learn()
         for action in list(self._pending.values()):
             self._write(
                 action_record(

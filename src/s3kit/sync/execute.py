@@ -1,5 +1,5 @@
 """Act: carry out a sync Plan — transfers through the TransferManager, then deletions in bulk,
-then new folders.
+then new folders; or, for a streamed sync, transfers alone, each as soon as it is decided.
 
 Deletions come only when every transfer succeeded (as rclone does after I/O errors): a
 half-done sync never removes anything. Folders come last, so a local folder that a deletion
@@ -15,10 +15,10 @@ import asyncio
 import errno
 import os
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from s3kit._aio import run_bounded
 from s3kit.errors import S3KitError, translate
@@ -37,9 +37,6 @@ from s3kit.transfer import (
 )
 from s3kit.uri import LocalPath
 
-if TYPE_CHECKING:
-    from s3kit.transfer.s3http import S3Http
-
 DELETE_BATCH = 1000
 FOLDER_CONTENT_TYPE = "application/x-directory"
 
@@ -50,6 +47,9 @@ class SyncResult:
     bytes: int = 0
     deleted: int = 0
     seconds: float = 0.0
+    # Time with a transfer under way: what the transfers cost, which `seconds` does not say
+    # for a streamed sync (its transfers wait for the scan now and then).
+    transfer_seconds: float = 0.0
     failures: list[tuple[str, S3KitError]] = field(default_factory=list)
     deletions_skipped: str | None = None
 
@@ -74,44 +74,37 @@ class SyncExecutor:
         self.options = options or WriteOptions()
         self._emit = guarded(on_event)
         self._root = Path()
-        self._http: S3Http | None = None
 
     async def run_async(self, plan: Plan, source: Side, destination: Side) -> SyncResult:
+        """Carry out a whole plan: transfers, then deletions (only when every transfer
+        succeeded), then new folders."""
+        return await self._timed(lambda result: self._run(plan, source, destination, result))
+
+    async def run_actions_async(
+        self,
+        actions: AsyncIterable[Action],
+        direction: Direction,
+        source: Side,
+        destination: Side,
+    ) -> SyncResult:
+        """Carry out transfers as they are decided (a streamed sync): each starts as soon as a
+        slot is free, while `actions` is still being produced. Transfers only — deletions and
+        new folders wait for a whole plan (`run_async`)."""
+        return await self._timed(
+            lambda result: self._transfer(actions, direction, source, destination, result)
+        )
+
+    async def _timed(self, body: Callable[[SyncResult], Awaitable[None]]) -> SyncResult:
         started = time.monotonic()
         result = SyncResult()
-        try:
-            await self._run(plan, source, destination, result)
-        finally:
-            if self._http is not None:
-                self._http.close()
-                self._http = None
+        await body(result)
         result.seconds = time.monotonic() - started
         return result
 
     async def _run(self, plan: Plan, source: Side, destination: Side, result: SyncResult) -> None:
-        self._root = destination.root if isinstance(destination, LocalSide) else Path()
-        items = [
-            TransferItem(
-                source.location(a.key),
-                destination.location(a.key),
-                a.size,
-                a.source.etag if a.source is not None and isinstance(source, S3Side) else None,
-            )
-            for a in plan.transfers
-            if a.kind != "mkdir"
-        ]
-        if items:
-            manager = TransferManager(
-                self.session,
-                config=self.config,
-                options=self.options,
-                on_event=self._stamping(plan, time.time() - 1)
-                if plan.direction == "download"
-                else self._emit,
-            )
-            summary = await manager.run_items_async(items)
-            result.transferred, result.bytes = summary.files, summary.bytes
-            result.failures.extend((str(item.source), error) for item, error in summary.failures)
+        transfers = [a for a in plan.transfers if a.kind != "mkdir"]
+        if transfers:
+            await self._transfer(transfers, plan.direction, source, destination, result)
         deletions = [a.key for a in plan.deletions]
         if deletions and result.failures:
             result.deletions_skipped = (
@@ -124,18 +117,69 @@ class SyncExecutor:
             self._make_folder(a, plan.direction, source, destination, result) for a in plan.folders
         )
 
-    def _stamping(self, plan: Plan, started: float) -> EventCallback:
+    async def _transfer(
+        self,
+        actions: AsyncIterable[Action] | Iterable[Action],
+        direction: Direction,
+        source: Side,
+        destination: Side,
+        result: SyncResult,
+    ) -> None:
+        """Hand `actions` to the TransferManager one by one, as they come."""
+        self._root = destination.root if isinstance(destination, LocalSide) else Path()
+        stamps: dict[str, float] = {}
+
+        def item(action: Action) -> TransferItem:
+            if action.kind != direction:
+                raise ValueError(f"{action.kind} {action.key}: not a transfer of this sync")
+            if direction == "download" and action.source is not None:
+                stamps[action.key] = action.source.mtime
+            return TransferItem(
+                source.location(action.key),
+                destination.location(action.key),
+                action.size,
+                action.source.etag
+                if action.source is not None and isinstance(source, S3Side)
+                else None,
+            )
+
+        items: AsyncIterable[TransferItem] | Iterable[TransferItem]
+        if isinstance(actions, AsyncIterable):
+            items = (item(a) async for a in actions)
+        else:
+            items = (item(a) for a in actions)
+        forward = self._stamping(stamps, time.time() - 1) if direction == "download" else self._emit
+        busy = _BusyTime()
+
+        def on_event(event: TransferEvent) -> None:
+            busy.note(event)
+            forward(event)
+
+        manager = TransferManager(
+            self.session, config=self.config, options=self.options, on_event=on_event
+        )
+        summary = await manager.run_items_async(items)
+        result.transferred, result.bytes = summary.files, summary.bytes
+        result.transfer_seconds = busy.seconds
+        result.failures.extend((str(item.source), error) for item, error in summary.failures)
+
+    def _stamping(self, last_modified: dict[str, float], started: float) -> EventCallback:
         """Downloads of objects without s3kit's `mtime` metadata get LastModified as their
         mtime (as aws s3 sync does); otherwise the next sync would see every such file as
-        changed. A file whose mtime predates the run was restored from the metadata."""
-        last_modified = {a.key: a.source.mtime for a in plan.transfers if a.source is not None}
+        changed. A file whose mtime predates the run was restored from the metadata.
+        `last_modified` fills as downloads are queued and empties as they end, so a streamed
+        sync keeps only those under way."""
 
         def on_event(event: TransferEvent) -> None:
             target = event.item.destination
-            if event.kind == "done" and isinstance(target, LocalPath):
+            if event.kind in ("done", "failed") and isinstance(target, LocalPath):
                 key = "/".join(Path(target.path).relative_to(self._root).parts)
-                stamp = last_modified.get(key)
-                if stamp is not None and Path(target.path).stat().st_mtime >= started:
+                stamp = last_modified.pop(key, None)
+                if (
+                    event.kind == "done"
+                    and stamp is not None
+                    and Path(target.path).stat().st_mtime >= started
+                ):
                     os.utime(target.path, (stamp, stamp))
             self._emit(event)
 
@@ -152,17 +196,13 @@ class SyncExecutor:
     async def _marker(self, method: Literal["PUT", "DELETE"], side: S3Side, key: str) -> None:
         """Write or delete the folder marker `key` ('a/b/'). obstore cannot address a key
         ending in '/' (object_store paths drop it), so these go out as plain signed requests."""
-        if self._http is None:
-            from s3kit.transfer.s3http import S3Http
-
-            self._http = S3Http(self.session)
         headers: dict[str, str] = {}
         if method == "PUT":
             headers["Content-Type"] = FOLDER_CONTENT_TYPE
             if self.options.encryption is not None:
                 headers.update(self.options.encryption.write_headers())
         body = b"" if method == "PUT" else None
-        await self._http.request_async(
+        await self.session.http().request_async(
             method, side.bucket, side.prefix + key, headers=headers, body=body
         )
 
@@ -233,6 +273,26 @@ class SyncExecutor:
         else:
             result.failures.append((str(location), error))
             self._emit(TransferEvent("failed", "delete", item, error))
+
+
+class _BusyTime:
+    """Adds up the time during which at least one transfer was queued or running."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = 0.0
+        self._clock = clock
+        self._under_way = 0
+        self._since = 0.0
+
+    def note(self, event: TransferEvent) -> None:
+        if event.kind == "queued":
+            if not self._under_way:
+                self._since = self._clock()
+            self._under_way += 1
+        elif event.kind in ("done", "failed") and self._under_way:
+            self._under_way -= 1
+            if not self._under_way:
+                self.seconds += self._clock() - self._since
 
 
 def _unlink(side: LocalSide, key: str) -> S3KitError | Literal["kept"] | None:

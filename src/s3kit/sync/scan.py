@@ -1,4 +1,6 @@
-"""Walk: the two sides of a sync as sorted lists of compact `Entry` records.
+"""Walk: the two sides of a sync as compact `Entry` records — sorted lists for a plan, or
+streams (`stream_local_async`, `stream_s3_async`) for a sync that transfers while it scans.
+The lists are the streams collected, so both apply the same rules and warnings.
 
 A local folder is walked with `os.scandir`, pruning ignored folders (`node_modules/` is never
 entered); an S3 prefix is listed flat. The same `Selection` filters both sides, so an excluded
@@ -18,26 +20,28 @@ downloaded again) and content digests for `--checksum`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import stat as stat_module
-from collections.abc import AsyncIterator, Callable, Sequence
+import threading
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from s3kit._aio import run_bounded
 from s3kit.errors import ObjectNotFound, S3KitError, UsageError, translate
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo, Prefix
+from s3kit.storage.base import ObjectInfo
 from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
 from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
 from s3kit.sync.plan import (
     CONTENT_UNCHECKED,
     SOURCE_NEWER,
     TIME_DIFFERS,
+    Direction,
     Entry,
     Plan,
     sort_entries,
@@ -46,9 +50,6 @@ from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
 from s3kit.transfer.filters import Filters
 from s3kit.transfer.paths import folder_prefix
 from s3kit.uri import LocalPath, Location, S3Url
-
-if TYPE_CHECKING:
-    from s3kit.storage.s3 import S3Storage
 
 IGNORE_FILE = ".s3kitignore"
 MAX_IGNORE_BYTES = 1024 * 1024
@@ -184,6 +185,16 @@ class ScanResult:
     complete: bool = True
 
 
+@dataclass(slots=True)
+class ScanProgress:
+    """How far a streamed scan has got, updated as it goes (from the walk's worker thread for
+    a folder): entries found so far, whether it has finished, and whether it read everything."""
+
+    entries: int = 0
+    finished: bool = False
+    complete: bool = True
+
+
 def scan_local(
     root: Path,
     selection: Selection | None = None,
@@ -193,23 +204,57 @@ def scan_local(
     must_exist: bool = True,
     dir_markers: bool = False,
 ) -> ScanResult:
-    """Every selected file under `root`, sorted in UTF-8 byte order of its relative key; with
-    `dir_markers`, also every folder that holds nothing selected, as 'a/b/' (its size: how many
-    entries it holds, 0 when it is empty)."""
+    """What `walk_local` finds, sorted in UTF-8 byte order of the relative key."""
+    entries: list[Entry] = []
+    complete = walk_local(
+        root, entries.append, selection, follow_symlinks=follow_symlinks, warn=warn,
+        must_exist=must_exist, dir_markers=dir_markers,
+    )  # fmt: skip
+    return ScanResult(sort_entries(entries), complete)
+
+
+def walk_local(
+    root: Path,
+    found: Callable[[Entry], None],
+    selection: Selection | None = None,
+    *,
+    follow_symlinks: bool = False,
+    warn: Warn | None = None,
+    must_exist: bool = True,
+    dir_markers: bool = False,
+) -> bool:
+    """Call `found` with every selected file under `root`, in the order the walk meets them
+    (not sorted); with `dir_markers`, also with every folder that holds nothing selected, as
+    'a/b/' (its size: how many entries it holds, 0 when it is empty). Returns False when a
+    folder could not be read: the scan is incomplete, which forbids deletions."""
     selection = selection or Selection()
     say = warn or (lambda message: logger.warning("%s", message))
     if not root.is_dir():
         if must_exist or root.exists():
             raise translate(FileNotFoundError(2, "no such folder"), path=str(root))
-        return ScanResult([])
+        return True
     real_root = root.resolve()
-    result = ScanResult([])
-    _walk(
-        root, "", selection, follow_symlinks, say, result, real_root, {_ident(real_root)},
-        dir_markers,
-    )  # fmt: skip
-    result.entries = sort_entries(result.entries)
-    return result
+    walk = _Walk(selection, follow_symlinks, say, real_root, dir_markers, found)
+    _walk(walk, root, "", {_ident(real_root)})
+    return walk.complete
+
+
+@dataclass(slots=True)
+class _Walk:
+    """What one walk of a local folder carries down the tree."""
+
+    selection: Selection
+    follow: bool
+    warn: Warn
+    real_root: Path
+    markers: bool
+    found: Callable[[Entry], None]
+    count: int = 0  # entries found so far: a folder that adds none holds nothing selected
+    complete: bool = True
+
+    def add(self, item: Entry) -> None:
+        self.count += 1
+        self.found(item)
 
 
 def _ident(path: Path) -> tuple[int, int]:
@@ -217,24 +262,17 @@ def _ident(path: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _walk(
-    folder: Path,
-    rel: str,
-    selection: Selection,
-    follow: bool,
-    warn: Warn,
-    result: ScanResult,
-    real_root: Path,
-    ancestors: set[tuple[int, int]],
-    markers: bool,
-) -> int | None:
-    """Add what `folder` holds to `result`; return how many entries it has (None: unreadable)."""
+def _walk(walk: _Walk, folder: Path, rel: str, ancestors: set[tuple[int, int]]) -> int | None:
+    """Report what `folder` holds; return how many entries it has (None: unreadable)."""
     try:
         children = list(os.scandir(folder))
     except OSError as exc:
-        warn(f"cannot read {folder}: {exc.strerror or exc}; deletions are disabled for this run")
-        result.complete = False
+        walk.warn(
+            f"cannot read {folder}: {exc.strerror or exc}; deletions are disabled for this run"
+        )
+        walk.complete = False
         return None
+    selection = walk.selection
     for child in children:
         name = child.name
         if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
@@ -242,49 +280,114 @@ def _walk(
         path = rel + name
         try:
             is_link = child.is_symlink()
-            if is_link and not follow:
+            if is_link and not walk.follow:
                 logger.debug("skipping symlink %s", child.path)
                 continue
             info = child.stat(follow_symlinks=True)
         except OSError as exc:
-            warn(f"skipping {child.path}: {exc.strerror or exc}")
+            walk.warn(f"skipping {child.path}: {exc.strerror or exc}")
             continue
         if is_link:
             target = Path(child.path).resolve()
-            if not target.is_relative_to(real_root):
-                warn(f"skipping {child.path}: the link leads outside the source folder")
+            if not target.is_relative_to(walk.real_root):
+                walk.warn(f"skipping {child.path}: the link leads outside the source folder")
                 continue
         if stat_module.S_ISDIR(info.st_mode):
             if selection.prunes(path):
                 continue
             ident = (info.st_dev, info.st_ino)
             if ident in ancestors:
-                warn(f"skipping {child.path}: a symlink loop")
+                walk.warn(f"skipping {child.path}: a symlink loop")
                 continue
-            before = len(result.entries)
-            held = _walk(
-                Path(child.path),
-                path + "/",
-                selection,
-                follow,
-                warn,
-                result,
-                real_root,
-                ancestors | {ident},
-                markers,
-            )
+            before = walk.count
+            held = _walk(walk, Path(child.path), path + "/", ancestors | {ident})
             if (
-                markers
+                walk.markers
                 and held is not None
-                and len(result.entries) == before  # nothing selected below: a leaf
+                and walk.count == before  # nothing selected below: a leaf
                 and selection.accepts_folder(path + "/", walked=True)
             ):
                 raw = (path + "/").encode("utf-8", "surrogateescape")
-                result.entries.append(Entry(raw, held, info.st_mtime, exact_mtime=True))
+                walk.add(Entry(raw, held, info.st_mtime, exact_mtime=True))
         elif stat_module.S_ISREG(info.st_mode) and selection.accepts(path, walked=True):
             raw = path.encode("utf-8", "surrogateescape")
-            result.entries.append(Entry(raw, info.st_size, info.st_mtime, exact_mtime=True))
+            walk.add(Entry(raw, info.st_size, info.st_mtime, exact_mtime=True))
     return len(children)
+
+
+class _Stopped(Exception):
+    """The consumer of a streamed walk went away: unwind the walk."""
+
+
+async def stream_local_async(
+    root: Path,
+    selection: Selection | None = None,
+    *,
+    follow_symlinks: bool = False,
+    warn: Warn | None = None,
+    progress: ScanProgress | None = None,
+    batch_size: int = 500,
+    queue_batches: int = 4,
+) -> AsyncGenerator[Entry, None]:
+    """`walk_local` as a stream, for a sync that starts transferring before the walk ends.
+
+    The walk runs in a worker thread and hands its entries to the event loop in batches
+    through a bounded queue: when the consumer lags (every transfer slot busy), the walk waits
+    instead of filling memory, at most `queue_batches` batches ahead. Entries come in walk
+    order, not sorted. Closing the stream early stops the walk; a walk that fails raises here.
+    """
+    progress = progress if progress is not None else ScanProgress()
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[list[Entry] | None] = asyncio.Queue(max(1, queue_batches))
+    stopped = threading.Event()
+    batch: list[Entry] = []
+
+    def hand_over(items: list[Entry] | None) -> None:
+        if stopped.is_set():
+            raise _Stopped
+        handed = asyncio.run_coroutine_threadsafe(queue.put(items), loop)
+        while True:
+            try:
+                handed.result(timeout=0.2)
+                return
+            except TimeoutError:  # the queue is full: wait, unless nobody will read it
+                if stopped.is_set():
+                    handed.cancel()
+                    raise _Stopped from None
+
+    def found(item: Entry) -> None:
+        batch.append(item)
+        progress.entries += 1
+        if len(batch) >= batch_size:
+            hand_over(batch.copy())
+            batch.clear()
+
+    def walk() -> None:
+        try:
+            progress.complete = walk_local(
+                root, found, selection, follow_symlinks=follow_symlinks, warn=warn
+            )
+            progress.finished = True
+            if batch:
+                hand_over(batch)
+        except _Stopped:
+            return
+        finally:
+            if not stopped.is_set():
+                with contextlib.suppress(_Stopped):
+                    hand_over(None)
+
+    walker = asyncio.ensure_future(asyncio.to_thread(walk))
+    try:
+        while (items := await queue.get()) is not None:
+            for item in items:
+                yield item
+        await walker  # the walk's own error, if it failed
+    finally:
+        stopped.set()
+        while not queue.empty():  # frees a walk waiting on a full queue
+            queue.get_nowait()
+        await asyncio.gather(walker, return_exceptions=True)
 
 
 def _local_key_problem(key: str) -> str | None:
@@ -305,40 +408,55 @@ async def scan_s3_async(
     dir_markers: bool = False,
     source: bool = True,
 ) -> ScanResult:
-    """Every selected object under the prefix, sorted in UTF-8 byte order. Folder markers
-    (keys ending in '/') are skipped unless `dir_markers`; with `for_local`, so are keys no
-    file or folder can have."""
+    """What `stream_s3_async` finds, sorted in UTF-8 byte order."""
+    stream = stream_s3_async(
+        session, side, selection, for_local=for_local, warn=warn, dir_markers=dir_markers,
+        source=source,
+    )  # fmt: skip
+    return ScanResult(sort_entries([item async for item in stream]))
+
+
+async def stream_s3_async(
+    session: Session,
+    side: S3Side,
+    selection: Selection | None = None,
+    *,
+    for_local: bool = False,
+    warn: Warn | None = None,
+    dir_markers: bool = False,
+    source: bool = True,
+    progress: ScanProgress | None = None,
+    page_size: int = 1000,
+) -> AsyncGenerator[Entry, None]:
+    """Every selected object under the prefix, page by page as the listing comes, in the
+    server's order (SeaweedFS lists folder by folder, not in byte order). Folder markers (keys
+    ending in '/') are skipped unless `dir_markers`; with `for_local`, so are keys no file or
+    folder can have."""
     selection = selection or Selection()
     say = warn or (lambda message: logger.warning("%s", message))
-    entries: list[Entry] = []
-    storage = session.storage(side.bucket)
-    listing = (
-        _exact_listing(storage, side.prefix) if dir_markers else storage.list_async(side.prefix)
-    )
+    listing = session.storage(side.bucket).list_async(side.prefix, page_size=page_size)
     async for item in listing:
         if not isinstance(item, ObjectInfo):
             continue
         relative = item.key[len(side.prefix) :]
         if item.key.endswith("/"):
             if dir_markers and _takes_part(side, item, selection, source, for_local, say):
-                entries.append(replace_entry(relative, item))
+                yield _counted(progress, replace_entry(relative, item))
             continue
         if not selection.accepts(relative):
             continue
         if for_local and (problem := _local_key_problem(relative)) is not None:
             say(f"skipping s3://{side.bucket}/{item.key}: {problem}")
             continue
-        entries.append(replace_entry(relative, item))
-    return ScanResult(sort_entries(entries))
+        yield _counted(progress, replace_entry(relative, item))
+    if progress is not None:
+        progress.finished = True
 
 
-def _exact_listing(
-    storage: S3Storage, prefix: str, *, page_size: int = 1000
-) -> AsyncIterator[ObjectInfo | Prefix]:
-    """A listing with every key as S3 has it. obstore's drops a trailing '/' (object_store
-    paths), so the folder marker 'a/' would come out as a zero-byte object 'a'; the boto3
-    listing, which `with_storage_class` selects, does not."""
-    return storage.list_async(prefix, with_storage_class=True, page_size=page_size)
+def _counted(progress: ScanProgress | None, item: Entry) -> Entry:
+    if progress is not None:
+        progress.entries += 1
+    return item
 
 
 def _takes_part(
@@ -390,8 +508,24 @@ async def scan_async(
 # -- refine: read more where the listing is not enough ---------------------------------------
 
 
-def _needs_mtime(plan: Plan, action_reason: str) -> bool:
-    return plan.direction == "download" and action_reason in (SOURCE_NEWER, TIME_DIFFERS)
+def needs_closer_look(direction: Direction, reason: str) -> bool:
+    """Whether a transfer decided on the listings alone may be cancelled by reading more: a
+    download planned only because LastModified is newer (the stored `mtime` may say the file
+    is unchanged), or a `--checksum` pair whose digests are not known yet."""
+    return reason == CONTENT_UNCHECKED or (
+        direction == "download" and reason in (SOURCE_NEWER, TIME_DIFFERS)
+    )
+
+
+async def closer_look_async(
+    session: Session, src: Entry, dst: Entry, reason: str, source: Side, destination: Side
+) -> tuple[Entry | None, Entry | None]:
+    """New (source, destination) entries for one such pair (None: unchanged): the stored
+    `mtime` (one HEAD), or the digests (local MD5, and the stored CRC64NVME where an ETag is
+    multipart)."""
+    if reason == CONTENT_UNCHECKED:
+        return await _with_digests(session, src, dst, source, destination)
+    return await _with_stored_mtime(session, src, source), None
 
 
 async def refine_async(
@@ -402,16 +536,11 @@ async def refine_async(
     *,
     concurrency: int = 32,
 ) -> dict[bytes, tuple[Entry | None, Entry | None]]:
-    """New (source, destination) entries for the actions a closer look may cancel: downloads
-    planned only because LastModified is newer (HEAD for the stored `mtime`) and `--checksum`
-    pairs (local MD5, and the stored CRC64NVME where an ETag is multipart)."""
+    """`closer_look_async` for every action of `plan` that needs one, `concurrency` at once."""
     refreshed: dict[bytes, tuple[Entry | None, Entry | None]] = {}
 
     async def one(src: Entry, dst: Entry, reason: str) -> None:
-        if reason == CONTENT_UNCHECKED:
-            refreshed[src.raw] = await _with_digests(session, src, dst, source, destination)
-        else:
-            refreshed[src.raw] = (await _with_stored_mtime(session, src, source), None)
+        refreshed[src.raw] = await closer_look_async(session, src, dst, reason, source, destination)
 
     await run_bounded(
         (
@@ -419,7 +548,7 @@ async def refine_async(
             for a in plan.transfers
             if a.source is not None
             and a.destination is not None
-            and (a.reason == CONTENT_UNCHECKED or _needs_mtime(plan, a.reason))
+            and needs_closer_look(plan.direction, a.reason)
         ),
         concurrency,
     )
@@ -525,7 +654,7 @@ async def folder_as_seen_async(session: Session, side: Side, key: str) -> tuple[
             raise translate(exc, path=str(path)) from exc
         return Entry(key.encode("utf-8", "surrogateescape"), held, mtime), True
     full = side.prefix + key
-    async for item in _exact_listing(session.storage(side.bucket), full, page_size=1):
+    async for item in session.storage(side.bucket).list_async(full, page_size=1):
         if isinstance(item, ObjectInfo):
             return (replace_entry(key, item) if item.key == full else None), True
     return None, False
@@ -540,15 +669,21 @@ __all__ = [
     "IGNORE_FILE",
     "LocalSide",
     "S3Side",
+    "ScanProgress",
     "ScanResult",
     "Selection",
     "Side",
     "build_selection",
+    "closer_look_async",
     "folder_as_seen_async",
+    "needs_closer_look",
     "read_ignore_file_async",
     "refine_async",
     "scan_async",
     "scan_local",
     "scan_s3_async",
     "side_of",
+    "stream_local_async",
+    "stream_s3_async",
+    "walk_local",
 ]

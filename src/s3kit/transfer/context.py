@@ -18,7 +18,7 @@ from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
 if TYPE_CHECKING:
     from s3kit.session import Session
     from s3kit.storage.s3 import S3Storage
-    from s3kit.transfer.s3http import S3Http
+    from s3kit.storage.s3http import S3Http
 
 # Objects below this size are read or written in one piece, in memory.
 SMALL_OBJECT = 8 * MiB
@@ -100,7 +100,7 @@ class TransferContext:
     @property
     def http(self) -> S3Http:
         if self._http is None:
-            from s3kit.transfer.s3http import S3Http
+            from s3kit.storage.s3http import S3Http
 
             self._http = S3Http(self.session, pool_size=self.config.max_concurrent_parts + 4)
         return self._http

@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Callable
 
 from s3kit.errors import S3KitError
+from s3kit.storage.sigv4 import uri_encode
 from s3kit.transfer.context import TransferContext, first_error
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import MAX_SINGLE_PUT, Part, plan_parts
-from s3kit.transfer.sigv4 import uri_encode
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from s3kit.errors import ObjectNotFound, S3KitError
 from s3kit.observe import logger
-from s3kit.transfer.s3http import S3Http
+from s3kit.storage.s3http import S3Http
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
-"""AWS Signature Version 4 for the few raw S3 requests the transfer layer makes itself.
+"""AWS Signature Version 4 for the raw S3 requests s3kit makes itself (see s3http).
 
-obstore has no part-level multipart API, and boto3 costs half a second to import and signs
-every payload with SHA-256 over plain HTTP. Multipart parts are therefore sent with this
-signer and `UNSIGNED-PAYLOAD`; their integrity is checked by the server through Content-MD5 and
-by s3kit through the ETags. Pure functions: the clock comes in as an argument.
+obstore has no part-level multipart API and rewrites keys in listings, and boto3 costs half a
+second to import and signs every payload with SHA-256 over plain HTTP. Listings and multipart
+parts are therefore sent with this signer and `UNSIGNED-PAYLOAD`; the integrity of parts is
+checked by the server through Content-MD5 and by s3kit through the ETags. Pure functions: the
+clock comes in as an argument.
 """
 
 from __future__ import annotations

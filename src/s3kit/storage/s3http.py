@@ -1,11 +1,14 @@
-"""Raw, signed S3 requests for multipart uploads: the one path for every such call.
+"""Raw, signed S3 requests: the one path for every call obstore cannot make exactly.
 
-obstore uploads whole objects but exposes no part-level API, and resuming an upload needs one
-(ListParts, UploadPart into an existing upload). This module sends those few requests with
-urllib3 and the SigV4 signer, retrying throttling, 5xx answers and connection errors with
+obstore exposes no part-level multipart API (resuming an upload needs ListParts and UploadPart
+into an existing upload), and its object_store paths rewrite keys: a trailing '/' is dropped
+and '//' folded, so folder markers ('photos/') can be neither listed nor deleted through it.
+Listings, bulk deletes, folder markers, copies and multipart calls are therefore sent here,
+with urllib3 and the SigV4 signer, retrying throttling, 5xx answers and connection errors with
 exponential backoff and full jitter, and translating failures into s3kit errors. Endpoint,
 region, addressing style, credentials, retries and timeouts come from the Session, so these
-requests go exactly where obstore's do.
+requests go exactly where obstore's do. It must never import boto3: listings are on the hot
+path of every sync.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from urllib.parse import urlsplit
 from s3kit.errors import EndpointError, from_code
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.transfer.sigv4 import canonical_query, sign_headers, uri_encode
+from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _NS = re.compile(r"\{[^}]*\}")
