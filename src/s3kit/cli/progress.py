@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING
 
 from s3kit.transfer import TransferEvent
+
+if TYPE_CHECKING:  # rich costs ~30 ms to import: only a run that shows a bar pays for it
+    from rich.console import Console
+    from rich.progress import TaskID
 
 
 def progress_wanted(*, disabled: bool, stream: object = None) -> bool:
@@ -29,6 +23,16 @@ class TransferProgress:
     """Consumes TransferEvents; use as a context manager around the transfer."""
 
     def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         self.console = console or Console(stderr=True)
         self._progress = Progress(
             TextColumn("{task.description}"),

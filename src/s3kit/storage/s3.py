@@ -19,10 +19,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
 from datetime import datetime
+from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_plus
-from xml.sax.saxutils import escape
 
 import obstore
 
