@@ -40,6 +40,7 @@ from s3kit.sync import (
     CompareOptions,
     DeleteGuard,
     Plan,
+    PreparedSync,
     StreamingSync,
     SyncExecutor,
     SyncResult,
@@ -431,22 +432,13 @@ def sync(
     plan = prepared.plan
     guard = DeleteGuard(max_delete=max_delete, force=force)
     if dryrun or plan_out is not None:
-        if log_file is not None:
-            with AuditLog(log_file) as log:
-                log.write_all(planned_records(plan, prepared.source, prepared.destination))
-        seconds = _estimate(state, plan)
-        document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
-        document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
-        if json_out:
-            sys.stdout.write(json.dumps(document) + "\n")
-        elif not quiet:
-            for line in describe(plan):
-                _say(line)
-            if (words := describe_estimate(seconds)) is not None:
-                _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
+        _show_plan(
+            state, prepared, options, plan_out=plan_out, log_file=log_file, quiet=quiet,
+            json_out=json_out,
+        )  # fmt: skip
         guard.check(plan, source_complete=prepared.complete)
         if plan_out is not None:
-            write_plan(plan_out, document)
+            write_plan(plan_out, _document(state, prepared, options))
             _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
                  quiet=quiet or json_out)  # fmt: skip
         return
@@ -460,6 +452,39 @@ def sync(
         progress=not no_progress, log_file=log_file,
     )  # fmt: skip
     _finish(plan, result, quiet=quiet, json_out=json_out)
+
+
+def _document(state: CliState, prepared: PreparedSync, options: CompareOptions) -> dict[str, Any]:
+    """The plan as JSON, with the time estimate (None when nothing was measured yet)."""
+    plan = prepared.plan
+    document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
+    seconds = _estimate(state, plan)
+    document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
+    return document
+
+
+def _show_plan(
+    state: CliState,
+    prepared: PreparedSync,
+    options: CompareOptions,
+    *,
+    plan_out: Path | None,
+    log_file: Path | None,
+    quiet: bool,
+    json_out: bool,
+) -> None:
+    """What --dryrun / --plan-out print (and log): the plan, its total and time estimate."""
+    plan = prepared.plan
+    if log_file is not None:
+        with AuditLog(log_file) as log:
+            log.write_all(planned_records(plan, prepared.source, prepared.destination))
+    if json_out:
+        sys.stdout.write(json.dumps(_document(state, prepared, options)) + "\n")
+    elif not quiet:
+        for line in describe(plan):
+            _say(line)
+        if (words := describe_estimate(_estimate(state, plan))) is not None:
+            _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
 
 
 def _can_stream(

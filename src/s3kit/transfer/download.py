@@ -102,12 +102,11 @@ async def download_object(
     size: int | None = None,
     etag: str | None = None,
 ) -> DownloadResult:
-    storage = ctx.reader(source.bucket)
     if size is None or size >= SMALL_OBJECT:
-        info = await storage.head_async(source.key)
-        size, etag = info.size, info.etag
-        if size >= ctx.config.multipart_threshold:
-            return await _download_ranged(ctx, source, target, progress, size, etag or "")
+        info = await ctx.reader(source.bucket).head_async(source.key)
+        return await download_version(
+            ctx, source, target, progress, size=info.size, etag=info.etag or ""
+        )
     return await _download_whole(ctx, source, target, progress, etag)
 
 
