@@ -246,3 +246,61 @@ def test_run_bisync_shows_a_progress_bar_on_a_terminal(
         bidirectional=True, config=CONFIG, progress=progress,
     )  # fmt: skip
     assert ("2/2 files" in stderr.getvalue()) is progress, stderr.getvalue()
+
+
+def test_an_interrupted_big_upload_is_resumed_by_the_next_run(
+    backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    """SIGKILL the real command once a part of the big file is journalled; the rerun (the
+    state was not saved, so --resync again) completes that same multipart upload: none is
+    left pending, and the object is whole."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    local = tmp_path / "local"
+    local.mkdir()
+    data = os.urandom(16 * MiB)
+    (local / "big.bin").write_bytes(data)
+    state = tmp_path / "state"
+    journal = state / "s3kit" / "journal"
+    env = {**os.environ, **backend.env(), "XDG_STATE_HOME": str(state)}
+    command = [
+        str(Path(sys.executable).parent / "s3kit"), "sync", "--bidirectional", "--resync",
+        str(local), f"s3://{bucket}/pre", "--no-progress", "--multipart-threshold", "5MiB",
+        "--part-size", "5MiB", "--bwlimit", "4MiB",
+    ]  # fmt: skip
+
+    def journalled_upload() -> str | None:
+        for path in journal.glob("*.json"):
+            try:
+                entry = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if entry.get("parts"):
+                return str(entry["upload_id"])
+        return None
+
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while (upload_id := journalled_upload()) is None:
+        assert first.poll() is None, "the sync ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no journalled part within 20 s"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    session = backend.session()
+    assert pending_uploads(session, bucket) == ["pre/big.bin"]
+
+    rerun = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen = set()  # the uploads the rerun's journal names while it runs
+    while rerun.poll() is None:
+        if (current := journalled_upload()) is not None:
+            seen.add(current)
+        time.sleep(0.02)
+    assert rerun.returncode == 0, rerun.stderr.read().decode() if rerun.stderr else ""
+    assert seen == {upload_id}, "the rerun did not continue the interrupted upload"
+    assert get(backend, bucket, "pre/big.bin") == data
+    assert pending_uploads(session, bucket) == []
+    assert list(journal.glob("*.json")) == []
