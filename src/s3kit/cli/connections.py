@@ -38,7 +38,9 @@ RegionOpt = Annotated[str | None, typer.Option("--region", help="Region name.")]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="AWS profile that holds the credentials.")
 ]
-BucketOpt = Annotated[str | None, typer.Option("--bucket", help="Default bucket (informational).")]
+BucketOpt = Annotated[
+    str | None, typer.Option("--bucket", help="Default bucket: s3:// and s3:///key name it.")
+]
 StyleOpt = Annotated[str | None, typer.Option("--addressing-style", help="path, virtual or auto.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
