@@ -432,13 +432,12 @@ def sync(
     plan = prepared.plan
     guard = DeleteGuard(max_delete=max_delete, force=force)
     if dryrun or plan_out is not None:
-        _show_plan(
-            state, prepared, options, plan_out=plan_out, log_file=log_file, quiet=quiet,
-            json_out=json_out,
-        )  # fmt: skip
+        seconds = _estimate(state, plan)
+        document = _document(prepared, options, seconds)
+        _show_plan(prepared, document, seconds, log_file=log_file, quiet=quiet, json_out=json_out)
         guard.check(plan, source_complete=prepared.complete)
         if plan_out is not None:
-            write_plan(plan_out, _document(state, prepared, options))
+            write_plan(plan_out, document)
             _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
                  quiet=quiet or json_out)  # fmt: skip
         return
@@ -454,21 +453,21 @@ def sync(
     _finish(plan, result, quiet=quiet, json_out=json_out)
 
 
-def _document(state: CliState, prepared: PreparedSync, options: CompareOptions) -> dict[str, Any]:
+def _document(
+    prepared: PreparedSync, options: CompareOptions, seconds: float | None
+) -> dict[str, Any]:
     """The plan as JSON, with the time estimate (None when nothing was measured yet)."""
     plan = prepared.plan
     document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
-    seconds = _estimate(state, plan)
     document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
     return document
 
 
 def _show_plan(
-    state: CliState,
     prepared: PreparedSync,
-    options: CompareOptions,
+    document: dict[str, Any],
+    seconds: float | None,
     *,
-    plan_out: Path | None,
     log_file: Path | None,
     quiet: bool,
     json_out: bool,
@@ -479,11 +478,11 @@ def _show_plan(
         with AuditLog(log_file) as log:
             log.write_all(planned_records(plan, prepared.source, prepared.destination))
     if json_out:
-        sys.stdout.write(json.dumps(_document(state, prepared, options)) + "\n")
+        sys.stdout.write(json.dumps(document) + "\n")
     elif not quiet:
         for line in describe(plan):
             _say(line)
-        if (words := describe_estimate(_estimate(state, plan))) is not None:
+        if (words := describe_estimate(seconds)) is not None:
             _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
 
 
