@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from s3kit.sync.scan import (
     Selection,
     Warn,
     build_selection,
+    file_digests,
     scan_local,
     scan_s3_async,
 )
@@ -115,14 +115,6 @@ class BisyncOutcome:
         return not self.unresolved and (self.result is None or self.result.ok)
 
 
-def _digest(path: Path) -> str:
-    md5 = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            md5.update(block)
-    return md5.hexdigest()
-
-
 async def scan_pair_async(
     session: Session,
     local: LocalSide,
@@ -145,7 +137,7 @@ async def scan_pair_async(
     for key, item in list(here.items()):
         if wants_md5(state.get(key), item, there.get(key)):
             try:
-                md5 = await asyncio.to_thread(_digest, local.root / key)
+                md5, _ = await asyncio.to_thread(file_digests, local.root / key, False)
             except OSError:
                 continue
             here[key] = LocalFile(item.size, item.mtime_ns, md5)

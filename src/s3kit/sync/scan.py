@@ -573,7 +573,7 @@ async def _with_stored_mtime(session: Session, item: Entry, side: Side) -> Entry
         return item
 
 
-def _file_digests(path: Path, want_crc: bool) -> tuple[str, str | None]:
+def file_digests(path: Path, want_crc: bool) -> tuple[str, str | None]:
     md5 = hashlib.md5(usedforsecurity=False)
     crc = 0
     with path.open("rb") as handle:
@@ -591,9 +591,7 @@ def _multipart(item: Entry) -> bool:
 async def _digested(session: Session, item: Entry, side: Side, want_crc: bool) -> Entry:
     if isinstance(side, LocalSide):
         try:
-            md5, crc = await asyncio.to_thread(
-                _file_digests, side.location(item.key).path, want_crc
-            )
+            md5, crc = await asyncio.to_thread(file_digests, side.location(item.key).path, want_crc)
         except OSError:
             return item
         return item._replace(etag=md5, crc=crc)
@@ -675,6 +673,7 @@ __all__ = [
     "Side",
     "build_selection",
     "closer_look_async",
+    "file_digests",
     "folder_as_seen_async",
     "needs_closer_look",
     "read_ignore_file_async",
