@@ -67,21 +67,27 @@ class Encryption:
 
     def check_transport(self, endpoint: str | None) -> None:
         """Refuse to send an SSE-C key in clear text to anything but this machine."""
-        if self.mode != "sse-c" or endpoint is None:
-            return
-        parts = urlsplit(endpoint)
-        if parts.scheme == "https":
-            return
-        host = parts.hostname or ""
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise UsageError(
-                f"refusing to send an SSE-C key over plain HTTP to {host} — use an https://"
-                " endpoint"
-            )
+        if self.mode == "sse-c":
+            check_key_transport(endpoint)
+
+
+def check_key_transport(endpoint: str | None) -> None:
+    """The one check before an SSE-C key leaves this process, on any path (obstore, signed
+    requests, boto3): over HTTPS, or plain HTTP to a loopback address only."""
+    if endpoint is None:
+        return
+    parts = urlsplit(endpoint)
+    if parts.scheme == "https":
+        return
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UsageError(
+            f"refusing to send an SSE-C key over plain HTTP to {host} — use an https:// endpoint"
+        )
 
 
 def _decode_key(raw: bytes, origin: str) -> bytes:

@@ -97,9 +97,12 @@ class LocalServerStatus:
 
 
 def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Path) -> list[str]:
-    """The full `weed mini` command line: loopback only, telemetry off, every port explicit."""
+    """The full `weed mini` command line: loopback only, telemetry off, every port explicit,
+    its own log files in the data folder (weed writes them to /tmp otherwise, where they stay
+    after it stops, readable by everyone, with key names in them)."""
     return [
         weed,
+        f"-logdir={data_dir / 'logs'}",
         "mini",
         f"-dir={data_dir / 'data'}",
         "-ip=127.0.0.1",
@@ -272,6 +275,7 @@ class LocalServer:
         )
         ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
         command = weed_command(weed, self.data_dir, ports, s3_config)
+        (self.data_dir / "logs").mkdir(mode=0o700, exist_ok=True)
         with self.log_path.open("ab") as log:
             try:
                 process = subprocess.Popen(

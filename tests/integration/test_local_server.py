@@ -131,6 +131,8 @@ def test_weed_command_line(own: Own) -> None:
         own.server.data_dir / "s3-identities.json",
     )
     assert argv == expected
+    assert f"-logdir={own.server.data_dir / 'logs'}" in argv
+    assert any((own.server.data_dir / "logs").iterdir()), "weed wrote no log into the data folder"
     for flag in (
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",

@@ -56,6 +56,8 @@ class SessionOptions:
     read_timeout: float | None = None
     use_local: bool | None = None
     local_dir: Path | None = None
+    verify_ssl: bool | None = None  # False: accept any TLS certificate (a test endpoint)
+    ca_bundle: str | None = None  # a PEM file of certificates to trust instead of the system's
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ class Settings:
     read_timeout: float
     use_local: bool
     local_dir: Path | None
+    verify_ssl: bool = True
+    ca_bundle: str | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -373,7 +377,34 @@ def resolve_settings(
         ),
         use_local=use_local,
         local_dir=local_dir,
+        verify_ssl=_verify_ssl(options, env),
+        ca_bundle=_ca_bundle(options, env, profile),
     )
+
+
+def _verify_ssl(options: SessionOptions, env: Mapping[str, str]) -> bool:
+    if options.verify_ssl is not None:
+        return options.verify_ssl
+    return env.get("S3KIT_NO_VERIFY_SSL", "").lower() not in _TRUE
+
+
+def _ca_bundle(
+    options: SessionOptions, env: Mapping[str, str], profile: Mapping[str, str]
+) -> str | None:
+    """The CA bundle, as aws-cli finds it: the option, AWS_CA_BUNDLE, the profile's
+    `ca_bundle`; it must be a readable file (every client would fail later, each its own way)."""
+    raw = _first(
+        options.ca_bundle,
+        env.get("S3KIT_CA_BUNDLE"),
+        env.get("AWS_CA_BUNDLE"),
+        profile.get("ca_bundle"),
+    )
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise UsageError(f"CA bundle '{raw}' is not a file — give the path of a PEM file")
+    return str(path)
 
 
 def _static_credentials(

@@ -9,27 +9,39 @@ exponential backoff and full jitter, and translating failures into s3kit errors.
 region, addressing style, credentials, retries and timeouts come from the Session, so these
 requests go exactly where obstore's do. It must never import boto3: listings are on the hot
 path of every sync.
+
+What it must never do: follow a redirect (the signature and the session token would go to
+another host: a 3xx is an error naming the new location), send an SSE-C key in clear text to
+another machine (checked here, on every request that carries one), or read header names as
+case-sensitive (rclone serve s3 and Go reverse proxies send `Etag`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from s3kit.errors import EndpointError, from_code
+from s3kit.errors import EndpointError, S3KitError, from_code
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+_CUSTOMER_KEY_HEADERS = (
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key",
+)
 _NS = re.compile(r"\{[^}]*\}")
 
 
@@ -65,6 +77,9 @@ class S3Http:
         import urllib3
 
         self.session = session
+        self._pool_size = pool_size
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
         settings = session.settings
         self.region = settings.region
         endpoint = session.endpoint_url
@@ -77,11 +92,14 @@ class S3Http:
         else:
             self._base = endpoint.rstrip("/")
         self._max_retries = settings.max_retries
+        if not settings.verify_ssl:  # the Session said so once; not again on every request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._pool = urllib3.PoolManager(
             maxsize=pool_size,
             block=False,
             retries=False,
             timeout=urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+            **session.tls_options(),
         )
 
     def _target(self, bucket: str, key: str) -> tuple[str, str, str]:
@@ -114,6 +132,10 @@ class S3Http:
         import urllib3
 
         query = dict(query or {})
+        if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
+            from s3kit.encryption import check_key_transport
+
+            check_key_transport(self._base)
         origin, host, path = self._target(bucket, key)
         qs = canonical_query(query)
         url = origin + path + (f"?{qs}" if qs else "")
@@ -138,19 +160,24 @@ class S3Http:
                 raw = self._pool.request(
                     method, url, body=payload, headers=signed, preload_content=True, redirect=False
                 )
-                response = Response(raw.status, dict(raw.headers), raw.data or b"")
+                # urllib3's HTTPHeaderDict: header names compare case-insensitively.
+                response = Response(raw.status, raw.headers, raw.data or b"")
+                in_body = response.status < 300 and _error_in_body(response)
                 error = (
                     self.error_for(response, bucket, key)
-                    if response.status >= 300 or _error_in_body(response)
+                    if response.status >= 300 or in_body
                     else None
                 )
             except urllib3.exceptions.HTTPError as exc:
-                response = None
+                response, in_body = None, False
                 error = EndpointError(
                     f"cannot reach {self._base} ({type(exc).__name__}) — check --endpoint-url"
                     " and that the server is running"
                 )
-            retryable = response is None or response.status in _RETRY_STATUS
+            # An error sent in a 200 body is a server failure after the status line went out
+            # (S3 documents it for CopyObject, UploadPartCopy and CompleteMultipartUpload):
+            # retried like a 5xx, as botocore does.
+            retryable = response is None or in_body or response.status in _RETRY_STATUS
             if error is None:
                 assert response is not None
                 return response
@@ -161,7 +188,7 @@ class S3Http:
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
             time.sleep(delay)
 
-    def error_for(self, response: Response, bucket: str, key: str) -> Exception:
+    def error_for(self, response: Response, bucket: str, key: str) -> S3KitError:
         code, message = "", ""
         if response.body:
             try:
@@ -170,17 +197,45 @@ class S3Http:
                 message = root.findtext("Message") or ""
             except ET.ParseError:
                 message = response.body[:200].decode("utf-8", "replace")
-        return from_code(
-            code,
-            response.status,
-            message,
-            bucket=bucket,
-            key=key or None,
-            endpoint=self.session.endpoint_url,
-        )
+        error: S3KitError
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location") or "another address"
+            error = EndpointError(
+                f"{self._base} redirected the request to {location}; s3kit does not follow"
+                " redirects, which would hand the request's credentials to another host —"
+                " point --endpoint-url (or the region) at the address that holds the bucket"
+            )
+        else:
+            error = from_code(
+                code,
+                response.status,
+                message,
+                bucket=bucket,
+                key=key or None,
+                endpoint=self.session.endpoint_url,
+            )
+        error.code, error.status = code, response.status
+        return error
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The threads blocking requests run on: as many as the pool has connections (the
+        loop's default executor has min(32, cores + 4), six on two cores, which capped a
+        transfer's concurrency below what it asked for)."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self._pool_size, thread_name_prefix="s3kit-http"
+                )
+            return self._executor
 
     async def request_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Response:
-        return await asyncio.to_thread(self.request, method, bucket, key, **kwargs)
+        call = functools.partial(self.request, method, bucket, key, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
     def close(self) -> None:
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
         self._pool.clear()
