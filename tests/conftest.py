@@ -4,6 +4,10 @@
   moto server (`python -m moto.server`, its own process), both on free 127.0.0.1 ports, both
   stopped by pid at the end.
 - `backend`: parametrized over both; `bucket`: a fresh bucket on it for each test.
+- The conformance set (tests/integration/test_conformance.py): `conformance_backend`,
+  parametrized over `weed mini`, `seaweed_server` (`weed server -filer -s3`), `moto`, `rclone`
+  (`rclone serve s3` over a folder) and, with S3KIT_TEST_CEPH=1, `ceph` (a real Ceph RGW).
+  Each server starts the first time a test asks for it; tests/servers/ has the servers.
 - `isolated_env` (autouse): no test sees the developer's ~/.aws, AWS_* or S3KIT_* variables, or
   asks the EC2 metadata service for anything.
 """
@@ -12,48 +16,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from typer.testing import CliRunner
 
-from s3kit.local_server import LocalServer, free_ports
 from s3kit.service import S3Service
 from s3kit.session import Session
+from tests.servers import Backend, MotoServer, RcloneS3, WeedMini, WeedServer
 
+__all__ = ["Backend", "CliInvoker", "CliResult", "unique_bucket_name"]
 
-@dataclass(frozen=True)
-class Backend:
-    name: str
-    endpoint: str
-    access_key: str
-    secret_key: str
-
-    def session(self, **options: object) -> Session:
-        return Session(
-            endpoint_url=self.endpoint,
-            access_key_id=self.access_key,
-            secret_access_key=self.secret_key,
-            env={},
-            **options,  # type: ignore[arg-type]
-        )
-
-    def env(self) -> dict[str, str]:
-        """Environment variables that point the CLI at this backend."""
-        return {
-            "S3KIT_ENDPOINT_URL": self.endpoint,
-            "S3KIT_ACCESS_KEY_ID": self.access_key,
-            "S3KIT_SECRET_ACCESS_KEY": self.secret_key,
-        }
+CEPH_ENV = "S3KIT_TEST_CEPH"
+# The servers every conformance test runs against, by `Backend.name`.
+CONFORMANCE_BACKENDS = ["seaweedfs", "seaweedfs-server", "moto", "rclone"] + (
+    ["ceph"] if os.environ.get(CEPH_ENV) == "1" else []
+)
+_FIXTURE_OF = {
+    "seaweedfs": "seaweed",
+    "seaweedfs-server": "seaweed_server",
+    "moto": "moto",
+    "rclone": "rclone",
+    "ceph": "ceph",
+}
 
 
 _CLEARED_PREFIXES = ("AWS_", "S3KIT_")
@@ -75,58 +66,65 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-def _wait_http(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
+class _Server(Protocol):
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+def _serve(name: str, server: AbstractContextManager[_Server]) -> Iterator[Backend]:
+    with server as running:
+        yield Backend(name, running.endpoint, running.access_key, running.secret_key)
 
 
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    server = LocalServer(tmp_path_factory.mktemp("seaweedfs"))
-    state, _ = server.start()
-    try:
-        yield Backend("seaweedfs", state.endpoint, state.access_key_id, state.secret_access_key)
-    finally:
-        server.stop()
+    """`weed mini`, as `s3kit local start` runs it."""
+    yield from _serve("seaweedfs", WeedMini(tmp_path_factory.mktemp("seaweedfs")))
 
 
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    (port,) = free_ports(1)
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/moto-api/", timeout=60)
-        yield Backend("moto", f"http://127.0.0.1:{port}", "testing", "testing")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+    yield from _serve("moto", MotoServer(tmp_path_factory.mktemp("moto")))
+
+
+@pytest.fixture(scope="session")
+def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """`weed server -filer -s3`: master, volume server, filer and S3 gateway."""
+    yield from _serve("seaweedfs-server", WeedServer(tmp_path_factory.mktemp("weed-server")))
+
+
+@pytest.fixture(scope="session")
+def rclone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """`rclone serve s3` over a local folder."""
+    yield from _serve("rclone", RcloneS3(tmp_path_factory.mktemp("rclone")))
+
+
+@pytest.fixture(scope="session")
+def ceph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A real Ceph RGW, only with S3KIT_TEST_CEPH=1; skipped with the reason Ceph cannot
+    start here (known before starting it: binaries missing, not permitted, ...)."""
+    if os.environ.get(CEPH_ENV) != "1":
+        pytest.skip(f"Ceph RGW runs only with {CEPH_ENV}=1")
+    from tests.servers.ceph import CephRgw, ceph_unavailable
+
+    reason = ceph_unavailable()
+    if reason is not None:
+        pytest.skip(f"Ceph RGW unavailable: {reason}")
+    yield from _serve("ceph", CephRgw(tmp_path_factory.mktemp("ceph")))
 
 
 @pytest.fixture(params=["seaweedfs", "moto"])
 def backend(request: pytest.FixtureRequest) -> Backend:
-    fixture = {"seaweedfs": "seaweed", "moto": "moto"}[request.param]
-    result: Backend = request.getfixturevalue(fixture)
+    result: Backend = request.getfixturevalue(_FIXTURE_OF[request.param])
+    return result
+
+
+@pytest.fixture(scope="module", params=CONFORMANCE_BACKENDS)
+def conformance_backend(request: pytest.FixtureRequest) -> Backend:
+    """Every server of the conformance set in turn; module-scoped, so a module runs all its
+    tests on one server before it moves to the next."""
+    result: Backend = request.getfixturevalue(_FIXTURE_OF[request.param])
     return result
 
 

@@ -49,10 +49,20 @@ def iter_sync(agen: AsyncIterator[T]) -> Iterator[T]:
             except StopAsyncIteration:
                 return
     finally:
-        aclose = getattr(agen, "aclose", None)
-        if aclose is not None:
-            loop.run_until_complete(aclose())
-        loop.close()
+        try:
+            aclose = getattr(agen, "aclose", None)
+            if aclose is not None:
+                loop.run_until_complete(aclose())
+            # Closing `agen` early (a reader that stops, `s3kit ls | head`) leaves the async
+            # generators it was iterating to the loop's finalizer, which schedules their
+            # aclose() as tasks: run them, as asyncio.run does, or closing the loop destroys
+            # them pending ("Task was destroyed but it is pending!").
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            pending = asyncio.all_tasks(loop)
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            loop.close()
 
 
 async def run_bounded(jobs: Iterable[Awaitable[None]], limit: int) -> None:

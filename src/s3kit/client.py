@@ -21,6 +21,7 @@ from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.s3 import S3Storage
 from s3kit.transfer import TransferManager
+from s3kit.transfer.paths import base_name, single_destination
 from s3kit.uri import LocalPath, S3Url, validate_key
 
 T = TypeVar("T")
@@ -90,16 +91,22 @@ class S3Client:
         return target.key
 
     def download_file(self, key: str, local_path: str | os.PathLike[str]) -> str:
-        """Download `key` to `local_path` (a folder keeps the key's file name). Returns the path.
+        """Download `key` to `local_path`; a path ending in '/' or an existing folder means
+        into that folder, under the key's file name, as `s3kit cp` has it. Returns the path.
 
         The file appears whole or not at all: the bytes go to a temporary file that is checked
         against the object's checksum and renamed into place once complete.
         """
-        path = Path(local_path)
-        if path.is_dir():
-            path = path / key.rsplit("/", 1)[-1]
-        self._transfers().run(S3Url(self.bucket, validate_key(key)), LocalPath(path))
-        return str(path)
+        text = os.fspath(local_path)
+        folder = text.endswith(("/", os.sep))  # Path() drops the '/' that says so
+        path = Path(text)
+        destination = single_destination(
+            base_name(validate_key(key)), LocalPath(path, as_folder=folder),
+            dest_is_dir=path.is_dir(),
+        )  # fmt: skip
+        assert isinstance(destination, LocalPath)
+        self._transfers().run(S3Url(self.bucket, key), destination)
+        return str(destination.path)
 
     def _transfers(self) -> TransferManager:
         return TransferManager(self.session)

@@ -21,6 +21,9 @@ class S3KitError(Exception):
     """Base of every error s3kit raises on purpose. `exit_code` is what the CLI exits with."""
 
     exit_code: int = 1
+    # What the server said, where the error came from an S3 answer ("" / None otherwise).
+    code: str = ""
+    status: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(message))
@@ -101,6 +104,11 @@ class NotSupported(S3KitError, NotImplementedError):
 
 class LocalServerError(S3KitError):
     """The embedded SeaweedFS server cannot be installed, started or stopped."""
+
+
+class OutputClosed(S3KitError, BrokenPipeError):
+    """The reader of s3kit's output went away (`s3kit cp s3://b/k - | head`). Not a failure to
+    report: the CLI ends quietly, as Unix tools do."""
 
 
 # -- translation -------------------------------------------------------------------------------
@@ -190,6 +198,11 @@ def from_code(
     if code in ("NotImplemented", "NotSupported", "501") or status == 501:
         return NotSupported(
             f"{endpoint or 'this endpoint'} does not support this operation{detail}"
+        )
+    if code in ("BadDigest", "InvalidDigest"):
+        return TransferError(
+            f"the server refused the bytes sent to {where} as damaged on the way ({code});"
+            " nothing was replaced there — copy it again"
         )
     if code == "InvalidRange":
         return UsageError(f"the requested range is outside {where}{detail}")
@@ -299,6 +312,51 @@ def _translate_os(exc: OSError, path: str | None) -> S3KitError:
     return LocalPathError(f"{where}: {exc.strerror or exc}")
 
 
+# What a user calls the feature behind a control-plane operation, where the words of the
+# operation's name do not say it (`feature_of`).
+_FEATURE_NAMES = {
+    "acl": "bucket ACLs",
+    "accelerate": "transfer acceleration",
+    "cors": "CORS",
+    "encryption": "default encryption",
+    "notification": "event notifications",
+    "policy": "bucket policies",
+    "tagging": "bucket tagging",
+}
+
+
+def feature_of(operation: str) -> str:
+    """`put_public_access_block` -> "public access block", `put_bucket_website` -> "website",
+    `put_object_lock_configuration` -> "object lock"."""
+    name = operation
+    for prefix in ("put_", "get_", "delete_"):
+        name = name.removeprefix(prefix)
+    name = name.removeprefix("bucket_").removesuffix("_configuration")
+    return _FEATURE_NAMES.get(name, name.replace("_", " "))
+
+
+def for_operation(error: S3KitError, operation: str, endpoint: str) -> S3KitError:
+    """`error` as the answer to `operation` (a boto3 name) on `endpoint`.
+
+    Only CreateBucket can mean "that bucket exists": a server without a bucket subresource
+    (rclone serve s3 for ?publicAccessBlock and ?object-lock, ?website, ?tagging, ...) routes
+    the PUT to CreateBucket and answers BucketAlreadyOwnedByYou or BucketAlreadyExists, which
+    for any other operation on an existing bucket is the feature missing. Every NotSupported
+    names the operation and where to look."""
+    if isinstance(error, BucketAlreadyExists) and operation != "create_bucket":
+        return NotSupported(
+            f"{endpoint} does not support {feature_of(operation)} ({operation} was answered as"
+            " if it asked to create the bucket) — `s3kit probe` lists what this endpoint"
+            " supports"
+        )
+    if isinstance(error, NotSupported) and "this operation" in error.message:
+        return NotSupported(
+            error.message.replace("this operation", operation)
+            + " — `s3kit probe` lists what this endpoint supports"
+        )
+    return error
+
+
 def server_code(exc: BaseException) -> str:
     """The S3 error code behind an error ('' if none). `translate` results keep the SDK error
     as their cause; answers such as "no such configuration" differ only by this code."""
@@ -331,6 +389,10 @@ def translate(
             mapped = attempt(exc, bucket, key, endpoint)
             if mapped is not None:
                 return mapped
+        if isinstance(exc, BrokenPipeError):
+            # A ConnectionError by class, but the pipe we write to closed, not the endpoint:
+            # sockets' EPIPE reaches us wrapped by botocore and obstore, never bare.
+            return OutputClosed(f"{path or 'the output'} was closed by its reader")
         if isinstance(exc, ConnectionError):
             return _unreachable(endpoint)
         if isinstance(exc, OSError):

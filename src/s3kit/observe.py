@@ -1,9 +1,10 @@
 """Logging and redaction: the one place that decides what may be printed about a request.
 
 Nothing s3kit logs or prints may contain a secret: access secrets, session tokens, SSE-C keys,
-presigned-URL signatures or Authorization headers. `redact` masks the patterns those take in
-URLs, headers and messages, and `RedactingFilter` applies it (plus any literal secrets it was
-given) to every log record that reaches an s3kit handler, `--debug` included.
+presigned-URL signatures, Authorization headers or credentials written into a URL. `redact`
+masks the patterns those take in URLs, headers and messages, and `RedactingFilter` applies it
+(plus any literal secrets it was given) to every log record that reaches an s3kit handler,
+`--debug` included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ logger = logging.getLogger("s3kit")
 MASK = "***"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
+    # credentials written into a URL's authority (`--endpoint-url http://KEY:SECRET@host`):
+    # the whole userinfo goes, since a lone user part is often a token; the greedy run stops
+    # at the authority's end, so it takes everything up to the last '@' before the host
+    re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#'\"<>]+(?=@)"),
     # query-string signing parameters of presigned URLs (SigV4 and SigV2); a value never
     # contains brackets, so one ending a sentence or an XML element stays readable
     re.compile(

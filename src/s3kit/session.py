@@ -62,6 +62,8 @@ class Session:
         read_timeout: float | None = None,
         use_local: bool | None = None,
         local_dir: str | Path | None = None,
+        verify_ssl: bool | None = None,
+        ca_bundle: str | None = None,
         env: Mapping[str, str] | None = None,
         aws_files: AwsFiles | None = None,
         local_server: LocalServer | None = None,
@@ -80,6 +82,8 @@ class Session:
             read_timeout=read_timeout,
             use_local=use_local,
             local_dir=Path(local_dir) if local_dir else None,
+            verify_ssl=verify_ssl,
+            ca_bundle=ca_bundle,
         )
         self._env = env
         self._aws_files = aws_files
@@ -109,6 +113,12 @@ class Session:
                 else:
                     self._endpoint = settings.endpoint_url
                     self._credentials = settings.credentials
+                    if not settings.verify_ssl and not (self._endpoint or "").startswith("http:"):
+                        self._notify(
+                            f"s3kit: TLS certificate verification is off for"
+                            f" {settings.endpoint_label}: anyone on the network path can read"
+                            " and change what is sent — use --ca-bundle instead where you can"
+                        )
                 self._settings = settings
             return self._settings
 
@@ -141,6 +151,14 @@ class Session:
         values = [self.options.secret_access_key, self.options.session_token]
         if self._credentials is not None:
             values += [self._credentials.secret_access_key, self._credentials.session_token]
+        # A password in the endpoint URL (http://KEY:SECRET@host), as typed and decoded: the
+        # URL form is masked by `redact`'s patterns, this catches it quoted on its own.
+        from urllib.parse import unquote, urlsplit
+
+        for url in (self.options.endpoint_url, self._endpoint):
+            password = urlsplit(url or "").password
+            if password:
+                values += [password, unquote(password)]
         return [value for value in values if value]
 
     def credentials(self) -> Credentials:
@@ -229,10 +247,26 @@ class Session:
                 **extra,
             )
             return self._boto3_session.client(
-                service, endpoint_url=self.endpoint_url, config=config
+                service, endpoint_url=self.endpoint_url, config=config, verify=self._tls_verify()
             )
         except Exception as exc:
             raise translate(exc, endpoint=self.endpoint_url) from exc
+
+    def _tls_verify(self) -> bool | str:
+        """boto3's `verify`: False, the CA bundle's path, or True (the system's roots)."""
+        settings = self.settings
+        if not settings.verify_ssl:
+            return False
+        return settings.ca_bundle or True
+
+    def tls_options(self) -> dict[str, Any]:
+        """urllib3 PoolManager arguments that verify TLS exactly as the other clients do."""
+        settings = self.settings
+        if not settings.verify_ssl:
+            return {"cert_reqs": "CERT_NONE", "assert_hostname": False}
+        if settings.ca_bundle:
+            return {"cert_reqs": "CERT_REQUIRED", "ca_certs": settings.ca_bundle}
+        return {}
 
     # -- data plane (obstore) ----------------------------------------------------------------
 
@@ -271,6 +305,10 @@ class Session:
             "pool_max_idle_per_host": "64",
             "user_agent": "s3kit",
         }
+        if not settings.verify_ssl:
+            client_options["allow_invalid_certificates"] = True
+        elif settings.ca_bundle:
+            client_options["root_certificate"] = Path(settings.ca_bundle).read_text("ascii")
         retry_config: dict[str, Any] = {
             "max_retries": settings.max_retries,
             "backoff": {
@@ -321,14 +359,14 @@ class Session:
         return provide
 
     def http(self) -> S3Http:
-        """The signed-request client every `S3Storage` of this session lists (and bulk-deletes)
-        through, built once. Each listing sends one request at a time, so a few connections
-        serve them all."""
+        """The signed-request client every `S3Storage` of this session lists, bulk-deletes and
+        writes single objects through, built once; sized for a transfer's default 32 files at
+        once (connections and threads are made only as they are needed)."""
         with self._lock:
             if self._http is None:
                 from s3kit.storage.s3http import S3Http
 
-                self._http = S3Http(self, pool_size=8)
+                self._http = S3Http(self, pool_size=32)
             return self._http
 
     def storage(self, bucket: str, *, encryption: Encryption | None = None) -> S3Storage:

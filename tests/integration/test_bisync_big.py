@@ -20,6 +20,7 @@ import pytest
 from s3kit._aio import run_sync
 from s3kit.cli.bisync import run_bisync
 from s3kit.errors import ConflictError
+from s3kit.mtime import format_mtime
 from s3kit.session import Session
 from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
 from s3kit.sync.scan import LocalSide, S3Side, build_selection
@@ -93,7 +94,7 @@ def test_big_upload_to_a_new_path_goes_in_parts_with_its_metadata(
     assert get(backend, bucket, "pre/big.bin") == data
     info = session.storage(bucket).head("pre/big.bin")
     assert (info.etag or "").strip('"').endswith("-3")  # multipart, three parts
-    assert info.metadata["mtime"] == f"{(tmp_path / 'big.bin').stat().st_mtime:.3f}"
+    assert info.metadata["mtime"] == format_mtime((tmp_path / "big.bin").stat().st_mtime_ns)
     assert len(info.metadata["s3kit-crc64nvme"]) == 16
     assert progress_of(events, "upload") == PARTS
     assert_one_transfer(events, "upload", SIZE)

@@ -246,8 +246,9 @@ def test_cp_json_summary(cli: CliInvoker, backend: Backend, bucket: str, tmp_pat
     result = cli("cp", "-r", "--json", str(tmp_path), f"s3://{bucket}/", env=backend.env())
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert set(summary) == {"files", "bytes", "seconds", "failures"}
+    assert set(summary) == {"files", "bytes", "seconds", "failures", "unverified", "transfers"}
     assert summary["files"] == 2
+    assert sorted(t["bytes"] for t in summary["transfers"]) == [3, 5]
     assert summary["bytes"] == 8
     assert summary["failures"] == []
     assert summary["seconds"] >= 0

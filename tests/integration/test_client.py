@@ -57,7 +57,7 @@ def test_upload_file_key_defaults_to_file_name(client: S3Client, tmp_path: Path)
     os.utime(source, (1_600_000_000.25, 1_600_000_000.25))
     assert client.upload_file(source) == "report.txt"
     assert client.download_bytes("report.txt") == b"quarterly numbers"
-    assert client.storage.head("report.txt").metadata["mtime"] == "1600000000.250"
+    assert client.storage.head("report.txt").metadata["mtime"] == "1600000000.250000000"
 
 
 def test_upload_file_with_explicit_key(client: S3Client, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_probe_reports_every_feature_and_cleans_up(cli: CliInvoker, backend: Bac
         assert rows["STS GetCallerIdentity"]["status"] == "supported"
     else:
         assert rows["website"]["status"] == "not supported"
-        assert "does not support put_bucket_website" in rows["website"]["detail"]
+        assert "does not support website (put_bucket_website" in rows["website"]["detail"]
 
 
 def test_probe_text_output(cli: CliInvoker, seaweed: Backend) -> None:

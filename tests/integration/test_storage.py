@@ -662,7 +662,7 @@ def test_local_mtime_metadata_sets_file_mtime(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     storage.put("dated.txt", b"x", metadata={"mtime": "1600000000.5"})
     assert (tmp_path / "dated.txt").stat().st_mtime == pytest.approx(1600000000.5, abs=1e-3)
-    assert storage.head("dated.txt").metadata["mtime"] == "1600000000.500"
+    assert storage.head("dated.txt").metadata["mtime"] == "1600000000.500000000"
     storage.put("dated.txt", b"y", metadata={"mtime": "not a number"})
     assert (tmp_path / "dated.txt").stat().st_mtime > 1600000001
 

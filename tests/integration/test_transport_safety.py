@@ -197,7 +197,7 @@ def test_a_ca_bundle_is_trusted_by_every_client(
     _every_client(_session(seaweed, endpoint, ca_bundle=str(cert)), tls_bucket)
 
 
-def test_the_cli_takes_aws_ca_bundle_and_s3kit_no_verify_ssl(
+def test_the_cli_takes_ca_bundle_and_no_verify_ssl_as_flags_and_variables(
     seaweed: Backend, tls: tuple[str, Path], tls_bucket: str, cli: CliInvoker
 ) -> None:
     endpoint, cert = tls
@@ -207,6 +207,10 @@ def test_the_cli_takes_aws_ca_bundle_and_s3kit_no_verify_ssl(
     for extra in ({"AWS_CA_BUNDLE": str(cert)}, {"S3KIT_NO_VERIFY_SSL": "1"}):
         result = cli("ls", f"s3://{tls_bucket}/", env={**env, **extra})
         assert result.exit_code == 0, result.stderr
+    for flags in (["--ca-bundle", str(cert)], ["--no-verify-ssl"]):
+        result = cli(*flags, "ls", f"s3://{tls_bucket}/", env=env)
+        assert result.exit_code == 0, result.stderr
+    assert "verification is off" in result.stderr
 
 
 def test_a_missing_ca_bundle_is_a_usage_error(seaweed: Backend, tmp_path: Path) -> None:

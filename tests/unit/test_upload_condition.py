@@ -61,8 +61,9 @@ class FakeContext:
 class FakeMultipart:
     """Completes, or refuses conditional headers as a store without support might (501)."""
 
-    def __init__(self, *, refuses_conditions: bool = False) -> None:
+    def __init__(self, *, refuses_conditions: bool = False, answer: str = '"assembled-1"') -> None:
         self.refuses_conditions = refuses_conditions
+        self.answer = answer
         self.calls: list[Mapping[str, str] | None] = []
 
     async def complete(
@@ -75,14 +76,20 @@ class FakeMultipart:
         self.calls.append(headers)
         if headers and self.refuses_conditions:
             raise NotSupported("this endpoint does not support this operation")
-        return '"assembled-1"'
+        if self.answer == "NoSuchUpload":
+            error = ObjectNotFound("the multipart upload no longer exists")
+            error.code = "NoSuchUpload"
+            raise error
+        return self.answer
 
 
 def complete(ctx: Any, mp: Any, condition: Precondition | None) -> str:
     """`_complete` with the fakes standing in for the TransferContext and Multipart."""
     entry = JournalEntry("upload", "e", "b", "k", "/f", 1, 0, 1, upload_id="u")
     entry.parts = {1: JournalPart(etag='"p1"', md5="", crc=0, size=1)}
-    return asyncio.run(_complete(ctx, mp, S3Url("b", "k"), entry, condition))
+    return asyncio.run(
+        _complete(ctx, mp, S3Url("b", "k"), entry, condition, '"assembled-1"', check=True)
+    )
 
 
 def test_the_condition_goes_on_the_complete_after_a_head() -> None:
@@ -109,3 +116,29 @@ def test_without_a_condition_nothing_changes() -> None:
     storage, mp = FakeStorage('"x"'), FakeMultipart()
     complete(FakeContext(storage), mp, None)
     assert (storage.heads, mp.calls) == (0, [None])
+
+
+def test_an_empty_etag_from_the_complete_is_read_with_a_head() -> None:
+    """Ceph RGW 16.2 answers `<ETag></ETag>`; its HEAD has the right one."""
+    storage, mp = FakeStorage('"assembled-1"'), FakeMultipart(answer="")
+    assert complete(FakeContext(storage), mp, None) == '"assembled-1"'
+    assert storage.heads == 1
+
+
+def test_a_complete_whose_answer_was_lost_is_recognised_by_the_parts_etag() -> None:
+    storage, mp = FakeStorage('"assembled-1"'), FakeMultipart(answer="NoSuchUpload")
+    assert complete(FakeContext(storage), mp, None) == '"assembled-1"'
+
+
+def test_no_such_upload_with_another_object_there_stays_an_error() -> None:
+    storage, mp = FakeStorage('"someone-else"'), FakeMultipart(answer="NoSuchUpload")
+    with pytest.raises(ObjectNotFound):
+        complete(FakeContext(storage), mp, None)
+
+
+def test_an_etag_of_the_stores_own_making_is_kept_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage, mp = FakeStorage('"x"'), FakeMultipart(answer='"computed-otherwise"')
+    assert complete(FakeContext(storage), mp, None) == '"computed-otherwise"'
+    assert "not the" in caplog.text

@@ -51,8 +51,33 @@ def _fail(message: str) -> None:
     sys.stderr.write(f"s3kit: error: {redact(message).splitlines()[0] if message else ''}\n")
 
 
+# 128 + SIGPIPE: what a shell reports for `ls | head` and for rclone (Go programs die of the
+# signal), so a `set -o pipefail` script sees s3kit end as it sees every other Unix tool.
+EXIT_OUTPUT_CLOSED = 141
+
+
+class _OutputGone(Exception):
+    """A BrokenPipeError on its way out of a command, no longer an OSError: typer's own EPIPE
+    handling (exit 1, output wrappers) must not get to it before `S3KitGroup.main`."""
+
+
+def _end_quietly() -> None:
+    # Python's recommended pattern: point stdout at /dev/null so that the interpreter's last
+    # flush of what is still buffered cannot fail a second time, then leave without a word.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(EXIT_OUTPUT_CLOSED)
+
+
 class S3KitGroup(TyperGroup):
     """Turns every exception into one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:  # `OutputClosed` from the library is one too
+            raise _OutputGone() from exc
 
     def main(  # type: ignore[override]
         self,
@@ -70,6 +95,9 @@ class S3KitGroup(TyperGroup):
             code = super().main(args, prog_name or "s3kit", complete_var, False, **extra)
         except typer.Exit as exc:
             sys.exit(exc.exit_code)
+        except (_OutputGone, BrokenPipeError):
+            # The reader of our stdout went away (`s3kit ls ... | head -1`): not an error.
+            _end_quietly()
         except typer.Abort:
             sys.stderr.write("s3kit: aborted\n")
             sys.exit(1)
@@ -91,11 +119,6 @@ class S3KitGroup(TyperGroup):
         except KeyboardInterrupt:
             sys.stderr.write("s3kit: interrupted\n")
             sys.exit(130)
-        except BrokenPipeError:
-            # The reader of our stdout went away (`s3kit cat ... | head`): not an error.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
         except Exception as exc:
             if debug:
                 sys.stderr.write(redact(traceback.format_exc()))
@@ -173,6 +196,20 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Log requests and show tracebacks (redacted).")
     ] = False,
+    no_verify_ssl: Annotated[
+        bool,
+        typer.Option(
+            "--no-verify-ssl",
+            help="Accept any TLS certificate (a test endpoint); prefer --ca-bundle.",
+        ),
+    ] = False,
+    ca_bundle: Annotated[
+        str | None,
+        typer.Option(
+            "--ca-bundle",
+            help="PEM file of CA certificates to trust (also AWS_CA_BUNDLE).",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -183,6 +220,7 @@ def root(
     state = state_of(ctx)
     state.profile, state.endpoint_url, state.region = profile, endpoint_url, region
     state.use_local, state.debug = use_local, debug
+    state.verify_ssl, state.ca_bundle = (False if no_verify_ssl else None), ca_bundle
     _setup_logging(state)
     connections.load_global_config(state, connection=connection, config=config)
 
@@ -220,6 +258,8 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
+        except BrokenPipeError:  # the reader left before the last buffered lines went out
+            code = code or EXIT_OUTPUT_CLOSED
         except (OSError, ValueError):
             code = code or 1
     logging.shutdown()

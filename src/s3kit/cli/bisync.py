@@ -4,6 +4,10 @@
 nobody can answer, so a run that meets a conflict refuses (exit 2) instead of guessing. The
 progress bar (a terminal, not --quiet/--json) starts only once the plan is settled, after any
 question, and only when something is to be transferred.
+
+A run prints what happened, after it happened: each change's line once it is done, its error
+once it failed, nothing for a deletion held back because something failed, then the count of
+what was done, failed and skipped. A dry run prints the plan.
 """
 
 from __future__ import annotations
@@ -42,14 +46,35 @@ def _when(mtime_ns: int) -> str:
     return datetime.fromtimestamp(mtime_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def action_line(a: BiAction, *, would: bool) -> str:
+    extra = f" (the other copy → {a.conflict_path})" if a.conflict_path else ""
+    return f"{'(dryrun) ' if would else ''}{ARROWS[a.kind]}: {a.path}{extra} — {a.reason}"
+
+
 def plan_lines(plan: BiPlan, *, would: bool) -> list[str]:
-    lines = []
-    for a in plan.changes:
-        extra = f" (the other copy → {a.conflict_path})" if a.conflict_path else ""
-        lines.append(
-            f"{'(dryrun) ' if would else ''}{ARROWS[a.kind]}: {a.path}{extra} — {a.reason}"
-        )
-    return lines
+    return [action_line(a, would=would) for a in plan.changes]
+
+
+class _Report:
+    """Prints each change once it has ended (`bisync_async`'s `on_action`): its line on
+    stdout, or its error on stderr; remembers which failures it has told."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self._quiet = quiet
+        self._reader_gone = False  # `| head`: the run goes on, the closing line ends it
+        self.told: set[str] = set()
+
+    def __call__(self, action: BiAction, error: S3KitError | None) -> None:
+        if self._reader_gone:
+            return
+        try:
+            if error is not None:
+                self.told.add(action.path)
+                sys.stderr.write(f"s3kit: error: {action.path}: {error.message}\n")
+            elif not self._quiet:
+                sys.stdout.write(action_line(action, would=False) + "\n")
+        except BrokenPipeError:
+            self._reader_gone = True
 
 
 def _ask(action: BiAction) -> ConflictPolicy:
@@ -111,22 +136,27 @@ def run_bisync(
             if bar is not None:
                 bar(event)
 
+        report = _Report(quiet=quiet or json_out)
         outcome = run_sync(
             bisync_async(
                 session, local, remote, resync=resync, policy=conflict,
                 guard=DeleteGuard(max_delete=max_delete, force=force), dryrun=dryrun,
                 selection=selection, ask=_ask if interactive else None,
                 before_execute=start_bar, concurrency=concurrency, warn=warn, config=config,
-                on_event=on_event,
+                on_event=on_event, on_action=report,
             )
         )  # fmt: skip
     if log_file is not None:
         with AuditLog(log_file) as log:
             log.write_all(bisync_records(outcome, local, remote))
-    _report(outcome, dryrun=dryrun, quiet=quiet, json_out=json_out)
+    _report(outcome, dryrun=dryrun, quiet=quiet, json_out=json_out, told=report.told)
 
 
-def _report(outcome: BisyncOutcome, *, dryrun: bool, quiet: bool, json_out: bool) -> None:
+def _report(
+    outcome: BisyncOutcome, *, dryrun: bool, quiet: bool, json_out: bool, told: set[str]
+) -> None:
+    """After the run: the plan (a dry run) or the count of what was done, failed and
+    skipped, then what is left to say on stderr — `told` failures were printed as they came."""
     result = outcome.result
     if json_out:
         document: dict[str, object] = {
@@ -145,16 +175,23 @@ def _report(outcome: BisyncOutcome, *, dryrun: bool, quiet: bool, json_out: bool
             document.update(
                 uploaded=result.uploaded, downloaded=result.downloaded, deleted=result.deleted,
                 failures=[{"path": p, "error": e.message} for p, e in result.failures],
+                deletions_skipped=result.deletions_skipped,
             )  # fmt: skip
         sys.stdout.write(json.dumps(document) + "\n")
-    elif not quiet:
-        for line in plan_lines(outcome.plan, would=dryrun):
+    elif not quiet and result is None:
+        for line in plan_lines(outcome.plan, would=True):
             sys.stdout.write(line + "\n")
-        if result is not None:
-            sys.stdout.write(
-                f"Done: {result.uploaded} uploaded, {result.downloaded} downloaded,"
-                f" {result.deleted} deleted\n"
-            )
+    elif not quiet and result is not None:
+        counts = [
+            f"{result.uploaded} uploaded",
+            f"{result.downloaded} downloaded",
+            f"{result.deleted} deleted",
+        ]
+        if result.failures:
+            counts.append(f"{len(result.failures)} failed")
+        if result.deletions_skipped:
+            counts.append(f"{result.deletions_skipped} skipped")
+        sys.stdout.write(f"Done: {', '.join(counts)}\n")
     if result is not None and result.deletions_skipped:
         sys.stderr.write(
             f"s3kit: warning: {result.deletions_skipped} deletions skipped because other"
@@ -165,11 +202,12 @@ def _report(outcome: BisyncOutcome, *, dryrun: bool, quiet: bool, json_out: bool
         for action in outcome.unresolved:
             sys.stderr.write(f"s3kit: conflict: {action.path}: {action.reason}\n")
         for path, error in result.failures if result else []:
-            sys.stderr.write(f"s3kit: error: {path}: {error.message}\n")
+            if path not in told:  # paths the run never got to (behind a symlink, say)
+                sys.stderr.write(f"s3kit: error: {path}: {error.message}\n")
         raise S3KitError(
             f"{problems} paths not synced (conflicts or errors above); they are looked at again"
             " next run"
         )
 
 
-__all__ = ["plan_lines", "run_bisync"]
+__all__ = ["action_line", "plan_lines", "run_bisync"]

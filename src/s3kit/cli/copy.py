@@ -41,7 +41,11 @@ Recursive = Annotated[
 Dryrun = Annotated[bool, typer.Option("--dryrun", help="Show what would happen; change nothing.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 JsonOut = Annotated[
-    bool, typer.Option("--json", help="Print a JSON summary: files, bytes, seconds, failures.")
+    bool,
+    typer.Option(
+        "--json",
+        help="Print a JSON summary: files, bytes, seconds, unverified, transfers, failures.",
+    ),
 ]
 Include = Annotated[
     list[str] | None,
@@ -188,8 +192,32 @@ def build_config(flags: CopyFlags, defaults: Mapping[str, int] | None = None) ->
     return TransferConfig(**settings)
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What the end of the report needs: each finished copy (for --json, where one line per
+    file is not printed) and how many downloads could not be verified."""
+
+    keep: bool
+    transfers: list[tuple[str, str, int, str | None]] = field(default_factory=list)
+    downloads: int = 0
+    unverified: int = 0
+
+    def note(self, event: TransferEvent) -> None:
+        if event.kind != "done":
+            return
+        if event.verified is not None:
+            self.downloads += 1
+            if event.verified == "":
+                self.unverified += 1
+        if self.keep:
+            item = event.item
+            self.transfers.append(
+                (str(item.source), str(item.destination), event.bytes, event.verified)
+            )
+
+
 def _report(
-    flags: CopyFlags, silent: bool, bar: TransferProgress | None
+    flags: CopyFlags, silent: bool, bar: TransferProgress | None, tally: _Tally
 ) -> Callable[[TransferEvent], None]:
     reader_gone = False
 
@@ -203,6 +231,7 @@ def _report(
             reader_gone = True
 
     def on_event(event: TransferEvent) -> None:
+        tally.note(event)
         if bar is not None:
             bar(event)
         if event.kind == "failed":
@@ -219,6 +248,8 @@ def _report(
             return
         prefix = "(dryrun) " if flags.dryrun else ""
         line = f"{prefix}{event.action}: {event.item.source} to {event.item.destination}"
+        if event.verified == "" and flags.verify:
+            line += " (not verified)"
         if bar is not None:
             bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
         else:
@@ -262,6 +293,7 @@ def run_copy(
     show_bar = (
         flags.progress and not silent and not flags.dryrun and progress_wanted(disabled=False)
     )
+    tally = _Tally(keep=flags.json_out)
     with maybe_progress_bar(show_bar) as bar:
         manager = TransferManager(
             state.session,
@@ -269,7 +301,7 @@ def run_copy(
             options=options,
             read_encryption=encryption if encryption and encryption.mode == "sse-c" else None,
             filters=filters_from_args(raw_args()),
-            on_event=_report(flags, silent, bar),
+            on_event=_report(flags, silent, bar, tally),
         )
         summary = manager.run(src, dst, recursive=flags.recursive, move=move, dryrun=flags.dryrun)
     if flags.json_out:
@@ -279,6 +311,11 @@ def run_copy(
                     "files": summary.files,
                     "bytes": summary.bytes,
                     "seconds": round(summary.seconds, 3),
+                    "unverified": summary.unverified,
+                    "transfers": [
+                        {"source": src_, "destination": dst_, "bytes": size, "verified": check}
+                        for src_, dst_, size, check in tally.transfers
+                    ],
                     "failures": [
                         {"source": str(item.source), "error": error.message}
                         for item, error in summary.failures
@@ -286,6 +323,12 @@ def run_copy(
                 }
             )
             + "\n"
+        )
+    elif tally.unverified and flags.verify and not silent:
+        sys.stderr.write(
+            f"s3kit: warning: {tally.unverified} of {tally.downloads} downloaded files could not"
+            " be verified: their objects carry no checksum to check them against (s3kit's"
+            " CRC64NVME, x-amz-checksum-*, an MD5 ETag or rclone's md5chksum)\n"
         )
     if summary.failures:
         raise S3KitError(

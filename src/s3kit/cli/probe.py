@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from s3kit.cli.state import state_of
+from s3kit.observe import redact
 from s3kit.service import S3Service
 from s3kit.service.probe import ProbeResult
 
@@ -36,7 +37,7 @@ def probe(
         results = service.probe()
         sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
         return
-    sys.stdout.write(f"Probing {state.session.endpoint_label}\n\n")
+    sys.stdout.write(f"Probing {redact(state.session.endpoint_label)}\n\n")
     sys.stdout.write(f"{'feature':<36} {'supported':<10} detail\n")
 
     def show(result: ProbeResult) -> None:

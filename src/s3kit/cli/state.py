@@ -42,6 +42,8 @@ class CliState:
     region: str | None = None
     use_local: bool = False
     debug: bool = False
+    verify_ssl: bool | None = None  # None: as the environment says (S3KIT_NO_VERIFY_SSL)
+    ca_bundle: str | None = None
     connection: str | None = None
     config_path: Path | None = None
     # The validated s3kit.yaml (S3KitConfig() when there is none): cp, mv and sync read
@@ -58,6 +60,8 @@ class CliState:
                 endpoint_url=self.endpoint_url,
                 region=self.region,
                 use_local=True if self.use_local else None,
+                verify_ssl=self.verify_ssl,
+                ca_bundle=self.ca_bundle,
                 env=self.session_env(),
                 notify=notice,
             )

@@ -4,6 +4,10 @@ Deletions and confirmation: on a terminal the plan is shown and confirmed before
 deleted (`--yes` or `--force` skip the question). Without a terminal nobody can answer, so
 `--delete` goes ahead as `aws s3 sync` does — but every deletion is printed (on stderr with
 --quiet/--json), and the delete guard still applies.
+
+What a run prints is what happened, after it happened: an action's line once it is done, its
+error line once it failed, nothing for one that never ran (a deletion held back because a
+transfer failed), and a closing count of what was done, failed and skipped.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from s3kit.cli.copy import (
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import CliState, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
+from s3kit.observe import redact
 from s3kit.sync import (
     CompareOptions,
     DeleteGuard,
@@ -51,7 +56,15 @@ from s3kit.sync import (
 from s3kit.sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
 from s3kit.sync.ignore import DEFAULT_EXCLUDES
 from s3kit.sync.plan import Action
-from s3kit.sync.report import action_line, describe, plan_document, read_plan, write_plan
+from s3kit.sync.report import (
+    action_line,
+    describe,
+    done_line,
+    failure_line,
+    plan_document,
+    read_plan,
+    write_plan,
+)
 from s3kit.sync.scan import (
     LocalSide,
     S3Side,
@@ -90,49 +103,59 @@ def _say(line: str, *, quiet: bool = False, to_err: bool = False) -> None:
     (sys.stderr if to_err else sys.stdout).write(line + "\n")
 
 
-def _events(bar: TransferProgress | None) -> Callable[[TransferEvent], None]:
-    def on_event(event: TransferEvent) -> None:
-        if bar is not None:
-            bar(event)
-        if event.kind == "failed":
-            line = f"s3kit: error: {event.action} failed: {event.item.source}: {event.error}"
-            if bar is not None:
-                bar.console.print(line, markup=False, highlight=False)
+class _Report:
+    """Prints each action of a running sync once it has ended (`SyncExecutor`'s `on_action`):
+    its line on stdout — a deletion's on stderr under --quiet/--json, so none goes unseen — or
+    its error on stderr. While a progress bar shows, rich prints both above it. A reader that
+    went away (`| head`) ends the reporting, not the sync: the closing line ends the command."""
+
+    def __init__(self, source: Side, destination: Side, *, quiet: bool, json_out: bool) -> None:
+        self._source, self._destination = source, destination
+        self._quiet, self._json = quiet, json_out
+        self._reader_gone = False
+
+    def __call__(self, action: Action, error: S3KitError | None) -> None:
+        if self._reader_gone:
+            return
+        try:
+            if error is not None:
+                side = self._destination if action.kind == "delete" else self._source
+                where = str(side.location(action.key))
+                sys.stderr.write(failure_line(action, where, error.message) + "\n")
+            elif action.kind == "delete":
+                _say(action_line(action, would=False), to_err=self._quiet or self._json)
             else:
-                sys.stderr.write(line + "\n")
+                _say(action_line(action, would=False), quiet=self._quiet or self._json)
+        except BrokenPipeError:
+            self._reader_gone = True
 
-    return on_event
 
-
-def _confirm_deletions(plan: Plan, *, yes: bool, force: bool, quiet: bool) -> None:
-    """Ask on a terminal; elsewhere list the deletions (stderr when stdout is for data)."""
+def _confirm_deletions(plan: Plan, *, yes: bool, force: bool) -> None:
+    """Show the plan and ask on a terminal. Elsewhere nobody can answer: each deletion is
+    printed once it is done (`_Report`), never beforehand."""
     deletions = plan.deletions
-    if not deletions:
-        return
-    if _interactive() and not (yes or force):
+    if deletions and _interactive() and not (yes or force):
         for line in describe(plan):
             sys.stderr.write(line + "\n")
         if not typer.confirm(f"Delete {len(deletions)} entries?", err=True):
             sys.stderr.write("s3kit: nothing done\n")
             raise typer.Exit(1)
-        return
-    for action in deletions:
-        _say(action_line(action, would=False), to_err=quiet)
 
 
 def _bar_on_demand(stack: contextlib.ExitStack, enabled: bool) -> Callable[[TransferEvent], None]:
     """Events for a progress bar that appears with the first queued transfer: a streamed sync
     cannot know upfront whether anything will move, and a run that moves nothing shows no bar.
     Its totals grow as transfers are queued."""
-    handler = _events(None)
+    bar: TransferProgress | None = None
     waiting = enabled
 
     def on_event(event: TransferEvent) -> None:
-        nonlocal handler, waiting
+        nonlocal bar, waiting
         if waiting and event.kind == "queued":
             waiting = False
-            handler = _events(stack.enter_context(maybe_progress_bar(True)))
-        handler(event)
+            bar = stack.enter_context(maybe_progress_bar(True))
+        if bar is not None:
+            bar(event)
 
     return on_event
 
@@ -166,6 +189,7 @@ def _execute(
             config=config,
             options=options,
             on_event=chained(_bar_on_demand(stack, show_bar), recorder),
+            on_action=_Report(source, destination, quiet=quiet, json_out=json_out),
         )
         result = (
             run_sync(streamed.run_async(executor))
@@ -176,7 +200,7 @@ def _execute(
             recorder.finish(result.deletions_skipped)
     if result.transferred and not result.failures:
         ThroughputHistory().record(
-            state.session.endpoint_label,
+            _history_key(state),
             plan.direction,
             Run(result.transferred, result.bytes, result.transfer_seconds),
         )
@@ -184,6 +208,11 @@ def _execute(
 
 
 def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> None:
+    """The closing count (each action's line was printed as it ended) or the JSON result."""
+    ended = result.transferred + result.deleted + len(result.failures)
+    # Never carried out: deletions held back after a failure, folders found not empty any
+    # more; and the deletions the plan withheld ("not deleting ..." above).
+    skipped = max(0, len(plan.actions) - ended) + len(plan.withheld)
     if json_out:
         sys.stdout.write(
             json.dumps(
@@ -201,12 +230,14 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
             + "\n"
         )
     elif not quiet:
-        # In key order, as a plan has them: a streamed sync decides in the order it scans.
-        for action in sorted(plan.transfers, key=_key_order):
-            _say(action_line(action, would=False))
         _say(
-            f"Done: {result.transferred} transferred, {result.deleted} deleted"
-            f" in {result.seconds:.1f} s"
+            done_line(
+                transferred=result.transferred,
+                deleted=result.deleted,
+                failed=len(result.failures),
+                skipped=skipped,
+                seconds=result.seconds,
+            )
         )
     if result.deletions_skipped:
         sys.stderr.write(f"s3kit: warning: {result.deletions_skipped}\n")
@@ -214,10 +245,6 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
         raise S3KitError(
             f"{len(result.failures)} of {len(plan.actions)} actions failed (see the errors above)"
         )
-
-
-def _key_order(action: Action) -> bytes:
-    return action.key.encode("utf-8", "surrogateescape")
 
 
 def sync(
@@ -444,7 +471,7 @@ def sync(
     for key, reason in plan.withheld:
         warn(f"not deleting {key}: {reason}")
     guard.check(plan, source_complete=prepared.complete)
-    _confirm_deletions(plan, yes=yes, force=force, quiet=quiet or json_out)
+    _confirm_deletions(plan, yes=yes, force=force)
     result = _execute(
         ctx, plan, prepared.source, prepared.destination,
         config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
@@ -527,8 +554,14 @@ def _write_options(state: CliState) -> WriteOptions:
     return WriteOptions(storage_class=storage_class(state.config.storage.default_storage_class))
 
 
+def _history_key(state: CliState) -> str:
+    """The endpoint the throughput history is kept under, in a file: never with credentials
+    written into its URL."""
+    return redact(state.session.endpoint_label)
+
+
 def _estimate(state: CliState, plan: Plan) -> float | None:
-    runs = ThroughputHistory().runs(state.session.endpoint_label, plan.direction)
+    runs = ThroughputHistory().runs(_history_key(state), plan.direction)
     return estimate(runs, len(plan.transfers), plan.bytes)
 
 
@@ -558,7 +591,7 @@ def apply(
             f"not applying {plan_file}: {shown} since the plan was made — nothing was done;"
             " run sync --plan-out again"
         )
-    _confirm_deletions(plan, yes=yes, force=False, quiet=quiet or json_out)
+    _confirm_deletions(plan, yes=yes, force=False)
     config = build_config(CopyFlags(concurrency=concurrency), state.config.transfer_overrides())
     result = _execute(
         ctx, plan, source, destination,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from s3kit.errors import BucketAlreadyExists, NotSupported, translate
+from s3kit.errors import for_operation, translate
 from s3kit.session import Session
 
 
@@ -33,19 +33,7 @@ class ServiceBase:
             return method(**kwargs)
         except Exception as exc:
             error = translate(exc, bucket=bucket, key=key, endpoint=self.session.endpoint_url)
-            if isinstance(error, BucketAlreadyExists) and operation.startswith("put_bucket_"):
-                # Servers without a bucket subresource (?website, ?notification, ...) route the
-                # PUT to CreateBucket and answer "bucket exists": the feature is missing.
-                error = NotSupported(
-                    f"{self.session.endpoint_label} does not support this operation (it"
-                    " answered as if asked to create the bucket)"
-                )
-            if isinstance(error, NotSupported):
-                error = NotSupported(
-                    str(error).replace("this operation", operation)
-                    + " — `s3kit probe` lists what this endpoint supports"
-                )
-            raise error from exc
+            raise for_operation(error, operation, self.session.endpoint_label) from exc
 
     def pages(self, operation: str, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated boto3 operation, fetched lazily."""

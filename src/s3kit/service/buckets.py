@@ -16,8 +16,10 @@ from typing import Any, Literal
 
 from s3kit.errors import (
     BucketAlreadyExists,
+    BucketNotEmpty,
     BucketNotFound,
     NotSupported,
+    ObjectNotFound,
     PermissionDenied,
     S3KitError,
     UsageError,
@@ -375,7 +377,7 @@ class BucketsMixin(ServiceBase):
     def bucket_contents_summary(self, bucket: str) -> ContentSummary:
         """Count what `empty_bucket` would delete, by kind."""
         validate_bucket_name(bucket)
-        objects = versions = markers = uploads = 0
+        objects = versions = markers = 0
         try:
             for page in self.pages("list_object_versions", bucket, Bucket=bucket):
                 for item in page.get("Versions", []):
@@ -387,14 +389,52 @@ class BucketsMixin(ServiceBase):
         except NotSupported:
             for page in self.pages("list_objects_v2", bucket, Bucket=bucket):
                 objects += len(page.get("Contents", []))
-        with contextlib.suppress(NotSupported):
-            for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket):
-                uploads += len(page.get("Uploads", []))
+        uploads = sum(1 for _ in self._iter_uploads(bucket))
         return ContentSummary(objects, versions, markers, uploads)
 
     def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket. Raises `BucketNotEmpty` when it holds anything
+        `empty_bucket` would delete: SeaweedFS deletes a versioned bucket that still has
+        noncurrent versions and delete markers (AWS and moto refuse), and a pending multipart
+        upload's parts are data too, so this asks before the server decides."""
         validate_bucket_name(bucket)
+        held = self._first_content(bucket)
+        if held:
+            raise BucketNotEmpty(
+                f"bucket '{bucket}' is not empty (it holds {held}) — delete them first, or"
+                f" use `s3kit rb --force s3://{bucket}` to delete everything in it"
+            )
         self.call("delete_bucket", bucket=bucket, Bucket=bucket)
+
+    def _first_content(self, bucket: str) -> str:
+        """What kind of thing keeps `bucket` from being empty ('' if nothing): one-key
+        listings of versions (or objects, where versions are not supported) and uploads."""
+        try:
+            page = self.call("list_object_versions", bucket=bucket, Bucket=bucket, MaxKeys=1)
+        except NotSupported:
+            page = self.call("list_objects_v2", bucket=bucket, Bucket=bucket, MaxKeys=1)
+            if page.get("Contents"):
+                return "objects"
+        else:
+            if any(v.get("IsLatest", True) for v in page.get("Versions", [])):
+                return "objects"
+            if page.get("Versions") or page.get("DeleteMarkers"):
+                return "object versions or delete markers"
+        if next(self._iter_uploads(bucket, MaxUploads=1), None) is not None:
+            return "incomplete multipart uploads"
+        return ""
+
+    def _iter_uploads(self, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every pending multipart upload. None where the store lists none: NotImplemented, or
+        NoSuchUpload, which rclone serve s3 answers for a bucket without uploads."""
+        try:
+            for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket, **kwargs):
+                yield from page.get("Uploads", [])
+        except NotSupported:
+            return
+        except ObjectNotFound as exc:
+            if server_code(exc) != "NoSuchUpload":
+                raise
 
     def iter_bucket_contents(self, bucket: str) -> Iterator[dict[str, Any]]:
         """Everything that keeps a bucket from being deleted: object versions, delete markers
@@ -406,12 +446,8 @@ class BucketsMixin(ServiceBase):
             for page in self.pages("list_objects_v2", bucket, Bucket=bucket):
                 for obj in page.get("Contents", []):
                     yield {"Key": obj["Key"]}
-        try:
-            for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket):
-                for upload in page.get("Uploads", []):
-                    yield {"Key": upload["Key"], "UploadId": upload["UploadId"]}
-        except NotSupported:
-            return
+        for upload in self._iter_uploads(bucket):
+            yield {"Key": upload["Key"], "UploadId": upload["UploadId"]}
 
     def _iter_versions(self, bucket: str) -> Iterator[dict[str, Any]]:
         for page in self.pages("list_object_versions", bucket, Bucket=bucket):

@@ -6,6 +6,11 @@ Each result is "supported", "not supported" (the server refused the operation as
 unimplemented, or answered that way) or "error" (it failed for another reason, with the
 server's message). Checks are plain functions over a small context, so adding one is one entry
 in `CHECKS`.
+
+A feature counts only for what it does, not for a 200: SSE-C is supported when the object
+comes back with the key and is refused without it (a store that ignores the headers keeps the
+bytes in plain text), and Content-MD5 / x-amz-checksum-crc32 are checked when a PUT with a
+wrong value is refused as BadDigest and leaves no object behind.
 """
 
 from __future__ import annotations
@@ -14,15 +19,24 @@ import base64
 import contextlib
 import hashlib
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from s3kit.errors import NotSupported, S3KitError
+from s3kit.errors import (
+    EndpointError,
+    NotSupported,
+    ObjectNotFound,
+    S3KitError,
+    Throttled,
+    server_code,
+)
 from s3kit.service.base import ServiceBase
 
 Status = Literal["supported", "not supported", "error"]
 _UNSUPPORTED_CODES = ("NotImplemented", "MethodNotAllowed", "XNotImplemented", "NotSupported")
+_DIGEST_CODES = ("BadDigest", "InvalidDigest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ def _conditional_put(ctx: ProbeContext) -> None:
 
 
 def _sse_c(ctx: ProbeContext) -> None:
+    """Supported only if the bytes come back with the key and not without it: a store that
+    ignores the SSE-C headers answers 200 to both and keeps the data in plain text."""
     key = bytes(range(32))
     headers = {
         "SSECustomerAlgorithm": "AES256",
@@ -93,8 +109,51 @@ def _sse_c(ctx: ProbeContext) -> None:
             hashlib.md5(key, usedforsecurity=False).digest()
         ).decode(),
     }
-    ctx.call("put_object", Bucket=ctx.bucket, Key="probe/sse-c", Body=b"probe", **headers)
-    ctx.call("head_object", Bucket=ctx.bucket, Key="probe/sse-c", **headers)
+    data = b"probe: SSE-C"
+    ctx.put("probe/sse-c", data, **headers)
+    try:
+        ctx.call("get_object", Bucket=ctx.bucket, Key="probe/sse-c")["Body"].read()
+    except (EndpointError, Throttled):
+        raise
+    except S3KitError:
+        pass  # refused without the key, as it must be
+    else:
+        raise NotSupported(
+            "the SSE-C key was ignored: a GET without it returned the object, which the store"
+            " keeps unencrypted"
+        )
+    body = ctx.call("get_object", Bucket=ctx.bucket, Key="probe/sse-c", **headers)["Body"]
+    if body.read() != data:
+        raise S3KitError("a GET with the SSE-C key returned other bytes than were written")
+
+
+def _wrong_digest_refused(ctx: ProbeContext, key: str, header: str, **wrong: str) -> None:
+    """Supported when a PUT whose `header` does not match the body is refused as BadDigest
+    (or InvalidDigest) and nothing is stored: a store that does not check keeps what may be a
+    corrupted upload and answers 200."""
+    try:
+        ctx.put(key, b"probe: digest", **wrong)
+    except S3KitError as exc:
+        code = server_code(exc)
+        if code not in _DIGEST_CODES:
+            raise
+    else:
+        raise NotSupported(f"a PUT with a wrong {header} was accepted and stored")
+    try:
+        ctx.service.call("head_object", bucket=ctx.bucket, key=key, Bucket=ctx.bucket, Key=key)
+    except ObjectNotFound:
+        return
+    raise S3KitError(f"a PUT with a wrong {header} was refused ({code}) but the object exists")
+
+
+def _content_md5(ctx: ProbeContext) -> None:
+    wrong = base64.b64encode(hashlib.md5(b"other", usedforsecurity=False).digest()).decode()
+    _wrong_digest_refused(ctx, "probe/content-md5", "Content-MD5", ContentMD5=wrong)
+
+
+def _checksum_crc32(ctx: ProbeContext) -> None:
+    wrong = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    _wrong_digest_refused(ctx, "probe/crc32", "x-amz-checksum-crc32", ChecksumCRC32=wrong)
 
 
 def _object_lock(ctx: ProbeContext) -> None:
@@ -167,6 +226,8 @@ CHECKS: list[tuple[str, Callable[[ProbeContext], Any]]] = [
                 {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
             ]}),
     ("SSE-C", _sse_c),
+    ("Content-MD5 checked on PUT", _content_md5),
+    ("x-amz-checksum-crc32 checked on PUT", _checksum_crc32),
     ("bucket policy", lambda ctx: ctx.call("put_bucket_policy", Bucket=ctx.bucket, Policy=(
         '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
         f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{ctx.bucket}/no-such-path/*"}}]}}'

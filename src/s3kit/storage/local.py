@@ -1,9 +1,17 @@
-"""LocalStorage: the Storage protocol over a folder, keys being '/'-separated relative paths.
+"""LocalStorage: the Storage protocol over a folder, keys being '/'-separated relative paths;
+and the local-file ground every copy and sync stands on.
 
 Writes go to a temporary file in the destination folder and are renamed into place after
 fsync, so a reader never sees a half-written file and a failed write leaves nothing behind.
 User metadata has nowhere to live on a plain filesystem and is dropped, except `mtime`, which
-sets the file's modification time. Listings are in UTF-8 byte order, like S3's.
+sets the file's modification time (to the nanosecond, see `s3kit.mtime`). Listings are in
+UTF-8 byte order, like S3's.
+
+Two rules live here once, for every caller (LocalStorage, cp -r, sync, two-way sync):
+`local_target` maps a key to the path it may be written, renamed or deleted at under a root —
+never a name no file can have, never through a symlink that leads out of the root; and
+`walk_folder` is the one walk of a local tree — symlinks skipped unless followed, and then
+loops and links out of the root skipped with a warning, never a crash.
 """
 
 from __future__ import annotations
@@ -14,12 +22,32 @@ import hashlib
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+import stat as stat_module
+import sys
+import threading
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
-from s3kit.errors import ConflictError, InvalidKey, ObjectNotFound, UsageError, translate
+from s3kit.errors import (
+    ConflictError,
+    InvalidKey,
+    LocalPathError,
+    ObjectNotFound,
+    UsageError,
+    translate,
+)
+from s3kit.mtime import MTIME_KEY, format_mtime, parse_mtime
+from s3kit.observe import logger
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -52,12 +80,10 @@ class LocalStorage(SyncStorageMixin):
         return str(self.root)
 
     def path_for(self, key: str) -> Path:
-        """The file behind `key`; refuses keys that would escape the root."""
+        """The file behind `key` (`local_target`: no key that escapes the root or goes
+        through a symlink out of it)."""
         validate_key(key)
-        parts = key.split("/")
-        if any(part in ("", ".", "..") for part in parts):  # "a/" would name the file "a"
-            raise InvalidKey(f"key '{key}' cannot be stored as a local path")
-        return self.root.joinpath(*parts)
+        return local_target(self.root, key)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -89,8 +115,8 @@ class LocalStorage(SyncStorageMixin):
                     await asyncio.to_thread(writer.write, bytes(chunk))
             else:
                 await asyncio.to_thread(writer.write_all, _iter_body(body))
-            mtime = _parse_mtime(metadata)
-            etag = await asyncio.to_thread(writer.commit, mtime)
+            mtime_ns = parse_mtime((metadata or {}).get(MTIME_KEY))
+            etag = await asyncio.to_thread(writer.commit, mtime_ns)
         except BaseException:
             writer.abort()
             raise
@@ -189,7 +215,7 @@ class LocalStorage(SyncStorageMixin):
             size=stat.st_size,
             last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
             etag=await asyncio.to_thread(_etag_of, path),
-            metadata={"mtime": f"{stat.st_mtime:.3f}"},
+            metadata={MTIME_KEY: format_mtime(stat.st_mtime_ns)},
         )
 
     async def exists_async(self, key: str) -> bool:
@@ -236,9 +262,15 @@ class LocalStorage(SyncStorageMixin):
         for child in children:
             if _is_temp(child.name):
                 continue
-            is_dir = child.is_dir(follow_symlinks=False)
-            if not is_dir and not child.is_file():  # links to folders, sockets, broken links
+            try:
+                is_dir = child.is_dir(follow_symlinks=False)
+                # Links to folders, sockets, broken links and link loops are not keys.
+                if not is_dir and not child.is_file():
+                    continue
+            except OSError:
                 continue
+            if child.is_symlink() and not _inside(os.path.realpath(child.path), str(self.root)):
+                continue  # the link leads out of the root: `path_for` refuses the key
             key = rel + child.name + ("/" if is_dir else "")
             named.append((key.encode("utf-8", "surrogateescape"), key, child, is_dir))
         named.sort(key=lambda item: item[0])
@@ -331,8 +363,9 @@ class AtomicFile:
     def md5_hex(self) -> str:
         return self._digest.hexdigest()
 
-    def commit(self, mtime: float | None = None, *, fsync: bool = True) -> str:
-        """Make the file visible under its name. Returns the MD5 ETag of what was written.
+    def commit(self, mtime_ns: int | None = None, *, fsync: bool = True) -> str:
+        """Make the file visible under its name, with modification time `mtime_ns`
+        (nanoseconds) when given. Returns the MD5 ETag of what was written.
 
         `fsync=False` keeps the rename atomic for other processes but not across a power cut;
         the transfer layer uses it for small files, where an fsync each costs more than the
@@ -342,8 +375,8 @@ class AtomicFile:
             if fsync:
                 os.fsync(self._handle.fileno())
             self._handle.close()
-            if mtime is not None:
-                os.utime(self.tmp, (mtime, mtime))
+            if mtime_ns is not None:
+                os.utime(self.tmp, ns=(mtime_ns, mtime_ns))
             self.tmp.replace(self.target)
         except OSError as exc:
             self.abort()
@@ -357,9 +390,10 @@ class AtomicFile:
         remove_made(self._made_dirs)
 
 
-def write_atomic(target: Path, data: bytes, mtime: float | None, *, fsync: bool) -> None:
-    """`target` gets exactly `data` or stays as it was: the lean path for small files (one
-    create, write, rename — no MD5, no buffering layer)."""
+def write_atomic(target: Path, data: bytes, mtime_ns: int | None, *, fsync: bool) -> None:
+    """`target` gets exactly `data` (and modification time `mtime_ns`, in nanoseconds, when
+    given) or stays as it was: the lean path for small files (one create, write, rename — no
+    MD5, no buffering layer)."""
     tmp = temp_name(target)
     made: list[Path] = []
     try:
@@ -372,8 +406,8 @@ def write_atomic(target: Path, data: bytes, mtime: float | None, *, fsync: bool)
                 os.fsync(fd)
         finally:
             os.close(fd)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
+        if mtime_ns is not None:
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
         tmp.replace(target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -402,13 +436,6 @@ def _holds_file(folder: str) -> bool:
     return any(_holds_file(sub) for sub in subfolders)
 
 
-def _parse_mtime(metadata: Mapping[str, str] | None) -> float | None:
-    try:
-        return float(metadata["mtime"]) if metadata and "mtime" in metadata else None
-    except ValueError:
-        return None
-
-
 def _take(iterator: Iterator[ObjectInfo | Prefix], count: int) -> list[ObjectInfo | Prefix]:
     batch = []
     for entry in iterator:
@@ -433,3 +460,261 @@ def _iter_body(body: Body) -> Iterator[bytes]:
     else:
         for chunk in body:  # type: ignore[union-attr]
             yield bytes(chunk)
+
+
+# -- keys as local paths ---------------------------------------------------------------------
+
+NAME_MAX = 255  # bytes in one file name, on every common filesystem
+PATH_MAX = 1024 if sys.platform == "darwin" else 4096  # bytes in a whole path, with its NUL
+
+
+def shown_key(key: str) -> str:
+    """`key` fit for a message: control characters (a NUL, say) as escapes."""
+    if key.isprintable():
+        return key
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in key)
+
+
+def local_name_problem(key: str, *, folder: bool = False) -> str | None:
+    """Why nothing under a folder can be named `key` ('/'-separated), or None when something
+    can. `folder`: `key` names a folder the way S3 folder markers do ('a/b/')."""
+    if not key:
+        return "it is empty"
+    if "\x00" in key:
+        return "it contains a NUL byte"
+    if key.startswith("/"):
+        return "it starts with '/'"
+    parts = key.split("/")
+    if folder:
+        if parts[-1] != "":
+            return "it does not end with '/'"
+        parts.pop()
+    elif parts[-1] == "":
+        return "it ends with '/'"
+    if any(part in (".", "..") for part in parts):
+        return "it has a '.' or '..' segment"
+    if "" in parts:
+        return "it has an empty segment ('//')"
+    if os.sep != "/" and os.sep in key:
+        return f"it contains '{os.sep}'"
+    if any(len(part.encode("utf-8", "surrogateescape")) > NAME_MAX for part in parts):
+        return f"a segment is longer than {NAME_MAX} bytes"
+    return None
+
+
+def local_target(root: Path, key: str, *, folder: bool = False) -> Path:
+    """The path `key` ('/'-separated, relative; with `folder`, a folder marker 'a/b/') names
+    under `root`, for writing, renaming or deleting there: the one mapping from keys to local
+    paths, with the checks every local write and delete passes.
+
+    - A key no file can have ('.', '..' or empty segments, a leading or trailing '/', a NUL,
+      a name over 255 bytes, a path over PATH_MAX) is an `InvalidKey`, "skipped KEY: cannot
+      be a local file name (why)".
+    - A symlink on the way — a folder, or the file itself — that resolves outside `root` is a
+      `LocalPathError`: writing through it would put the file outside the folder (and a later
+      two-way run would take the file it cannot see for deleted); renaming over it or
+      deleting it would act on what the link stands for. Links that stay inside are fine.
+
+    The check runs just before the write: a link made in between is the race every
+    path-based tool has (only O_NOFOLLOW-style opens at each level would close it)."""
+    what = "folder" if folder else "file"
+    problem = local_name_problem(key, folder=folder)
+    if problem is not None:
+        raise InvalidKey(f"skipped {shown_key(key)}: cannot be a local {what} name ({problem})")
+    parts = key.split("/")
+    if folder:
+        parts.pop()
+    path = root.joinpath(*parts)
+    if len(os.fsencode(path)) >= PATH_MAX:
+        raise InvalidKey(
+            f"skipped {shown_key(key)}: cannot be a local {what} name (the path would be"
+            f" longer than {PATH_MAX - 1} bytes)"
+        )
+    escape = _link_out_of(root, parts)
+    if escape is not None:
+        link, target = escape
+        raise LocalPathError(
+            f"skipped {shown_key(key)}: {link} is a symlink to {target}, outside {root};"
+            " s3kit does not write or delete through it — remove the link or copy elsewhere"
+        )
+    return path
+
+
+def _link_out_of(root: Path, parts: list[str]) -> tuple[str, str] | None:
+    """The first symlink among root/parts[0], root/parts[0]/parts[1], ... that resolves
+    outside `root`, with where it leads; None when there is none (one lstat per existing
+    component, a realpath per link)."""
+    real_root: str | None = None
+    here = root
+    for part in parts:
+        here = here / part
+        try:
+            mode = here.lstat().st_mode
+        except OSError:  # not there (yet): nothing further down exists, so no link either
+            return None
+        if stat_module.S_ISLNK(mode):
+            real_root = real_root or os.path.realpath(root)
+            target = os.path.realpath(here)
+            if not _inside(target, real_root):
+                return str(here), target
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether the resolved `path` is `folder` or lies under it (both resolved)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# -- the one walk of a local folder ----------------------------------------------------------
+
+Warn = Callable[[str], None]
+T = TypeVar("T")
+
+
+def walk_folder(
+    root: Path,
+    found: Callable[[str, os.stat_result], None],
+    *,
+    follow_symlinks: bool = False,
+    warn: Warn | None = None,
+    prune: Callable[[str], bool] | None = None,
+    leave: Callable[[str, os.stat_result, int | None], None] | None = None,
+) -> bool:
+    """Walk the folder `root` (which must exist), calling `found(relative, stat)` for every
+    regular file in the order the walk meets them (not sorted; `relative` is '/'-separated).
+    `prune(relative)` is asked before a subfolder is entered (True: skip it); `leave(relative,
+    stat, held)` is called once it was walked, `held` being how many entries it has (None:
+    unreadable).
+
+    Symlinks are skipped (logged at debug level) unless `follow_symlinks`; then a link that
+    resolves outside `root`, or back to a folder being walked (a loop), is skipped with a
+    warning, as is anything that cannot be stat'ed (a link to itself: ELOOP). s3kit's own
+    temporary files are never reported. Returns False when a folder could not be read
+    (warned): the walk is incomplete."""
+    say = warn or (lambda message: logger.warning("%s", message))
+    walk = _FolderWalk(found, follow_symlinks, say, os.path.realpath(root), prune, leave)
+    top = root.stat()
+    walk.folder(str(root), "", frozenset({(top.st_dev, top.st_ino)}))
+    return walk.complete
+
+
+class _FolderWalk:
+    """What one `walk_folder` carries down the tree."""
+
+    __slots__ = ("complete", "follow", "found", "leave", "prune", "real_root", "warn")
+
+    def __init__(
+        self,
+        found: Callable[[str, os.stat_result], None],
+        follow: bool,
+        warn: Warn,
+        real_root: str,
+        prune: Callable[[str], bool] | None,
+        leave: Callable[[str, os.stat_result, int | None], None] | None,
+    ) -> None:
+        self.found, self.follow, self.warn, self.real_root = found, follow, warn, real_root
+        self.prune, self.leave = prune, leave
+        self.complete = True
+
+    def folder(self, folder: str, rel: str, ancestors: frozenset[tuple[int, int]]) -> int | None:
+        """Report what `folder` holds; return how many entries it has (None: unreadable)."""
+        try:
+            children = list(os.scandir(folder))
+        except OSError as exc:
+            self.warn(f"cannot read {folder}: {exc.strerror or exc}; what it holds is left out")
+            self.complete = False
+            return None
+        for child in children:
+            name = child.name
+            if _is_temp(name):
+                continue
+            try:
+                is_link = child.is_symlink()
+                if is_link and not self.follow:
+                    logger.debug("skipping symlink %s", child.path)
+                    continue
+                info = child.stat(follow_symlinks=True)
+            except OSError as exc:
+                self.warn(f"skipping {child.path}: {exc.strerror or exc}")
+                continue
+            if is_link and not _inside(os.path.realpath(child.path), self.real_root):
+                self.warn(f"skipping {child.path}: the link leads outside the source folder")
+                continue
+            path = rel + name
+            if stat_module.S_ISDIR(info.st_mode):
+                if self.prune is not None and self.prune(path):
+                    continue
+                ident = (info.st_dev, info.st_ino)
+                if ident in ancestors:
+                    self.warn(f"skipping {child.path}: a symlink loop")
+                    continue
+                held = self.folder(child.path, path + "/", ancestors | {ident})
+                if self.leave is not None:
+                    self.leave(path, info, held)
+            elif stat_module.S_ISREG(info.st_mode):
+                self.found(path, info)
+        return len(children)
+
+
+class _Stopped(Exception):
+    """The consumer of a streamed walk went away: unwind the walk."""
+
+
+async def stream_in_thread(
+    produce: Callable[[Callable[[T], None]], None],
+    *,
+    batch_size: int = 500,
+    queue_batches: int = 4,
+) -> AsyncGenerator[T, None]:
+    """What `produce(found)` finds, as a stream: `produce` runs in a worker thread (a walk of
+    a folder, typically) and calls `found(item)` for each item, which reaches the event loop
+    in batches through a bounded queue. When the consumer lags, `found` waits instead of
+    filling memory, at most `queue_batches` batches ahead. Closing the stream early stops
+    `produce` (its `found` raises); what `produce` raises is raised here."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[list[T] | None] = asyncio.Queue(max(1, queue_batches))
+    stopped = threading.Event()
+    batch: list[T] = []
+
+    def hand_over(items: list[T] | None) -> None:
+        if stopped.is_set():
+            raise _Stopped
+        handed = asyncio.run_coroutine_threadsafe(queue.put(items), loop)
+        while True:
+            try:
+                handed.result(timeout=0.2)
+                return
+            except TimeoutError:  # the queue is full: wait, unless nobody will read it
+                if stopped.is_set():
+                    handed.cancel()
+                    raise _Stopped from None
+
+    def found(item: T) -> None:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            hand_over(batch.copy())
+            batch.clear()
+
+    def work() -> None:
+        try:
+            produce(found)
+            if batch:
+                hand_over(batch)
+        except _Stopped:
+            return
+        finally:
+            if not stopped.is_set():
+                with contextlib.suppress(_Stopped):
+                    hand_over(None)
+
+    worker = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        while (items := await queue.get()) is not None:
+            for item in items:
+                yield item
+        await worker  # the producer's own error, if it failed
+    finally:
+        stopped.set()
+        while not queue.empty():  # frees a producer waiting on a full queue
+            queue.get_nowait()
+        await asyncio.gather(worker, return_exceptions=True)

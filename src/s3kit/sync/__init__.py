@@ -115,7 +115,7 @@ async def prepare_sync_async(
     src, dst, direction = _sides(source, destination)
     scanned_src, scanned_dst = await asyncio.gather(
         scan_async(session, src, selection, source=True, follow_symlinks=follow_symlinks,
-                   for_local=isinstance(dst, LocalSide), warn=warn, dir_markers=dir_markers),
+                   warn=warn, dir_markers=dir_markers),
         scan_async(session, dst, selection, source=False, follow_symlinks=follow_symlinks,
                    warn=warn, dir_markers=dir_markers),
     )  # fmt: skip

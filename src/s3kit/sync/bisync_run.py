@@ -15,6 +15,12 @@ scanned ETag, into a temporary file renamed into place. Progress goes out as Tra
 
 The state is written only when the run gets to its end: paths that succeeded advance, failed
 ones keep their previous record; an interrupted run writes nothing.
+
+Local files are written, renamed and deleted only through `local_target`: never under a name
+no file can have, never through a symlink that leads out of the folder. The scan does not
+follow links, so a path behind such a link is unseen rather than absent: it is left out of
+the plan (never "deleted locally", never downloaded through the link), keeps its record, and
+is reported as skipped — the run fails, and says which link to remove.
 """
 
 from __future__ import annotations
@@ -28,9 +34,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from s3kit._aio import run_bounded
-from s3kit.errors import ConflictError, ObjectNotFound, S3KitError, UsageError, translate
+from s3kit.errors import (
+    ConflictError,
+    InvalidKey,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    UsageError,
+    translate,
+)
+from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
+from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX, local_target
 from s3kit.sync.bisync import (
     BiAction,
     BiPlan,
@@ -46,6 +61,7 @@ from s3kit.sync.bisync import (
     resync_plan,
     wants_md5,
 )
+from s3kit.sync.execute import remove_empty_folders
 from s3kit.sync.plan import DeleteGuard
 from s3kit.sync.scan import (
     LocalSide,
@@ -73,6 +89,9 @@ from s3kit.transfer.upload import Precondition, upload_file
 from s3kit.uri import LocalPath, S3Url
 
 Ask = Callable[[BiAction], ConflictPolicy]
+# A change of the plan has ended: its error, or None when it was done. Never called for one
+# that did not run (deletions held back after a failure) nor for state-only adopt/forget.
+BiActionCallback = Callable[[BiAction, S3KitError | None], None]
 
 RESYNC_NEEDED = (
     "no saved state for this pair: run once with --resync, which makes both sides equal by"
@@ -115,6 +134,17 @@ class BisyncOutcome:
         return not self.unresolved and (self.result is None or self.result.ok)
 
 
+@dataclass(slots=True)
+class ScannedPair:
+    """Both sides as records, and the paths the local scan cannot see: behind a symlink that
+    leads out of the folder, with the error that says so."""
+
+    local: dict[str, LocalFile]
+    remote: dict[str, RemoteObject]
+    complete: bool  # the local folder was read completely
+    hidden: dict[str, S3KitError] = field(default_factory=dict)
+
+
 async def scan_pair_async(
     session: Session,
     local: LocalSide,
@@ -123,17 +153,20 @@ async def scan_pair_async(
     state: dict[str, Synced],
     *,
     warn: Warn | None = None,
-) -> tuple[dict[str, LocalFile], dict[str, RemoteObject], bool]:
+) -> ScannedPair:
     """Both sides as records; local files that only a content comparison can settle are
-    hashed (same size as a single-part object, and new or changed on both sides)."""
+    hashed (same size as a single-part object, and new or changed on both sides). A path
+    known to the state or the remote side but not found locally is checked: behind a symlink
+    out of the folder it is `hidden`, not deleted."""
     scanned_local, scanned_remote = await asyncio.gather(
         asyncio.to_thread(scan_local, local.root, selection, warn=warn),
-        scan_s3_async(session, remote, selection, for_local=True, warn=warn),
+        scan_s3_async(session, remote, selection, warn=warn),
     )
     here = {e.key: LocalFile(e.size, ns(e.mtime)) for e in scanned_local.entries}
     there = {
         e.key: RemoteObject(e.size, clean_etag(e.etag), ns(e.mtime)) for e in scanned_remote.entries
     }
+    hidden = await asyncio.to_thread(_behind_links, local, (set(state) | set(there)) - set(here))
     for key, item in list(here.items()):
         if wants_md5(state.get(key), item, there.get(key)):
             try:
@@ -141,13 +174,26 @@ async def scan_pair_async(
             except OSError:
                 continue
             here[key] = LocalFile(item.size, item.mtime_ns, md5)
-    return here, there, scanned_local.complete
+    return ScannedPair(here, there, scanned_local.complete, hidden)
+
+
+def _behind_links(local: LocalSide, paths: set[str]) -> dict[str, S3KitError]:
+    hidden: dict[str, S3KitError] = {}
+    for path in sorted(paths):
+        try:
+            local_target(local.root, path)
+        except InvalidKey:  # no file can have that name: refused where it would be written
+            continue
+        except LocalPathError as exc:
+            hidden[path] = exc
+    return hidden
 
 
 class BisyncExecutor:
     """Carries out a BiPlan between one folder and one prefix: `concurrency` paths at once,
     each file moved as `config` says (multipart threshold, part size, parts at once,
-    bandwidth), events to `on_event` (a callback that raises is logged, never fatal)."""
+    bandwidth), events to `on_event` and each change's end to `on_action` (callbacks that
+    raise are logged, never fatal)."""
 
     def __init__(
         self,
@@ -158,6 +204,7 @@ class BisyncExecutor:
         concurrency: int = 16,
         config: TransferConfig | None = None,
         on_event: EventCallback | None = None,
+        on_action: BiActionCallback | None = None,
     ) -> None:
         self.session = session
         self.local = local
@@ -166,6 +213,7 @@ class BisyncExecutor:
         self.concurrency = concurrency
         self.config = config or TransferConfig()
         self._emit = guarded(on_event)
+        self._on_action = on_action
         self.ctx = TransferContext(session, self.config, WriteOptions())
 
     @contextlib.asynccontextmanager
@@ -191,6 +239,10 @@ class BisyncExecutor:
         self._emit(TransferEvent("done", action, item, bytes=moved))
 
     def _file(self, path: str) -> Path:
+        """The local file of `path`, to write, rename or delete (`local_target` refuses)."""
+        return local_target(self.local.root, path)
+
+    def _shown(self, path: str) -> Path:
         return self.local.root.joinpath(*path.split("/"))
 
     def _key(self, path: str) -> str:
@@ -212,19 +264,29 @@ class BisyncExecutor:
             self.ctx.close()
         return result
 
+    def _ended(self, action: BiAction, error: S3KitError | None) -> None:
+        if self._on_action is None or action.kind in ("adopt", "forget"):
+            return
+        try:
+            self._on_action(action, error)
+        except Exception:
+            logger.exception("action callback failed on %s %s", action.kind, action.path)
+
     async def _batch(self, actions: list[BiAction], result: BiResult) -> None:
         async def one(action: BiAction) -> None:
             try:
                 records = await self._act(action, result)
             except S3KitError as exc:
                 result.failures.append((action.path, exc))
+                self._ended(action, exc)
                 return
             except OSError as exc:
-                result.failures.append(
-                    (action.path, translate(exc, path=str(self._file(action.path))))
-                )
+                error = translate(exc, path=str(self._shown(action.path)))
+                result.failures.append((action.path, error))
+                self._ended(action, error)
                 return
             result.done.extend(records)
+            self._ended(action, None)
 
         await run_bounded((one(a) for a in actions), self.concurrency)
 
@@ -340,13 +402,7 @@ class BisyncExecutor:
         self._check_local(path, expected)
         file = self._file(path)
         file.unlink(missing_ok=True)
-        folder = file.parent
-        while folder != self.local.root and folder.is_relative_to(self.local.root):
-            try:
-                folder.rmdir()  # only empty folders: S3 has none, so none are kept
-            except OSError:
-                break
-            folder = folder.parent
+        remove_empty_folders(self.local.root, file)  # S3 has no empty folders, so none stay
 
     async def _keep_both(self, a: BiAction, result: BiResult) -> list[tuple[str, Synced | None]]:
         """Both copies survive on both sides: the winner under the name, the loser under
@@ -386,10 +442,12 @@ async def bisync_async(
     warn: Warn | None = None,
     config: TransferConfig | None = None,
     on_event: EventCallback | None = None,
+    on_action: BiActionCallback | None = None,
 ) -> BisyncOutcome:
     """One two-way sync run. `ask` answers `--conflict ask` (None: no one can answer);
     `before_execute` sees the plan just before anything is changed (tests use it to race);
-    `config` says how files move (default: TransferConfig()), `on_event` hears each transfer."""
+    `config` says how files move (default: TransferConfig()), `on_event` hears each transfer
+    and `on_action` each change once it has ended."""
     if not local.root.is_dir():
         raise UsageError(f"{local.root}: no such folder — create it or check the path")
     store = BisyncState(
@@ -399,14 +457,15 @@ async def bisync_async(
         raise UsageError(RESYNC_NEEDED)
     previous = {} if resync else store.load()
     selection = selection or build_selection(source_root=local.root)
-    here, there, complete = await scan_pair_async(
-        session, local, remote, selection, previous, warn=warn
-    )
+    scanned = await scan_pair_async(session, local, remote, selection, previous, warn=warn)
+    here, hidden = scanned.local, scanned.hidden
+    there = {path: item for path, item in scanned.remote.items() if path not in hidden}
     now = clock()
     if resync:
         plan = resync_plan(here, there)
     else:
-        plan = bisync_plan(previous, here, there, policy=policy, now=now)
+        seen = {path: record for path, record in previous.items() if path not in hidden}
+        plan = bisync_plan(seen, here, there, policy=policy, now=now)
     outcome = BisyncOutcome(plan)
     if policy == "ask" and plan.of("conflict"):
         if ask is None:
@@ -417,25 +476,38 @@ async def bisync_async(
         plan.actions = [
             resolve(a, ask(a), now) if a.kind == "conflict" else a for a in plan.actions
         ]
-    check_deletes(plan, guard or DeleteGuard(), local_complete=complete)
+    check_deletes(plan, guard or DeleteGuard(), local_complete=scanned.complete)
     outcome.unresolved = plan.of("conflict")
     if dryrun:
+        say = warn or (lambda message: logger.warning("%s", message))
+        for error in hidden.values():  # a real run reports them as failures
+            say(error.message)
         return outcome
     if before_execute is not None:
         before_execute(plan)
     executor = BisyncExecutor(
-        session, local, remote, concurrency=concurrency, config=config, on_event=on_event
+        session,
+        local,
+        remote,
+        concurrency=concurrency,
+        config=config,
+        on_event=on_event,
+        on_action=on_action,
     )
     outcome.result = await executor.run_async(plan)
+    # Hidden paths fail the run but hold back no deletion: they are not part of the plan.
+    outcome.result.failures.extend(hidden.items())
     store.save(next_state(previous, outcome.result.done), when=now.isoformat())
     return outcome
 
 
 __all__ = [
     "RESYNC_NEEDED",
+    "BiActionCallback",
     "BiResult",
     "BisyncExecutor",
     "BisyncOutcome",
+    "ScannedPair",
     "bisync_async",
     "scan_pair_async",
 ]

@@ -6,7 +6,14 @@ half-done sync never removes anything. Folders come last, so a local folder that
 emptied and removed is there again when the source has it empty. Progress goes out as
 `TransferEvent`s — "queued", "progress", "done", "failed" for transfers, "done"/"failed" with
 action "delete" for deletions and with the plan's direction for folders — through a callback
-that cannot break the run.
+that cannot break the run. Each action's end — done, or failed with its error — also goes to
+`on_action`, once, after it happened (a report prints from there); a deletion held back
+because a transfer failed never ends, and so is never reported as done.
+
+Every local write and delete goes through `LocalSide.target` (`storage.local.local_target`):
+a key no file can have, or a path through a symlink that leads out of the destination, is
+refused there and reported as failed (so deletions wait for the next clean run), never
+written, renamed or removed.
 """
 
 from __future__ import annotations
@@ -35,10 +42,27 @@ from s3kit.transfer import (
     WriteOptions,
     guarded,
 )
-from s3kit.uri import LocalPath
+from s3kit.uri import LocalPath, Location
 
 DELETE_BATCH = 1000
 FOLDER_CONTENT_TYPE = "application/x-directory"
+
+# An action of the plan has ended: its error, or None when it was done.
+ActionCallback = Callable[[Action, S3KitError | None], None]
+
+
+def _harmless(callback: ActionCallback | None) -> ActionCallback:
+    """`callback` made unable to break a run, like `guarded` for transfer events."""
+
+    def ended(action: Action, error: S3KitError | None) -> None:
+        if callback is None:
+            return
+        try:
+            callback(action, error)
+        except Exception:
+            logger.exception("action callback failed on %s %s", action.kind, action.key)
+
+    return ended
 
 
 @dataclass(slots=True)
@@ -68,11 +92,13 @@ class SyncExecutor:
         config: TransferConfig | None = None,
         options: WriteOptions | None = None,
         on_event: EventCallback | None = None,
+        on_action: ActionCallback | None = None,
     ) -> None:
         self.session = session
         self.config = config or TransferConfig()
         self.options = options or WriteOptions()
         self._emit = guarded(on_event)
+        self._ended = _harmless(on_action)
         self._root = Path()
 
     async def run_async(self, plan: Plan, source: Side, destination: Side) -> SyncResult:
@@ -105,7 +131,7 @@ class SyncExecutor:
         transfers = [a for a in plan.transfers if a.kind != "mkdir"]
         if transfers:
             await self._transfer(transfers, plan.direction, source, destination, result)
-        deletions = [a.key for a in plan.deletions]
+        deletions = plan.deletions
         if deletions and result.failures:
             result.deletions_skipped = (
                 f"{len(deletions)} deletions skipped because {len(result.failures)} transfers"
@@ -128,20 +154,33 @@ class SyncExecutor:
         """Hand `actions` to the TransferManager one by one, as they come."""
         self._root = destination.root if isinstance(destination, LocalSide) else Path()
         stamps: dict[str, float] = {}
+        # The action behind each item under way, by the item's id (the item is kept with it,
+        # so the id stays its own): the TransferManager's events carry the item.
+        under_way: dict[int, tuple[TransferItem, Action]] = {}
 
         def item(action: Action) -> TransferItem:
             if action.kind != direction:
                 raise ValueError(f"{action.kind} {action.key}: not a transfer of this sync")
-            if direction == "download" and action.source is not None:
+            target: Location = destination.location(action.key)
+            refused = None
+            if isinstance(destination, LocalSide):
+                try:
+                    target = LocalPath(destination.target(action.key))
+                except S3KitError as exc:
+                    refused = exc
+            if direction == "download" and action.source is not None and refused is None:
                 stamps[action.key] = action.source.mtime
-            return TransferItem(
+            made = TransferItem(
                 source.location(action.key),
-                destination.location(action.key),
+                target,
                 action.size,
                 action.source.etag
                 if action.source is not None and isinstance(source, S3Side)
                 else None,
+                refused=refused,
             )
+            under_way[id(made)] = (made, action)
+            return made
 
         items: AsyncIterable[TransferItem] | Iterable[TransferItem]
         if isinstance(actions, AsyncIterable):
@@ -154,6 +193,10 @@ class SyncExecutor:
         def on_event(event: TransferEvent) -> None:
             busy.note(event)
             forward(event)
+            if event.kind in ("done", "failed"):
+                ended = under_way.pop(id(event.item), None)
+                if ended is not None:
+                    self._ended(ended[1], event.error)
 
         manager = TransferManager(
             self.session, config=self.config, options=self.options, on_event=on_event
@@ -172,7 +215,8 @@ class SyncExecutor:
 
         def on_event(event: TransferEvent) -> None:
             target = event.item.destination
-            if event.kind in ("done", "failed") and isinstance(target, LocalPath):
+            if event.kind in ("done", "failed") and event.item.refused is None:
+                assert isinstance(target, LocalPath)
                 key = "/".join(Path(target.path).relative_to(self._root).parts)
                 stamp = last_modified.pop(key, None)
                 if (
@@ -219,7 +263,7 @@ class SyncExecutor:
             if isinstance(destination, S3Side):
                 await self._marker("PUT", destination, action.key)
             else:
-                path = Path(destination.location(action.key).path)
+                path = destination.target(action.key)
                 try:
                     await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
                 except OSError as exc:
@@ -227,45 +271,51 @@ class SyncExecutor:
         except S3KitError as exc:
             result.failures.append((str(item.source), exc))
             self._emit(TransferEvent("failed", direction, item, exc))
+            self._ended(action, exc)
             return
         result.transferred += 1
         self._emit(TransferEvent("done", direction, item))
+        self._ended(action, None)
 
-    async def _delete(self, side: Side, keys: list[str], result: SyncResult) -> None:
+    async def _delete(self, side: Side, actions: list[Action], result: SyncResult) -> None:
         if isinstance(side, LocalSide):
-            for key in keys:
-                outcome = await asyncio.to_thread(_unlink, side, key)
+            for action in actions:
+                outcome = await asyncio.to_thread(_unlink, side, action.key)
                 if outcome == "kept":
-                    logger.warning("kept %s: the folder is not empty any more", side.location(key))
+                    logger.warning(
+                        "kept %s: the folder is not empty any more", side.location(action.key)
+                    )
                 else:
-                    self._deleted(side, key, result, outcome)
+                    self._deleted(side, action, result, outcome)
             return
-        objects = [key for key in keys if not key.endswith("/")]
+        objects = [a for a in actions if not a.key.endswith("/")]
         for start in range(0, len(objects), DELETE_BATCH):
             batch = objects[start : start + DELETE_BATCH]
             try:
                 await self.session.storage(side.bucket).delete_many_async(
-                    [side.prefix + key for key in batch]
+                    [side.prefix + a.key for a in batch]
                 )
             except S3KitError as exc:
-                for key in batch:
-                    self._deleted(side, key, result, exc)
+                for action in batch:
+                    self._deleted(side, action, result, exc)
                 continue
-            for key in batch:
-                self._deleted(side, key, result, None)
+            for action in batch:
+                self._deleted(side, action, result, None)
 
-        async def delete_marker(key: str) -> None:
+        async def delete_marker(action: Action) -> None:
             try:
-                await self._marker("DELETE", side, key)
+                await self._marker("DELETE", side, action.key)
             except S3KitError as exc:
-                self._deleted(side, key, result, exc)
+                self._deleted(side, action, result, exc)
                 return
-            self._deleted(side, key, result, None)
+            self._deleted(side, action, result, None)
 
-        await self._bounded(delete_marker(key) for key in keys if key.endswith("/"))
+        await self._bounded(delete_marker(a) for a in actions if a.key.endswith("/"))
 
-    def _deleted(self, side: Side, key: str, result: SyncResult, error: S3KitError | None) -> None:
-        location = side.location(key)
+    def _deleted(
+        self, side: Side, action: Action, result: SyncResult, error: S3KitError | None
+    ) -> None:
+        location = side.location(action.key)
         item = TransferItem(location, location)
         if error is None:
             result.deleted += 1
@@ -273,6 +323,7 @@ class SyncExecutor:
         else:
             result.failures.append((str(location), error))
             self._emit(TransferEvent("failed", "delete", item, error))
+        self._ended(action, error)
 
 
 class _BusyTime:
@@ -299,8 +350,11 @@ def _unlink(side: LocalSide, key: str) -> S3KitError | Literal["kept"] | None:
     """Delete the file behind `key` — for a folder marker ('a/b/'), the folder, "kept" when it
     is not empty any more — then the folders that deletion left empty (S3 has no empty folders
     either), stopping at the first one that still holds something and never touching the sync
-    root."""
-    path = Path(side.location(key).path)
+    root. Nothing is deleted through a symlink that leads out of the root (`target`)."""
+    try:
+        path = side.target(key)
+    except S3KitError as exc:
+        return exc
     try:
         if key.endswith("/"):
             path.rmdir()
@@ -312,15 +366,22 @@ def _unlink(side: LocalSide, key: str) -> S3KitError | Literal["kept"] | None:
         if key.endswith("/") and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
             return "kept"
         return translate(exc, path=str(path))
-    root = side.root.resolve()
-    folder = path.parent.resolve()
+    remove_empty_folders(side.root, path)
+    return None
+
+
+def remove_empty_folders(root: Path, path: Path) -> None:
+    """Remove the folders above `path` (as named, not resolved: `path` passed `target`, so
+    none leads out of `root`) that are empty now, up to `root` and never `root` itself,
+    stopping at the first that holds something. A folder that is a symlink is not removed
+    (rmdir refuses it)."""
+    folder = path.parent
     while folder != root and folder.is_relative_to(root):
         try:
             folder.rmdir()
         except OSError:  # not empty (or not ours to remove): stop here
             break
         folder = folder.parent
-    return None
 
 
 def _changed(planned: Entry | None, now: Entry | None, *, local: bool) -> bool:

@@ -1,7 +1,9 @@
 """Plans for people and for files: the human listing and the JSON plan `apply` carries out.
 
 Human: one line per action ("Would upload: + docs/report.pdf (2.1 MB)", "Would create folder:
-+ photos/2026/") and a total ("Total: 3 uploads, 1 new folder, 1 deletion"). JSON: the two
++ photos/2026/") and a total ("Total: 3 uploads, 1 new folder, 1 deletion"); for a run, the
+same line without "Would" once an action is done, its error line if it failed, and what was
+done, failed and skipped ("Done: ..."). JSON: the two
 sides, the options and every action with the entries it was decided on, so `apply` can refuse
 when one changed since.
 """
@@ -43,6 +45,24 @@ def action_line(action: Action, *, would: bool) -> str:
     head = f"Would {verb}:" if would else f"{verb}:"
     size = "" if action.kind in ("delete", "mkdir") else f" ({human_size(action.size)})"
     return f"{head} {_MARKS[action.kind]} {action.key}{size}"
+
+
+def failure_line(action: Action, where: str, error: str) -> str:
+    """The error line of an action that failed: `where` is the file or object it was on."""
+    return f"s3kit: error: {_VERBS[action.kind]} failed: {where}: {error}"
+
+
+def done_line(
+    *, transferred: int, deleted: int, failed: int = 0, skipped: int = 0, seconds: float
+) -> str:
+    """What a run did, counted after it ended: "Done: 3 transferred, 1 deleted, 1 failed,
+    2 skipped in 0.4 s" (failed and skipped only when there were any)."""
+    parts = [f"{transferred} transferred", f"{deleted} deleted"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return f"Done: {', '.join(parts)} in {seconds:.1f} s"
 
 
 def _count(number: int, word: str) -> str:

@@ -2,11 +2,13 @@
 streams (`stream_local_async`, `stream_s3_async`) for a sync that transfers while it scans.
 The lists are the streams collected, so both apply the same rules and warnings.
 
-A local folder is walked with `os.scandir`, pruning ignored folders (`node_modules/` is never
-entered); an S3 prefix is listed flat. The same `Selection` filters both sides, so an excluded
-file is neither uploaded nor deleted on the other side. Symlinks are skipped unless
-`follow_symlinks`; then loops and links that leave the root are skipped with a warning.
-A folder that cannot be read makes the scan incomplete, which forbids deletions.
+A local folder is walked by `storage.local.walk_folder` (the walk `cp -r` uses too), pruning
+ignored folders (`node_modules/` is never entered); an S3 prefix is listed flat. The same
+`Selection` filters both sides, so an excluded file is neither uploaded nor deleted on the
+other side. Symlinks are skipped unless `follow_symlinks`; then loops and links that leave the
+root are skipped with a warning. A folder that cannot be read makes the scan incomplete, which
+forbids deletions. Keys no local file can have are not dropped here: they are refused, and
+reported, where they would be written (`LocalSide.target`).
 
 With `dir_markers`, folders take part too, as entries whose key ends in '/': locally, every
 folder that holds nothing selected (a leaf that would otherwise vanish); in S3, the folder
@@ -24,7 +26,6 @@ import contextlib
 import hashlib
 import os
 import stat as stat_module
-import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -32,10 +33,11 @@ from pathlib import Path
 
 from s3kit._aio import run_bounded
 from s3kit.errors import ObjectNotFound, S3KitError, UsageError, translate
+from s3kit.mtime import MTIME_KEY, parse_mtime, seconds
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
-from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX
+from s3kit.storage.local import local_target, stream_in_thread, walk_folder
 from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
 from s3kit.sync.plan import (
     CONTENT_UNCHECKED,
@@ -64,7 +66,14 @@ class LocalSide:
         return str(self.root)
 
     def location(self, key: str) -> LocalPath:
+        """Where `key` is, to show or read; writes and deletes go through `target`."""
         return LocalPath(self.root.joinpath(*key.split("/")))
+
+    def target(self, key: str) -> Path:
+        """The path to write, rename or delete for `key` (a folder marker 'a/b/': the
+        folder): `local_target`, which refuses a name no file can have and a path through a
+        symlink that leads out of the root."""
+        return local_target(self.root, key, folder=key.endswith("/"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,90 +242,40 @@ def walk_local(
         if must_exist or root.exists():
             raise translate(FileNotFoundError(2, "no such folder"), path=str(root))
         return True
-    real_root = root.resolve()
-    walk = _Walk(selection, follow_symlinks, say, real_root, dir_markers, found)
-    _walk(walk, root, "", {_ident(real_root)})
-    return walk.complete
+    taken = 0  # entries found so far: a folder that adds none holds nothing selected
+    started: dict[str, int] = {}
 
-
-@dataclass(slots=True)
-class _Walk:
-    """What one walk of a local folder carries down the tree."""
-
-    selection: Selection
-    follow: bool
-    warn: Warn
-    real_root: Path
-    markers: bool
-    found: Callable[[Entry], None]
-    count: int = 0  # entries found so far: a folder that adds none holds nothing selected
-    complete: bool = True
-
-    def add(self, item: Entry) -> None:
-        self.count += 1
-        self.found(item)
-
-
-def _ident(path: Path) -> tuple[int, int]:
-    info = path.stat()
-    return info.st_dev, info.st_ino
-
-
-def _walk(walk: _Walk, folder: Path, rel: str, ancestors: set[tuple[int, int]]) -> int | None:
-    """Report what `folder` holds; return how many entries it has (None: unreadable)."""
-    try:
-        children = list(os.scandir(folder))
-    except OSError as exc:
-        walk.warn(
-            f"cannot read {folder}: {exc.strerror or exc}; deletions are disabled for this run"
-        )
-        walk.complete = False
-        return None
-    selection = walk.selection
-    for child in children:
-        name = child.name
-        if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
-            continue
-        path = rel + name
-        try:
-            is_link = child.is_symlink()
-            if is_link and not walk.follow:
-                logger.debug("skipping symlink %s", child.path)
-                continue
-            info = child.stat(follow_symlinks=True)
-        except OSError as exc:
-            walk.warn(f"skipping {child.path}: {exc.strerror or exc}")
-            continue
-        if is_link:
-            target = Path(child.path).resolve()
-            if not target.is_relative_to(walk.real_root):
-                walk.warn(f"skipping {child.path}: the link leads outside the source folder")
-                continue
-        if stat_module.S_ISDIR(info.st_mode):
-            if selection.prunes(path):
-                continue
-            ident = (info.st_dev, info.st_ino)
-            if ident in ancestors:
-                walk.warn(f"skipping {child.path}: a symlink loop")
-                continue
-            before = walk.count
-            held = _walk(walk, Path(child.path), path + "/", ancestors | {ident})
-            if (
-                walk.markers
-                and held is not None
-                and walk.count == before  # nothing selected below: a leaf
-                and selection.accepts_folder(path + "/", walked=True)
-            ):
-                raw = (path + "/").encode("utf-8", "surrogateescape")
-                walk.add(Entry(raw, held, info.st_mtime, exact_mtime=True))
-        elif stat_module.S_ISREG(info.st_mode) and selection.accepts(path, walked=True):
+    def file(path: str, info: os.stat_result) -> None:
+        nonlocal taken
+        if selection.accepts(path, walked=True):
+            taken += 1
             raw = path.encode("utf-8", "surrogateescape")
-            walk.add(Entry(raw, info.st_size, info.st_mtime, exact_mtime=True))
-    return len(children)
+            found(Entry(raw, info.st_size, info.st_mtime, exact_mtime=True))
 
+    def prune(path: str) -> bool:
+        if selection.prunes(path):
+            return True
+        started[path] = taken
+        return False
 
-class _Stopped(Exception):
-    """The consumer of a streamed walk went away: unwind the walk."""
+    def leave(path: str, info: os.stat_result, held: int | None) -> None:
+        nonlocal taken
+        if (
+            dir_markers
+            and held is not None
+            and taken == started.pop(path)  # nothing selected below: a leaf
+            and selection.accepts_folder(path + "/", walked=True)
+        ):
+            taken += 1
+            raw = (path + "/").encode("utf-8", "surrogateescape")
+            found(Entry(raw, held, info.st_mtime, exact_mtime=True))
+
+    complete = walk_folder(
+        root, file, follow_symlinks=follow_symlinks, warn=say, prune=prune, leave=leave
+    )
+    if not complete:
+        say(f"deletions are disabled for this run: a folder under {root} could not be read")
+    return complete
 
 
 async def stream_local_async(
@@ -337,65 +296,21 @@ async def stream_local_async(
     order, not sorted. Closing the stream early stops the walk; a walk that fails raises here.
     """
     progress = progress if progress is not None else ScanProgress()
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[list[Entry] | None] = asyncio.Queue(max(1, queue_batches))
-    stopped = threading.Event()
-    batch: list[Entry] = []
 
-    def hand_over(items: list[Entry] | None) -> None:
-        if stopped.is_set():
-            raise _Stopped
-        handed = asyncio.run_coroutine_threadsafe(queue.put(items), loop)
-        while True:
-            try:
-                handed.result(timeout=0.2)
-                return
-            except TimeoutError:  # the queue is full: wait, unless nobody will read it
-                if stopped.is_set():
-                    handed.cancel()
-                    raise _Stopped from None
+    def walk(found: Callable[[Entry], None]) -> None:
+        def counted(item: Entry) -> None:
+            progress.entries += 1
+            found(item)
 
-    def found(item: Entry) -> None:
-        batch.append(item)
-        progress.entries += 1
-        if len(batch) >= batch_size:
-            hand_over(batch.copy())
-            batch.clear()
+        progress.complete = walk_local(
+            root, counted, selection, follow_symlinks=follow_symlinks, warn=warn
+        )
+        progress.finished = True
 
-    def walk() -> None:
-        try:
-            progress.complete = walk_local(
-                root, found, selection, follow_symlinks=follow_symlinks, warn=warn
-            )
-            progress.finished = True
-            if batch:
-                hand_over(batch)
-        except _Stopped:
-            return
-        finally:
-            if not stopped.is_set():
-                with contextlib.suppress(_Stopped):
-                    hand_over(None)
-
-    walker = asyncio.ensure_future(asyncio.to_thread(walk))
-    try:
-        while (items := await queue.get()) is not None:
-            for item in items:
-                yield item
-        await walker  # the walk's own error, if it failed
-    finally:
-        stopped.set()
-        while not queue.empty():  # frees a walk waiting on a full queue
-            queue.get_nowait()
-        await asyncio.gather(walker, return_exceptions=True)
-
-
-def _local_key_problem(key: str) -> str | None:
-    if any(part in ("", ".", "..") for part in key.split("/")):
-        return "it has an empty, '.' or '..' segment"
-    if os.sep != "/" and os.sep in key:
-        return f"it contains '{os.sep}'"
-    return None
+    entries = stream_in_thread(walk, batch_size=batch_size, queue_batches=queue_batches)
+    async with contextlib.aclosing(entries):
+        async for item in entries:
+            yield item
 
 
 async def scan_s3_async(
@@ -403,16 +318,14 @@ async def scan_s3_async(
     side: S3Side,
     selection: Selection | None = None,
     *,
-    for_local: bool = False,
     warn: Warn | None = None,
     dir_markers: bool = False,
     source: bool = True,
 ) -> ScanResult:
     """What `stream_s3_async` finds, sorted in UTF-8 byte order."""
     stream = stream_s3_async(
-        session, side, selection, for_local=for_local, warn=warn, dir_markers=dir_markers,
-        source=source,
-    )  # fmt: skip
+        session, side, selection, warn=warn, dir_markers=dir_markers, source=source
+    )
     return ScanResult(sort_entries([item async for item in stream]))
 
 
@@ -421,7 +334,6 @@ async def stream_s3_async(
     side: S3Side,
     selection: Selection | None = None,
     *,
-    for_local: bool = False,
     warn: Warn | None = None,
     dir_markers: bool = False,
     source: bool = True,
@@ -430,8 +342,7 @@ async def stream_s3_async(
 ) -> AsyncGenerator[Entry, None]:
     """Every selected object under the prefix, page by page as the listing comes, in the
     server's order (SeaweedFS lists folder by folder, not in byte order). Folder markers (keys
-    ending in '/') are skipped unless `dir_markers`; with `for_local`, so are keys no file or
-    folder can have."""
+    ending in '/') are skipped unless `dir_markers`."""
     selection = selection or Selection()
     say = warn or (lambda message: logger.warning("%s", message))
     listing = session.storage(side.bucket).list_async(side.prefix, page_size=page_size)
@@ -440,13 +351,10 @@ async def stream_s3_async(
             continue
         relative = item.key[len(side.prefix) :]
         if item.key.endswith("/"):
-            if dir_markers and _takes_part(side, item, selection, source, for_local, say):
+            if dir_markers and _takes_part(side, item, selection, source, say):
                 yield _counted(progress, replace_entry(relative, item))
             continue
         if not selection.accepts(relative):
-            continue
-        if for_local and (problem := _local_key_problem(relative)) is not None:
-            say(f"skipping s3://{side.bucket}/{item.key}: {problem}")
             continue
         yield _counted(progress, replace_entry(relative, item))
     if progress is not None:
@@ -460,20 +368,17 @@ def _counted(progress: ScanProgress | None, item: Entry) -> Entry:
 
 
 def _takes_part(
-    side: S3Side, item: ObjectInfo, selection: Selection, source: bool, for_local: bool, warn: Warn
+    side: S3Side, item: ObjectInfo, selection: Selection, source: bool, warn: Warn
 ) -> bool:
     """Whether the folder marker `item` takes part: not the prefix itself (the root), nor a
     folder the selection leaves out; at the source, not a marker holding bytes (no empty
-    folder) nor, for a local destination, one no folder can have."""
+    folder)."""
     relative = item.key[len(side.prefix) :]
     if not relative or not selection.accepts_folder(relative):
         return False
     where = f"s3://{side.bucket}/{item.key}"
     if source and item.size:
         warn(f"skipping {where}: a folder marker that holds {item.size} bytes")
-        return False
-    if for_local and (problem := _local_key_problem(relative[:-1])) is not None:
-        warn(f"skipping {where}: {problem}")
         return False
     return True
 
@@ -485,7 +390,6 @@ async def scan_async(
     *,
     source: bool,
     follow_symlinks: bool = False,
-    for_local: bool = False,
     warn: Warn | None = None,
     dir_markers: bool = False,
 ) -> ScanResult:
@@ -500,9 +404,8 @@ async def scan_async(
             dir_markers=dir_markers,
         )
     return await scan_s3_async(
-        session, side, selection, for_local=for_local, warn=warn, dir_markers=dir_markers,
-        source=source,
-    )  # fmt: skip
+        session, side, selection, warn=warn, dir_markers=dir_markers, source=source
+    )
 
 
 # -- refine: read more where the listing is not enough ---------------------------------------
@@ -566,11 +469,8 @@ async def _with_stored_mtime(session: Session, item: Entry, side: Side) -> Entry
     if not isinstance(side, S3Side):
         return item
     info = await _head(session, side, item)
-    value = (info.metadata if info else {}).get("mtime")
-    try:
-        return item._replace(mtime=float(value), exact_mtime=True) if value else item
-    except ValueError:
-        return item
+    stored = parse_mtime((info.metadata if info else {}).get(MTIME_KEY))
+    return item if stored is None else item._replace(mtime=seconds(stored), exact_mtime=True)
 
 
 def file_digests(path: Path, want_crc: bool) -> tuple[str, str | None]:

@@ -146,9 +146,8 @@ class StreamingSync:
                 queue_batches=self._queue_batches,
             )  # fmt: skip
         return stream_s3_async(
-            self.session, self.source, self.selection,
-            for_local=isinstance(self.destination, LocalSide), warn=self._warn,
-            progress=self.progress, page_size=self._page_size,
+            self.session, self.source, self.selection, warn=self._warn, progress=self.progress,
+            page_size=self._page_size,
         )  # fmt: skip
 
     def _decide(self, item: Entry, index: Sequence[Entry]) -> Action | None:

@@ -16,6 +16,7 @@ ignored: it can never break a transfer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
@@ -35,7 +36,7 @@ from s3kit.errors import (
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
-from s3kit.storage.local import LocalStorage
+from s3kit.storage.local import stream_in_thread, walk_folder
 from s3kit.transfer.context import TransferConfig, TransferContext, WriteOptions
 from s3kit.transfer.copy import copy_object
 from s3kit.transfer.download import download_object
@@ -47,11 +48,10 @@ from s3kit.transfer.paths import (
     recursive_destination,
     single_destination,
 )
-from s3kit.transfer.upload import upload_file
+from s3kit.transfer.upload import upload_file, upload_stream
 from s3kit.uri import LocalPath, Location, S3Url, StdStream
 
 Action = Literal["upload", "download", "copy", "move", "delete"]
-STDIN_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,9 @@ class TransferItem:
     destination: Location
     size: int | None = None
     etag: str | None = None
+    # Why the item must not be carried out (a key no local file can have, a destination
+    # through a symlink out of the folder): reported as failed, and nothing is touched.
+    refused: S3KitError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class TransferEvent:
     item: TransferItem
     error: S3KitError | None = None
     bytes: int = 0
+    # "done" downloads: the check the bytes passed (DownloadResult.verified), "" if none could
+    # be made; None for every other event and item.
+    verified: str | None = None
 
 
 @dataclass(slots=True)
@@ -77,6 +83,7 @@ class TransferSummary:
     bytes: int = 0
     seconds: float = 0.0
     failures: list[tuple[TransferItem, S3KitError]] = field(default_factory=list)
+    unverified: int = 0  # downloads with nothing to check their bytes against
 
     @property
     def ok(self) -> bool:
@@ -84,6 +91,7 @@ class TransferSummary:
 
 
 EventCallback = Callable[[TransferEvent], None]
+Moved = tuple[int, str | None]  # bytes moved, and for a download the check its bytes passed
 
 
 def guarded(callback: EventCallback | None) -> EventCallback:
@@ -165,16 +173,34 @@ class TransferManager:
             yield await self._single_item(source, destination)
             return
         if isinstance(source, LocalPath):
-            root = LocalStorage(source.path)
-            if not root.root.is_dir():
+            root = Path(source.path)
+            if not root.is_dir():
                 raise translate(FileNotFoundError(2, "no such folder"), path=str(source))
-            async for entry in root.list_async(""):
-                if isinstance(entry, ObjectInfo) and self.filters.accepts(entry.key):
-                    yield TransferItem(
-                        LocalPath(root.path_for(entry.key)),
-                        recursive_destination(entry.key, destination),
-                        entry.size,
-                    )
+            complete = True
+
+            def walk(found: Callable[[tuple[str, int]], None]) -> None:
+                # The walk sync uses: links inside the source followed (as `aws s3 cp` follows
+                # links), loops and links out of it skipped with a warning.
+                nonlocal complete
+                complete = walk_folder(
+                    root, lambda rel, info: found((rel, info.st_size)), follow_symlinks=True
+                )
+
+            files = stream_in_thread(walk, batch_size=100)
+            async with contextlib.aclosing(files):
+                async for relative, size in files:
+                    if self.filters.accepts(relative):
+                        yield TransferItem(
+                            LocalPath(root.joinpath(*relative.split("/"))),
+                            recursive_destination(relative, destination),
+                            size,
+                        )
+            if not complete:
+                unread = LocalPathError(
+                    f"{root}: some folders could not be read (see the warnings); what they"
+                    " hold was not copied"
+                )
+                yield TransferItem(source, destination, refused=unread)
         elif isinstance(source, S3Url):
             prefix = folder_prefix(source)
             storage = self.session.storage(prefix.bucket)
@@ -182,13 +208,15 @@ class TransferManager:
                 if not isinstance(entry, ObjectInfo) or entry.key.endswith("/"):
                     continue
                 relative = entry.key[len(prefix.key) :]
-                if self.filters.accepts(relative):
-                    yield TransferItem(
-                        S3Url(prefix.bucket, entry.key),
-                        recursive_destination(relative, destination),
-                        entry.size,
-                        entry.etag,
-                    )
+                if not self.filters.accepts(relative):
+                    continue
+                here = S3Url(prefix.bucket, entry.key)
+                try:
+                    there = recursive_destination(relative, destination)
+                except S3KitError as exc:  # no local file may have that name, or be there
+                    yield TransferItem(here, destination, entry.size, entry.etag, refused=exc)
+                    continue
+                yield TransferItem(here, there, entry.size, entry.etag)
 
     async def _single_item(self, source: Location, destination: Location) -> TransferItem:
         if isinstance(source, LocalPath):
@@ -248,12 +276,16 @@ class TransferManager:
                 self._emit(TransferEvent("progress", action, item, bytes=amount))
 
             try:
-                moved = await self._transfer_maybe_accelerated(ctx, accelerated, item, progress)
+                moved, verified = await self._transfer_maybe_accelerated(
+                    ctx, accelerated, item, progress
+                )
                 if move:
                     await self._delete_source(item.source)
                 summary.files += 1
                 summary.bytes += moved
-                self._emit(TransferEvent("done", action, item, bytes=moved))
+                if verified == "":
+                    summary.unverified += 1
+                self._emit(TransferEvent("done", action, item, bytes=moved, verified=verified))
             except S3KitError as exc:
                 summary.failures.append((item, exc))
                 self._emit(TransferEvent("failed", action, item, exc))
@@ -269,6 +301,10 @@ class TransferManager:
 
         try:
             async for item in _aiter(items):
+                if item.refused is not None:
+                    summary.failures.append((item, item.refused))
+                    self._emit(TransferEvent("failed", _action(item, move), item, item.refused))
+                    continue
                 if dryrun:
                     summary.files += 1
                     summary.bytes += item.size or 0
@@ -310,7 +346,7 @@ class TransferManager:
         accelerated: dict[str, TransferContext | None],
         item: TransferItem,
         progress: Callable[[int], None],
-    ) -> int:
+    ) -> Moved:
         """With `accelerate`, go through the bucket's accelerate endpoint; where that fails
         (acceleration not enabled, endpoint unreachable), use the normal endpoint for this
         item and every later one in that bucket."""
@@ -349,61 +385,41 @@ class TransferManager:
             max_retries=settings.max_retries,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            verify_ssl=settings.verify_ssl,
+            ca_bundle=settings.ca_bundle,
             env={},
         )
         return TransferContext(fast, self.config, self.options, self.read_encryption)
 
     async def _transfer(
         self, ctx: TransferContext, item: TransferItem, progress: Callable[[int], None]
-    ) -> int:
-        """Copy one item; returns the bytes moved."""
+    ) -> Moved:
+        """Copy one item; returns the bytes moved (and a download's check)."""
         source, destination = item.source, item.destination
         if isinstance(source, LocalPath) and isinstance(destination, S3Url):
             uploaded = await upload_file(ctx, source.path, destination, progress, size=item.size)
-            return uploaded.size
+            return uploaded.size, None
         if isinstance(source, StdStream) and isinstance(destination, S3Url):
-            return await self._upload_stdin(ctx, destination, progress)
+            return await self._upload_stdin(ctx, destination, progress), None
         if isinstance(source, S3Url) and isinstance(destination, LocalPath):
             result = await download_object(
                 ctx, source, destination.path, progress, size=item.size, etag=item.etag
             )
-            return result.size
+            return result.size, result.verified
         if isinstance(source, S3Url) and isinstance(destination, StdStream):
-            return await self._to_stdout(ctx, source, progress)
+            return await self._to_stdout(ctx, source, progress), None
         if isinstance(source, S3Url) and isinstance(destination, S3Url):
-            return await copy_object(
+            copied = await copy_object(
                 ctx, source, destination, progress, size=item.size, etag=item.etag
             )
+            return copied, None
         raise AssertionError(f"unplanned pair {source} → {destination}")  # pragma: no cover
 
     async def _upload_stdin(
         self, ctx: TransferContext, destination: S3Url, progress: Callable[[int], None]
     ) -> int:
-        counted = 0
-
-        async def chunks() -> AsyncIterator[bytes]:
-            nonlocal counted
-            stream = sys.stdin.buffer
-            while True:
-                block = await asyncio.to_thread(stream.read, STDIN_CHUNK)
-                if not block:
-                    return
-                await ctx.throttle(len(block))
-                counted += len(block)
-                progress(len(block))
-                yield block
-
-        options = ctx.options
-        await ctx.writer(destination.bucket).put_async(
-            destination.key,
-            chunks(),
-            content_type=options.content_type,
-            cache_control=options.cache_control,
-            content_encoding=options.content_encoding,
-            storage_class=options.storage_class,
-            metadata=dict(options.metadata) or None,
-        )
-        return counted
+        result = await upload_stream(ctx, sys.stdin.buffer.read, destination, progress)
+        return result.size
 
     async def _to_stdout(
         self, ctx: TransferContext, source: S3Url, progress: Callable[[int], None]

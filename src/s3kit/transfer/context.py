@@ -89,6 +89,8 @@ class TransferContext:
         self.journal = Journal(config.journal_dir)
         self.limiter = BandwidthLimiter(config.bandwidth) if config.bandwidth else None
         self.part_slots = asyncio.Semaphore(max(1, config.max_concurrent_parts))
+        # Buckets whose server answered a ranged GET with 200: whole GETs only, for this run.
+        self.unranged_buckets: set[str] = set()
         self._http: S3Http | None = None
         self._storages: dict[tuple[str, Encryption | None], S3Storage] = {}
         self._buffers: list[bytearray] = []

@@ -4,10 +4,19 @@ Small objects come in one GET; large ones as parallel ranged GETs, each pinned t
 download started with (If-Match), so an object overwritten mid-download fails cleanly instead
 of mixing two versions. Bytes go to a temporary file in the destination folder (pwrite at each
 range's offset), which is checked, fsynced and renamed into place. An interrupted large
-download keeps its temporary file and journal; the next run fetches only the missing ranges.
+download keeps its temporary file and journal, both by absolute path (a rerun from another
+folder finds them); the next run fetches only the missing ranges. A server that answers a
+ranged GET with 200 (rclone serve s3 does) gets one streamed, pinned GET of the whole object
+instead, and no more ranged GETs to that bucket for the rest of the run.
 
-Verification, when the object allows it: the CRC64NVME s3kit stored in the metadata (combined
-from the ranges' CRCs, so it costs no extra pass), else a single-part ETag against the MD5.
+Verification, in the order of `checksum.expected_checksum`: the CRC64NVME s3kit stored in the
+metadata (combined from the ranges' CRCs, so it costs no extra pass), else the object's own
+x-amz-checksum-* (whole-object or COMPOSITE), else a single-part ETag against the MD5, else
+rclone's md5chksum metadata. The x-amz-checksum-* headers only come with
+`x-amz-checksum-mode: ENABLED`, which obstore cannot send, so they are asked for by a HEAD on
+the signed raw path — made anyway for a ranged download, and for a single GET only when its own
+answer offers no check. An object with nothing to check against is downloaded, and reported
+as unverified (`DownloadResult.verified == ""`); a mismatch fails it with nothing written.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +44,15 @@ from s3kit.observe import logger
 from s3kit.storage.local import AtomicFile, temp_name, write_atomic
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
+    ChecksumComputer,
+    Expected,
+    cheaply_verifiable,
     combine_all,
     crc64,
-    crc_hex,
-    etags_match,
-    file_md5_and_crc,
+    digest_matches,
+    expected_checksum,
+    file_checksum,
+    user_metadata,
 )
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
 from s3kit.transfer.journal import JournalEntry, JournalPart
@@ -47,50 +61,144 @@ from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 SYNC_EVERY = 128 * 1024 * 1024
+# How obstore refuses a 200 answer to a ranged GET; its error has no type of its own.
+_RANGES_IGNORED = "non-partial response when range requested"
+_PART_HEADS = 8  # HEADs in flight to learn a composite checksum's part sizes
 
 
 @dataclass(frozen=True, slots=True)
 class DownloadResult:
     size: int
-    verified: str  # "crc64nvme", "md5" or "" when the object offers nothing to check against
+    # The check the bytes passed ("crc64nvme", "crc32", "crc32-composite", "md5", "md5chksum",
+    # ... — checksum.Expected.label), or "" when there was nothing to check them against.
+    verified: str
     resumed_bytes: int = 0
 
 
-def _plain_md5(etag: str | None) -> str | None:
-    """The MD5 in a single-part ETag, or None for multipart or non-MD5 ETags."""
-    value = (etag or "").strip('"').lower()
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+class _RangesIgnored(Exception):
+    """The server answered a ranged GET with the whole object (or a 200 at least)."""
 
 
-def _mtime(metadata: Mapping[str, str]) -> float | None:
-    try:
-        return float(metadata["mtime"]) if "mtime" in metadata else None
-    except ValueError:
-        return None
+def _mtime(metadata: Mapping[str, str]) -> int | None:
+    """The file's own time stored with the object, in nanoseconds (None: none stored)."""
+    from s3kit.mtime import MTIME_KEY, parse_mtime
+
+    return parse_mtime(metadata.get(MTIME_KEY))
 
 
-def _check(
-    source: S3Url, metadata: Mapping[str, str], etag: str | None, crc: int, md5: str | None
-) -> str:
-    """Compare what was received with what the object says it is; raise on a mismatch."""
-    stored = metadata.get(CRC_METADATA_KEY)
-    if stored:
-        if stored.lower() != crc_hex(crc):
-            raise TransferError(
-                f"{source}: content does not match its stored CRC64NVME ({stored} expected,"
-                f" {crc_hex(crc)} received); the destination was left untouched"
+def _checked(source: S3Url, expected: Expected | None, digest: bytes) -> str:
+    """The label of the check `digest` (of what was received) passed; raise on a mismatch."""
+    if expected is None:
+        return ""
+    if digest_matches(expected, digest):
+        return expected.label
+    hint = (
+        " — if the object is SSE-KMS or SSE-C encrypted, copy with --no-verify"
+        if expected.label == "md5"
+        else ""
+    )
+    raise TransferError(
+        f"{source}: content does not match its {expected.what} ({expected.text} expected,"
+        f" {expected.render(digest)} received); the destination was left untouched{hint}"
+    )
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _read_headers(ctx: TransferContext) -> dict[str, str]:
+    return ctx.read_encryption.read_headers() if ctx.read_encryption else {}
+
+
+async def _checksum_head(ctx: TransferContext, source: S3Url, etag: str | None) -> dict[str, str]:
+    """The object's headers (lower-case) from a HEAD with checksum mode, pinned to `etag`."""
+    headers = {"x-amz-checksum-mode": "ENABLED", **_read_headers(ctx)}
+    if etag:
+        headers["If-Match"] = etag
+    response = await ctx.http.request_async("HEAD", source.bucket, source.key, headers=headers)
+    return _lower(response.headers)
+
+
+async def _listed_part_sizes(ctx: TransferContext, source: S3Url) -> list[int] | None:
+    """The object's part sizes from GetObjectAttributes, or None where it does not list them
+    (moto leaves them out; some servers lack the call)."""
+    sizes: list[int] = []
+    marker = ""
+    while True:
+        headers = {"x-amz-object-attributes": "ObjectParts", "x-amz-max-parts": "1000"}
+        if marker:
+            headers["x-amz-part-number-marker"] = marker
+        try:
+            response = await ctx.http.request_async(
+                "GET",
+                source.bucket,
+                source.key,
+                query={"attributes": ""},
+                headers={**headers, **_read_headers(ctx)},
             )
-        return "crc64nvme"
-    expected = _plain_md5(etag)
-    if expected and md5 is not None:
-        if not etags_match(expected, md5):
-            raise TransferError(
-                f"{source}: content does not match its ETag (MD5 {expected} expected, {md5}"
-                " received); the destination was left untouched — if the object is SSE-KMS or"
-                " SSE-C encrypted, copy with --no-verify"
-            )
-        return "md5"
-    return ""
+            parts = response.xml().find("ObjectParts")
+        except (S3KitError, ET.ParseError):
+            return None
+        if parts is None:
+            return None
+        sizes += [int(part.findtext("Size") or -1) for part in parts.findall("Part")]
+        if (parts.findtext("IsTruncated") or "").lower() != "true":
+            return sizes
+        marker = parts.findtext("NextPartNumberMarker") or ""
+        if not marker:
+            return None
+
+
+async def _part_sizes(
+    ctx: TransferContext, source: S3Url, parts: int, size: int
+) -> list[int] | None:
+    """The sizes of the object's `parts` parts (GetObjectAttributes, else a HEAD with
+    partNumber=N for each), or None when they cannot be had or do not add up to `size`.
+
+    The per-part HEADs are not pinned with If-Match: moto answers them with the part's ETag.
+    A change of the object meanwhile shows as a mismatch instead."""
+    sizes = await _listed_part_sizes(ctx, source)
+    if sizes is None or len(sizes) != parts:
+        slots = asyncio.Semaphore(_PART_HEADS)
+
+        async def head(number: int) -> int:
+            async with slots:
+                response = await ctx.http.request_async(
+                    "HEAD",
+                    source.bucket,
+                    source.key,
+                    query={"partNumber": str(number)},
+                    headers=_read_headers(ctx),
+                )
+            return int(_lower(response.headers).get("content-length", -1))
+
+        sizes = list(await asyncio.gather(*(head(n) for n in range(1, parts + 1))))
+    return sizes if len(sizes) == parts and sum(sizes) == size else None
+
+
+async def _plan_check(
+    ctx: TransferContext,
+    source: S3Url,
+    metadata: Mapping[str, str],
+    etag: str | None,
+    size: int,
+    headers: Mapping[str, str] | None,
+) -> tuple[Expected | None, list[int]]:
+    """What to check the download against, with the part sizes a composite checksum needs."""
+    expected = expected_checksum(metadata, etag, headers)
+    if expected is None or not expected.parts:
+        return expected, []
+    sizes = await _part_sizes(ctx, source, expected.parts, size)
+    if sizes is not None:
+        return expected, sizes
+    logger.warning(
+        "%s: the sizes of its %d parts cannot be found, so its %s cannot be checked",
+        source,
+        expected.parts,
+        expected.what,
+    )
+    return expected_checksum(metadata, etag, {}), []
 
 
 async def download_object(
@@ -122,8 +230,17 @@ async def download_version(
     """Download the version of `source` that has `etag` (listed earlier, with `size`), never
     another: if the object changes meanwhile, this is a ConflictError and nothing is written.
     Parallel ranges from the multipart threshold up, as `download_object`."""
-    if size >= ctx.config.multipart_threshold:
-        return await _download_ranged(ctx, source, target, progress, size, etag)
+    if size >= ctx.config.multipart_threshold and source.bucket not in ctx.unranged_buckets:
+        try:
+            return await _download_ranged(ctx, source, target, progress, size, etag)
+        except _RangesIgnored:
+            ctx.unranged_buckets.add(source.bucket)
+            logger.warning(
+                "s3://%s ignores byte ranges (a ranged GET of %s was answered with 200):"
+                " downloading whole objects from it for the rest of this run",
+                source.bucket,
+                source.key,
+            )
     return await _download_whole(ctx, source, target, progress, etag)
 
 
@@ -140,21 +257,37 @@ async def _download_whole(
     metadata = dict(result.attributes)
     etag = result.meta.get("e_tag") or etag
     total = int(result.meta["size"])
-    verify = ctx.config.verify
-    if total < SMALL_OBJECT:
+    small = total < SMALL_OBJECT
+    expected: Expected | None = None
+    computer: ChecksumComputer | None = None
+    if ctx.config.verify:
+        # A HEAD asks for the object's own checksum (the body waits in the connection), unless
+        # the GET's answer proves the bytes as well: s3kit's CRC, or for an object held in
+        # memory an MD5 ETag. A round trip more per small file would halve a run of many; for
+        # a big one it is lost in the transfer.
+        cheap = bool(metadata.get(CRC_METADATA_KEY)) or (
+            small and cheaply_verifiable(metadata, etag)
+        )
+        headers = None if cheap else await _checksum_head(ctx, source, etag)
+        expected, sizes = await _plan_check(ctx, source, metadata, etag, total, headers)
+        computer = ChecksumComputer(expected, sizes) if expected is not None else None
+    if small:
         data = bytes(await storage.guard(result.bytes_async(), source.key))
         await ctx.throttle(len(data))
-        crc = crc64(data) if verify else 0
-        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest() if verify else None
-        verified = _check(source, metadata, etag, crc, md5) if verify else ""
+        verified = await _verified_in_memory(ctx, source, metadata, etag, data, computer)
         await asyncio.to_thread(
             write_atomic, target, data, _mtime(metadata), fsync=ctx.config.fsync_small
         )
         progress(len(data))
         return DownloadResult(len(data), verified)
+
+    def write(block: bytes) -> None:
+        if computer is not None:
+            computer.update(block)
+        writer.write(block)
+
     writer = await asyncio.to_thread(AtomicFile, target)
     try:
-        crc = 0
         stream = result.stream(min_chunk_size=SMALL_OBJECT)
         while True:
             try:
@@ -163,12 +296,9 @@ async def _download_whole(
                 break
             block = bytes(chunk)
             await ctx.throttle(len(block))
-            if verify:
-                crc = crc64(block, crc)
-            await asyncio.to_thread(writer.write, block)
+            await asyncio.to_thread(write, block)
             progress(len(block))
-        md5 = writer.md5_hex if verify else None
-        verified = _check(source, metadata, etag, crc, md5) if verify else ""
+        verified = _checked(source, expected, computer.digest()) if computer else ""
         await asyncio.to_thread(writer.commit, _mtime(metadata))
     except BaseException:
         writer.abort()
@@ -176,8 +306,39 @@ async def _download_whole(
     return DownloadResult(total, verified)
 
 
+async def _verified_in_memory(
+    ctx: TransferContext,
+    source: S3Url,
+    metadata: Mapping[str, str],
+    etag: str | None,
+    data: bytes,
+    computer: ChecksumComputer | None,
+) -> str:
+    """The check a small object's bytes passed. An MD5-like ETag that does not match may be
+    no MD5 at all (SSE-KMS, SSE-C): the object's own checksum, asked for then, decides."""
+    if computer is None:
+        return ""
+    computer.update(data)
+    if computer.expected.label == "md5" and not computer.matches():
+        headers = await _checksum_head(ctx, source, etag)
+        expected, sizes = await _plan_check(ctx, source, metadata, etag, len(data), headers)
+        if expected is not None and expected.label != "md5":
+            computer = ChecksumComputer(expected, sizes)
+            computer.update(data)
+    return _checked(source, computer.expected, computer.digest())
+
+
 def _temp_path(target: Path, etag: str) -> Path:
     return temp_name(target, hashlib.sha256(etag.encode()).hexdigest()[:12])
+
+
+def _ranges_ignored(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if _RANGES_IGNORED in str(cause).lower():
+            return True
+        cause = cause.__cause__
+    return False
 
 
 async def _download_ranged(
@@ -190,6 +351,10 @@ async def _download_ranged(
 ) -> DownloadResult:
     if target.is_dir():
         raise translate(IsADirectoryError(21, "is a folder"), path=str(target))
+    # By absolute path, so that the journal's temporary file is the same whatever folder a
+    # rerun starts in; the name itself stays unresolved (a symlink there is replaced, as by
+    # any download, not its target).
+    target = target.parent.resolve() / target.name
     storage = ctx.reader(source.bucket)
     parts = plan_parts(size, ctx.config.multipart_chunksize)
     local = str(target.resolve())
@@ -199,12 +364,14 @@ async def _download_ranged(
         entry.object_etag == etag
         and entry.size == size
         and entry.part_size == parts[0].size
-        and Path(entry.temp_path) == temp
+        and Path(entry.temp_path).resolve() == temp.resolve()
         and temp.is_file()
         and temp.stat().st_size == size
     ):
-        with contextlib.suppress(OSError):
-            Path(entry.temp_path).unlink()
+        stale = Path(entry.temp_path)
+        if stale.is_absolute():  # a relative one (older journals) says not where it was
+            with contextlib.suppress(OSError):
+                stale.unlink()
         ctx.journal.drop(entry)
         entry = None
     made_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
@@ -267,29 +434,39 @@ async def _download_ranged(
             ctx.journal.save(entry)
             progress(part.size)
 
+    async def head() -> tuple[dict[str, str], Expected | None, list[int]]:
+        """The object's metadata and what to check it against, from a HEAD pinned to `etag`."""
+        headers = await _checksum_head(ctx, source, etag)
+        metadata = user_metadata(headers)
+        if not ctx.config.verify:
+            return metadata, None, []
+        expected, sizes = await _plan_check(ctx, source, metadata, etag, size, headers)
+        return metadata, expected, sizes
+
     metadata: dict[str, str] = {}
     try:
         try:
             async with asyncio.TaskGroup() as group:
-                head = group.create_task(_metadata(ctx, source, etag))
+                checks = group.create_task(head())
                 for part in parts:
                     if part.number not in entry.parts:
                         group.create_task(fetch(part))
-            metadata = head.result()
+            metadata, expected, sizes = checks.result()
             await asyncio.to_thread(os.fsync, fd)
         finally:
             os.close(fd)
         verified = ""
-        if ctx.config.verify:
-            if metadata.get(CRC_METADATA_KEY):
+        if expected is not None:
+            if expected.algorithm == "crc64nvme" and not expected.parts:
                 crc = combine_all((entry.parts[p.number].crc, p.size) for p in parts)
-                verified = _check(source, metadata, etag, crc, None)
-            elif _plain_md5(etag):
-                md5, crc = await asyncio.to_thread(file_md5_and_crc, str(temp))
-                verified = _check(source, metadata, etag, crc, md5)
-        mtime = _mtime(metadata)
-        if mtime is not None:
-            os.utime(temp, (mtime, mtime))
+                digest = crc.to_bytes(8, "big")
+            else:
+                computed = await asyncio.to_thread(file_checksum, str(temp), expected, sizes)
+                digest = computed.digest()
+            verified = _checked(source, expected, digest)
+        mtime_ns = _mtime(metadata)
+        if mtime_ns is not None:
+            os.utime(temp, ns=(mtime_ns, mtime_ns))
         temp.replace(target)
     except BaseException as exc:
         failure = exc
@@ -311,6 +488,8 @@ async def _download_ranged(
             with contextlib.suppress(OSError):
                 folder.rmdir()
         ctx.journal.drop(entry)
+        if _ranges_ignored(failure):
+            raise _RangesIgnored(str(failure)) from exc
         if isinstance(failure, ConflictError):
             raise ConflictError(
                 f"{source} changed while it was being downloaded; nothing was written — copy"
@@ -321,13 +500,3 @@ async def _download_ranged(
         raise
     ctx.journal.drop(entry)
     return DownloadResult(size, verified, resumed_bytes=resumed)
-
-
-async def _metadata(ctx: TransferContext, source: S3Url, etag: str) -> dict[str, str]:
-    """The object's user metadata, from a HEAD pinned to the ETag being downloaded."""
-    storage = ctx.reader(source.bucket)
-    result = await storage.guard(
-        obstore.get_async(storage.store, source.key, options={"head": True, "if_match": etag}),
-        source.key,
-    )
-    return dict(result.attributes)

@@ -41,13 +41,15 @@ class JournalEntry:
     endpoint: str
     bucket: str
     key: str
-    local_path: str
+    local_path: str  # resolved, so the same file is one entry from whatever folder
     size: int
     mtime_ns: int  # of the local source (uploads), 0 for downloads
     part_size: int
     upload_id: str = ""  # uploads
     object_etag: str = ""  # downloads: the version being fetched
-    temp_path: str = ""  # downloads
+    # Downloads: absolute (a relative one named another file when rerun from another folder);
+    # compared resolved.
+    temp_path: str = ""
     parts: dict[int, JournalPart] = field(default_factory=dict)
 
 

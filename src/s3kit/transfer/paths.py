@@ -2,6 +2,9 @@
 
 They follow `aws s3 cp`: a destination ending in '/' (or an existing folder) receives the
 source's file name; with --recursive every key or file keeps its path relative to the source.
+A local destination inside a folder goes through `storage.local.local_target`, the one mapping
+of keys to local paths: a key no file can have, or a path through a symlink that leads out of
+the folder, raises there (and the copy reports the item as skipped).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from s3kit.errors import UsageError
+from s3kit.storage.local import local_target
 from s3kit.uri import LocalPath, Location, S3Url, StdStream
 
 
@@ -18,22 +22,24 @@ def base_name(key: str) -> str:
 
 
 def single_destination(source_name: str, destination: Location, *, dest_is_dir: bool) -> Location:
-    """The destination of one object or file named `source_name`."""
+    """The destination of one object or file named `source_name`: into a local folder when
+    the destination ends in '/' (`as_folder`) or is one (`dest_is_dir`)."""
     if isinstance(destination, S3Url):
         return destination.join(source_name) if destination.is_prefix else destination
     if isinstance(destination, LocalPath):
         if destination.as_folder or dest_is_dir:
-            return LocalPath(destination.path / source_name)
+            return LocalPath(local_target(destination.path, source_name))
         return destination
     return destination
 
 
 def recursive_destination(relative: str, destination: Location) -> Location:
-    """Where the entry at `relative` (a '/'-separated path under the source) goes."""
+    """Where the entry at `relative` (a '/'-separated path under the source) goes; under a
+    local folder, `local_target` refuses what may not be written there."""
     if isinstance(destination, S3Url):
         return destination.join(relative)
     if isinstance(destination, LocalPath):
-        return LocalPath(destination.path.joinpath(*relative.split("/")))
+        return LocalPath(local_target(destination.path, relative))
     raise UsageError("--recursive cannot write to standard output")
 
 

@@ -50,7 +50,7 @@ from s3kit.transfer.checksum import (
 from s3kit.transfer.context import TransferContext, first_error, is_interruption
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.multipart import Multipart, ServerPart
-from s3kit.transfer.parts import Part, plan_parts, use_multipart
+from s3kit.transfer.parts import MAX_PART, MIN_PART, Part, plan_parts, use_multipart
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
@@ -116,7 +116,9 @@ def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[me
 def object_metadata(ctx: TransferContext, stat: os.stat_result, crc: int | None) -> dict[str, str]:
     metadata = dict(ctx.options.metadata)
     if ctx.options.preserve_mtime:
-        metadata["mtime"] = f"{stat.st_mtime:.3f}"
+        from s3kit.mtime import MTIME_KEY, format_mtime
+
+        metadata[MTIME_KEY] = format_mtime(stat.st_mtime_ns)
     if crc is not None:
         metadata[CRC_METADATA_KEY] = crc_hex(crc)
     return metadata
@@ -140,6 +142,7 @@ async def upload_file(
 ) -> UploadResult:
     """Upload `path`; `size`, when the caller listed it already, saves a stat. With
     `condition`, the upload lands only if it still holds (else ConflictError)."""
+    await clear_abandoned_stream(ctx, target)
     if size is None or size >= INLINE_READ:
         try:
             stat = await asyncio.to_thread(path.stat)
@@ -172,6 +175,8 @@ async def _upload_single(
     crc: int,
     condition: Precondition | None = None,
 ) -> UploadResult:
+    """One PUT with Content-MD5 (see `S3Storage.put_async`): a body damaged on the way is
+    refused by the server, and the object that was at the key stays."""
     await ctx.throttle(len(data))
     storage = ctx.writer(target.bucket)
     options = ctx.options
@@ -185,14 +190,9 @@ async def _upload_single(
         metadata=object_metadata(ctx, stat, crc if ctx.config.verify else None),
         mode="create" if condition is not None and condition.etag is None else "overwrite",
         if_match=condition.etag if condition is not None else None,
+        content_md5=md5,
+        verify=ctx.config.verify,
     )
-    encrypted = options.encryption is not None and options.encryption.changes_etag
-    if ctx.config.verify and not encrypted and not etags_match(single_etag(md5), result.etag):
-        await storage.delete_async(target.key)
-        raise TransferError(
-            f"{target}: the server stored different bytes than were sent (ETag {result.etag},"
-            f" MD5 {md5}); the object was removed — retry the copy"
-        )
     progress(len(data))
     return UploadResult(len(data), result.etag or "", multipart=False)
 
@@ -304,76 +304,108 @@ async def _upload_multipart(
     entry, done = await _recover(ctx, mp, path, stat, target, parts)
     resumed = sum(p.size for p in done.values())
     if entry is None:
-        crc = await asyncio.to_thread(_file_crc, path) if ctx.config.verify else None
-        upload_id = await mp.create(target.key, _create_headers(ctx, path, stat, crc))
-        entry = JournalEntry(
-            kind="upload",
-            endpoint=ctx.endpoint_id,
-            bucket=target.bucket,
-            key=target.key,
-            local_path=str(path.resolve()),
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            part_size=parts[0].size,
-            upload_id=upload_id,
-        )
-    entry.parts = dict(done)
-    ctx.journal.save(entry)
+        entry = await _begin(ctx, mp, path, stat, target, parts)
+    else:
+        entry.parts = dict(done)
+        ctx.journal.save(entry)
     if resumed:
         progress(resumed)
     encryption = ctx.options.encryption
     part_headers = encryption.part_headers() if encryption else {}
     check_etags = ctx.config.verify and not (encryption and encryption.changes_etag)
+    reported = set(done)  # parts counted in the progress already (a restart resends them)
 
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise translate(exc, path=str(path)) from exc
 
-    async def send(part: Part) -> None:
+    async def send(part: Part, current: JournalEntry) -> None:
         async with ctx.part_buffer(part.size) as buffer:
             data, md5 = await asyncio.to_thread(_read_part, handle.fileno(), part, buffer)
             await ctx.throttle(part.size)
             etag = await mp.upload_part(
-                target.key, entry.upload_id, part.number, data, md5, part_headers
+                target.key, current.upload_id, part.number, data, md5, part_headers
             )
-            if check_etags and not etags_match(md5, etag):
-                raise TransferError(
-                    f"{target}: part {part.number} arrived damaged (ETag {etag}, MD5 {md5})"
-                )
-            entry.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=0, size=part.size)
-            ctx.journal.save(entry)
-            progress(part.size)
+            _check_part(target, part.number, md5, etag, check_etags)
+            current.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=0, size=part.size)
+            ctx.journal.save(current)
+            if part.number not in reported:
+                reported.add(part.number)
+                progress(part.size)
 
-    try:
-        with handle:
-            async with asyncio.TaskGroup() as group:
-                for part in parts:
-                    if part.number not in entry.parts:
-                        group.create_task(send(part))
-            after = os.fstat(handle.fileno())
-        if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            raise TransferError(f"{path} changed while it was being uploaded — copy it again")
-        etag = await _complete(ctx, mp, target, entry, condition)
-    except BaseException as exc:
-        failure = first_error(exc)
-        if is_interruption(failure):
-            logger.info("upload of %s interrupted; the next run resumes it", path)
-            raise _interrupted(target, failure) from exc
-        await mp.abort_quietly(target.key, entry.upload_id)
-        ctx.journal.drop(entry)
-        if isinstance(failure, S3KitError):
-            raise failure from exc
-        raise
+    with handle:
+        for attempt in range(1, RESTARTS + 1):
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for part in parts:
+                        if part.number not in entry.parts:
+                            group.create_task(send(part, entry))
+                after = os.fstat(handle.fileno())
+                if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+                    raise TransferError(
+                        f"{path} changed while it was being uploaded — copy it again"
+                    )
+                expected = multipart_etag(entry.parts[n].md5 for n in sorted(entry.parts))
+                etag = await _complete(ctx, mp, target, entry, condition, expected, check_etags)
+                break
+            except BaseException as exc:
+                failure = first_error(exc)
+                if is_interruption(failure):
+                    logger.info("upload of %s interrupted; the next run resumes it", path)
+                    raise _interrupted(target, failure) from exc
+                await mp.abort_quietly(target.key, entry.upload_id)
+                ctx.journal.drop(entry)
+                if must_restart(failure) and attempt < RESTARTS:
+                    logger.info("%s: %s; uploading it again from the start", target, failure)
+                    entry = await _begin(ctx, mp, path, stat, target, parts)
+                    continue
+                if isinstance(failure, S3KitError):
+                    raise failure from exc
+                raise
     ctx.journal.drop(entry)
-    expected = multipart_etag(entry.parts[n].md5 for n in sorted(entry.parts))
-    if check_etags and not etags_match(expected, etag):
-        await ctx.writer(target.bucket).delete_async(target.key)
-        raise TransferError(
-            f"{target}: the assembled object's ETag {etag} is not the expected {expected};"
-            " the object was removed — retry the copy"
-        )
     return UploadResult(stat.st_size, etag, multipart=True, resumed_bytes=resumed)
+
+
+# CompleteMultipartUpload answered 409 ConditionalRequestConflict: a concurrent write to the key
+# won, and S3 documents that such an upload must be created and sent again.
+RESTARTS = 3
+
+
+def must_restart(failure: BaseException) -> bool:
+    return isinstance(failure, S3KitError) and failure.code == "ConditionalRequestConflict"
+
+
+def _check_part(target: S3Url, number: int, md5: str, etag: str, check: bool) -> None:
+    if check and not etags_match(md5, etag):
+        raise TransferError(f"{target}: part {number} arrived damaged (ETag {etag}, MD5 {md5})")
+
+
+async def _begin(
+    ctx: TransferContext,
+    mp: Multipart,
+    path: Path,
+    stat: os.stat_result,
+    target: S3Url,
+    parts: list[Part],
+) -> JournalEntry:
+    """Create the upload and journal it at once, before any part is sent: an upload killed
+    from here on is continued by the next run, never left pending."""
+    crc = await asyncio.to_thread(_file_crc, path) if ctx.config.verify else None
+    upload_id = await mp.create(target.key, _create_headers(ctx, path, stat, crc))
+    entry = JournalEntry(
+        kind="upload",
+        endpoint=ctx.endpoint_id,
+        bucket=target.bucket,
+        key=target.key,
+        local_path=str(path.resolve()),
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        part_size=parts[0].size,
+        upload_id=upload_id,
+    )
+    ctx.journal.save(entry)
+    return entry
 
 
 async def _complete(
@@ -382,17 +414,63 @@ async def _complete(
     target: S3Url,
     entry: JournalEntry,
     condition: Precondition | None,
+    expected: str,
+    check: bool,
 ) -> str:
-    """CompleteMultipartUpload, under `condition` when there is one: checked by a HEAD first
-    (for stores that ignore the headers), then sent as headers (see the module docstring)."""
-    upload_id, etags = entry.upload_id, [(n, p.etag) for n, p in entry.parts.items()]
+    """CompleteMultipartUpload (under `condition`, see below) and the assembled object's ETag.
+
+    - A store may answer with an empty ETag (Ceph RGW 16.2 does; its HEAD is right): the ETag
+      is then read with a HEAD.
+    - A Complete that succeeded but whose answer was lost is retried by S3Http and then meets
+      NoSuchUpload: the object is there when a HEAD shows the ETag these parts make.
+    - An ETag other than the one the parts make is reported, never "repaired" by deleting the
+      object: every part was checked on arrival (Content-MD5), and a store that computes
+      ETags its own way stored the right bytes.
+    """
+    etags = [(n, p.etag) for n, p in entry.parts.items()]
+    try:
+        etag = await _complete_under(ctx, mp, target, entry.upload_id, etags, condition)
+    except ObjectNotFound as exc:
+        if exc.code != "NoSuchUpload":
+            raise
+        head = await _head_etag(ctx, target)
+        if head is None or not etags_match(expected, head):
+            raise
+        logger.info("%s: the upload was completed by an earlier attempt", target)
+        return head
+    if not etag.strip('"'):
+        etag = await _head_etag(ctx, target) or ""
+    if check and not etags_match(expected, etag):
+        logger.warning(
+            "%s: the store gives the assembled object the ETag %s, not the %s its parts make;"
+            " every part was checked on arrival",
+            target,
+            etag,
+            expected,
+        )
+    return etag
+
+
+async def _head_etag(ctx: TransferContext, target: S3Url) -> str | None:
+    try:
+        return (await ctx.writer(target.bucket).head_async(target.key)).etag
+    except ObjectNotFound:
+        return None
+
+
+async def _complete_under(
+    ctx: TransferContext,
+    mp: Multipart,
+    target: S3Url,
+    upload_id: str,
+    etags: list[tuple[int, str]],
+    condition: Precondition | None,
+) -> str:
+    """The Complete, with `condition` checked by a HEAD first (for stores that ignore the
+    headers), then sent as headers (see the module docstring)."""
     if condition is None:
         return await mp.complete(target.key, upload_id, etags)
-    try:
-        current: str | None = (await ctx.writer(target.bucket).head_async(target.key)).etag
-    except ObjectNotFound:
-        current = None
-    if not condition.holds(current):
+    if not condition.holds(await _head_etag(ctx, target)):
         raise ConflictError(
             f"{target} changed since it was read, so the conditional upload was refused"
         )
@@ -403,6 +481,127 @@ async def _complete(
         return await mp.complete(target.key, upload_id, etags)
 
 
+STREAM = "-"  # the journal's local path for an upload from a stream (standard input)
+GROW_EVERY = 1000  # parts of one size before a stream's part size doubles
+
+
+def stream_part_size(number: int, chunk_size: int) -> int:
+    """The size of part `number` of a stream of unknown length: `chunk_size` for the first
+    1,000 parts, then doubling every 1,000 (S3 allows parts of different sizes), so the
+    10,000-part limit is never what stops a long stream: from 8 MiB, past S3's 5 TiB limit."""
+    return min(max(chunk_size, MIN_PART) << ((number - 1) // GROW_EVERY), MAX_PART)
+
+
+async def clear_abandoned_stream(ctx: TransferContext, target: S3Url) -> None:
+    """Abort the multipart upload a killed stream upload to `target` left behind: a stream
+    cannot be read again, so its parts can never be completed. Runs before any upload to
+    the key (a journal file's look-up when there is none)."""
+    entry = ctx.journal.load("upload", ctx.endpoint_id, target.bucket, target.key, STREAM)
+    if entry is None:
+        return
+    logger.info("aborting the unfinished upload of standard input to %s", target)
+    await Multipart(ctx.http, target.bucket).abort_quietly(target.key, entry.upload_id)
+    ctx.journal.drop(entry)
+
+
+async def upload_stream(
+    ctx: TransferContext,
+    read: Callable[[int], bytes],
+    target: S3Url,
+    progress: Progress,
+) -> UploadResult:
+    """Upload what `read(n)` returns (a blocking read of at most n bytes, b"" at the end) to
+    `target`: one PUT with Content-MD5 when it ends within the first part, else a multipart
+    upload, journalled from its creation so that the next run aborts it if this one is killed.
+    Every part carries Content-MD5; a failure aborts the upload (a stream cannot resume)."""
+    await clear_abandoned_stream(ctx, target)
+    mp = Multipart(ctx.http, target.bucket)
+    options = ctx.options
+    chunk = ctx.config.multipart_chunksize
+    first = await asyncio.to_thread(read, stream_part_size(1, chunk))
+    if len(first) < stream_part_size(1, chunk):
+        await ctx.throttle(len(first))
+        result = await ctx.writer(target.bucket).put_async(
+            target.key,
+            first,
+            content_type=options.content_type,
+            cache_control=options.cache_control,
+            content_encoding=options.content_encoding,
+            storage_class=options.storage_class,
+            metadata=dict(options.metadata) or None,
+            verify=ctx.config.verify,
+        )
+        progress(len(first))
+        return UploadResult(len(first), result.etag or "", multipart=False)
+    headers = {f"x-amz-meta-{k}": v for k, v in options.metadata.items()}
+    for name, value in (
+        ("Content-Type", options.content_type),
+        ("Cache-Control", options.cache_control),
+        ("Content-Encoding", options.content_encoding),
+        ("x-amz-storage-class", options.storage_class),
+    ):
+        if value:
+            headers[name] = value
+    if options.encryption is not None:
+        headers.update(options.encryption.write_headers())
+    entry = JournalEntry(
+        kind="upload",
+        endpoint=ctx.endpoint_id,
+        bucket=target.bucket,
+        key=target.key,
+        local_path=STREAM,
+        size=0,
+        mtime_ns=0,
+        part_size=chunk,
+        upload_id=await mp.create(target.key, headers),
+    )
+    ctx.journal.save(entry)
+    part_headers = options.encryption.part_headers() if options.encryption else {}
+    check = ctx.config.verify and not (options.encryption and options.encryption.changes_etag)
+    total = 0
+
+    async def send(number: int, data: bytes) -> None:
+        try:
+            md5 = md5_hex(data)
+            await ctx.throttle(len(data))
+            etag = await mp.upload_part(
+                target.key, entry.upload_id, number, data, md5, part_headers
+            )
+            _check_part(target, number, md5, etag, check)
+            entry.parts[number] = JournalPart(etag=etag, md5=md5, crc=0, size=len(data))
+            progress(len(data))
+        finally:
+            ctx.part_slots.release()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            number, data = 1, first
+            while data:
+                # A slot is taken before the next block is read: at most max_concurrent_parts
+                # blocks of the stream are in memory at once.
+                await ctx.part_slots.acquire()
+                total += len(data)
+                group.create_task(send(number, data))
+                number += 1
+                data = await asyncio.to_thread(read, stream_part_size(number, chunk))
+        expected = multipart_etag(entry.parts[n].md5 for n in sorted(entry.parts))
+        etag = await _complete(ctx, mp, target, entry, None, expected, check)
+    except BaseException as exc:
+        await mp.abort_quietly(target.key, entry.upload_id)
+        ctx.journal.drop(entry)
+        failure = first_error(exc)
+        if isinstance(failure, S3KitError):
+            if must_restart(failure):
+                raise TransferError(
+                    f"{target}: a concurrent write to the key won, and standard input cannot"
+                    " be read again — run the command again"
+                ) from exc
+            raise failure from exc
+        raise
+    ctx.journal.drop(entry)
+    return UploadResult(total, etag, multipart=True)
+
+
 def _interrupted(target: S3Url, cause: BaseException) -> BaseException:
     if isinstance(cause, asyncio.CancelledError | KeyboardInterrupt):
         return cause
@@ -411,4 +610,4 @@ def _interrupted(target: S3Url, cause: BaseException) -> BaseException:
     )
 
 
-__all__ = ["Precondition", "UploadResult", "upload_file"]
+__all__ = ["Precondition", "UploadResult", "upload_file", "upload_stream"]

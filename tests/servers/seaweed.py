@@ -1,0 +1,157 @@
+"""SeaweedFS two ways: `weed mini` through s3kit's own LocalServer (the embedded default users
+get), and the classic `weed server -filer -s3` (master, volume, filer and S3 gateway in one
+process, as a small deployment runs them).
+
+Both listen and advertise on 127.0.0.1 only, with telemetry off and every port — gRPC ones too —
+chosen free, so nothing falls back to a default port another test run holds. Logs, data and
+the unix sockets weed makes stay inside the folder each server is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from pathlib import Path
+from types import TracebackType
+
+from s3kit.local_server import LocalServer, _cluster_ready, find_weed
+from tests.servers.base import LoopbackServer, ServerProcess, free_ports, http_answers
+
+# Paths of unix sockets are limited to ~108 bytes; beyond that weed cannot start, so a socket
+# goes into the work folder only when its path fits.
+_SOCKET_PATH_LIMIT = 100
+_PORTS = (
+    "master",
+    "master_grpc",
+    "volume",
+    "volume_grpc",
+    "filer",
+    "filer_grpc",
+    "s3",
+    "s3_grpc",
+)
+
+
+class WeedMini:
+    """`weed mini` as `s3kit local start` runs it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._server = LocalServer(workdir)
+        self.endpoint = ""
+        self.access_key = ""
+        self.secret_key = ""
+
+    def __enter__(self) -> WeedMini:
+        state, _ = self._server.start()
+        self.endpoint = state.endpoint
+        self.access_key, self.secret_key = state.access_key_id, state.secret_access_key
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._server.stop()
+
+
+def write_identities(path: Path, access_key: str, secret_key: str) -> None:
+    """The `-s3.config` file: one identity allowed everything."""
+    identity = {
+        "name": "s3kit-tests",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    path.write_text(json.dumps({"identities": [identity]}), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def weed_server_command(
+    weed: str, workdir: Path, ports: dict[str, int], s3_config: Path
+) -> list[str]:
+    logs = workdir / "logs"
+    command = [
+        weed,
+        f"-logdir={logs}",  # a global flag: before the subcommand
+        "server",
+        "-filer",
+        "-s3",
+        f"-dir={workdir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        f"-master.port={ports['master']}",
+        f"-master.port.grpc={ports['master_grpc']}",
+        f"-volume.port={ports['volume']}",
+        f"-volume.port.grpc={ports['volume_grpc']}",
+        f"-filer.port={ports['filer']}",
+        f"-filer.port.grpc={ports['filer_grpc']}",
+        f"-s3.port={ports['s3']}",
+        f"-s3.port.grpc={ports['s3_grpc']}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-s3.config={s3_config}",
+        "-s3.autoCreateBucket=false",
+        "-s3.allowDeleteBucketNotEmpty=false",
+        "-webdav=false",
+        "-sftp=false",
+        "-iam=false",
+        "-mq.broker=false",
+        "-mq.agent=false",
+        # Each bucket is a collection that grows volumes of its own; the default of 8 volumes
+        # of 30 GiB runs out after a couple of buckets.
+        "-volume.max=100",
+        "-master.volumeSizeLimitMB=1024",
+        # The volume server waits this long after SIGTERM before it stops (10 s by default,
+        # which is most of why `weed server` seemed to ignore SIGTERM).
+        "-volume.preStopSeconds=0",
+    ]
+    for flag, name in (("-s3.localSocket", "s3.sock"), ("-filer.localSocket", "filer.sock")):
+        socket = workdir / name
+        if len(str(socket)) < _SOCKET_PATH_LIMIT:
+            command.append(f"{flag}={socket}")
+    return command
+
+
+class WeedServer(LoopbackServer):
+    """`weed server -filer -s3` on free loopback ports, data and logs under `workdir`."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.access_key = "WEEDSERVER" + secrets.token_hex(6).upper()
+        self.secret_key = secrets.token_urlsafe(30)
+        self.ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
+        self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
+        (workdir / "data").mkdir(parents=True, exist_ok=True)
+        (workdir / "logs").mkdir(parents=True, exist_ok=True)
+        s3_config = workdir / "s3-identities.json"
+        write_identities(s3_config, self.access_key, self.secret_key)
+        # Its filer stops its gRPC server "gracefully", which waits for the S3 gateway's
+        # metadata subscription in the same process, for ever (seaweedfs 4.48): after a
+        # short bounded wait it is killed. Its data is scratch, so nothing is lost.
+        self.process = ServerProcess(
+            weed_server_command(find_weed(), workdir, self.ports, s3_config),
+            workdir / "logs" / "weed-server.out",
+            cwd=workdir,
+            stop_timeout=3.0,
+        )
+
+    def ready(self) -> bool:
+        return http_answers(f"{self.endpoint}/") and _cluster_ready(self.ports["master"])
+
+    def stop(self) -> None:
+        self.process.stop()
+        remove_grpc_sockets(self.ports)
+
+
+def remove_grpc_sockets(ports: dict[str, int]) -> None:
+    """weed listens on a unix socket beside each gRPC port, at a fixed /tmp path no flag
+    moves, and a killed weed leaves them behind: remove ours (by port, owned by us)."""
+    for role in ("master", "volume", "filer", "s3"):
+        path = Path(f"/tmp/seaweedfs-{role}-grpc-{ports[role + '_grpc']}.sock")
+        with contextlib.suppress(OSError):
+            if path.is_socket() and path.lstat().st_uid == os.getuid():
+                path.unlink()
