@@ -27,7 +27,7 @@ from s3kit.config import (
     resolve_settings,
 )
 from s3kit.errors import CredentialsError, translate
-from s3kit.observe import logger
+from s3kit.observe import logger, redact
 
 if TYPE_CHECKING:
     from obstore.store import S3Credential, S3Store
@@ -144,7 +144,8 @@ class Session:
 
     @property
     def endpoint_label(self) -> str:
-        return self.endpoint_url or f"Amazon S3 ({self.settings.region})"
+        """The endpoint as it may be shown: credentials in its URL masked."""
+        return redact(self.endpoint_url or f"Amazon S3 ({self.settings.region})")
 
     def secrets(self) -> list[str]:
         """Literal secret values this session holds, for log redaction."""

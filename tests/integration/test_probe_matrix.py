@@ -186,6 +186,19 @@ def test_library_raises_not_supported_for_public_access_block_and_object_lock(
         )
 
 
+def test_deleting_a_public_access_block_never_deletes_the_bucket(
+    cli: CliInvoker, rclone: Backend, rclone_bucket: str
+) -> None:
+    """rclone serve s3 routes DELETE ?publicAccessBlock to DeleteBucket: an empty bucket was
+    deleted. The block is asked for first, and rclone's answer (a listing) holds none."""
+    result = cli(
+        "bucket", "public-access-block", "delete", f"s3://{rclone_bucket}", env=rclone.env()
+    )
+    assert_failed(result)
+    assert "does not support public access block" in result.stderr, result.stderr
+    assert rclone_bucket in bucket_names(rclone)
+
+
 # -- rclone serve s3: NoSuchUpload means "no uploads" -----------------------------------------
 
 

@@ -94,7 +94,10 @@ class Settings:
 
     @property
     def endpoint_label(self) -> str:
-        return self.endpoint_url or f"Amazon S3 ({self.region})"
+        """The endpoint as it may be shown: credentials in its URL masked."""
+        from s3kit.observe import redact
+
+        return redact(self.endpoint_url or f"Amazon S3 ({self.region})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from s3kit.errors import S3KitError, UsageError
+from s3kit.errors import BucketNotEmpty, NotSupported, S3KitError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.service.buckets import BUCKET_CANNED_ACLS, is_not_configured
 from s3kit.uri import validate_bucket_name, validate_key
@@ -389,7 +389,14 @@ class AccessMixin(ServiceBase):
             if is_not_configured(exc):
                 return None
             raise
-        config: dict[str, bool] = response.get("PublicAccessBlockConfiguration", {})
+        if not response.get("PublicAccessBlockConfiguration"):
+            # S3 always sends its four settings; rclone serve s3 answers ?publicAccessBlock
+            # with a listing of the bucket, which boto3 reads as an empty configuration.
+            raise NotSupported(
+                f"{self.session.endpoint_label} does not support public access blocks (its"
+                " answer to GetPublicAccessBlock holds none)"
+            )
+        config: dict[str, bool] = response["PublicAccessBlockConfiguration"]
         return config
 
     def set_public_access_block(
@@ -406,5 +413,15 @@ class AccessMixin(ServiceBase):
         return config
 
     def delete_public_access_block(self, bucket: str) -> None:
-        validate_bucket_name(bucket)
-        self.call("delete_public_access_block", bucket=bucket, Bucket=bucket)
+        """Remove the block, if there is one. Asked for first: a store that routes a DELETE
+        with a sub-resource it does not know to DeleteBucket (rclone serve s3) would delete
+        an empty bucket."""
+        if self.get_public_access_block(bucket) is None:
+            return
+        try:
+            self.call("delete_public_access_block", bucket=bucket, Bucket=bucket)
+        except BucketNotEmpty as exc:
+            raise NotSupported(
+                f"{self.session.endpoint_label} does not support public access blocks (it"
+                " answered as if asked to delete the bucket)"
+            ) from exc
