@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -208,6 +210,22 @@ class CliInvoker:
             stderr=result.stderr,
             stdout_bytes=result.stdout_bytes,
         )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """SIGTERM (`timeout`, a CI job cancelled) ends the run after the current test, with the
+    fixtures torn down: the servers run in sessions of their own, never see the signal, and
+    would otherwise be left running with nobody to stop them. (Raising from the handler is no
+    good: it lands in whatever runs, an SDK callback may swallow it.) A second SIGTERM
+    interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop_after_this_test(signum: int, frame: object) -> None:
+        session.shouldstop = f"signal {signum}: stopped after the test that was running"
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    signal.signal(signal.SIGTERM, stop_after_this_test)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

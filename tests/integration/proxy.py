@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 PIECE = 1024 * 1024
@@ -287,7 +287,7 @@ class _Server(socketserver.TCPServer):
         self._guard = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self._guard:
             if len(self._connections) >= self.proxy.max_connections:
                 self.proxy.refused += 1
@@ -299,9 +299,9 @@ class _Server(socketserver.TCPServer):
             self._connections[request] = thread
         thread.start()
 
-    def _serve(self, request: socket.socket, client_address: object) -> None:
+    def _serve(self, request: socket.socket, client_address: Any) -> None:
         try:
-            self.finish_request(request, client_address)  # type: ignore[arg-type]
+            self.finish_request(request, client_address)
         except Exception:  # noqa: S110 - a client gone mid-request is no news to a fault proxy
             pass
         finally:
@@ -330,8 +330,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
-        self.timeout = self.server.proxy.timeout
         super().setup()
+        self.connection.settimeout(self.server.proxy.timeout)  # idle keep-alive ends too
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -379,8 +379,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         upstream = http.client.HTTPConnection(*proxy.upstream, timeout=proxy.timeout)
         try:
-            self._forward_request(upstream, request, flip_in)
-            response = upstream.getresponse()
+            try:
+                self._forward_request(upstream, request, flip_in)
+                response = upstream.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                # The upstream failed, not a fault: say so, rather than look like a reset.
+                record(502)
+                self._send_bad_gateway(exc)
+                return
             if reset is not None:  # stage "response": the server acted, the client never hears
                 record(None)
                 self._reset()
@@ -406,8 +412,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _request_body(self, request: Request, flip: FlipByte | None) -> Iterator[bytes]:
         """The request body in pieces (de-chunked if it came chunked), with `flip` applied."""
         flipper = _Flipper(flip, request.content_length)
-        for piece in self._raw_body():
-            yield flipper.apply(piece)
+        try:
+            for piece in self._raw_body():
+                yield flipper.apply(piece)
+        except OSError as exc:  # the client's side, not the upstream's
+            raise _Closed("the client connection failed mid-body") from exc
 
     def _raw_body(self) -> Iterator[bytes]:
         if _is_chunked(self.headers):
@@ -482,6 +491,15 @@ class _Handler(BaseHTTPRequestHandler):
             f"Content-Length: {len(body)}\r\n"
             f"x-amz-request-id: faultproxy-{index}\r\n\r\n"
         )
+        self.wfile.write(head.encode("latin-1") + body)
+
+    def _send_bad_gateway(self, exc: BaseException) -> None:
+        body = f"FaultProxy: the upstream server failed: {exc!r}\n".encode()
+        head = (
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.close_connection = True  # the request body may be half read
         self.wfile.write(head.encode("latin-1") + body)
 
     def _reset(self) -> None:

@@ -48,6 +48,7 @@ from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
 from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, CliInvoker, CliResult, unique_bucket_name
 from tests.integration.proxy import (
+    Action,
     ErrorReply,
     FaultProxy,
     FlipByte,
@@ -732,7 +733,7 @@ def test_200_error_on_copy_is_not_a_success(
         assert store.get(key) == OLD
 
 
-DOWNLOAD_FAULTS = {
+DOWNLOAD_FAULTS: dict[str, Action] = {
     "truncated": Truncate(),
     "damaged": FlipByte("response"),
 }

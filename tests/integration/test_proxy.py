@@ -29,6 +29,7 @@ from tests.integration.proxy import (
     Truncate,
     matching,
 )
+from tests.servers.base import free_ports
 
 MiB = 1024 * 1024
 
@@ -227,8 +228,13 @@ def test_chunked_request_body_is_forwarded(
     s3: Any, direct: Any, proxy: FaultProxy, bucket: str
 ) -> None:
     pieces = [b"first piece,", b"second,", b"third"]
-    response = raw(presigned(s3, "PUT", bucket, "chunked.txt"), "PUT", iter(pieces), chunked=True)
+    arrived_chunked = proxy.add_fault(HeaderCase({}), match=matching(header="Transfer-Encoding"))
+
+    # http.client sends an iterable body without a Content-Length chunk-encoded.
+    response = raw(presigned(s3, "PUT", bucket, "chunked.txt"), "PUT", iter(pieces))
+
     assert response.status == 200, response.read()
+    assert arrived_chunked.matched == 1
     assert direct.get_object(Bucket=bucket, Key="chunked.txt")["Body"].read() == b"".join(pieces)
 
 
@@ -297,3 +303,12 @@ def test_stop_closes_open_connections_and_threads(seaweed: Backend, bucket: str)
     idle.close()
     with pytest.raises(BotoCoreError):
         s3.get_object(Bucket=bucket, Key="kept-alive.txt")
+
+
+def test_a_dead_upstream_is_a_502_not_a_reset() -> None:
+    (port,) = free_ports(1)  # nothing listens there
+    with FaultProxy(f"http://127.0.0.1:{port}") as proxy:
+        response = raw(f"{proxy.url}/bucket/key", "PUT", b"body")
+        assert response.status == 502
+        assert b"upstream server failed" in response.read()
+        assert [(e.method, e.status) for e in proxy.exchanges] == [("PUT", 502)]

@@ -36,6 +36,7 @@ class RcloneS3(LoopbackServer):
         self.secret_key = secrets.token_urlsafe(30)
         (port,) = free_ports(1)
         self.endpoint = f"http://127.0.0.1:{port}"
+        self.data = workdir / "data"  # the served folder: buckets are its subfolders
         for folder in ("data", "cache", "temp", "home"):
             (workdir / folder).mkdir(parents=True, exist_ok=True)
         config = workdir / "rclone.conf"
@@ -48,7 +49,7 @@ class RcloneS3(LoopbackServer):
                 find_rclone(),
                 "serve",
                 "s3",
-                str(workdir / "data"),
+                str(self.data),
                 f"--addr=127.0.0.1:{port}",
                 f"--auth-key={self.access_key},{self.secret_key}",
                 f"--config={config}",
