@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -303,7 +303,7 @@ class LocalServer:
             self._wait_ready(process, ports)
         except BaseException:
             self._terminate(process.pid)
-            _remove_s3_socket(ports["s3"])
+            remove_sockets(ports)
             raise
         return state
 
@@ -330,7 +330,7 @@ class LocalServer:
             if state is None:
                 return False
             self._terminate(state.pid)
-            _remove_s3_socket(state.ports.get("s3"))
+            remove_sockets(state.ports)
             return True
 
     def _terminate(self, pid: int) -> None:
@@ -363,16 +363,18 @@ class LocalServer:
         )
 
 
-def _remove_s3_socket(s3_port: int | None) -> None:
-    """Remove the unix socket `weed mini` makes for its S3 server and leaves behind when it
-    stops, at its default /tmp/seaweedfs-s3-<port>.sock (pointing it into the data dir instead
-    breaks start-up once that path passes the ~108-byte limit on socket paths)."""
-    if s3_port is None:
-        return
-    path = Path(f"/tmp/seaweedfs-s3-{s3_port}.sock")  # noqa: S108 - weed's fixed default
-    with contextlib.suppress(OSError):
-        if path.is_socket() and path.lstat().st_uid == os.getuid():
-            path.unlink()
+def remove_sockets(ports: Mapping[str, int]) -> None:
+    """Remove the unix sockets weed makes beside its ports and leaves behind when it stops, at
+    fixed paths no flag moves: /tmp/seaweedfs-<role>-<port>.sock and, for gRPC ports,
+    /tmp/seaweedfs-<role>-grpc-<port>.sock (pointing them into the data dir instead breaks
+    start-up once that path passes the ~108-byte limit on socket paths). Only sockets of
+    these ports that this user owns are removed."""
+    for name, port in ports.items():
+        role, grpc = name.removesuffix("_grpc"), name.endswith("_grpc")
+        path = Path(f"/tmp/seaweedfs-{role}{'-grpc' if grpc else ''}-{port}.sock")  # noqa: S108
+        with contextlib.suppress(OSError):
+            if path.is_socket() and path.lstat().st_uid == os.getuid():
+                path.unlink()
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -186,7 +186,13 @@ def test_stop_then_session_restarts_with_data(own: Own) -> None:
 
     assert own.server.stop() is True
     assert not _process_alive(state.pid)
-    assert not Path(f"/tmp/seaweedfs-s3-{state.ports['s3']}.sock").exists()
+    ports = set(state.ports.values())
+    left = [
+        path.name
+        for path in Path("/tmp").glob("seaweedfs-*.sock")
+        if int(path.stem.rsplit("-", 1)[1]) in ports
+    ]
+    assert left == [], "weed's sockets stayed in /tmp after it stopped"
     stopped = own.server.status()
     assert stopped.running is False
     assert stopped.endpoint is None

@@ -401,3 +401,23 @@ def test_an_empty_etag_from_complete_is_read_back_with_a_head(
     session = backend.session()
     assert _body(session, bucket, key) == data
     assert _etag(session, bucket, key).endswith('-3"')
+
+
+def test_resume_on_a_fresh_rclone_bucket_finds_no_uploads(rclone: Backend, tmp_path: Path) -> None:
+    """rclone serve s3 answers ListMultipartUploads with NoSuchUpload until a bucket has had a
+    multipart upload; `--resume` looks for pending uploads first and failed on that."""
+    session = rclone.session()
+    name = unique_bucket_name("rc-resume")
+    session.client("s3").create_bucket(Bucket=name)
+    source, data = _big_file(tmp_path, size=6 * MiB, seed=6)
+    manager = TransferManager(
+        session,
+        config=TransferConfig(
+            multipart_threshold=5 * MiB,
+            multipart_chunksize=5 * MiB,
+            journal_dir=tmp_path / "journal",
+            resume=True,
+        ),
+    )
+    manager.run(LocalPath(source), S3Url(name, "big.bin"))
+    assert _body(session, name, "big.bin") == data

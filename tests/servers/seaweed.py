@@ -9,14 +9,12 @@ the unix sockets weed makes stay inside the folder each server is given.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
 from pathlib import Path
 from types import TracebackType
 
-from s3kit.local_server import LocalServer, _cluster_ready, find_weed
+from s3kit.local_server import LocalServer, _cluster_ready, find_weed, remove_sockets
 from tests.servers.base import LoopbackServer, ServerProcess, free_ports, http_answers
 
 # Paths of unix sockets are limited to ~108 bytes; beyond that weed cannot start, so a socket
@@ -144,14 +142,4 @@ class WeedServer(LoopbackServer):
 
     def stop(self) -> None:
         self.process.stop()
-        remove_grpc_sockets(self.ports)
-
-
-def remove_grpc_sockets(ports: dict[str, int]) -> None:
-    """weed listens on a unix socket beside each gRPC port, at a fixed /tmp path no flag
-    moves, and a killed weed leaves them behind: remove ours (by port, owned by us)."""
-    for role in ("master", "volume", "filer", "s3"):
-        path = Path(f"/tmp/seaweedfs-{role}-grpc-{ports[role + '_grpc']}.sock")
-        with contextlib.suppress(OSError):
-            if path.is_socket() and path.lstat().st_uid == os.getuid():
-                path.unlink()
+        remove_sockets(self.ports)

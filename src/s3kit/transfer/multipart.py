@@ -145,11 +145,17 @@ class Multipart:
             logger.warning("could not abort multipart upload %s of %s: %s", upload_id, key, exc)
 
     async def pending(self, prefix: str = "") -> list[PendingUpload]:
-        """Incomplete multipart uploads under `prefix`, oldest first."""
+        """Incomplete multipart uploads under `prefix`, oldest first. rclone serve s3 answers
+        NoSuchUpload for a bucket that never had one: that is none."""
         uploads: list[PendingUpload] = []
         query = {"uploads": "", "prefix": prefix}
         while True:
-            response = await self.http.request_async("GET", self.bucket, "", query=query)
+            try:
+                response = await self.http.request_async("GET", self.bucket, "", query=query)
+            except ObjectNotFound as exc:
+                if exc.code != "NoSuchUpload":
+                    raise
+                break
             root = response.xml()
             for element in root.findall("Upload"):
                 initiated = element.findtext("Initiated")
