@@ -16,6 +16,7 @@ from tests.integration.cli_support import (
     get,
     put,
 )
+from tests.integration.known_gaps import known_gap
 
 PAYLOAD = bytes(range(256)) + b"presigned"
 
@@ -134,10 +135,13 @@ def test_whoami_json(cli: CliInvoker, backend: Backend, bucket: str) -> None:
 
 
 def test_whoami_with_a_wrong_secret(cli: CliInvoker, backend: Backend) -> None:
-    if backend.name == "moto":
-        pytest.skip("moto server accepts any signature unless auth is enabled for the process")
+    unchecked = known_gap(backend, "signature check")
     wrong = "wrongSecretValue0123456789"
     env = {**backend.env(), "S3KIT_SECRET_ACCESS_KEY": wrong}
+    if unchecked is not None:
+        accepted = cli("whoami", env=env)
+        assert accepted.exit_code == 0, (accepted.stdout, accepted.stderr)
+        pytest.skip(unchecked)
     for args in (("whoami",), ("--debug", "whoami")):
         result = cli(*args, env=env)
         assert result.exit_code == 1, (result.stdout, result.stderr)

@@ -17,6 +17,7 @@ from s3kit.local_server import free_ports
 from s3kit.service import S3Service
 from s3kit.session import Session
 from tests.conftest import Backend, unique_bucket_name
+from tests.integration.known_gaps import known_gap
 
 SECRET = "Sekr3t-do-not-print-0123456789abcdef"
 
@@ -147,16 +148,18 @@ def test_default_profile_is_used_without_arguments(
 def test_wrong_secret_is_credentials_error(
     backend: Backend, request: pytest.FixtureRequest, isolated_env: Path
 ) -> None:
-    if backend.name == "moto":
-        pytest.skip("moto's server accepts any credentials: it does not check signatures")
-    bucket: str = request.getfixturevalue("bucket")
-    backend.session().storage(bucket).put("k", b"x")
+    unchecked = known_gap(backend, "signature check")
     session = Session(
         endpoint_url=backend.endpoint,
         access_key_id=backend.access_key,
         secret_access_key=SECRET,
         env={},
     )
+    if unchecked is not None:
+        S3Service(session).list_buckets()  # answered, though signed with the wrong secret
+        pytest.skip(unchecked)
+    bucket: str = request.getfixturevalue("bucket")
+    backend.session().storage(bucket).put("k", b"x")
     storage = session.storage(bucket)
     service = S3Service(session)
     _raises(CredentialsError, lambda: storage.get("k"), SECRET)

