@@ -30,6 +30,8 @@ from s3kit.errors import CredentialsError, translate
 from s3kit.observe import logger, redact
 
 if TYPE_CHECKING:
+    import ssl
+
     from obstore.store import S3Credential, S3Store
 
     from s3kit.encryption import Encryption
@@ -257,17 +259,25 @@ class Session:
         """boto3's `verify`: False, the CA bundle's path, or True (the system's roots)."""
         settings = self.settings
         if not settings.verify_ssl:
+            import urllib3  # botocore's own; already imported by now
+
+            # Said once by the Session's notice; urllib3 would repeat it on every request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
             return False
         return settings.ca_bundle or True
 
-    def tls_options(self) -> dict[str, Any]:
-        """urllib3 PoolManager arguments that verify TLS exactly as the other clients do."""
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context of the signed-request path, verifying exactly as the other clients
+        do: the system's roots, the CA bundle's instead, or nothing with --no-verify-ssl."""
+        import ssl
+
         settings = self.settings
         if not settings.verify_ssl:
-            return {"cert_reqs": "CERT_NONE", "assert_hostname": False}
-        if settings.ca_bundle:
-            return {"cert_reqs": "CERT_REQUIRED", "ca_certs": settings.ca_bundle}
-        return {}
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cafile=settings.ca_bundle)
 
     # -- data plane (obstore) ----------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 obstore exposes no part-level multipart API (resuming an upload needs ListParts and UploadPart
 into an existing upload), and its object_store paths rewrite keys: a trailing '/' is dropped
 and '//' folded, so folder markers ('photos/') can be neither listed nor deleted through it.
-Listings, bulk deletes, folder markers, copies and multipart calls are therefore sent here,
-with urllib3 and the SigV4 signer, retrying throttling, 5xx answers and connection errors with
-exponential backoff and full jitter, and translating failures into s3kit errors. Endpoint,
+Listings, bulk deletes, folder markers, copies, single-object PUTs (with Content-MD5) and
+multipart calls are therefore sent here, over keep-alive sockets (see `httpclient`) with the SigV4
+signer, retrying throttling, 5xx answers and connection errors with exponential backoff and
+full jitter, and translating failures into s3kit errors. Endpoint,
 region, addressing style, credentials, retries and timeouts come from the Session, so these
 requests go exactly where obstore's do. It must never import boto3: listings are on the hot
 path of every sync.
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 from s3kit.errors import EndpointError, S3KitError, from_code
 from s3kit.observe import logger
 from s3kit.session import Session
+from s3kit.storage.httpclient import ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -74,8 +76,6 @@ class S3Http:
     """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads."""
 
     def __init__(self, session: Session, *, pool_size: int = 16) -> None:
-        import urllib3
-
         self.session = session
         self._pool_size = pool_size
         self._executor: ThreadPoolExecutor | None = None
@@ -92,14 +92,11 @@ class S3Http:
         else:
             self._base = endpoint.rstrip("/")
         self._max_retries = settings.max_retries
-        if not settings.verify_ssl:  # the Session said so once; not again on every request
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._pool = urllib3.PoolManager(
-            maxsize=pool_size,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
-            **session.tls_options(),
+        self._pool = ConnectionPool(
+            size=pool_size,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            ssl_context=session.ssl_context() if self._base.startswith("https:") else None,
         )
 
     def _target(self, bucket: str, key: str) -> tuple[str, str, str]:
@@ -129,8 +126,6 @@ class S3Http:
         body: bytes | memoryview | None = None,
     ) -> Response:
         """Send one request, with retries; raise an s3kit error for any non-2xx answer."""
-        import urllib3
-
         query = dict(query or {})
         if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
             from s3kit.encryption import check_key_transport
@@ -138,7 +133,7 @@ class S3Http:
             check_key_transport(self._base)
         origin, host, path = self._target(bucket, key)
         qs = canonical_query(query)
-        url = origin + path + (f"?{qs}" if qs else "")
+        target = path + (f"?{qs}" if qs else "")
         attempt = 0
         while True:
             creds = self.session.credentials()
@@ -154,21 +149,18 @@ class S3Http:
                 region=self.region,
                 now=datetime.now(UTC),
             )
-            signed.pop("host")
+            signed.pop("host")  # the connection sends it, as signed
+            response: Response | None
             try:
-                payload: Any = body  # http.client sends any bytes-like body, memoryview too
-                raw = self._pool.request(
-                    method, url, body=payload, headers=signed, preload_content=True, redirect=False
-                )
-                # urllib3's HTTPHeaderDict: header names compare case-insensitively.
-                response = Response(raw.status, raw.headers, raw.data or b"")
+                status, answer_headers, data = self._pool.send(origin, method, target, signed, body)
+                response = Response(status, answer_headers, data)
                 in_body = response.status < 300 and _error_in_body(response)
                 error = (
                     self.error_for(response, bucket, key)
                     if response.status >= 300 or in_body
                     else None
                 )
-            except urllib3.exceptions.HTTPError as exc:
+            except OSError as exc:
                 response, in_body = None, False
                 error = EndpointError(
                     f"cannot reach {self._base} ({type(exc).__name__}) — check --endpoint-url"
@@ -238,4 +230,4 @@ class S3Http:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
-        self._pool.clear()
+        self._pool.close()

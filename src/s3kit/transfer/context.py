@@ -92,12 +92,19 @@ class TransferContext:
         # Buckets whose server answered a ranged GET with 200: whole GETs only, for this run.
         self.unranged_buckets: set[str] = set()
         self._http: S3Http | None = None
+        self._stream_journal: bool | None = None
         self._storages: dict[tuple[str, Encryption | None], S3Storage] = {}
         self._buffers: list[bytearray] = []
 
     @property
     def endpoint_id(self) -> str:
         return self.session.endpoint_url or f"aws:{self.session.settings.region}"
+
+    def has_stream_journal(self) -> bool:
+        """Whether a stream upload was journalled when this run began (looked at once)."""
+        if self._stream_journal is None:
+            self._stream_journal = self.journal.has_streams()
+        return self._stream_journal
 
     @property
     def http(self) -> S3Http:

@@ -37,7 +37,7 @@ class JournalPart:
 
 @dataclass(slots=True)
 class JournalEntry:
-    kind: Literal["upload", "download"]
+    kind: Literal["upload", "download", "stream"]  # stream: an upload from standard input
     endpoint: str
     bucket: str
     key: str
@@ -93,6 +93,14 @@ class Journal:
             tmp.replace(path)
         except OSError as exc:  # resuming is a convenience: never fail a transfer over it
             logger.warning("cannot write resume journal %s: %s", path, exc)
+
+    def has_streams(self) -> bool:
+        """Whether any stream upload is journalled: one look at the folder, so that the check
+        every upload makes for a stream left behind costs nothing when there is none."""
+        try:
+            return any(self.directory.glob("stream-*.json"))
+        except OSError:
+            return False
 
     def drop(self, entry: JournalEntry) -> None:
         with contextlib.suppress(OSError):

@@ -496,7 +496,9 @@ async def clear_abandoned_stream(ctx: TransferContext, target: S3Url) -> None:
     """Abort the multipart upload a killed stream upload to `target` left behind: a stream
     cannot be read again, so its parts can never be completed. Runs before any upload to
     the key (a journal file's look-up when there is none)."""
-    entry = ctx.journal.load("upload", ctx.endpoint_id, target.bucket, target.key, STREAM)
+    if not ctx.has_stream_journal():
+        return
+    entry = ctx.journal.load("stream", ctx.endpoint_id, target.bucket, target.key, STREAM)
     if entry is None:
         return
     logger.info("aborting the unfinished upload of standard input to %s", target)
@@ -545,7 +547,7 @@ async def upload_stream(
     if options.encryption is not None:
         headers.update(options.encryption.write_headers())
     entry = JournalEntry(
-        kind="upload",
+        kind="stream",
         endpoint=ctx.endpoint_id,
         bucket=target.bucket,
         key=target.key,

@@ -1,0 +1,129 @@
+"""The signed path's HTTP/1.1 client against a scripted server on 127.0.0.1: bodies by
+Content-Length, chunked and read-to-close, case-insensitive headers, keep-alive reuse, and a
+connection the server closed while it was idle."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from s3kit.storage.httpclient import ConnectionPool, Headers, ProtocolError
+
+
+class Scripted:
+    """Accepts connections and answers each request with the next canned answer; records
+    how many connections were made and the requests' first lines."""
+
+    def __init__(self, answers: list[bytes], *, close_after_each: bool = False) -> None:
+        self.answers = list(answers)
+        self.close_after_each = close_after_each
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with client, client.makefile("rb") as reader:
+                while self.answers:
+                    line = reader.readline()
+                    if not line:
+                        break
+                    self.requests.append(line.strip())
+                    length = 0
+                    while (header := reader.readline()) not in (b"\r\n", b""):
+                        name, _, value = header.decode().partition(":")
+                        if name.lower() == "content-length":
+                            length = int(value)
+                    reader.read(length)
+                    client.sendall(self.answers.pop(0))
+                    if self.close_after_each:
+                        break
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def pool() -> Iterator[ConnectionPool]:
+    made = ConnectionPool(size=4, connect_timeout=5, read_timeout=5, ssl_context=None)
+    yield made
+    made.close()
+
+
+OK = b'HTTP/1.1 200 OK\r\nEtag: "abc"\r\nContent-Length: 5\r\n\r\nhello'
+
+
+def test_a_body_by_content_length_and_headers_in_any_case(pool: ConnectionPool) -> None:
+    server = Scripted([OK, OK])
+    try:
+        for _ in range(2):
+            status, headers, body = pool.send(server.origin, "PUT", "/b/k", {}, b"data")
+            assert (status, body) == (200, b"hello")
+            assert headers.get("ETag") == headers["etag"] == '"abc"'
+        assert server.connections == 1  # kept alive
+        assert server.requests == [b"PUT /b/k HTTP/1.1"] * 2
+    finally:
+        server.close()
+
+
+def test_a_chunked_answer_is_joined() -> None:
+    chunks = b"3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n"
+    server = Scripted([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks])
+    pool = ConnectionPool(size=1, connect_timeout=5, read_timeout=5, ssl_context=None)
+    try:
+        assert pool.send(server.origin, "GET", "/b", {}, None)[2] == b"abcde"
+    finally:
+        pool.close()
+        server.close()
+
+
+def test_an_answer_without_length_ends_with_the_connection(pool: ConnectionPool) -> None:
+    server = Scripted([b"HTTP/1.1 200 OK\r\n\r\nuntil the end"], close_after_each=True)
+    try:
+        assert pool.send(server.origin, "GET", "/b", {}, None)[2] == b"until the end"
+    finally:
+        server.close()
+
+
+def test_a_connection_closed_while_idle_is_replaced_once(pool: ConnectionPool) -> None:
+    server = Scripted([OK, OK], close_after_each=True)
+    try:
+        pool.send(server.origin, "GET", "/a", {}, None)
+        assert pool.send(server.origin, "GET", "/b", {}, None)[0] == 200
+        assert server.connections == 2
+    finally:
+        server.close()
+
+
+def test_a_cut_answer_is_an_error_not_a_short_body(pool: ConnectionPool) -> None:
+    server = Scripted(
+        [b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nshort"],
+        close_after_each=True,
+    )
+    try:
+        with pytest.raises(ProtocolError, match="5 of 10 bytes"):
+            pool.send(server.origin, "GET", "/b", {}, None)
+    finally:
+        server.close()
+
+
+def test_headers_are_a_case_insensitive_mapping() -> None:
+    headers = Headers([("ETag", '"x"'), ("x-amz-version-id", "v1")])
+    assert headers["etag"] == headers["ETAG"] == '"x"'
+    assert "X-Amz-Version-Id" in headers
+    assert dict(headers) == {"etag": '"x"', "x-amz-version-id": "v1"}
