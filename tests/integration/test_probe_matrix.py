@@ -1,5 +1,5 @@
 """The compatibility matrix `s3kit probe` reports for each server of the suite — SeaweedFS, moto
-and a real `rclone serve s3` started here — asserted as the facts observed, and how s3kit reads
+and the session's real `rclone serve s3` — asserted as the facts observed, and how s3kit reads
 rclone's odd answers: a configuration PUT it routes to CreateBucket ("bucket exists") is
 NotSupported, and its NoSuchUpload for "no uploads" does not stop a bucket from being removed."""
 
@@ -7,61 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from s3kit.local_server import free_ports
 from s3kit.service import S3Service
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.cli_support import assert_failed, bucket_names
-
-RCLONE = str(Path(sys.executable).with_name("rclone"))
-
-
-def _wait_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"rclone serve s3 did not listen on 127.0.0.1:{port} within {timeout} s")
-
-
-@pytest.fixture(scope="module")
-def rclone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    """`rclone serve s3` over a fresh local folder, on a free loopback port; stopped by pid."""
-    root = tmp_path_factory.mktemp("rclone-data")
-    (port,) = free_ports(1)
-    key, secret = "RCLONEKEY", "rcloneSecretNeverShown"
-    log = (tmp_path_factory.mktemp("rclone-log") / "rclone.log").open("wb")
-    process = subprocess.Popen(
-        [RCLONE, "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{key},{secret}",
-         "--config", "/dev/null", str(root)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        _wait_port(port, timeout=30)
-        yield Backend("rclone", f"http://127.0.0.1:{port}", key, secret)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(params=["seaweedfs", "moto", "rclone"])

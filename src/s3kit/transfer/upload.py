@@ -200,9 +200,16 @@ async def _upload_single(
 def _create_headers(
     ctx: TransferContext, path: Path, stat: os.stat_result, crc: int | None
 ) -> dict[str, str]:
+    return write_headers(ctx, object_metadata(ctx, stat, crc), content_type_for(ctx, path))
+
+
+def write_headers(
+    ctx: TransferContext, metadata: Mapping[str, str], content_type: str | None
+) -> dict[str, str]:
+    """CreateMultipartUpload's headers: user metadata, content headers, storage class and
+    encryption from the run's write options."""
     options = ctx.options
-    headers = {f"x-amz-meta-{k}": v for k, v in object_metadata(ctx, stat, crc).items()}
-    content_type = content_type_for(ctx, path)
+    headers = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
     for name, value in (
         ("Content-Type", content_type),
         ("Cache-Control", options.cache_control),
@@ -535,17 +542,7 @@ async def upload_stream(
         )
         progress(len(first))
         return UploadResult(len(first), result.etag or "", multipart=False)
-    headers = {f"x-amz-meta-{k}": v for k, v in options.metadata.items()}
-    for name, value in (
-        ("Content-Type", options.content_type),
-        ("Cache-Control", options.cache_control),
-        ("Content-Encoding", options.content_encoding),
-        ("x-amz-storage-class", options.storage_class),
-    ):
-        if value:
-            headers[name] = value
-    if options.encryption is not None:
-        headers.update(options.encryption.write_headers())
+    headers = write_headers(ctx, options.metadata, options.content_type)
     entry = JournalEntry(
         kind="stream",
         endpoint=ctx.endpoint_id,
