@@ -30,6 +30,13 @@ def validate_range(start: int | None, end: int | None) -> bool:
     return end is None or end > (start or 0)
 
 
+def plain_md5(etag: str | None) -> str | None:
+    """The MD5 a single-part ETag is (lower case, unquoted), or None: multipart ETags
+    ("…-N"), and the ETags of SSE-KMS/SSE-C objects or of stores with their own form."""
+    value = (etag or "").strip().strip('"').lower()
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     """One object. `metadata`, `content_type` and `cache_control` are filled by `head` only."""

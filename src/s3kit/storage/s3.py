@@ -42,6 +42,7 @@ from s3kit.storage.base import (
     PutMode,
     PutResult,
     SyncStorageMixin,
+    plain_md5,
     validate_range,
 )
 from s3kit.uri import validate_bucket_name, validate_key
@@ -241,8 +242,8 @@ class S3Storage(SyncStorageMixin):
         etag = response.headers.get("ETag")
         if (
             verify
-            and _plain_md5(etag)
-            and _plain_md5(etag) != md5
+            and plain_md5(etag)
+            and plain_md5(etag) != md5
             and not (self.encryption is not None and self.encryption.changes_etag)
         ):
             # The server took bytes other than the ones sent and did not refuse them: it does
@@ -468,12 +469,6 @@ def object_headers(attributes: Mapping[str, str]) -> dict[str, str]:
         _ATTRIBUTE_HEADERS.get(name, f"x-amz-meta-{name}"): value
         for name, value in attributes.items()
     }
-
-
-def _plain_md5(etag: str | None) -> str | None:
-    """The MD5 a single-part ETag is, or None (multipart, or a store's own ETag form)."""
-    value = (etag or "").strip().strip('"').lower()
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def _early_token(body: bytes) -> str | None:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from s3kit.storage.base import plain_md5
+
 CRC_METADATA_KEY = "s3kit-crc64nvme"
 
 
@@ -72,17 +74,6 @@ def etags_match(expected: str, actual: str | None) -> bool:
     return normalise_etag(expected) == normalise_etag(actual)
 
 
-def file_md5_and_crc(path: str, block: int = 8 * 1024 * 1024) -> tuple[str, int]:
-    """MD5 (hex) and CRC64NVME of a whole file, read once."""
-    digest = hashlib.md5(usedforsecurity=False)
-    crc = 0
-    with open(path, "rb") as handle:  # noqa: PTH123 - a plain path string is fine here
-        for chunk in iter(lambda: handle.read(block), b""):
-            digest.update(chunk)
-            crc = crc64(chunk, crc)
-    return digest.hexdigest(), crc
-
-
 # -- checksums other tools leave on objects ----------------------------------------------------
 #
 # What a download is checked against, best first: s3kit's CRC64NVME metadata; the object's own
@@ -125,12 +116,6 @@ def etag_parts(etag: str | None) -> int:
     """The part count in a multipart ETag ("<md5>-<parts>"), 0 for any other ETag."""
     _, dash, count = normalise_etag(etag).rpartition("-")
     return int(count) if dash and count.isdigit() else 0
-
-
-def plain_md5(etag: str | None) -> str | None:
-    """The MD5 in a single-part ETag, or None for multipart or non-MD5 ETags."""
-    value = normalise_etag(etag)
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def _unb64(text: str) -> bytes:
