@@ -96,14 +96,11 @@ class LocalServerStatus:
     size_bytes: int
 
 
-def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Path) -> list[str]:
-    """The full `weed mini` command line: loopback only, telemetry off, every port explicit,
-    its own log files in the data folder (weed writes them to /tmp otherwise, where they stay
-    after it stops, readable by everyone, with key names in them)."""
+def weed_flags(data_dir: Path, ports: Mapping[str, int], s3_config: Path) -> list[str]:
+    """The flags every weed server s3kit starts shares, whatever its subcommand (`mini`, or
+    `server -filer -s3` in the tests): loopback only, telemetry off, every port explicit, and
+    S3's behaviour for buckets."""
     return [
-        weed,
-        f"-logdir={data_dir / 'logs'}",
-        "mini",
         f"-dir={data_dir / 'data'}",
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
@@ -124,6 +121,18 @@ def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Pa
         "-s3.autoCreateBucket=false",
         "-s3.allowDeleteBucketNotEmpty=false",
         "-webdav=false",
+    ]
+
+
+def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Path) -> list[str]:
+    """The full `weed mini` command line: `weed_flags`, its own log files in the data folder
+    (weed writes them to /tmp otherwise, where they stay after it stops, readable by everyone,
+    with key names in them), and the admin ports."""
+    return [
+        weed,
+        f"-logdir={data_dir / 'logs'}",
+        "mini",
+        *weed_flags(data_dir, ports, s3_config),
         "-admin.ui=false",
         f"-admin.port={ports['admin']}",
         f"-admin.port.grpc={ports['admin_grpc']}",

@@ -14,7 +14,13 @@ import secrets
 from pathlib import Path
 from types import TracebackType
 
-from s3kit.local_server import LocalServer, _cluster_ready, find_weed, remove_sockets
+from s3kit.local_server import (
+    LocalServer,
+    _cluster_ready,
+    find_weed,
+    remove_sockets,
+    weed_flags,
+)
 from tests.servers.base import LoopbackServer, ServerProcess, free_ports, http_answers
 
 # Paths of unix sockets are limited to ~108 bytes; beyond that weed cannot start, so a socket
@@ -77,24 +83,7 @@ def weed_server_command(
         "server",
         "-filer",
         "-s3",
-        f"-dir={workdir / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-master.telemetry=false",
-        f"-master.port={ports['master']}",
-        f"-master.port.grpc={ports['master_grpc']}",
-        f"-volume.port={ports['volume']}",
-        f"-volume.port.grpc={ports['volume_grpc']}",
-        f"-filer.port={ports['filer']}",
-        f"-filer.port.grpc={ports['filer_grpc']}",
-        f"-s3.port={ports['s3']}",
-        f"-s3.port.grpc={ports['s3_grpc']}",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        f"-s3.config={s3_config}",
-        "-s3.autoCreateBucket=false",
-        "-s3.allowDeleteBucketNotEmpty=false",
-        "-webdav=false",
+        *weed_flags(workdir, ports, s3_config),
         "-sftp=false",
         "-iam=false",
         "-mq.broker=false",
