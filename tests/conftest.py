@@ -229,8 +229,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Leave without interpreter finalisation (see s3kit.cli.app.main): obstore's Tokio
-    threads racing Py_Finalize can abort an otherwise finished, green run."""
+    """Leave without interpreter finalisation (see s3kit.cli.app.main): a request thread
+    still blocked in a read (left by a test that failed mid-transfer) would hold the exit of
+    an otherwise finished run for its whole read timeout."""
     if os.environ.get("S3KIT_TEST_HARD_EXIT", "1") == "1":
         session.config.add_cleanup(lambda: _hard_exit(exitstatus))
 

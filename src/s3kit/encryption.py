@@ -57,14 +57,6 @@ class Encryption:
     def read_headers(self) -> dict[str, str]:
         return self.write_headers() if self.mode == "sse-c" else {}
 
-    def obstore_config(self) -> dict[str, str]:
-        config: dict[str, str] = {"server_side_encryption": self.mode}
-        if self.kms_key_id:
-            config["sse_kms_key_id"] = self.kms_key_id
-        if self.customer_key is not None:
-            config["sse_customer_key_base64"] = base64.b64encode(self.customer_key).decode()
-        return config
-
     def check_transport(self, endpoint: str | None) -> None:
         """Refuse to send an SSE-C key in clear text to anything but this machine."""
         if self.mode == "sse-c":
@@ -72,8 +64,8 @@ class Encryption:
 
 
 def check_key_transport(endpoint: str | None) -> None:
-    """The one check before an SSE-C key leaves this process, on any path (obstore, signed
-    requests, boto3): over HTTPS, or plain HTTP to a loopback address only."""
+    """The one check before an SSE-C key leaves this process, on any path (signed requests,
+    boto3): over HTTPS, or plain HTTP to a loopback address only."""
     if endpoint is None:
         return
     parts = urlsplit(endpoint)

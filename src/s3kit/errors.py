@@ -3,14 +3,13 @@
 Every error a user can see is an `S3KitError` whose message says what went wrong and what to
 do about it. Subclasses also inherit the matching builtin (`ObjectNotFound` is a
 `FileNotFoundError`), so callers can catch either. `translate` is the only place that looks at
-botocore, obstore or OS exceptions; it must never put a secret into a message, so every message
+botocore or OS exceptions; it must never put a secret into a message, so every message
 it builds passes through `observe.redact`.
 """
 
 from __future__ import annotations
 
 import errno
-import re
 import sys
 from typing import Any
 
@@ -112,19 +111,6 @@ class OutputClosed(S3KitError, BrokenPipeError):
 
 
 # -- translation -------------------------------------------------------------------------------
-
-_CODE_RE = re.compile(r"<Code>([^<]+)</Code>")
-_S3MSG_RE = re.compile(r"<Message>([^<]*)</Message>")
-_STATUS_RE = re.compile(r"status code: (\d{3})")
-_CONNECT_MARKERS = (
-    "error sending request",
-    "connection refused",
-    "tcp connect error",
-    "dns error",
-    "timed out",
-    "connection reset",
-    "connect error",
-)
 
 
 def _where(bucket: str | None, key: str | None) -> str:
@@ -256,49 +242,6 @@ def _unreachable(endpoint: str | None) -> EndpointError:
     )
 
 
-def _translate_obstore(
-    exc: Exception, bucket: str | None, key: str | None, endpoint: str | None
-) -> S3KitError | None:
-    text = str(exc)
-    # obstore raises its own classes, and builtin FileNotFoundError for a missing object.
-    from_obstore = type(exc).__module__.startswith("obstore") or "Error performing" in text
-    if not from_obstore:
-        return None
-    code_match = _CODE_RE.search(text)
-    status_match = _STATUS_RE.search(text)
-    msg_match = _S3MSG_RE.search(text)
-    code = code_match.group(1) if code_match else ""
-    status = int(status_match.group(1)) if status_match else None
-    name = type(exc).__name__
-    if not code and status is None:
-        lowered = text.lower()
-        if name == "AlreadyExistsError" or name == "PreconditionError":
-            code, status = "PreconditionFailed", 412
-        elif name == "NotFoundError" or isinstance(exc, FileNotFoundError):
-            status = 404
-        elif name == "UnauthenticatedError":
-            code = "InvalidAccessKeyId"
-        elif name == "PermissionDeniedError":
-            code = "AccessDenied"
-        elif name == "NotSupportedError":
-            code = "NotImplemented"
-        elif any(marker in lowered for marker in _CONNECT_MARKERS):
-            return _unreachable(endpoint)
-        else:
-            first_line = text.splitlines()[0] if text else name
-            return S3KitError(f"{_where(bucket, key)}: {first_line}")
-    if name == "AlreadyExistsError" and code == "PreconditionFailed":
-        return ConflictError(f"{_where(bucket, key)} already exists, so it was not overwritten")
-    return from_code(
-        code,
-        status,
-        msg_match.group(1) if msg_match else "",
-        bucket=bucket,
-        key=key,
-        endpoint=endpoint,
-    )
-
-
 def _translate_os(exc: OSError, path: str | None) -> S3KitError:
     where = path or exc.filename or "local path"
     if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
@@ -377,7 +320,8 @@ def translate(
     path: str | None = None,
     endpoint: str | None = None,
 ) -> S3KitError:
-    """Turn any exception from botocore, obstore or the OS into an `S3KitError`.
+    """Turn any exception from botocore or the OS into an `S3KitError` (the signed-request
+    path raises s3kit errors itself).
 
     `bucket`/`key` name the remote object involved, `path` the local one; they only shape the
     message. Chain the result: `raise translate(exc, ...) from exc`.
@@ -385,13 +329,12 @@ def translate(
     if isinstance(exc, S3KitError):
         return exc
     if isinstance(exc, Exception):
-        for attempt in (_translate_botocore, _translate_obstore):
-            mapped = attempt(exc, bucket, key, endpoint)
-            if mapped is not None:
-                return mapped
+        mapped = _translate_botocore(exc, bucket, key, endpoint)
+        if mapped is not None:
+            return mapped
         if isinstance(exc, BrokenPipeError):
             # A ConnectionError by class, but the pipe we write to closed, not the endpoint:
-            # sockets' EPIPE reaches us wrapped by botocore and obstore, never bare.
+            # sockets' EPIPE reaches us wrapped by botocore, never bare.
             return OutputClosed(f"{path or 'the output'} was closed by its reader")
         if isinstance(exc, ConnectionError):
             return _unreachable(endpoint)

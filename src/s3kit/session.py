@@ -1,8 +1,9 @@
-"""Session: settings and credentials resolved once, feeding both SDKs.
+"""Session: settings and credentials resolved once, feeding both clients.
 
-The data plane (obstore, plus the raw signed requests of `S3Http` where obstore cannot address
-a key exactly) and the control plane (boto3) get their endpoint, region, addressing style,
-credentials, retries and timeouts from the same `Settings`, so they can never disagree.
+The data plane (the signed requests of `S3Http`: every object read and write, listing, delete
+and multipart call) and the control plane (boto3: bucket configuration, ACLs, versions, ...)
+get their endpoint, region, addressing style, credentials, retries and timeouts from the same
+`Settings`, so they can never disagree.
 boto3 is imported only when a control-plane client is first asked for: importing s3kit, or
 running a data-plane command, must not pay its start-up cost.
 """
@@ -13,7 +14,6 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,6 @@ from s3kit.observe import logger, redact
 
 if TYPE_CHECKING:
     import ssl
-
-    from obstore.store import S3Credential, S3Store
 
     from s3kit.encryption import Encryption
     from s3kit.local_server import LocalServer
@@ -98,7 +96,6 @@ class Session:
         self._botocore_credentials: Any = None
         self._boto3_session: Any = None
         self._clients: dict[str, Any] = {}
-        self._stores: dict[tuple[str, Encryption | None], S3Store] = {}
         self._http: S3Http | None = None
 
     # -- resolution ------------------------------------------------------------------------
@@ -279,99 +276,11 @@ class Session:
             return context
         return ssl.create_default_context(cafile=settings.ca_bundle)
 
-    # -- data plane (obstore) ----------------------------------------------------------------
-
-    def object_store(self, bucket: str, encryption: Encryption | None = None) -> S3Store:
-        """The obstore store for `bucket` (with `encryption` on its requests), built once."""
-        with self._lock:
-            store = self._stores.get((bucket, encryption))
-            if store is None:
-                if encryption is not None:
-                    encryption.check_transport(self.endpoint_url)
-                store = self._make_store(bucket, encryption)
-                self._stores[(bucket, encryption)] = store
-            return store
-
-    def _make_store(self, bucket: str, encryption: Encryption | None) -> S3Store:
-        from obstore.store import S3Store
-
-        settings = self.settings
-        endpoint = self.endpoint_url
-        config: dict[str, Any] = {
-            "region": settings.region,
-            "virtual_hosted_style_request": settings.addressing_style == "virtual",
-            # Payloads are checked end to end through MD5 ETags and s3kit's CRC64NVME, so
-            # the SHA-256 of every body that SigV4 would otherwise need is not computed.
-            "unsigned_payload": True,
-            **(encryption.obstore_config() if encryption else {}),
-        }
-        if endpoint:
-            config["endpoint"] = endpoint
-        client_options: dict[str, Any] = {
-            "allow_http": bool(endpoint and endpoint.startswith("http://")),
-            "connect_timeout": timedelta(seconds=settings.connect_timeout),
-            "read_timeout": timedelta(seconds=settings.read_timeout),
-            # obstore's default 30 s limit on a whole request would cut long transfers.
-            "timeout": timedelta(hours=24),
-            "pool_max_idle_per_host": "64",
-            "user_agent": "s3kit",
-        }
-        if not settings.verify_ssl:
-            client_options["allow_invalid_certificates"] = True
-        elif settings.ca_bundle:
-            client_options["root_certificate"] = Path(settings.ca_bundle).read_text("ascii")
-        retry_config: dict[str, Any] = {
-            "max_retries": settings.max_retries,
-            "backoff": {
-                "init_backoff": timedelta(milliseconds=100),
-                "max_backoff": timedelta(seconds=15),
-                "base": 2,
-            },
-            "retry_timeout": timedelta(
-                seconds=max(30.0, settings.connect_timeout * (settings.max_retries + 1))
-            ),
-        }
-        return S3Store(
-            bucket,
-            config=config,  # type: ignore[arg-type]
-            client_options=client_options,  # type: ignore[arg-type]
-            retry_config=retry_config,  # type: ignore[arg-type]
-            credential_provider=self._credential_provider(),
-        )
-
-    def _credential_provider(self) -> Callable[[], S3Credential]:
-        """obstore does not read AWS profiles: hand it what this session resolved."""
-        settings = self.settings
-
-        def provide() -> S3Credential:
-            if settings.needs_chain:
-                chain = self._chain_credentials()
-                frozen = chain.get_frozen_credentials()
-                expiry = getattr(chain, "_expiry_time", None)
-                expires_at = (
-                    expiry - timedelta(minutes=1)
-                    if isinstance(expiry, datetime)
-                    else datetime.now(UTC) + timedelta(minutes=5)
-                )
-                return {
-                    "access_key_id": frozen.access_key,
-                    "secret_access_key": frozen.secret_key,
-                    "token": frozen.token,
-                    "expires_at": expires_at,
-                }
-            creds = self.credentials()
-            return {
-                "access_key_id": creds.access_key_id,
-                "secret_access_key": creds.secret_access_key,
-                "token": creds.session_token,
-                "expires_at": None,
-            }
-
-        return provide
+    # -- data plane ---------------------------------------------------------------------------
 
     def http(self) -> S3Http:
-        """The signed-request client every `S3Storage` of this session lists, bulk-deletes and
-        writes single objects through, built once; sized for a transfer's default 32 files at
+        """The signed-request client every `S3Storage` of this session reads, writes, lists
+        and deletes through, built once; sized for a transfer's default 32 files at
         once (connections and threads are made only as they are needed)."""
         with self._lock:
             if self._http is None:

@@ -1,5 +1,5 @@
 """Exact S3 listings against both servers: every key comes back as S3 has it — a folder marker
-'photos/' stays 'photos/' (obstore's listing turned it into a zero-byte object 'photos'), keys
+'photos/' stays 'photos/' (an earlier listing turned it into a zero-byte object 'photos'), keys
 with '+', '%', '&', '<', spaces, non-ASCII or control characters survive `encoding-type=url` —
 and the commands that list and then act (ls, sync, cp -r, rm -r, rb --force) treat a marker
 next to its folder's objects and a zero-byte object correctly. Keys are checked with boto3,

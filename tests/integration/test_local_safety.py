@@ -205,6 +205,44 @@ def test_keys_that_cannot_be_local_paths_are_skipped_and_reported(
     assert "ValueError" not in result.stderr and "Could not parse" not in result.stderr
 
 
+@pytest.mark.parametrize("flags", [(), ("--delete",), ("--json",)])
+def test_sync_dryrun_lists_what_the_run_will_refuse(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    """A dry run shows the keys the real run skips (a link out of the folder, a name no file
+    can have), and writes nothing; the real run then refuses exactly those."""
+    odd = {k: why for k, why in ODD_KEYS.items() if k in STORED_EXACTLY[backend.name]}
+    put_exact(
+        backend, bucket, {"p/" + key: b"odd" for key in odd} | {"p/evil/x.txt": b"x", "p/ok": b"ok"}
+    )
+    dst, outside = outside_link(tmp_path)
+    result = cli("sync", "--dryrun", *flags, f"s3://{bucket}/p/", str(dst), env=backend.env())
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    expected = {*odd, "evil/x.txt"}
+    if "--json" in flags:
+        refused = {r["key"]: r["reason"] for r in json.loads(result.stdout)["refused"]}
+        assert set(refused) == expected, refused
+        assert "symlink" in refused["evil/x.txt"]
+        for key, why in odd.items():
+            assert refused[key].startswith("cannot be a local file name (") and why in refused[key]
+    else:
+        said = [line for line in result.stdout.splitlines() if line.startswith("Would skip ")]
+        assert len(said) == len(expected), said
+        assert "Would skip evil/x.txt: " in result.stdout and "symlink" in result.stdout
+        for key, why in odd.items():
+            shown = key.replace("\x00", "\\x00")
+            assert f"Would skip {shown}: cannot be a local file name (" in result.stdout, key
+            assert why in result.stdout
+    assert sorted(p.name for p in dst.iterdir()) == ["evil"] and list(outside.iterdir()) == []
+
+    real = cli("sync", *[f for f in flags if f != "--json"], f"s3://{bucket}/p/", str(dst),
+               env=backend.env())  # fmt: skip
+    assert real.exit_code == 1
+    for key in expected:
+        assert f"skipped {key.replace(chr(0), chr(92) + 'x00')}: " in real.stderr, key
+    assert (dst / "ok").read_bytes() == b"ok"
+
+
 def test_two_way_sync_skips_and_reports_keys_that_cannot_be_local_paths(
     cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
 ) -> None:

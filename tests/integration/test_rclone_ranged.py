@@ -1,6 +1,6 @@
 """Downloads from `rclone serve s3`, which answers a ranged GET with status 200 (and
-Content-Range) instead of 206: obstore refuses such an answer ("Received non-partial response
-when range requested"), so every download above the multipart threshold used to fail there.
+Content-Range) instead of 206: every download above the multipart threshold used to fail
+there.
 s3kit now falls back to one streamed, ETag-pinned and verified GET of the whole object, says so
 once, and asks that bucket for no more ranges for the rest of the run.
 

@@ -1,4 +1,5 @@
-"""Session: one set of settings feeding boto3 (control plane) and obstore (data plane)."""
+"""Session: one set of settings feeding boto3 (control plane) and the signed requests of the
+data plane."""
 
 from __future__ import annotations
 
@@ -45,18 +46,18 @@ def _raises(error: type[S3KitError], call: Callable[[], object], *secrets: str) 
 def test_both_sdks_get_the_same_settings(backend: Backend, bucket: str) -> None:
     session = backend.session(region="eu-west-3")
     client = session.client("s3")
-    store = session.object_store(bucket)
+    http = session.http()
     assert client.meta.endpoint_url == backend.endpoint
-    assert store.config["endpoint"] == backend.endpoint
-    assert client.meta.region_name == store.config["region"] == "eu-west-3"
+    assert http.endpoint == backend.endpoint
+    assert client.meta.region_name == http.region == "eu-west-3"
     assert client.meta.config.s3["addressing_style"] == "path"
-    assert store.config["virtual_hosted_style_request"] == "false"
-    assert session.object_store(bucket) is store
+    assert http.target(bucket, "k")[2] == f"/{bucket}/k"  # path style too
+    assert session.http() is http
     assert session.client("s3") is client
 
-    # What one SDK writes, the other reads.
-    session.storage(bucket).put("via-obstore", b"data plane")
-    assert client.get_object(Bucket=bucket, Key="via-obstore")["Body"].read() == b"data plane"
+    # What one client writes, the other reads.
+    session.storage(bucket).put("via-signed", b"data plane")
+    assert client.get_object(Bucket=bucket, Key="via-signed")["Body"].read() == b"data plane"
     client.put_object(Bucket=bucket, Key="via-boto3", Body=b"control plane")
     assert session.storage(bucket).get("via-boto3") == b"control plane"
 
@@ -84,7 +85,7 @@ def test_data_plane_never_imports_boto3(seaweed: Backend, seaweed_bucket: str) -
             pass
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))
         print("LOADED", loaded, session.endpoint_url, flush=True)
-        os._exit(0)  # skip finalisation: obstore's runtime threads can race it
+        os._exit(0)  # as the CLI leaves
         """
     )
     env = {**os.environ, **seaweed.env()}

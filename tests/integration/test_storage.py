@@ -558,8 +558,9 @@ def test_invalid_key_is_refused_before_any_request(
 
 @pytest.mark.parametrize("key", ["dir/", "/dir", "a//b", "a/./b", "a/../b", "./a", "a/.."])
 def test_keys_that_name_another_path_are_refused(rig: Rig, key: str) -> None:
-    """obstore and the filesystem would quietly act on 'dir' for 'dir/' or '/dir' (deleting
-    'dir/' deleted the object 'dir'); such keys must be refused, not rewritten."""
+    """Servers that clean request paths and the filesystem would quietly act on 'dir' for
+    'dir/' or '/dir' (deleting 'dir/' once deleted the object 'dir'); such keys must be
+    refused, not rewritten."""
     rig.storage.put("dir", b"precious")
     rig.storage.put("a/b", b"precious")
     for call in (

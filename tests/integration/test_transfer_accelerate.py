@@ -51,7 +51,7 @@ def test_failed_acceleration_falls_back_to_the_normal_endpoint(
 def test_accelerate_endpoint_names_the_bucket_in_the_host(seaweed: Backend) -> None:
     session = seaweed.session(addressing_style="virtual")
     http = S3Http(session)
-    origin, host, path = http._target("any-bucket", "dir/a b.txt")
+    origin, host, path = http.target("any-bucket", "dir/a b.txt")
     assert origin == seaweed.endpoint
     assert host == seaweed.endpoint.removeprefix("http://")
     assert path == "/dir/a%20b.txt"

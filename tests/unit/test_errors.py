@@ -1,5 +1,5 @@
-"""s3kit.errors: the error vocabulary and `translate`, fed real botocore errors and
-obstore-shaped and OS errors."""
+"""s3kit.errors: the error vocabulary and `translate`, fed real botocore errors, the signed
+path's answers and OS errors."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from s3kit.errors import (
     Throttled,
     TransferError,
     UsageError,
+    from_code,
     translate,
 )
 
@@ -317,123 +318,16 @@ def test_profile_not_found() -> None:
     assert "~/.aws/config" in str(error)
 
 
-# -- obstore-shaped errors --------------------------------------------------------------------
-
-_OBSTORE_404 = (
-    "Object at location k not found: Error performing GET http://127.0.0.1:1/{bucket}/k in 1ms"
-    " - Server returned non-2xx status code: 404 Not Found: "
-    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-    "<Message>{message}</Message><Resource>/{bucket}/k</Resource></Error>"
-)
+# -- answers of the signed-request path (S3Http.error_for builds them with from_code) --------
 
 
-def _fake_obstore_class(name: str, base: type[Exception] = Exception) -> type[Exception]:
-    """A class that looks like one of obstore's (same name, module under 'obstore')."""
-    return type(name, (base,), {"__module__": "obstore.exceptions"})
+def test_head_404_without_body_is_a_missing_object_or_bucket() -> None:
+    assert type(from_code("", 404, "", bucket=BUCKET, key="k")) is ObjectNotFound
+    assert type(from_code("", 404, "", bucket=BUCKET)) is BucketNotFound
 
 
-def test_obstore_missing_bucket_in_file_not_found() -> None:
-    text = _OBSTORE_404.format(
-        bucket=BUCKET, code="NoSuchBucket", message="The specified bucket does not exist"
-    )
-    error = translate(FileNotFoundError(text), bucket=BUCKET, key="k")
-    assert type(error) is BucketNotFound
-    assert f"bucket '{BUCKET}' does not exist" in str(error)
-
-
-def test_obstore_missing_key_in_file_not_found() -> None:
-    text = _OBSTORE_404.format(
-        bucket=BUCKET, code="NoSuchKey", message="The specified key does not exist."
-    )
-    error = translate(FileNotFoundError(text), bucket=BUCKET, key="k")
-    assert type(error) is ObjectNotFound
-    assert f"s3://{BUCKET}/k does not exist" in str(error)
-
-
-def test_obstore_head_404_without_body() -> None:
-    text = (
-        "Object at location k not found: Error performing HEAD http://127.0.0.1:1/b/k in 2ms"
-        " - Server returned non-2xx status code: 404 Not Found: "
-    )
-    error = translate(FileNotFoundError(text), bucket=BUCKET, key="k")
-    assert type(error) is ObjectNotFound
-
-
-def test_obstore_not_found_error_class_without_status() -> None:
-    cls = _fake_obstore_class("NotFoundError")
-    error = translate(cls("Object at location k not found"), bucket=BUCKET, key="k")
-    assert type(error) is ObjectNotFound
-
-
-def test_obstore_generic_connection_refused() -> None:
-    text = (
-        "Generic S3 error: Error performing PUT http://127.0.0.1:1/b/k in 1.2ms, after 0 retries"
-        " - HTTP error: error sending request: client error (Connect): tcp connect error:"
-        " Connection refused (os error 111)"
-    )
-    error = translate(_fake_obstore_class("GenericError")(text), endpoint="http://127.0.0.1:1")
-    assert type(error) is EndpointError
-    assert "cannot reach http://127.0.0.1:1" in str(error)
-    # the same text in a plain exception is recognised by its "Error performing" shape
-    assert type(translate(Exception(text))) is EndpointError
-
-
-def test_obstore_access_denied_from_xml() -> None:
-    text = (
-        "Generic S3 error: Error performing GET http://h/b/k in 1ms - Server returned non-2xx"
-        " status code: 403 Forbidden: <Error><Code>AccessDenied</Code>"
-        "<Message>Access Denied</Message></Error>"
-    )
-    error = translate(_fake_obstore_class("GenericError")(text), bucket=BUCKET, key="k")
-    assert type(error) is PermissionDenied
-    assert "(Access Denied)" in str(error)
-
-
-def test_obstore_slow_down_from_xml() -> None:
-    text = (
-        "Generic S3 error: Error performing PUT http://h/b/k in 1ms - Server returned non-2xx"
-        " status code: 503 Service Unavailable: <Error><Code>SlowDown</Code>"
-        "<Message>Please reduce your request rate.</Message></Error>"
-    )
-    error = translate(Exception(text), bucket=BUCKET, key="k")
-    assert type(error) is Throttled
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("PermissionDeniedError", PermissionDenied),
-        ("UnauthenticatedError", CredentialsError),
-        ("NotSupportedError", NotSupported),
-        ("PreconditionError", ConflictError),
-    ],
-)
-def test_obstore_error_classes_without_status(name: str, expected: type[S3KitError]) -> None:
-    error = translate(_fake_obstore_class(name)("something failed"), bucket=BUCKET, key="k")
-    assert type(error) is expected
-
-
-def test_obstore_already_exists_is_conflict() -> None:
-    cls = _fake_obstore_class("AlreadyExistsError")
-    error = translate(cls("Object at location k already exists"), bucket=BUCKET, key="k")
-    assert type(error) is ConflictError
-    assert str(error) == f"s3://{BUCKET}/k already exists, so it was not overwritten"
-
-
-def test_obstore_unknown_error_keeps_first_line() -> None:
-    cls = _fake_obstore_class("GenericError")
-    error = translate(cls("first line of trouble\nsecond line"), bucket=BUCKET)
-    assert type(error) is S3KitError
-    assert str(error) == f"s3://{BUCKET}: first line of trouble"
-
-
-def test_obstore_message_with_presigned_url_is_redacted() -> None:
-    text = (
-        "Generic S3 error: Error performing GET http://h/b/k?X-Amz-Signature=abc123 in 1ms"
-        " - Server returned non-2xx status code: 418: <Error><Code>Teapot</Code>"
-        "<Message>see X-Amz-Signature=abc123</Message></Error>"
-    )
-    error = translate(Exception(text), bucket=BUCKET, key="k")
+def test_server_message_with_a_signature_is_redacted() -> None:
+    error = from_code("Teapot", 418, "see X-Amz-Signature=abc123", bucket=BUCKET, key="k")
     assert "abc123" not in str(error)
     assert str(error) == f"s3://{BUCKET}/k: Teapot (see X-Amz-Signature=***)"
 

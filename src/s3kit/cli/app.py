@@ -252,9 +252,9 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     else:
         code = 0
-    # Leave without interpreter finalisation: obstore's Tokio worker threads can still be
-    # winding down, and racing Py_Finalize they abort the process (SIGABRT) after the work
-    # has succeeded. Everything worth keeping is flushed first.
+    # Leave without interpreter finalisation: it would join the request threads' pools and
+    # tear down every module, costing time after the work has succeeded. Everything worth
+    # keeping is flushed first.
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -41,6 +41,7 @@ from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import CliState, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.observe import redact
+from s3kit.storage.local import shown_key
 from s3kit.sync import (
     CompareOptions,
     DeleteGuard,
@@ -72,6 +73,7 @@ from s3kit.sync.scan import (
     Side,
     build_selection,
     read_ignore_file_async,
+    refusals,
     side_of,
 )
 from s3kit.sync.throughput import Run, ThroughputHistory, describe_estimate, estimate
@@ -487,6 +489,9 @@ def _document(
     plan = prepared.plan
     document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
     document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
+    document["refused"] = [
+        {"key": key, "reason": reason} for key, reason in refusals(plan, prepared.destination)
+    ]
     return document
 
 
@@ -509,6 +514,8 @@ def _show_plan(
     elif not quiet:
         for line in describe(plan):
             _say(line)
+        for refused in document["refused"]:
+            _say(f"Would skip {shown_key(refused['key'])}: {refused['reason']}")
         if (words := describe_estimate(seconds)) is not None:
             _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
 

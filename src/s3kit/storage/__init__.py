@@ -1,4 +1,4 @@
-"""Storage backends: the protocol, S3 (obstore) and a local folder."""
+"""Storage backends: the protocol, S3 (signed requests) and a local folder."""
 
 from s3kit.storage.base import ObjectInfo, Prefix, PutMode, PutResult, Storage
 from s3kit.storage.local import LocalStorage

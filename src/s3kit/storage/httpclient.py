@@ -5,7 +5,8 @@ signed 8 KiB PUT costs about 110 µs of client CPU this way, 240 µs through htt
 µs through urllib3's PoolManager — and this path carries every single-object PUT, listing page
 and multipart call, from threads that share one interpreter lock. It speaks only what S3 needs:
 a request with a Content-Length body (or none), an answer with Content-Length, chunked or
-read-to-close body, keep-alive; it never follows redirects.
+read-to-close body, read whole or streamed (`ConnectionPool.open`), keep-alive; it never
+follows redirects.
 
 What it must never do: reuse a connection whose last exchange did not end cleanly (the answer
 read to its end), or hand one connection to two threads at once.
@@ -67,10 +68,10 @@ class Connection:
         finally:
             self.sock.close()
 
-    def exchange(
+    def start(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | memoryview | None
-    ) -> tuple[int, Headers, bytes, bool]:
-        """(status, headers, body, whether the connection can be used again)."""
+    ) -> tuple[int, Headers]:
+        """Send the request and read the answer's status and headers; the body waits."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if body is not None and not any(name.lower() == "content-length" for name in headers):
@@ -85,8 +86,7 @@ class Connection:
         status, answer = self._read_head()
         while 100 <= status < 200:  # 100 Continue and the like: the real answer follows
             status, answer = self._read_head()
-        data, reusable = self._read_body(method, status, answer)
-        return status, answer, data, reusable
+        return status, answer
 
     def _read_head(self) -> tuple[int, Headers]:
         line = self.reader.readline(_LINE + 1)
@@ -106,27 +106,13 @@ class Connection:
             pairs.append((name.strip(), value.strip()))
         return int(parts[1]), Headers(pairs)
 
-    def _read_body(self, method: str, status: int, headers: Headers) -> tuple[bytes, bool]:
-        reusable = "close" not in headers.get("Connection", "").lower()
-        if method == "HEAD" or status in (204, 304):
-            return b"", reusable
-        if "chunked" in headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(), reusable
-        length = headers.get("Content-Length")
-        if length is None:
-            return self.reader.read(), False  # the body ends with the connection
-        if not length.isdigit():
-            raise ProtocolError(f"invalid Content-Length {length!r}")
-        data = self._read_exactly(int(length))
-        return data, reusable
-
-    def _read_exactly(self, size: int) -> bytes:
+    def read_exactly(self, size: int) -> bytes:
         data = self.reader.read(size)
         if len(data) != size:
             raise ProtocolError(f"the answer ended after {len(data)} of {size} bytes")
         return data
 
-    def _read_chunked(self) -> bytes:
+    def read_chunked(self) -> bytes:
         pieces: list[bytes] = []
         while True:
             line = self.reader.readline(_LINE + 1)
@@ -139,8 +125,101 @@ class Connection:
                 while self.reader.readline(_LINE + 1) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
                 return b"".join(pieces)
-            pieces.append(self._read_exactly(size))
-            self._read_exactly(2)  # the CRLF after each chunk
+            pieces.append(self.read_exactly(size))
+            self.read_exactly(2)  # the CRLF after each chunk
+
+
+class Answer:
+    """A response whose body the caller reads (`read`, `read_all`) and then `close`s: the
+    connection goes back to the pool only when the body was read to its end."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        origin: str,
+        connection: Connection,
+        method: str,
+        status: int,
+        headers: Headers,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self._pool = pool
+        self._origin = origin
+        self._connection: Connection | None = connection
+        self._reusable = "close" not in headers.get("Connection", "").lower()
+        self._buffered: bytes | None = None
+        self._left: int | None  # body bytes still to read; None: until the connection closes
+        if method == "HEAD" or status in (204, 304):
+            self._left = 0
+        elif "chunked" in headers.get("Transfer-Encoding", "").lower():
+            self._buffered = connection.read_chunked()  # S3 sends none for object bodies
+            self._left = 0
+        else:
+            length = headers.get("Content-Length")
+            if length is None:
+                self._left, self._reusable = None, False
+            elif length.isdigit():
+                self._left = int(length)
+            else:
+                raise ProtocolError(f"invalid Content-Length {length!r}")
+        if self._left == 0 and self._buffered is None:
+            self._finish()
+
+    def read(self, size: int) -> bytes:
+        """Up to `size` bytes of the body; b"" at its end. Raises OSError when the connection
+        fails or ends before the Content-Length did."""
+        if self._buffered is not None:
+            data, self._buffered = self._buffered[:size], self._buffered[size:] or None
+            if self._buffered is None:
+                self._finish()
+            return data
+        connection = self._connection
+        if connection is None or self._left == 0:
+            return b""
+        if self._left is None:
+            data = connection.reader.read(size)
+            if not data:
+                self._finish()
+            return data
+        data = connection.read_exactly(min(size, self._left))
+        self._left -= len(data)
+        if self._left == 0:
+            self._finish()
+        return data
+
+    def read_all(self) -> bytes:
+        if self._buffered is not None:
+            return self.read(len(self._buffered))
+        if self._left is None:
+            pieces = []
+            while piece := self.read(1 << 20):
+                pieces.append(piece)
+            return b"".join(pieces)
+        return self.read(self._left)
+
+    def _finish(self) -> None:
+        """The body was read to its end: the connection can serve the next request."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self._reusable:
+            self._pool.give(self._origin, connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Done with the answer; a body not read to its end takes its connection with it."""
+        connection, self._connection = self._connection, None
+        self._buffered = None
+        if connection is not None:
+            connection.close()
+
+    def __enter__(self) -> Answer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ConnectionPool:
@@ -184,13 +263,40 @@ class ConnectionPool:
                 return idle.pop(), True
         return self._new(origin), False
 
-    def _give(self, origin: str, connection: Connection) -> None:
+    def give(self, origin: str, connection: Connection) -> None:
+        """Take back a connection whose last answer was read to its end."""
         with self._lock:
             idle = self._idle.setdefault(origin, [])
             if len(idle) < self._size:
                 idle.append(connection)
                 return
         connection.close()
+
+    def open(
+        self,
+        origin: str,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | memoryview | None,
+    ) -> Answer:
+        """Send one request; the answer's body is the caller's to read and close. Raises
+        OSError (ssl errors and ProtocolError included) when the connection fails."""
+        connection, reused = self._take(origin)
+        try:
+            try:
+                status, answer = connection.start(method, target, headers, body)
+            except (Stale, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                # Closed by the server while it sat idle: sent again once, on a new one.
+                connection.close()
+                connection = self._new(origin)
+                status, answer = connection.start(method, target, headers, body)
+            return Answer(self, origin, connection, method, status, answer)
+        except BaseException:
+            connection.close()
+            raise
 
     def send(
         self,
@@ -200,27 +306,9 @@ class ConnectionPool:
         headers: Mapping[str, str],
         body: bytes | memoryview | None,
     ) -> tuple[int, Headers, bytes]:
-        """One exchange: (status, headers, body read to the end). Raises OSError (ssl errors
-        and ProtocolError included) when the connection fails."""
-        connection, reused = self._take(origin)
-        try:
-            try:
-                status, answer, data, reusable = connection.exchange(method, target, headers, body)
-            except (Stale, ConnectionResetError, BrokenPipeError):
-                if not reused:
-                    raise
-                # Closed by the server while it sat idle: sent again once, on a new one.
-                connection.close()
-                connection = self._new(origin)
-                status, answer, data, reusable = connection.exchange(method, target, headers, body)
-        except BaseException:
-            connection.close()
-            raise
-        if reusable:
-            self._give(origin, connection)
-        else:
-            connection.close()
-        return status, answer, data
+        """One exchange: (status, headers, body read to the end)."""
+        with self.open(origin, method, target, headers, body) as answer:
+            return answer.status, answer.headers, answer.read_all()
 
     def close(self) -> None:
         with self._lock:

@@ -1,12 +1,11 @@
-"""S3Storage: the Storage protocol for one bucket, on obstore (with raw requests where it stops).
+"""S3Storage: the Storage protocol for one bucket, every request a signed one on `S3Http`.
 
-obstore covers put/get/range/head/delete/copy of one key within a bucket. Listings and bulk
-deletes go out as signed requests on the Session's shared `S3Http` instead: obstore's
-object_store paths drop a trailing '/' and fold '//', so the folder marker 'photos/' listed as
-an object 'photos' (which sync then tried to download or delete), and one key with a control
-character failed a whole listing. They must stay exact: every key as S3 has it. Copies from
-another bucket go to the Session's boto3 client. Every obstore call goes through `guard`,
-which translates errors; `S3Http` translates its own.
+Every call — put, get, ranges, head, delete, copy, listings, bulk deletes — goes out on the
+Session's shared signed-request path (`storage/s3http.py`): keys are sent exactly as S3 has them
+(the folder marker 'photos/' stays 'photos/'), a redirect is never followed (so neither the
+signature nor a session token reaches another host), header names are read case-insensitively,
+and one retry policy and one error translation apply to all of them. Copies from another bucket
+go the same way (CopyObject names its source in a header).
 """
 
 from __future__ import annotations
@@ -17,20 +16,19 @@ import functools
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from datetime import UTC, datetime
 from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, cast
 from urllib.parse import unquote_plus
-
-import obstore
 
 from s3kit.errors import (
     InvalidKey,
     ObjectNotFound,
     S3KitError,
     TransferError,
+    UsageError,
     from_code,
     translate,
 )
@@ -48,28 +46,25 @@ from s3kit.storage.base import (
 from s3kit.uri import validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
-    from obstore.store import S3Store
-
     from s3kit.encryption import Encryption
     from s3kit.session import Session
+    from s3kit.storage.httpclient import Answer
     from s3kit.storage.s3http import Response
 
-T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# Multipart for streams and files above this size (obstore uploads parts concurrently).
-MULTIPART_CHUNK = 8 * 1024 * 1024
+# A stream or file handed to `put` is sent in one PUT, so it is held in memory: above this,
+# the caller is pointed to the transfer layer (parallel parts, resume).
+MAX_BUFFERED_PUT = 512 * 1024 * 1024
 DELETE_BATCH = 1000  # S3's limit for one DeleteObjects request
 _S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _NEXT_TOKEN = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>")
 
 
-def _store_key(key: str) -> str:
-    """`key`, if obstore can address exactly that key, else `InvalidKey` (before any request).
-
-    obstore takes keys as `object_store` paths: it drops a leading or trailing '/' without a
-    word (so deleting 'photos/' would delete the object 'photos') and refuses empty, '.' and
-    '..' segments and control characters with a bare ValueError.
-    """
+def object_key(key: str) -> str:
+    """`key`, if every S3 server addresses exactly that object by it, else `InvalidKey`
+    (before any request). Servers written in Go clean request paths (SeaweedFS, rclone), so
+    an empty, '.' or '..' segment may name another key; a leading or trailing '/' belongs to
+    folder markers, which `delete_many` and the folder-marker calls handle as listed."""
     _sendable_key(key)
     if key.startswith("/") or key.endswith("/"):
         _refuse(key, "it starts or ends with '/'")
@@ -94,29 +89,6 @@ def _refuse(key: str, problem: str) -> None:
     )
 
 
-def _info(meta: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> ObjectInfo:
-    attributes = attributes or {}
-    known = {
-        "Content-Type",
-        "Cache-Control",
-        "Content-Disposition",
-        "Content-Encoding",
-        "Content-Language",
-        "Storage-Class",
-    }
-    return ObjectInfo(
-        key=str(meta["path"]),
-        size=int(meta["size"]),
-        last_modified=meta["last_modified"],
-        etag=meta.get("e_tag"),
-        version_id=meta.get("version"),
-        storage_class=attributes.get("Storage-Class"),
-        content_type=attributes.get("Content-Type"),
-        cache_control=attributes.get("Cache-Control"),
-        metadata={k: v for k, v in attributes.items() if k not in known},
-    )
-
-
 class S3Storage(SyncStorageMixin):
     """One bucket of an S3 endpoint, reached through a Session."""
 
@@ -131,20 +103,8 @@ class S3Storage(SyncStorageMixin):
     def url(self) -> str:
         return f"s3://{self.bucket}"
 
-    @property
-    def store(self) -> S3Store:
-        return self.session.object_store(self.bucket, self.encryption)
-
-    async def guard(self, awaitable: Awaitable[T], key: str | None = None) -> T:
-        """Await one obstore call, turning its errors into s3kit errors about this bucket."""
-        try:
-            return await awaitable
-        except StopAsyncIteration:
-            raise
-        except Exception as exc:
-            raise translate(
-                exc, bucket=self.bucket, key=key, endpoint=self.session.endpoint_url
-            ) from exc
+    def _read_headers(self) -> dict[str, str]:
+        return self.encryption.read_headers() if self.encryption is not None else {}
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -163,12 +123,13 @@ class S3Storage(SyncStorageMixin):
         content_md5: str | None = None,
         verify: bool = True,
     ) -> PutResult:
-        """Write one object. Bytes go in one signed PUT with Content-MD5 (`content_md5`, hex,
-        when the caller has it already), so the server refuses a body damaged on the way
-        (BadDigest) and the object that was there stays as it was; streams and files go
-        through obstore, in parts from 8 MiB. With `verify`, an ETag that is an MD5 other than
-        the one sent is a TransferError."""
-        _store_key(key)
+        """Write one object in one signed PUT with Content-MD5 (`content_md5`, hex, when the
+        caller has it already), so the server refuses a body damaged on the way (BadDigest)
+        and the object that was there stays as it was. A file or stream is read into memory
+        first (up to 512 MiB: larger ones go through `TransferManager`, in parallel parts that
+        resume). With `verify`, an ETag that is an MD5 other than the one sent is a
+        TransferError."""
+        object_key(key)
         attributes: dict[str, str] = dict(metadata or {})
         for name, value in (
             ("Content-Type", content_type),
@@ -182,36 +143,10 @@ class S3Storage(SyncStorageMixin):
             return await self._put_verified(
                 key, body, attributes, mode, if_match, content_md5, verify=verify
             )
-        put_mode: Any = {"e_tag": if_match} if if_match else mode
-        if isinstance(body, Path):
-            try:
-                handle = body.open("rb")
-            except OSError as exc:
-                raise translate(exc, path=str(body)) from exc
-            with handle:
-                return await self._put(key, handle, attributes, put_mode)
-        return await self._put(key, body, attributes, put_mode)
-
-    async def _put(self, key: str, body: Any, attributes: dict[str, str], mode: Any) -> PutResult:
-        if (
-            isinstance(body, Iterable | AsyncIterable)
-            and not isinstance(body, bytes | bytearray | memoryview)
-            and not hasattr(body, "read")
-        ):
-            body = _nonempty_chunks(body)
-        result = await self.guard(
-            obstore.put_async(
-                self.store,
-                key,
-                body,
-                attributes=attributes or None,
-                mode=mode,
-                chunk_size=MULTIPART_CHUNK,
-                max_concurrency=8,
-            ),
-            key,
+        data = await _gather(key, body)
+        return await self._put_verified(
+            key, data, attributes, mode, if_match, content_md5, verify=verify
         )
-        return PutResult(etag=result.get("e_tag"), version_id=result.get("version"))
 
     async def _put_verified(
         self,
@@ -257,8 +192,8 @@ class S3Storage(SyncStorageMixin):
         return PutResult(etag=etag, version_id=response.headers.get("x-amz-version-id"))
 
     async def delete_async(self, key: str) -> None:
-        _store_key(key)
-        await self.guard(obstore.delete_async(self.store, key), key)
+        object_key(key)
+        await self.session.http().request_async("DELETE", self.bucket, key)
 
     async def delete_many_async(self, keys: list[str]) -> None:
         """Delete exactly these keys — folder markers ('photos/') too, as listed — in
@@ -299,40 +234,34 @@ class S3Storage(SyncStorageMixin):
     async def copy_async(
         self, src_key: str, dst_key: str, *, src_bucket: str | None = None
     ) -> None:
-        """Server-side copy of `src_bucket`/`src_key` (default: this bucket) to `dst_key`."""
-        if src_bucket is None or src_bucket == self.bucket:
-            _store_key(src_key)
-            _store_key(dst_key)
-            await self.guard(obstore.copy_async(self.store, src_key, dst_key), src_key)
-            return
-        validate_key(src_key)
-        validate_key(dst_key)
-        client = self.session.client("s3")
-        try:
-            await asyncio.to_thread(
-                client.copy_object,
-                Bucket=self.bucket,
-                Key=dst_key,
-                CopySource={"Bucket": src_bucket, "Key": src_key},
-            )
-        except Exception as exc:
-            raise translate(
-                exc, bucket=src_bucket, key=src_key, endpoint=self.session.endpoint_url
-            ) from exc
+        """Server-side copy (CopyObject, metadata copied) of `src_bucket`/`src_key` (default:
+        this bucket) to `dst_key`, in this storage's encryption."""
+        from s3kit.storage.s3http import copy_source
+
+        object_key(src_key)
+        object_key(dst_key)
+        headers = {
+            "x-amz-copy-source": copy_source(src_bucket or self.bucket, src_key),
+            "x-amz-metadata-directive": "COPY",
+        }
+        if self.encryption is not None:
+            headers.update(self.encryption.write_headers())
+            for name, value in self.encryption.read_headers().items():
+                headers[name.replace("x-amz-", "x-amz-copy-source-", 1)] = value
+        await self.session.http().request_async("PUT", self.bucket, dst_key, headers=headers)
 
     # -- reads -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _get_options(start: int | None, end: int | None, if_match: str | None) -> dict[str, Any]:
-        options: dict[str, Any] = {}
+    def _get_headers(
+        self, start: int | None, end: int | None, if_match: str | None
+    ) -> dict[str, str]:
+        headers = self._read_headers()
         if start is not None or end is not None:
-            if end is None:
-                options["range"] = {"offset": start or 0}
-            else:
-                options["range"] = (start or 0, end)
+            last = "" if end is None else str(end - 1)
+            headers["Range"] = f"bytes={start or 0}-{last}"
         if if_match:
-            options["if_match"] = if_match
-        return options
+            headers["If-Match"] = if_match
+        return headers
 
     async def get_async(
         self,
@@ -343,15 +272,15 @@ class S3Storage(SyncStorageMixin):
         if_match: str | None = None,
     ) -> bytes:
         """The object's bytes, or bytes [start, end) of it."""
-        _store_key(key)
+        object_key(key)
         if not validate_range(start, end):
             return b""
-        result = await self.guard(
-            obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
-            key,
+        response = await self.session.http().request_async(
+            "GET", self.bucket, key, headers=self._get_headers(start, end, if_match)
         )
-        data = await self.guard(result.bytes_async(), key)
-        return bytes(data)
+        if response.status == 200 and (start is not None or end is not None):
+            return response.body[start:end]  # a store that ignored the Range sent it all
+        return response.body
 
     async def stream_async(
         self,
@@ -362,30 +291,44 @@ class S3Storage(SyncStorageMixin):
         if_match: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
     ) -> AsyncIterator[bytes]:
-        _store_key(key)
+        """The object's bytes (or bytes [start, end)) in chunks of up to `chunk_size`. A store
+        that answers a ranged GET with the whole object (200) still yields just the range."""
+        object_key(key)
         if not validate_range(start, end):
             return
-        result = await self.guard(
-            obstore.get_async(self.store, key, options=self._get_options(start, end, if_match)),  # type: ignore[arg-type]
-            key,
+        http = self.session.http()
+        answer: Answer = await http.open_async(
+            "GET", self.bucket, key, headers=self._get_headers(start, end, if_match)
         )
-        stream = result.stream(min_chunk_size=chunk_size)
-        while True:
-            try:
-                chunk = await self.guard(stream.__anext__(), key)
-            except StopAsyncIteration:
-                return
-            yield bytes(chunk)
+        try:
+            whole = (start is not None or end is not None) and answer.status != 206
+            skip = (start or 0) if whole else 0
+            left = end - (start or 0) if whole and end is not None else None
+            while left is None or left > 0:
+                chunk = await http.read_async(answer, chunk_size)
+                if not chunk:
+                    return
+                if skip:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk[dropped:], skip - dropped
+                if left is not None:
+                    chunk = chunk[:left]
+                    left -= len(chunk)
+                if chunk:
+                    yield chunk
+        finally:
+            answer.close()
 
     async def head_async(self, key: str) -> ObjectInfo:
-        _store_key(key)
-        result = await self.guard(obstore.get_async(self.store, key, options={"head": True}), key)
-        return _info(result.meta, result.attributes)
+        object_key(key)
+        response = await self.session.http().request_async(
+            "HEAD", self.bucket, key, headers=self._read_headers()
+        )
+        return head_info(key, response.headers)
 
     async def exists_async(self, key: str) -> bool:
-        _store_key(key)
         try:
-            await self.guard(obstore.head_async(self.store, key), key)
+            await self.head_async(key)
         except ObjectNotFound:
             return False
         return True
@@ -452,6 +395,81 @@ class S3Storage(SyncStorageMixin):
                 _discard(ahead)
 
 
+def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
+    """An object's ObjectInfo from the headers of a HEAD (or GET) answer."""
+    prefix = "x-amz-meta-"
+    return ObjectInfo(
+        key=key,
+        size=int(headers.get("Content-Length") or 0),
+        last_modified=http_date(headers.get("Last-Modified")),
+        etag=headers.get("ETag"),
+        version_id=headers.get("x-amz-version-id"),
+        storage_class=headers.get("x-amz-storage-class"),
+        content_type=headers.get("Content-Type"),
+        cache_control=headers.get("Cache-Control"),
+        metadata={
+            name[len(prefix) :]: value
+            for name, value in ((n.lower(), v) for n, v in headers.items())
+            if name.startswith(prefix)
+        },
+    )
+
+
+def http_date(text: str | None) -> datetime:
+    """An HTTP date ('Tue, 01 Dec 2026 12:00:00 GMT'); the epoch when there is none."""
+    if not text:
+        return datetime.fromtimestamp(0, UTC)
+    try:
+        return datetime.strptime(text, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return datetime.fromtimestamp(0, UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _gather(key: str, body: Body) -> bytes:
+    """The whole of a file or stream body, for one PUT."""
+
+    def too_big() -> UsageError:
+        return UsageError(
+            f"{key}: a body over {MAX_BUFFERED_PUT >> 20} MiB is not sent in one PUT from"
+            " memory — upload it with TransferManager (or `s3kit cp`), in parallel parts"
+        )
+
+    if isinstance(body, Path):
+        try:
+            if body.stat().st_size > MAX_BUFFERED_PUT:
+                raise too_big()
+            return await asyncio.to_thread(body.read_bytes)
+        except OSError as exc:
+            raise translate(exc, path=str(body)) from exc
+    pieces: list[bytes] = []
+    total = 0
+
+    def keep(block: bytes | bytearray | memoryview) -> None:
+        nonlocal total
+        pieces.append(bytes(block))
+        total += len(block)
+        if total > MAX_BUFFERED_PUT:
+            raise too_big()
+
+    if isinstance(body, AsyncIterable):
+        async for block in body:
+            keep(block)
+    elif hasattr(body, "read"):
+        handle = cast("IO[bytes]", body)
+        while block := await asyncio.to_thread(handle.read, 1 << 20):
+            keep(block)
+    else:
+        for block in cast("Iterable[bytes]", body):
+            keep(block)
+    return b"".join(pieces)
+
+
 _ATTRIBUTE_HEADERS = {
     "Content-Type": "Content-Type",
     "Cache-Control": "Cache-Control",
@@ -463,8 +481,8 @@ _ATTRIBUTE_HEADERS = {
 
 
 def object_headers(attributes: Mapping[str, str]) -> dict[str, str]:
-    """Request headers for an object's attributes, in obstore's naming (Content-Type, ...,
-    Storage-Class) with everything else as user metadata."""
+    """Request headers for an object's attributes (Content-Type, ..., Storage-Class), with
+    everything else as user metadata."""
     return {
         _ATTRIBUTE_HEADERS.get(name, f"x-amz-meta-{name}"): value
         for name, value in attributes.items()
@@ -556,15 +574,3 @@ def _listing_page(body: bytes, bucket: str) -> tuple[list[ObjectInfo | Prefix], 
             " continuation token, so it cannot be read to the end"
         )
     return entries, token
-
-
-async def _nonempty_chunks(body: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """Re-yield a byte stream as `bytes`, dropping empty chunks."""
-    if isinstance(body, AsyncIterable):
-        async for chunk in body:
-            if chunk:
-                yield bytes(chunk)
-    else:
-        for chunk in body:
-            if chunk:
-                yield bytes(chunk)

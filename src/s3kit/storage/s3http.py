@@ -1,15 +1,12 @@
-"""Raw, signed S3 requests: the one path for every call obstore cannot make exactly.
+"""Signed S3 requests: the one path every object read and write, listing and delete takes.
 
-obstore exposes no part-level multipart API (resuming an upload needs ListParts and UploadPart
-into an existing upload), and its object_store paths rewrite keys: a trailing '/' is dropped
-and '//' folded, so folder markers ('photos/') can be neither listed nor deleted through it.
-Listings, bulk deletes, folder markers, copies, single-object PUTs (with Content-MD5) and
-multipart calls are therefore sent here, over keep-alive sockets (see `httpclient`) with the SigV4
-signer, retrying throttling, 5xx answers and connection errors with exponential backoff and
-full jitter, and translating failures into s3kit errors. Endpoint,
-region, addressing style, credentials, retries and timeouts come from the Session, so these
-requests go exactly where obstore's do. It must never import boto3: listings are on the hot
-path of every sync.
+Every data-plane call — PUTs with Content-MD5, GETs (whole, ranged, streamed), HEADs, deletes,
+copies, exact listings, bulk deletes, folder markers and every multipart call — is sent here,
+over keep-alive sockets (see `httpclient`) with the SigV4 signer, retrying throttling, 5xx
+answers and connection errors with exponential backoff and full jitter, and translating
+failures into s3kit errors. Endpoint, region, addressing style, credentials, retries and
+timeouts come from the Session, as boto3's do. It must never import boto3: it is on the hot
+path of every transfer and sync.
 
 What it must never do: follow a redirect (the signature and the session token would go to
 another host: a 3xx is an error naming the new location), send an SSE-C key in clear text to
@@ -36,7 +33,7 @@ from urllib.parse import urlsplit
 from s3kit.errors import EndpointError, S3KitError, from_code
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.storage.httpclient import ConnectionPool
+from s3kit.storage.httpclient import Answer, ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -58,6 +55,16 @@ class Response:
         for element in root.iter():
             element.tag = _NS.sub("", element.tag)
         return root
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry number `attempt` (1, 2, ...): exponential, full jitter."""
+    return random.uniform(0, min(15.0, 0.1 * 2**attempt))
+
+
+def copy_source(bucket: str, key: str) -> str:
+    """The x-amz-copy-source header naming `bucket`/`key`."""
+    return "/" + uri_encode(f"{bucket}/{key}", keep_slash=True)
 
 
 def _error_in_body(response: Response) -> bool:
@@ -85,23 +92,23 @@ class S3Http:
         endpoint = session.endpoint_url
         self._virtual = endpoint is None and settings.addressing_style != "path"
         # With virtual-hosted style and an explicit endpoint, the endpoint names the bucket
-        # already (https://BUCKET.s3-accelerate.amazonaws.com), as obstore expects too.
+        # already (https://BUCKET.s3-accelerate.amazonaws.com).
         self._bucket_in_endpoint = endpoint is not None and settings.addressing_style == "virtual"
         if endpoint is None:
-            self._base = f"https://s3.{self.region}.amazonaws.com"
+            self.endpoint = f"https://s3.{self.region}.amazonaws.com"
         else:
-            self._base = endpoint.rstrip("/")
-        self._max_retries = settings.max_retries
+            self.endpoint = endpoint.rstrip("/")
+        self.max_retries = settings.max_retries
         self._pool = ConnectionPool(
             size=pool_size,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
-            ssl_context=session.ssl_context() if self._base.startswith("https:") else None,
+            ssl_context=session.ssl_context() if self.endpoint.startswith("https:") else None,
         )
 
-    def _target(self, bucket: str, key: str) -> tuple[str, str, str]:
+    def target(self, bucket: str, key: str) -> tuple[str, str, str]:
         """(scheme://host, host, encoded path) for bucket/key."""
-        parts = urlsplit(self._base)
+        parts = urlsplit(self.endpoint)
         encoded_key = uri_encode(key, keep_slash=True)
         if self._bucket_in_endpoint:
             host = parts.netloc
@@ -126,12 +133,43 @@ class S3Http:
         body: bytes | memoryview | None = None,
     ) -> Response:
         """Send one request, with retries; raise an s3kit error for any non-2xx answer."""
+        answer = self._send(method, bucket, key, query, headers, body, stream=False)
+        assert isinstance(answer, Response)
+        return answer
+
+    def open(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """As `request`, for an answer whose body the caller streams (object GETs): retried
+        until a 2xx status line arrives, then the body is the caller's to read and close. A
+        connection failing in the body raises OSError from `Answer.read`."""
+        answer = self._send(method, bucket, key, query, headers, None, stream=True)
+        assert isinstance(answer, Answer)
+        return answer
+
+    def _send(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        query: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | memoryview | None,
+        *,
+        stream: bool,
+    ) -> Response | Answer:
         query = dict(query or {})
         if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
             from s3kit.encryption import check_key_transport
 
-            check_key_transport(self._base)
-        origin, host, path = self._target(bucket, key)
+            check_key_transport(self.endpoint)
+        origin, host, path = self.target(bucket, key)
         qs = canonical_query(query)
         target = path + (f"?{qs}" if qs else "")
         attempt = 0
@@ -152,8 +190,11 @@ class S3Http:
             signed.pop("host")  # the connection sends it, as signed
             response: Response | None
             try:
-                status, answer_headers, data = self._pool.send(origin, method, target, signed, body)
-                response = Response(status, answer_headers, data)
+                answer = self._pool.open(origin, method, target, signed, body)
+                if stream and answer.status < 300:
+                    return answer
+                with answer:
+                    response = Response(answer.status, answer.headers, answer.read_all())
                 in_body = response.status < 300 and _error_in_body(response)
                 error = (
                     self.error_for(response, bucket, key)
@@ -162,10 +203,7 @@ class S3Http:
                 )
             except OSError as exc:
                 response, in_body = None, False
-                error = EndpointError(
-                    f"cannot reach {self._base} ({type(exc).__name__}) — check --endpoint-url"
-                    " and that the server is running"
-                )
+                error = self.unreachable(exc)
             # An error sent in a 200 body is a server failure after the status line went out
             # (S3 documents it for CopyObject, UploadPartCopy and CompleteMultipartUpload):
             # retried like a 5xx, as botocore does.
@@ -173,12 +211,19 @@ class S3Http:
             if error is None:
                 assert response is not None
                 return response
-            if not retryable or attempt >= self._max_retries:
+            if not retryable or attempt >= self.max_retries:
                 raise error
             attempt += 1
-            delay = random.uniform(0, min(15.0, 0.1 * 2**attempt))
+            delay = backoff(attempt)
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
             time.sleep(delay)
+
+    def unreachable(self, exc: OSError) -> EndpointError:
+        """The error for a connection that failed (before or during an answer)."""
+        return EndpointError(
+            f"cannot reach {self.endpoint} ({type(exc).__name__}) — check --endpoint-url"
+            " and that the server is running"
+        )
 
     def error_for(self, response: Response, bucket: str, key: str) -> S3KitError:
         code, message = "", ""
@@ -193,7 +238,7 @@ class S3Http:
         if 300 <= response.status < 400:
             location = response.headers.get("Location") or "another address"
             error = EndpointError(
-                f"{self._base} redirected the request to {location}; s3kit does not follow"
+                f"{self.endpoint} redirected the request to {location}; s3kit does not follow"
                 " redirects, which would hand the request's credentials to another host —"
                 " point --endpoint-url (or the region) at the address that holds the bucket"
             )
@@ -224,6 +269,20 @@ class S3Http:
     async def request_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Response:
         call = functools.partial(self.request, method, bucket, key, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def open_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Answer:
+        call = functools.partial(self.open, method, bucket, key, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def read_async(self, answer: Answer, size: int) -> bytes:
+        """Up to `size` bytes of a streamed answer's body, read on this path's threads; a
+        connection failing meanwhile is an EndpointError (the transfer can be resumed)."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.executor, answer.read, size)
+        except OSError as exc:
+            answer.close()
+            raise self.unreachable(exc) from exc
 
     def close(self) -> None:
         with self._executor_lock:

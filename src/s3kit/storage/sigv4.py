@@ -1,9 +1,9 @@
 """AWS Signature Version 4 for the raw S3 requests s3kit makes itself (see s3http).
 
-obstore has no part-level multipart API and rewrites keys in listings, and boto3 costs half a
-second to import and signs every payload with SHA-256 over plain HTTP. Listings and multipart
-parts are therefore sent with this signer and `UNSIGNED-PAYLOAD`; the integrity of parts is
-checked by the server through Content-MD5 and by s3kit through the ETags. Pure functions: the
+boto3 costs half a second to import and signs every payload with SHA-256 over plain HTTP, so
+every data-plane request (object reads and writes, listings, deletes, multipart parts) is sent
+with this signer and `UNSIGNED-PAYLOAD`; the integrity of bodies is checked by the server
+through Content-MD5 and by s3kit through ETags and checksums. Pure functions: the
 clock comes in as an argument.
 """
 

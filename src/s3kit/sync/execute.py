@@ -238,8 +238,8 @@ class SyncExecutor:
         await run_bounded(jobs, self.config.max_concurrent_files)
 
     async def _marker(self, method: Literal["PUT", "DELETE"], side: S3Side, key: str) -> None:
-        """Write or delete the folder marker `key` ('a/b/'). obstore cannot address a key
-        ending in '/' (object_store paths drop it), so these go out as plain signed requests."""
+        """Write or delete the folder marker `key` ('a/b/'), a key ending in '/' that
+        `S3Storage`'s single-object calls refuse, as a plain signed request."""
         headers: dict[str, str] = {}
         if method == "PUT":
             headers["Content-Type"] = FOLDER_CONTENT_TYPE

@@ -37,7 +37,7 @@ from s3kit.mtime import MTIME_KEY, parse_mtime, seconds
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
-from s3kit.storage.local import local_target, stream_in_thread, walk_folder
+from s3kit.storage.local import local_target, shown_key, stream_in_thread, walk_folder
 from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
 from s3kit.sync.plan import (
     CONTENT_UNCHECKED,
@@ -86,6 +86,28 @@ class S3Side:
 
     def location(self, key: str) -> S3Url:
         return S3Url(self.bucket, self.prefix + key)
+
+
+def refusals(plan: Plan, destination: Side) -> list[tuple[str, str]]:
+    """(key, why) for every action of `plan` the run will refuse at `destination`, without
+    touching anything: a name no local file can have, a path through a symlink out of the
+    folder, a key an S3 object cannot be written under. What a dry run shows as skipped."""
+    from s3kit.errors import InvalidKey, LocalPathError
+
+    found: list[tuple[str, str]] = []
+    for action in plan.actions:
+        try:
+            if isinstance(destination, LocalSide):
+                destination.target(action.key)
+            elif action.kind == "copy" and not action.key.endswith("/"):
+                from s3kit.storage.s3 import object_key
+
+                object_key(destination.prefix + action.key)
+        except (InvalidKey, LocalPathError) as exc:
+            found.append(
+                (action.key, exc.message.removeprefix(f"skipped {shown_key(action.key)}: "))
+            )
+    return found
 
 
 Side = LocalSide | S3Side

@@ -11,17 +11,13 @@ import asyncio
 from collections.abc import Callable
 
 from s3kit.errors import S3KitError
-from s3kit.storage.sigv4 import uri_encode
+from s3kit.storage.s3http import copy_source
 from s3kit.transfer.context import TransferContext, first_error
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import MAX_SINGLE_PUT, Part, plan_parts
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
-
-
-def copy_source(url: S3Url) -> str:
-    return "/" + uri_encode(f"{url.bucket}/{url.key}", keep_slash=True)
 
 
 async def copy_object(
@@ -59,7 +55,7 @@ def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
 
 async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag: str) -> None:
     headers = _common_headers(ctx, etag)
-    headers["x-amz-copy-source"] = copy_source(source)
+    headers["x-amz-copy-source"] = copy_source(source.bucket, source.key)
     headers["x-amz-metadata-directive"] = "COPY"
     await ctx.http.request_async("PUT", target.bucket, target.key, headers=headers)
 
@@ -99,7 +95,7 @@ async def _copy_multipart(
                 target.key,
                 upload_id,
                 part.number,
-                copy_source(source),
+                copy_source(source.bucket, source.key),
                 part.offset,
                 part.offset + part.size - 1,
                 part_headers,

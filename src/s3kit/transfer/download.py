@@ -13,10 +13,10 @@ Verification, in the order of `checksum.expected_checksum`: the CRC64NVME s3kit 
 metadata (combined from the ranges' CRCs, so it costs no extra pass), else the object's own
 x-amz-checksum-* (whole-object or COMPOSITE), else a single-part ETag against the MD5, else
 rclone's md5chksum metadata. The x-amz-checksum-* headers only come with
-`x-amz-checksum-mode: ENABLED`, which obstore cannot send, so they are asked for by a HEAD on
-the signed raw path — made anyway for a ranged download, and for a single GET only when its own
-answer offers no check. An object with nothing to check against is downloaded, and reported
-as unverified (`DownloadResult.verified == ""`); a mismatch fails it with nothing written.
+`x-amz-checksum-mode: ENABLED`, which every GET and HEAD here sends; a ranged download learns
+them (and the metadata) from one HEAD pinned to the ETag. An object with nothing to check
+against is downloaded, and reported as unverified (`DownloadResult.verified == ""`); a
+mismatch fails it with nothing written.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import obstore
-
 from s3kit.errors import (
     ConflictError,
     EndpointError,
@@ -41,12 +39,12 @@ from s3kit.errors import (
     translate,
 )
 from s3kit.observe import logger
+from s3kit.storage.httpclient import Answer
 from s3kit.storage.local import AtomicFile, temp_name, write_atomic
+from s3kit.storage.s3http import backoff
 from s3kit.transfer.checksum import (
-    CRC_METADATA_KEY,
     ChecksumComputer,
     Expected,
-    cheaply_verifiable,
     combine_all,
     crc64,
     digest_matches,
@@ -61,8 +59,6 @@ from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 SYNC_EVERY = 128 * 1024 * 1024
-# How obstore refuses a 200 answer to a ranged GET; its error has no type of its own.
-_RANGES_IGNORED = "non-partial response when range requested"
 _PART_HEADS = 8  # HEADs in flight to learn a composite checksum's part sizes
 
 
@@ -109,6 +105,40 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _read_headers(ctx: TransferContext) -> dict[str, str]:
     return ctx.read_encryption.read_headers() if ctx.read_encryption else {}
+
+
+async def _get_whole_body(
+    ctx: TransferContext,
+    source: S3Url,
+    headers: Mapping[str, str],
+    limit: int,
+    *,
+    ranged: bool,
+    opened: Answer | None = None,
+) -> tuple[Mapping[str, str], bytes]:
+    """A GET read to its end (at most `limit` bytes), sent again when its body is cut short,
+    as the SDKs do. Cut short every time, it is a TransferError: the server is reachable but
+    its answers break (a failing connection to it stays an EndpointError, which keeps a
+    ranged download's progress for the next run). `ranged`: anything but 206 is refused.
+    `opened`: the first attempt's answer, when the caller has it already."""
+    http = ctx.http
+    for attempt in range(http.max_retries + 1):
+        if attempt:
+            await asyncio.sleep(backoff(attempt))
+        answer = opened or await http.open_async("GET", source.bucket, source.key, headers=headers)
+        opened = None
+        with answer:
+            if ranged and answer.status != 206:
+                raise _RangesIgnored(f"{source}: a ranged GET was answered {answer.status}")
+            try:
+                return answer.headers, await http.read_async(answer, limit)
+            except EndpointError as exc:
+                failure = exc
+                logger.debug("%s: answer cut short (%s); asking again", source, exc)
+    raise TransferError(
+        f"{source}: the server's answer was cut short {http.max_retries + 1} times"
+        f" ({failure}); nothing was written"
+    )
 
 
 async def _checksum_head(ctx: TransferContext, source: S3Url, etag: str | None) -> dict[str, str]:
@@ -247,39 +277,72 @@ async def download_version(
 async def _download_whole(
     ctx: TransferContext, source: S3Url, target: Path, progress: Progress, etag: str | None
 ) -> DownloadResult:
-    """One GET, streamed into a temporary file next to the target."""
-    storage = ctx.reader(source.bucket)
-    options: dict[str, object] = {"if_match": etag} if etag else {}
-    result = await storage.guard(
-        obstore.get_async(storage.store, source.key, options=options),  # type: ignore[arg-type]
-        source.key,
+    """One GET, streamed into a temporary file next to the target (a small object: read
+    whole, and asked for again if its answer is cut short)."""
+    headers = {"x-amz-checksum-mode": "ENABLED", **_read_headers(ctx)}
+    if etag:
+        headers["If-Match"] = etag
+    answer = await ctx.http.open_async("GET", source.bucket, source.key, headers=headers)
+    with answer:
+        answer_headers = _lower(answer.headers)
+        total = int(answer_headers.get("content-length") or 0)
+        if total < SMALL_OBJECT:
+            got, data = await _get_whole_body(
+                ctx, source, headers, total + 1, ranged=False, opened=answer
+            )
+            return await _write_small(ctx, source, target, progress, _lower(got), data, etag)
+        return await _stream_whole(ctx, source, target, progress, answer, etag)
+
+
+async def _check_plan(
+    ctx: TransferContext,
+    source: S3Url,
+    headers: Mapping[str, str],
+    etag: str | None,
+    total: int,
+) -> tuple[dict[str, str], str | None, ChecksumComputer | None]:
+    """(metadata, ETag, the checksum to compute) from a GET's (lower-case) headers."""
+    metadata = user_metadata(headers)
+    etag = headers.get("etag") or etag
+    if not ctx.config.verify:
+        return metadata, etag, None
+    expected, sizes = await _plan_check(ctx, source, metadata, etag, total, headers)
+    return metadata, etag, ChecksumComputer(expected, sizes) if expected is not None else None
+
+
+async def _write_small(
+    ctx: TransferContext,
+    source: S3Url,
+    target: Path,
+    progress: Progress,
+    headers: Mapping[str, str],
+    data: bytes,
+    etag: str | None,
+) -> DownloadResult:
+    total = int(headers.get("content-length") or 0)
+    if len(data) != total:
+        raise TransferError(f"{source}: the answer ended after {len(data)} of {total} bytes")
+    metadata, etag, computer = await _check_plan(ctx, source, headers, etag, total)
+    await ctx.throttle(len(data))
+    verified = _checked(source, computer.expected, _digest(computer, data)) if computer else ""
+    await asyncio.to_thread(
+        write_atomic, target, data, _mtime(metadata), fsync=ctx.config.fsync_small
     )
-    metadata = dict(result.attributes)
-    etag = result.meta.get("e_tag") or etag
-    total = int(result.meta["size"])
-    small = total < SMALL_OBJECT
-    expected: Expected | None = None
-    computer: ChecksumComputer | None = None
-    if ctx.config.verify:
-        # A HEAD asks for the object's own checksum (the body waits in the connection), unless
-        # the GET's answer proves the bytes as well: s3kit's CRC, or for an object held in
-        # memory an MD5 ETag. A round trip more per small file would halve a run of many; for
-        # a big one it is lost in the transfer.
-        cheap = bool(metadata.get(CRC_METADATA_KEY)) or (
-            small and cheaply_verifiable(metadata, etag)
-        )
-        headers = None if cheap else await _checksum_head(ctx, source, etag)
-        expected, sizes = await _plan_check(ctx, source, metadata, etag, total, headers)
-        computer = ChecksumComputer(expected, sizes) if expected is not None else None
-    if small:
-        data = bytes(await storage.guard(result.bytes_async(), source.key))
-        await ctx.throttle(len(data))
-        verified = await _verified_in_memory(ctx, source, metadata, etag, data, computer)
-        await asyncio.to_thread(
-            write_atomic, target, data, _mtime(metadata), fsync=ctx.config.fsync_small
-        )
-        progress(len(data))
-        return DownloadResult(len(data), verified)
+    progress(len(data))
+    return DownloadResult(len(data), verified)
+
+
+async def _stream_whole(
+    ctx: TransferContext,
+    source: S3Url,
+    target: Path,
+    progress: Progress,
+    answer: Answer,
+    etag: str | None,
+) -> DownloadResult:
+    headers = _lower(answer.headers)
+    total = int(headers.get("content-length") or 0)
+    metadata, etag, computer = await _check_plan(ctx, source, headers, etag, total)
 
     def write(block: bytes) -> None:
         if computer is not None:
@@ -288,17 +351,24 @@ async def _download_whole(
 
     writer = await asyncio.to_thread(AtomicFile, target)
     try:
-        stream = result.stream(min_chunk_size=SMALL_OBJECT)
+        received = 0
         while True:
             try:
-                chunk = await storage.guard(stream.__anext__(), source.key)
-            except StopAsyncIteration:
+                block = await ctx.http.read_async(answer, SMALL_OBJECT)
+            except EndpointError as exc:
+                raise TransferError(
+                    f"{source}: the server's answer was cut short after {received} of {total}"
+                    f" bytes ({exc}); nothing was written — copy it again"
+                ) from exc
+            if not block:
                 break
-            block = bytes(chunk)
+            received += len(block)
             await ctx.throttle(len(block))
             await asyncio.to_thread(write, block)
             progress(len(block))
-        verified = _checked(source, expected, computer.digest()) if computer else ""
+        if received != total:
+            raise TransferError(f"{source}: the answer ended after {received} of {total} bytes")
+        verified = _checked(source, computer.expected, computer.digest()) if computer else ""
         await asyncio.to_thread(writer.commit, _mtime(metadata))
     except BaseException:
         writer.abort()
@@ -306,39 +376,13 @@ async def _download_whole(
     return DownloadResult(total, verified)
 
 
-async def _verified_in_memory(
-    ctx: TransferContext,
-    source: S3Url,
-    metadata: Mapping[str, str],
-    etag: str | None,
-    data: bytes,
-    computer: ChecksumComputer | None,
-) -> str:
-    """The check a small object's bytes passed. An MD5-like ETag that does not match may be
-    no MD5 at all (SSE-KMS, SSE-C): the object's own checksum, asked for then, decides."""
-    if computer is None:
-        return ""
+def _digest(computer: ChecksumComputer, data: bytes) -> bytes:
     computer.update(data)
-    if computer.expected.label == "md5" and not computer.matches():
-        headers = await _checksum_head(ctx, source, etag)
-        expected, sizes = await _plan_check(ctx, source, metadata, etag, len(data), headers)
-        if expected is not None and expected.label != "md5":
-            computer = ChecksumComputer(expected, sizes)
-            computer.update(data)
-    return _checked(source, computer.expected, computer.digest())
+    return computer.digest()
 
 
 def _temp_path(target: Path, etag: str) -> Path:
     return temp_name(target, hashlib.sha256(etag.encode()).hexdigest()[:12])
-
-
-def _ranges_ignored(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if _RANGES_IGNORED in str(cause).lower():
-            return True
-        cause = cause.__cause__
-    return False
 
 
 async def _download_ranged(
@@ -355,7 +399,6 @@ async def _download_ranged(
     # rerun starts in; the name itself stays unresolved (a symlink there is replaced, as by
     # any download, not its target).
     target = target.parent.resolve() / target.name
-    storage = ctx.reader(source.bucket)
     parts = plan_parts(size, ctx.config.multipart_chunksize)
     local = str(target.resolve())
     entry = ctx.journal.load("download", ctx.endpoint_id, source.bucket, source.key, local)
@@ -420,15 +463,13 @@ async def _download_ranged(
     async def fetch(part: Part) -> None:
         async with ctx.part_slots:
             await ctx.throttle(part.size)
-            result = await storage.guard(
-                obstore.get_async(
-                    storage.store,
-                    source.key,
-                    options={"range": (part.offset, part.offset + part.size), "if_match": etag},
-                ),
-                source.key,
-            )
-            data = memoryview(await storage.guard(result.bytes_async(), source.key))
+            headers = {
+                "Range": f"bytes={part.offset}-{part.offset + part.size - 1}",
+                "If-Match": etag,
+                **_read_headers(ctx),
+            }
+            _, body = await _get_whole_body(ctx, source, headers, part.size + 1, ranged=True)
+            data = memoryview(body)
             crc = await asyncio.to_thread(write_part, part, data)
             entry.parts[part.number] = JournalPart(etag="", md5="", crc=crc, size=part.size)
             ctx.journal.save(entry)
@@ -488,8 +529,8 @@ async def _download_ranged(
             with contextlib.suppress(OSError):
                 folder.rmdir()
         ctx.journal.drop(entry)
-        if _ranges_ignored(failure):
-            raise _RangesIgnored(str(failure)) from exc
+        if isinstance(failure, _RangesIgnored):
+            raise failure from exc
         if isinstance(failure, ConflictError):
             raise ConflictError(
                 f"{source} changed while it was being downloaded; nothing was written — copy"
