@@ -166,6 +166,16 @@ class Answer:
         if self._left == 0 and self._buffered is None:
             self._finish()
 
+    @property
+    def buffered(self) -> bool:
+        """Whether the rest of the body is in memory already (`read` then blocks on nothing)."""
+        return self._connection is None or self._buffered is not None
+
+    def prefetch(self, limit: int) -> None:
+        """Read the body into memory now if its Content-Length is at most `limit`."""
+        if self._buffered is None and self._left is not None and 0 < self._left <= limit:
+            self._buffered = self.read(self._left)
+
     def read(self, size: int) -> bytes:
         """Up to `size` bytes of the body; b"" at its end. Raises OSError when the connection
         fails or ends before the Content-Length did."""

@@ -145,11 +145,16 @@ class S3Http:
         *,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        prefetch: int = 0,
     ) -> Answer:
         """As `request`, for an answer whose body the caller streams (object GETs): retried
         until a 2xx status line arrives, then the body is the caller's to read and close. A
-        connection failing in the body raises OSError from `Answer.read`."""
-        answer = self._send(method, bucket, key, query, headers, None, stream=True)
+        connection failing in the body raises OSError from `Answer.read`. A body of at most
+        `prefetch` bytes is read at once, in the same call (and the request retried if that
+        read fails), so that reading it costs no further round trip to a thread."""
+        answer = self._send(
+            method, bucket, key, query, headers, None, stream=True, prefetch=prefetch
+        )
         assert isinstance(answer, Answer)
         return answer
 
@@ -163,6 +168,7 @@ class S3Http:
         body: bytes | memoryview | None,
         *,
         stream: bool,
+        prefetch: int = 0,
     ) -> Response | Answer:
         query = dict(query or {})
         if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
@@ -192,6 +198,11 @@ class S3Http:
             try:
                 answer = self._pool.open(origin, method, target, signed, body)
                 if stream and answer.status < 300:
+                    try:
+                        answer.prefetch(prefetch)
+                    except BaseException:
+                        answer.close()
+                        raise
                     return answer
                 with answer:
                     response = Response(answer.status, answer.headers, answer.read_all())
@@ -279,6 +290,8 @@ class S3Http:
         connection failing meanwhile is an EndpointError (the transfer can be resumed)."""
         loop = asyncio.get_running_loop()
         try:
+            if answer.buffered:
+                return answer.read(size)
             return await loop.run_in_executor(self.executor, answer.read, size)
         except OSError as exc:
             answer.close()

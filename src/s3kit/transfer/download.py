@@ -125,7 +125,9 @@ async def _get_whole_body(
     for attempt in range(http.max_retries + 1):
         if attempt:
             await asyncio.sleep(backoff(attempt))
-        answer = opened or await http.open_async("GET", source.bucket, source.key, headers=headers)
+        answer = opened or await http.open_async(
+            "GET", source.bucket, source.key, headers=headers, prefetch=limit
+        )
         opened = None
         with answer:
             if ranged and answer.status != 206:
@@ -282,7 +284,9 @@ async def _download_whole(
     headers = {"x-amz-checksum-mode": "ENABLED", **_read_headers(ctx)}
     if etag:
         headers["If-Match"] = etag
-    answer = await ctx.http.open_async("GET", source.bucket, source.key, headers=headers)
+    answer = await ctx.http.open_async(
+        "GET", source.bucket, source.key, headers=headers, prefetch=SMALL_OBJECT
+    )
     with answer:
         answer_headers = _lower(answer.headers)
         total = int(answer_headers.get("content-length") or 0)
