@@ -125,9 +125,8 @@ async def _get_whole_body(
     for attempt in range(http.max_retries + 1):
         if attempt:
             await asyncio.sleep(backoff(attempt))
-        answer = opened or await http.open_async(
-            "GET", source.bucket, source.key, headers=headers, prefetch=limit
-        )
+        # Not prefetched: a body cut short is told apart here from an unreachable server.
+        answer = opened or await http.open_async("GET", source.bucket, source.key, headers=headers)
         opened = None
         with answer:
             if ranged and answer.status != 206:
