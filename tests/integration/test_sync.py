@@ -129,6 +129,25 @@ def test_s3_to_s3_and_checksum(
     assert checked["transferred"] == 1
 
 
+def test_checksum_compares_multipart_objects_by_their_full_object_crc(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    """A file uploaded in parts has S3's full-object CRC64NVME (no s3kit metadata for it):
+    `--checksum` compares the local file with that, so a touched file stays, an edited one
+    of the same size moves."""
+    parts = ("--multipart-threshold", "5MiB", "--part-size", "5MiB")
+    data = bytes(range(256)) * (24 * 1024)  # 6 MiB: two parts
+    write(tmp_path / "src", {"big.bin": data})
+    url = f"s3://{bucket}/mp"
+    assert run_json(cli, backend, str(tmp_path / "src"), url, *parts)["transferred"] == 1
+    write(tmp_path / "src", {"big.bin": data}, mtime=time.time() + 60)
+    touched = run_json(cli, backend, str(tmp_path / "src"), url, "--checksum", *parts)
+    assert touched["transferred"] == 0, touched
+    write(tmp_path / "src", {"big.bin": data[:-1] + b"!"}, mtime=time.time() + 120)
+    edited = run_json(cli, backend, str(tmp_path / "src"), url, "--checksum", *parts)
+    assert edited["transferred"] == 1, edited
+
+
 def test_dryrun_plan_out_and_apply(
     cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ from s3kit.transfer import (
     TransferManager,
     WriteOptions,
 )
-from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
+from s3kit.transfer.checksum import CRC_METADATA_KEY, PART_SIZE_KEY, crc64, crc_b64
 from s3kit.transfer.context import TransferContext
 from s3kit.transfer.copy import _copy_multipart
 from s3kit.uri import LocalPath, S3Url
@@ -98,7 +98,12 @@ def test_multipart_upload_stores_the_file_with_its_checksum(
     assert storage.get(key) == data
     info = storage.head(key)
     assert (info.etag or "").strip('"').endswith("-3"), info.etag
-    assert info.metadata[CRC_METADATA_KEY] == crc_hex(crc64(data))
+    # S3's own full-object CRC64NVME, sent with the parts and the Complete; the part size kept.
+    head = session.client("s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == crc_b64(crc64(data))
+    assert head.get("ChecksumType") == "FULL_OBJECT"
+    assert info.metadata[PART_SIZE_KEY] == str(PART)
+    assert CRC_METADATA_KEY not in info.metadata  # no pass over the file before the parts
     assert float(info.metadata["mtime"]) == pytest.approx(OLD_MTIME, abs=0.01)
     assert pending(session, bucket, key.split("/")[0]) == []
     assert journal_files(tmp_path / "journal") == []

@@ -17,7 +17,6 @@ from s3kit.transfer.checksum import (
     ChecksumComputer,
     Expected,
     amz_checksum,
-    cheaply_verifiable,
     crc64,
     crc_hex,
     etag_parts,
@@ -35,6 +34,8 @@ COMPOSITE_CRC32 = "dsh5xA==-2"
 COMPOSITE_CRC32C = "GejB+Q==-2"
 FULL_CRC32 = "wuTbFw=="
 MULTIPART_ETAG = '"1e0cc57a6ef359d3939216085a7a933a-2"'
+# The ETag SeaweedFS 4.48 gave PARTS uploaded in those two parts without checksums.
+PARTS_ETAG = '"79cd43e87a8980e1d65b0f33bcd3bad2-2"'
 
 
 def b64(data: bytes) -> str:
@@ -114,11 +115,29 @@ def test_order_of_preference() -> None:
     assert label(rclone, md5_etag, {}) == "md5"
     assert label(rclone, md5_etag, None) == "md5"
     assert label(rclone, MULTIPART_ETAG, {}) == "md5chksum"
-    assert label({}, MULTIPART_ETAG, {}) is None
-    # Only the last two cases need a HEAD to learn the object's checksum.
-    assert cheaply_verifiable(mine, MULTIPART_ETAG)
-    assert cheaply_verifiable({}, md5_etag)
-    assert not cheaply_verifiable(rclone, MULTIPART_ETAG)
+    # Last: the multipart ETag itself, unless the object is one whose ETag is no MD5.
+    assert label({}, MULTIPART_ETAG, {}) == "md5-composite"
+    assert label({}, MULTIPART_ETAG, None) is None
+    assert label({}, MULTIPART_ETAG, {"x-amz-server-side-encryption": "aws:kms"}) is None
+    sse_c = {"x-amz-server-side-encryption-customer-algorithm": "AES256"}
+    assert label({}, MULTIPART_ETAG, sse_c) is None
+    assert label({}, '"not-an-md5-2"', {}) is None
+
+
+@pytest.mark.parametrize("chunk", [1000, 5 * MiB, 8 * MiB])
+def test_a_multipart_etag_is_recomputed_from_the_parts(chunk: int) -> None:
+    """The ETag SeaweedFS and moto gave PARTS, from the MD5s of the parts."""
+    expected = expected_checksum({}, PARTS_ETAG, {})
+    assert expected is not None and expected.parts == 2
+    data = b"".join(PARTS)
+    sizes = [len(p) for p in PARTS]
+    assert computed(expected, data, sizes, chunk).matches()
+    damaged = bytearray(data)
+    damaged[7] ^= 1
+    assert not computed(expected, bytes(damaged), sizes, chunk).matches()
+    # Other part sizes make another ETag.
+    assert not computed(expected, data, [4 * MiB, MiB + 1000], chunk).matches()
+    assert expected.render(computed(expected, data, sizes, chunk).digest()) == PARTS_ETAG.strip('"')
 
 
 # -- computing ----------------------------------------------------------------------------------

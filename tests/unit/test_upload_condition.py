@@ -12,6 +12,7 @@ import pytest
 
 from s3kit.errors import ConflictError, NotSupported, ObjectNotFound
 from s3kit.storage.base import ObjectInfo
+from s3kit.transfer.checksum import crc64, crc_b64
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.upload import Precondition, _complete
 from s3kit.uri import S3Url
@@ -72,9 +73,12 @@ class FakeMultipart:
         upload_id: str,
         etags: Sequence[tuple[int, str]],
         headers: Mapping[str, str] | None = None,
+        part_checksums: Mapping[int, str] | None = None,
     ) -> str:
         self.calls.append(headers)
-        if headers and self.refuses_conditions:
+        self.part_checksums = part_checksums
+        conditional = any(name.startswith("If-") for name in headers or {})
+        if conditional and self.refuses_conditions:
             raise NotSupported("this endpoint does not support this operation")
         if self.answer == "NoSuchUpload":
             error = ObjectNotFound("the multipart upload no longer exists")
@@ -109,13 +113,31 @@ def test_a_changed_object_refuses_before_the_complete() -> None:
 def test_a_store_refusing_the_headers_completes_after_the_head_alone() -> None:
     storage, mp = FakeStorage(None), FakeMultipart(refuses_conditions=True)
     assert complete(FakeContext(storage), mp, Precondition(None)) == '"assembled-1"'
-    assert mp.calls == [{"If-None-Match": "*"}, None]
+    assert mp.calls == [{"If-None-Match": "*"}, {}]
 
 
 def test_without_a_condition_nothing_changes() -> None:
     storage, mp = FakeStorage('"x"'), FakeMultipart()
     complete(FakeContext(storage), mp, None)
-    assert (storage.heads, mp.calls) == (0, [None])
+    assert (storage.heads, mp.calls) == (0, [{}])
+
+
+def test_the_full_object_checksum_goes_with_the_complete_and_the_condition() -> None:
+    """An upload created asking for S3's full-object CRC64NVME states the CRC of the whole,
+    combined from the parts', and each part's, beside the condition (and without it)."""
+    storage, mp = FakeStorage(None), FakeMultipart(refuses_conditions=True)
+    first, second = b"a" * 3, b"b" * 5
+    entry = JournalEntry("upload", "e", "b", "k", "/f", 8, 0, 3, upload_id="u", checksum=True)
+    entry.parts = {
+        2: JournalPart(etag='"p2"', md5="", crc=crc64(second), size=5),
+        1: JournalPart(etag='"p1"', md5="", crc=crc64(first), size=3),
+    }
+    asyncio.run(_complete(FakeContext(storage), mp, S3Url("b", "k"), entry, Precondition(None),
+                          '"assembled-1"', check=True))  # fmt: skip
+    whole = {"x-amz-checksum-crc64nvme": crc_b64(crc64(first + second)),
+             "x-amz-checksum-type": "FULL_OBJECT"}  # fmt: skip
+    assert mp.calls == [{**whole, "If-None-Match": "*"}, whole]
+    assert mp.part_checksums == {1: crc_b64(crc64(first)), 2: crc_b64(crc64(second))}
 
 
 def test_an_empty_etag_from_the_complete_is_read_with_a_head() -> None:

@@ -22,6 +22,7 @@ downloaded again) and content digests for `--checksum`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import os
@@ -519,9 +520,30 @@ async def _digested(session: Session, item: Entry, side: Side, want_crc: bool) -
         return item._replace(etag=md5, crc=crc)
     if not want_crc:
         return item
-    info = await _head(session, side, item)
-    stored = (info.metadata if info else {}).get(CRC_METADATA_KEY)
+    stored = await _remote_crc(session, side, item)
     return item._replace(crc=stored) if stored else item
+
+
+async def _remote_crc(session: Session, side: S3Side, item: Entry) -> str | None:
+    """The object's CRC64NVME of the whole, as hex: s3kit's metadata (older uploads), else S3's
+    own full-object checksum (from a HEAD in checksum mode); None when it has neither."""
+    try:
+        response = await session.http().request_async(
+            "HEAD", side.bucket, side.prefix + item.key, headers={"x-amz-checksum-mode": "ENABLED"}
+        )
+    except ObjectNotFound:
+        return None
+    headers = response.headers
+    stored = headers.get(f"x-amz-meta-{CRC_METADATA_KEY}")
+    if stored:
+        return stored
+    native = headers.get("x-amz-checksum-crc64nvme", "")
+    if native and headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() == "FULL_OBJECT":
+        try:
+            return base64.b64decode(native, validate=True).hex()
+        except ValueError:
+            return None
+    return None
 
 
 async def _with_digests(

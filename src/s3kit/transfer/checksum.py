@@ -26,6 +26,9 @@ from typing import Literal, Protocol
 from s3kit.storage.base import plain_md5
 
 CRC_METADATA_KEY = "s3kit-crc64nvme"
+# The part size of an s3kit multipart upload (all parts but the last), so that a download can
+# recompute its ETag from the parts' MD5s without asking the store for the part sizes.
+PART_SIZE_KEY = "s3kit-part-size"
 
 
 def crc64(data: bytes | memoryview, previous: int = 0) -> int:
@@ -50,6 +53,11 @@ def combine_all(parts: Iterable[tuple[int, int]]) -> int:
 
 def crc_hex(value: int) -> str:
     return f"{value:016x}"
+
+
+def crc_b64(value: int) -> str:
+    """A CRC64NVME as S3's x-amz-checksum-crc64nvme states it: base64 of 8 big-endian bytes."""
+    return base64.b64encode(value.to_bytes(8, "big")).decode()
 
 
 def md5_hex(data: bytes | memoryview) -> str:
@@ -79,8 +87,9 @@ def etags_match(expected: str, actual: str | None) -> bool:
 # What a download is checked against, best first: s3kit's CRC64NVME metadata; the object's own
 # x-amz-checksum-* (the SDKs and aws-cli send one with every upload now); a single-part ETag,
 # which is the MD5; rclone's `md5chksum` metadata (the base64 MD5 of the whole file, which its
-# multipart uploads carry). One exception, for cost: a small object's matching MD5 ETag is
-# taken without asking for its x-amz-checksum (see `cheaply_verifiable`).
+# multipart uploads carry); last, a multipart ETag, recomputed from the MD5s of the parts (their
+# sizes from s3kit's `s3kit-part-size` metadata, else asked of the store). Every GET and HEAD
+# s3kit makes asks for the x-amz-checksum-* (checksum mode), so they cost no request.
 #
 # S3 states checksums base64-encoded, big-endian; a COMPOSITE one (the default of a multipart
 # upload with CRC32, CRC32C, SHA-1 or SHA-256) is the checksum of the concatenated binary
@@ -107,7 +116,7 @@ class Expected:
     def render(self, digest: bytes) -> str:
         """`digest` written the way the object states its checksum."""
         if self.encoding == "hex":
-            return digest.hex()
+            return f"{digest.hex()}-{self.parts}" if self.parts else digest.hex()
         text = base64.b64encode(digest).decode()
         return f"{text}-{self.parts}" if self.parts else text
 
@@ -163,13 +172,6 @@ def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
     return {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
 
 
-def cheaply_verifiable(metadata: Mapping[str, str], etag: str | None) -> bool:
-    """Whether what a GET returns anyway (metadata, ETag) already allows a check. Only when it
-    does not is a HEAD with checksum mode worth its round trip for a single GET: a matching MD5
-    proves the bytes as well as any other checksum would."""
-    return bool(metadata.get(CRC_METADATA_KEY)) or plain_md5(etag) is not None
-
-
 def expected_checksum(
     metadata: Mapping[str, str], etag: str | None, headers: Mapping[str, str] | None = None
 ) -> Expected | None:
@@ -193,7 +195,27 @@ def expected_checksum(
     rclone = metadata.get(RCLONE_MD5_KEY)
     if rclone:
         return Expected("md5chksum", "md5", _unb64(rclone), rclone, "md5chksum metadata (rclone)")
-    return None
+    return multipart_md5(etag, headers)
+
+
+def multipart_md5(etag: str | None, headers: Mapping[str, str] | None) -> Expected | None:
+    """A multipart ETag ("<md5 of the parts' MD5s>-<parts>") as a composite MD5, which the
+    parts' sizes let a download recompute; None for any other ETag, or for an object whose
+    ETag is no MD5 at all (SSE-KMS, SSE-C: the headers say so; unknown without them)."""
+    parts = etag_parts(etag)
+    if not parts or headers is None:
+        return None
+    if headers.get("x-amz-server-side-encryption", "").lower() == "aws:kms" or headers.get(
+        "x-amz-server-side-encryption-customer-algorithm"
+    ):
+        return None
+    digest = normalise_etag(etag).rpartition("-")[0]
+    if plain_md5(digest) is None:
+        return None
+    return Expected(
+        "md5-composite", "md5", bytes.fromhex(digest), normalise_etag(etag), "multipart ETag",
+        parts=parts, encoding="hex",
+    )  # fmt: skip
 
 
 class _Crc:

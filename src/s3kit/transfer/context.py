@@ -91,6 +91,8 @@ class TransferContext:
         self.part_slots = asyncio.Semaphore(max(1, config.max_concurrent_parts))
         # Buckets whose server answered a ranged GET with 200: whole GETs only, for this run.
         self.unranged_buckets: set[str] = set()
+        # Buckets whose server refused S3's full-object checksum on a multipart upload.
+        self.no_checksum_buckets: set[str] = set()
         self._http: S3Http | None = None
         self._stream_journal: bool | None = None
         self._storages: dict[tuple[str, Encryption | None], S3Storage] = {}

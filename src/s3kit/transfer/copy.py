@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from s3kit.errors import S3KitError
 from s3kit.storage.s3http import copy_source
+from s3kit.transfer.checksum import PART_SIZE_KEY
 from s3kit.transfer.context import TransferContext, first_error
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import MAX_SINGLE_PUT, Part, plan_parts
@@ -67,7 +68,9 @@ async def _copy_multipart(
     options = ctx.options
     # UploadPartCopy copies bytes only: the new object's metadata and headers are the
     # source's, with whatever the caller asked to change laid over them.
-    metadata = {**info.metadata, **options.metadata}
+    parts = plan_parts(size, ctx.config.multipart_chunksize)
+    # The source's part size, if it recorded one, is not the copy's.
+    metadata = {**info.metadata, **options.metadata, PART_SIZE_KEY: str(parts[0].size)}
     create = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
     for name, value in (
         ("Content-Type", options.content_type or info.content_type),
@@ -86,7 +89,6 @@ async def _copy_multipart(
     part_headers.pop("x-amz-storage-class", None)
     part_headers.pop("x-amz-server-side-encryption", None)
     part_headers.pop("x-amz-server-side-encryption-aws-kms-key-id", None)
-    parts = plan_parts(size, ctx.config.multipart_chunksize)
     etags: dict[int, str] = {}
 
     async def one(part: Part) -> None:

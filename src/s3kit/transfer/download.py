@@ -43,6 +43,7 @@ from s3kit.storage.httpclient import Answer
 from s3kit.storage.local import AtomicFile, temp_name, write_atomic
 from s3kit.storage.s3http import backoff
 from s3kit.transfer.checksum import (
+    PART_SIZE_KEY,
     ChecksumComputer,
     Expected,
     combine_all,
@@ -208,6 +209,19 @@ async def _part_sizes(
     return sizes if len(sizes) == parts and sum(sizes) == size else None
 
 
+def _recorded_part_sizes(metadata: Mapping[str, str], parts: int, size: int) -> list[int] | None:
+    """The part sizes an s3kit multipart upload recorded (`s3kit-part-size`: all parts but
+    the last), when they add up to `size` in `parts` parts."""
+    recorded = metadata.get(PART_SIZE_KEY, "")
+    if not recorded.isdigit() or int(recorded) <= 0:
+        return None
+    part_size = int(recorded)
+    last = size - part_size * (parts - 1)
+    if not 0 < last <= part_size:
+        return None
+    return [part_size] * (parts - 1) + [last]
+
+
 async def _plan_check(
     ctx: TransferContext,
     source: S3Url,
@@ -220,16 +234,22 @@ async def _plan_check(
     expected = expected_checksum(metadata, etag, headers)
     if expected is None or not expected.parts:
         return expected, []
-    sizes = await _part_sizes(ctx, source, expected.parts, size)
+    sizes = _recorded_part_sizes(metadata, expected.parts, size)
+    if sizes is None:
+        sizes = await _part_sizes(ctx, source, expected.parts, size)
     if sizes is not None:
         return expected, sizes
-    logger.warning(
+    # The multipart ETag is the last resort: without the part sizes the download is simply
+    # unverified (and reported so); a composite checksum the object states is worth a word.
+    log = logger.debug if expected.label == "md5-composite" else logger.warning
+    log(
         "%s: the sizes of its %d parts cannot be found, so its %s cannot be checked",
         source,
         expected.parts,
         expected.what,
     )
-    return expected_checksum(metadata, etag, {}), []
+    fallback = expected_checksum(metadata, etag, None)  # no part-wise check
+    return (fallback if fallback is not None and not fallback.parts else None), []
 
 
 async def download_object(

@@ -51,6 +51,8 @@ class JournalEntry:
     # compared resolved.
     temp_path: str = ""
     parts: dict[int, JournalPart] = field(default_factory=dict)
+    # Uploads: created asking for S3's full-object CRC64NVME, so every part carries its CRC.
+    checksum: bool = False
 
 
 class Journal:

@@ -18,6 +18,7 @@ class ServerPart:
     number: int
     etag: str
     size: int
+    checksum: str = ""  # its x-amz-checksum-crc64nvme, when it was sent with one
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,10 @@ class Multipart:
             for element in root.findall("Part"):
                 number = int(element.findtext("PartNumber") or 0)
                 parts[number] = ServerPart(
-                    number, element.findtext("ETag") or "", int(element.findtext("Size") or 0)
+                    number,
+                    element.findtext("ETag") or "",
+                    int(element.findtext("Size") or 0),
+                    element.findtext("ChecksumCRC64NVME") or "",
                 )
             if (root.findtext("IsTruncated") or "false").lower() != "true":
                 return parts
@@ -116,10 +120,19 @@ class Multipart:
         upload_id: str,
         etags: Sequence[tuple[int, str]],
         headers: Mapping[str, str] | None = None,
+        part_checksums: Mapping[int, str] | None = None,
     ) -> str:
-        """Assemble the parts; `headers` may add a condition (If-Match, If-None-Match)."""
+        """Assemble the parts; `headers` may add a condition (If-Match, If-None-Match) and the
+        full-object checksum, `part_checksums` each part's x-amz-checksum-crc64nvme."""
+        stated = part_checksums or {}
+
+        def checksum(number: int) -> str:
+            value = stated.get(number)
+            return f"<ChecksumCRC64NVME>{value}</ChecksumCRC64NVME>" if value else ""
+
         body = "".join(
-            f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag></Part>"
+            f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag>"
+            f"{checksum(number)}</Part>"
             for number, etag in sorted(etags)
         )
         xml = f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{body}'

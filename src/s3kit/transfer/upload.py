@@ -1,9 +1,15 @@
 """Uploading one local file: a single PUT below the multipart threshold, parallel parts above.
 
-Integrity: every upload records the file's CRC64NVME in the object metadata; a single PUT's
-ETag must equal the MD5 of what was read, every part is sent with Content-MD5 (the server
-refuses a damaged part) and the final multipart ETag must equal the one recomputed from the
-part MD5s. A mismatch removes the object and fails the transfer.
+Integrity: a single PUT goes with Content-MD5 (the server refuses a damaged body) and records
+the file's CRC64NVME in the object metadata. A multipart upload asks for S3's own full-object
+CRC64NVME: every part goes with Content-MD5 and its CRC64NVME, read once from the file, and
+CompleteMultipartUpload carries the CRC of the whole, combined from the parts', which AWS S3
+and SeaweedFS check before they assemble anything; downloads read it back (checksum mode).
+So no part waits for a pass over the whole file. The part size is kept in the metadata
+(`s3kit-part-size`), so that where a store keeps no such checksum (rclone serve s3, Ceph RGW
+16) a download can check the multipart ETag, recomputed from the parts' MD5s. A store that
+refuses the checksum headers gets the upload without them, and no more asking for that bucket
+in the run.
 
 Interruption versus failure: if the server refuses the upload (no bucket, no permission, a bad
 part), the multipart upload is aborted, so nothing is orphaned. If the transfer is interrupted
@@ -40,7 +46,10 @@ from s3kit.errors import (
 from s3kit.observe import logger
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
+    PART_SIZE_KEY,
+    combine_all,
     crc64,
+    crc_b64,
     crc_hex,
     etags_match,
     md5_hex,
@@ -54,7 +63,6 @@ from s3kit.transfer.parts import MAX_PART, MIN_PART, Part, plan_parts, use_multi
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
-READ_BLOCK = 8 * 1024 * 1024
 INLINE_READ = 256 * 1024
 
 
@@ -93,16 +101,9 @@ def _read_whole(path: Path) -> tuple[bytes, os.stat_result, str, int]:
     return data, stat, md5_hex(data), crc64(data)
 
 
-def _file_crc(path: Path) -> int:
-    crc = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(READ_BLOCK), b""):
-            crc = crc64(block, crc)
-    return crc
-
-
-def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[memoryview, str]:
-    """Part `part` of the file, read into `buffer` (reused across parts) and its MD5."""
+def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[memoryview, str, int]:
+    """Part `part` of the file, read into `buffer` (reused across parts), its MD5 and its
+    CRC64NVME."""
     view = memoryview(buffer if buffer is not None else bytearray(part.size))[: part.size]
     filled = 0
     while filled < part.size:
@@ -110,7 +111,7 @@ def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[me
         if got == 0:
             raise TransferError(f"the file shrank while it was being uploaded (part {part.number})")
         filled += got
-    return view, md5_hex(view)
+    return view, md5_hex(view), crc64(view)
 
 
 def object_metadata(ctx: TransferContext, stat: os.stat_result, crc: int | None) -> dict[str, str]:
@@ -198,9 +199,17 @@ async def _upload_single(
 
 
 def _create_headers(
-    ctx: TransferContext, path: Path, stat: os.stat_result, crc: int | None
+    ctx: TransferContext, path: Path, stat: os.stat_result, part_size: int, checksum: bool
 ) -> dict[str, str]:
-    return write_headers(ctx, object_metadata(ctx, stat, crc), content_type_for(ctx, path))
+    metadata = {**object_metadata(ctx, stat, None), PART_SIZE_KEY: str(part_size)}
+    headers = write_headers(ctx, metadata, content_type_for(ctx, path))
+    if checksum:
+        headers.update(FULL_OBJECT_CRC)
+    return headers
+
+
+# CreateMultipartUpload's request for S3's full-object CRC64NVME (see the module docstring).
+FULL_OBJECT_CRC = {"x-amz-checksum-algorithm": "CRC64NVME", "x-amz-checksum-type": "FULL_OBJECT"}
 
 
 def write_headers(
@@ -277,6 +286,7 @@ async def _recover(
             part_size=parts[0].size,
             upload_id=pending.upload_id,
             parts=done,
+            checksum=any(part.checksum for part in server.values()),
         )
         return entry, done
     return None, {}
@@ -292,9 +302,9 @@ def _verify_server_parts(
             held = server.get(part.number)
             if held is None or held.size != part.size:
                 continue
-            _, md5 = _read_part(handle.fileno(), part)
+            _, md5, crc = _read_part(handle.fileno(), part)
             if etags_match(md5, held.etag):
-                done[part.number] = JournalPart(etag=held.etag, md5=md5, crc=0, size=part.size)
+                done[part.number] = JournalPart(etag=held.etag, md5=md5, crc=crc, size=part.size)
     return done
 
 
@@ -329,13 +339,16 @@ async def _upload_multipart(
 
     async def send(part: Part, current: JournalEntry) -> None:
         async with ctx.part_buffer(part.size) as buffer:
-            data, md5 = await asyncio.to_thread(_read_part, handle.fileno(), part, buffer)
+            data, md5, crc = await asyncio.to_thread(_read_part, handle.fileno(), part, buffer)
             await ctx.throttle(part.size)
+            headers = dict(part_headers)
+            if current.checksum:
+                headers["x-amz-checksum-crc64nvme"] = crc_b64(crc)
             etag = await mp.upload_part(
-                target.key, current.upload_id, part.number, data, md5, part_headers
+                target.key, current.upload_id, part.number, data, md5, headers
             )
             _check_part(target, part.number, md5, etag, check_etags)
-            current.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=0, size=part.size)
+            current.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=crc, size=part.size)
             ctx.journal.save(current)
             if part.number not in reported:
                 reported.add(part.number)
@@ -398,8 +411,19 @@ async def _begin(
 ) -> JournalEntry:
     """Create the upload and journal it at once, before any part is sent: an upload killed
     from here on is continued by the next run, never left pending."""
-    crc = await asyncio.to_thread(_file_crc, path) if ctx.config.verify else None
-    upload_id = await mp.create(target.key, _create_headers(ctx, path, stat, crc))
+    checksum = ctx.config.verify and target.bucket not in ctx.no_checksum_buckets
+    headers = _create_headers(ctx, path, stat, parts[0].size, checksum)
+    try:
+        upload_id = await mp.create(target.key, headers)
+    except S3KitError as exc:
+        if not checksum or exc.status != 400:
+            raise
+        logger.info("%s refuses S3's full-object checksum (%s); sending without", target, exc)
+        ctx.no_checksum_buckets.add(target.bucket)
+        checksum = False
+        upload_id = await mp.create(
+            target.key, _create_headers(ctx, path, stat, parts[0].size, False)
+        )
     entry = JournalEntry(
         kind="upload",
         endpoint=ctx.endpoint_id,
@@ -410,6 +434,7 @@ async def _begin(
         mtime_ns=stat.st_mtime_ns,
         part_size=parts[0].size,
         upload_id=upload_id,
+        checksum=checksum,
     )
     ctx.journal.save(entry)
     return entry
@@ -436,7 +461,7 @@ async def _complete(
     """
     etags = [(n, p.etag) for n, p in entry.parts.items()]
     try:
-        etag = await _complete_under(ctx, mp, target, entry.upload_id, etags, condition)
+        etag = await _complete_under(ctx, mp, target, entry, etags, condition)
     except ObjectNotFound as exc:
         if exc.code != "NoSuchUpload":
             raise
@@ -469,23 +494,38 @@ async def _complete_under(
     ctx: TransferContext,
     mp: Multipart,
     target: S3Url,
-    upload_id: str,
+    entry: JournalEntry,
     etags: list[tuple[int, str]],
     condition: Precondition | None,
 ) -> str:
-    """The Complete, with `condition` checked by a HEAD first (for stores that ignore the
-    headers), then sent as headers (see the module docstring)."""
+    """The Complete (with the full-object checksum where the upload asked for one), with
+    `condition` checked by a HEAD first (for stores that ignore the headers), then sent as
+    headers (see the module docstring)."""
+    checksums: dict[str, str] = {}
+    per_part: dict[int, str] = {}
+    if entry.checksum:
+        ordered = sorted(entry.parts.items())
+        whole = combine_all((part.crc, part.size) for _, part in ordered)
+        checksums = {
+            "x-amz-checksum-crc64nvme": crc_b64(whole),
+            "x-amz-checksum-type": "FULL_OBJECT",
+        }
+        per_part = {number: crc_b64(part.crc) for number, part in ordered}
+
+    async def complete(headers: Mapping[str, str]) -> str:
+        return await mp.complete(target.key, entry.upload_id, etags, headers, per_part)
+
     if condition is None:
-        return await mp.complete(target.key, upload_id, etags)
+        return await complete(checksums)
     if not condition.holds(await _head_etag(ctx, target)):
         raise ConflictError(
             f"{target} changed since it was read, so the conditional upload was refused"
         )
     try:
-        return await mp.complete(target.key, upload_id, etags, condition.headers())
+        return await complete({**checksums, **condition.headers()})
     except NotSupported:
         logger.info("%s refuses conditions on CompleteMultipartUpload; HEAD checked", target)
-        return await mp.complete(target.key, upload_id, etags)
+        return await complete(checksums)
 
 
 STREAM = "-"  # the journal's local path for an upload from a stream (standard input)
