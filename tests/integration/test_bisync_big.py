@@ -25,6 +25,7 @@ from s3kit.session import Session
 from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
 from s3kit.sync.scan import LocalSide, S3Side, build_selection
 from s3kit.transfer import TransferConfig, TransferEvent
+from s3kit.transfer.checksum import PART_SIZE_KEY, crc64, crc_b64
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import MiB
 from tests.conftest import Backend
@@ -96,7 +97,12 @@ def test_big_upload_to_a_new_path_goes_in_parts_with_its_metadata(
     info = session.storage(bucket).head("pre/big.bin")
     assert (info.etag or "").strip('"').endswith("-3")  # multipart, three parts
     assert info.metadata["mtime"] == format_mtime((tmp_path / "big.bin").stat().st_mtime_ns)
-    assert len(info.metadata["s3kit-crc64nvme"]) == 16
+    # S3's full-object CRC64NVME of the whole file, and the part size.
+    checked = session.client("s3").head_object(
+        Bucket=bucket, Key="pre/big.bin", ChecksumMode="ENABLED"
+    )
+    assert checked["ChecksumCRC64NVME"] == crc_b64(crc64(data))
+    assert info.metadata[PART_SIZE_KEY].isdigit()
     assert progress_of(events, "upload") == PARTS
     assert_one_transfer(events, "upload", SIZE)
     assert pending_uploads(session, bucket) == []

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from s3kit.transfer import TransferEvent, TransferManager
-from s3kit.transfer.checksum import CRC_METADATA_KEY
+from s3kit.transfer.checksum import CRC_METADATA_KEY, PART_SIZE_KEY, crc64, crc_b64
 from s3kit.uri import LocalPath, Location, S3Url
 from tests.conftest import Backend, CliInvoker
 from tests.integration.cli_support import assert_failed, assert_usage_error, get, keys
@@ -105,7 +105,9 @@ def test_multipart_upload_sets_metadata_and_content_type(
     head = s3_client(backend).head_object(Bucket=bucket, Key="big.bin")
     assert head["ETag"].strip('"').endswith("-3")
     assert head["Metadata"]["owner"] == "ann"
-    assert CRC_METADATA_KEY in head["Metadata"]
+    assert PART_SIZE_KEY in head["Metadata"]  # and S3's full-object checksum, not metadata
+    checked = s3_client(backend).head_object(Bucket=bucket, Key="big.bin", ChecksumMode="ENABLED")
+    assert checked["ChecksumCRC64NVME"] == crc_b64(crc64(payload(BIG)))
     assert head["ContentType"] == "text/x-custom"
 
 
