@@ -51,6 +51,7 @@ from s3kit.transfer.checksum import (
     digest_matches,
     expected_checksum,
     file_checksum,
+    new_digest,
     user_metadata,
 )
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
@@ -60,6 +61,7 @@ from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 SYNC_EVERY = 128 * 1024 * 1024
+BY_PART_LIMIT = 64 * 1024 * 1024
 _PART_HEADS = 8  # HEADs in flight to learn a composite checksum's part sizes
 
 
@@ -408,6 +410,29 @@ def _temp_path(target: Path, etag: str) -> Path:
     return temp_name(target, hashlib.sha256(etag.encode()).hexdigest()[:12])
 
 
+def _uniform(sizes: list[int]) -> bool:
+    """Whether parts of these sizes are what `plan_parts` makes: all but the last alike."""
+    return bool(sizes) and all(s == sizes[0] for s in sizes[:-1]) and 0 < sizes[-1] <= sizes[0]
+
+
+async def _ranged_check(
+    ctx: TransferContext, source: S3Url, etag: str, size: int
+) -> tuple[dict[str, str], Expected | None, list[int]]:
+    """The object's metadata and what to check it against (with its part sizes), from a HEAD
+    pinned to `etag`, made before the ranges are planned."""
+    try:
+        headers = await _checksum_head(ctx, source, etag)
+    except ConflictError as exc:
+        raise ConflictError(
+            f"{source} changed while it was being downloaded; nothing was written — copy it again"
+        ) from exc
+    metadata = user_metadata(headers)
+    if not ctx.config.verify:
+        return metadata, None, []
+    expected, sizes = await _plan_check(ctx, source, metadata, etag, size, headers)
+    return metadata, expected, sizes
+
+
 async def _download_ranged(
     ctx: TransferContext,
     source: S3Url,
@@ -422,7 +447,19 @@ async def _download_ranged(
     # rerun starts in; the name itself stays unresolved (a symlink there is replaced, as by
     # any download, not its target).
     target = target.parent.resolve() / target.name
-    parts = plan_parts(size, ctx.config.multipart_chunksize)
+    metadata, expected, sizes = await _ranged_check(ctx, source, etag, size)
+    # A check part by part (a composite checksum, a multipart ETag) is computed on the ranges
+    # as they arrive when they are the object's parts; any other check on the whole file.
+    # Parts up to 64 MiB (or the configured range size): a range is held in memory whole.
+    by_part = (
+        expected is not None
+        and bool(expected.parts)
+        and _uniform(sizes)
+        and sizes[0] <= max(ctx.config.multipart_chunksize, BY_PART_LIMIT)
+    )
+    parts = plan_parts(size, sizes[0] if by_part else ctx.config.multipart_chunksize)
+    if by_part and [p.size for p in parts] != sizes:
+        by_part, parts = False, plan_parts(size, ctx.config.multipart_chunksize)
     local = str(target.resolve())
     entry = ctx.journal.load("download", ctx.endpoint_id, source.bucket, source.key, local)
     temp = _temp_path(target, etag)
@@ -468,7 +505,7 @@ async def _download_ranged(
 
     unsynced = 0
 
-    def write_part(part: Part, data: memoryview) -> int:
+    def write_part(part: Part, data: memoryview) -> JournalPart:
         nonlocal unsynced
         if len(data) != part.size:
             raise TransferError(f"{source}: range {part.number} came back short")
@@ -476,12 +513,18 @@ async def _download_ranged(
         while written < part.size:
             written += os.pwrite(fd, data[written:], part.offset + written)
         crc = crc64(data) if ctx.config.verify else 0
+        digest = ""
+        if by_part and expected is not None:
+            computer = new_digest(expected.algorithm)
+            computer.update(data)
+            digest = computer.digest().hex()
         unsynced += part.size
         if unsynced >= SYNC_EVERY:
             # Start the disk writing while the rest still arrives, so the final fsync is short.
             unsynced = 0
             os.fdatasync(fd)
-        return crc
+        # `md5` holds the part's digest of the check's algorithm (an MD5 for a multipart ETag).
+        return JournalPart(etag="", md5=digest, crc=crc, size=part.size)
 
     async def fetch(part: Part) -> None:
         async with ctx.part_slots:
@@ -493,37 +536,30 @@ async def _download_ranged(
             }
             _, body = await _get_whole_body(ctx, source, headers, part.size + 1, ranged=True)
             data = memoryview(body)
-            crc = await asyncio.to_thread(write_part, part, data)
-            entry.parts[part.number] = JournalPart(etag="", md5="", crc=crc, size=part.size)
+            entry.parts[part.number] = await asyncio.to_thread(write_part, part, data)
             ctx.journal.save(entry)
             progress(part.size)
 
-    async def head() -> tuple[dict[str, str], Expected | None, list[int]]:
-        """The object's metadata and what to check it against, from a HEAD pinned to `etag`."""
-        headers = await _checksum_head(ctx, source, etag)
-        metadata = user_metadata(headers)
-        if not ctx.config.verify:
-            return metadata, None, []
-        expected, sizes = await _plan_check(ctx, source, metadata, etag, size, headers)
-        return metadata, expected, sizes
-
-    metadata: dict[str, str] = {}
     try:
         try:
             async with asyncio.TaskGroup() as group:
-                checks = group.create_task(head())
                 for part in parts:
                     if part.number not in entry.parts:
                         group.create_task(fetch(part))
-            metadata, expected, sizes = checks.result()
             await asyncio.to_thread(os.fsync, fd)
         finally:
             os.close(fd)
         verified = ""
         if expected is not None:
+            digests = [entry.parts[p.number].md5 for p in parts]
             if expected.algorithm == "crc64nvme" and not expected.parts:
                 crc = combine_all((entry.parts[p.number].crc, p.size) for p in parts)
                 digest = crc.to_bytes(8, "big")
+            elif by_part and all(digests):  # parts resumed from an older journal have none
+                combined = new_digest(expected.algorithm)
+                for hexdigest in digests:
+                    combined.update(bytes.fromhex(hexdigest))
+                digest = combined.digest()
             else:
                 computed = await asyncio.to_thread(file_checksum, str(temp), expected, sizes)
                 digest = computed.digest()
