@@ -83,8 +83,11 @@ class ErrorReply:
     code: str = "InternalError"
     message: str = "We encountered an internal error. Please try again."
     status: int = 200
+    document: str = ""  # a whole XML answer to send instead of the <Error> one
 
     def body(self, request_id: str) -> bytes:
+        if self.document:
+            return self.document.encode()
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{self.code}</Code><Message>{self.message}</Message>"

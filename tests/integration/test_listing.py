@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from s3kit.errors import BucketNotFound, PermissionDenied, S3KitError
+from s3kit.errors import BucketNotFound, S3KitError
 from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo, Prefix
+from s3kit.storage.base import DeleteFailure, ObjectInfo, Prefix
 from s3kit.storage.s3 import S3Storage, _listing_page
 from tests.conftest import Backend, CliInvoker, CliResult
 from tests.integration.test_sync_dirmarkers import local_tree, put_objects  # boto3 writes
@@ -265,15 +264,13 @@ def test_a_truncated_page_without_a_token_is_an_error_not_the_end() -> None:
         _page("<ListBucketResult")
 
 
-def test_a_key_delete_objects_refused_is_raised() -> None:
+def test_the_keys_delete_objects_refused_are_read_from_its_answer() -> None:
     session = Session(
         endpoint_url="http://127.0.0.1:9", access_key_id="a", secret_access_key="s", env={}
     )
     storage: S3Storage = session.storage("bkt")
-    refuse: Callable[[bytes], None] = storage._raise_delete_errors
-    refuse(f"<DeleteResult {_NS}></DeleteResult>".encode())
-    with pytest.raises(PermissionDenied, match="s3://bkt/k"):
-        refuse(
-            f"<DeleteResult {_NS}><Error><Key>k</Key><Code>AccessDenied</Code>"
-            "<Message>no</Message></Error></DeleteResult>".encode()
-        )
+    assert storage._refused(f"<DeleteResult {_NS}></DeleteResult>".encode()) == []
+    assert storage._refused(
+        f"<DeleteResult {_NS}><Error><Key>k</Key><VersionId>v1</VersionId>"
+        "<Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>".encode()
+    ) == [DeleteFailure("k", "AccessDenied", "no", "v1")]

@@ -21,9 +21,7 @@ from s3kit.service.classes import (
     validate_restore,
 )
 from s3kit.service.objects import (
-    DELETE_BATCH,
     ObjectsMixin,
-    chunked,
     merge_metadata,
     parse_key_lines,
     parse_pairs,
@@ -181,13 +179,9 @@ def test_key_lines_keep_spaces_and_skip_blank_lines() -> None:
     assert parse_key_lines("a\r\n\n  b c \n   \nlast") == ["a", "  b c ", "last"]
 
 
-def test_chunked_batches() -> None:
-    assert list(chunked(iter("abcde"), 2)) == [["a", "b"], ["c", "d"], ["e"]]
-    assert list(chunked([], 3)) == []
-
-
 class RecordingObjects(ObjectsMixin):
-    """ObjectsMixin with `call` answered locally: DeleteObjects fails every key named 'locked'."""
+    """ObjectsMixin with `call` recorded and answered with nothing: checks that must come
+    before any request."""
 
     def __init__(self) -> None:
         super().__init__(cast(Session, None))
@@ -195,25 +189,7 @@ class RecordingObjects(ObjectsMixin):
 
     def call(self, operation: str, **kwargs: Any) -> Any:
         self.requests.append({"operation": operation, **kwargs})
-        objects = [o["Key"] for o in kwargs["Delete"]["Objects"]]
-        return {
-            "Deleted": [{"Key": k} for k in objects if k != "locked"],
-            "Errors": [
-                {"Key": k, "Code": "AccessDenied", "Message": "Access Denied"}
-                for k in objects
-                if k == "locked"
-            ],
-        }
-
-
-def test_delete_keys_sends_at_most_1000_per_request_and_reports_failures() -> None:
-    service = RecordingObjects()
-    wanted = [f"k{i}" for i in range(2001)] + ["locked"]
-    report = service.delete_keys("bucket", wanted)
-    assert [len(r["Delete"]["Objects"]) for r in service.requests] == [DELETE_BATCH, 1000, 2]
-    assert len(report.deleted) == 2001
-    assert [(f.key, f.code) for f in report.failures] == [("locked", "AccessDenied")]
-    assert not report.ok
+        return {}
 
 
 def test_presign_post_limits_are_checked_before_any_call() -> None:

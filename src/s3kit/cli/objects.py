@@ -11,7 +11,7 @@ import typer
 from s3kit._aio import iter_sync, run_sync
 from s3kit.cli import format as fmt
 from s3kit.cli.state import state_of
-from s3kit.errors import ObjectNotFound, UsageError
+from s3kit.errors import ObjectNotFound, S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
 from s3kit.transfer.paths import folder_prefix
@@ -27,6 +27,10 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(f"s3kit: {line}\n")
 
 
 def ls(
@@ -130,12 +134,20 @@ def rm(
         return
     prefix = folder_prefix(url) if url.key else url
     batch: list[str] = []
+    failed = 0
 
     def flush() -> None:
+        nonlocal failed
+        deleted = list(batch)
         if batch and not dryrun:
-            run_sync(storage.delete_many_async(list(batch)))
+            report = run_sync(storage.delete_many_async(list(batch)))
+            deleted = report.deleted
+            for failure in report.failures:
+                failed += 1
+                _err(f"delete failed: s3://{url.bucket}/{failure.key}: {failure.code}"
+                     f" {failure.message}".rstrip())  # fmt: skip
         if not quiet:
-            for key in batch:
+            for key in deleted:
                 _out(f"{tag}delete: s3://{url.bucket}/{key}")
         batch.clear()
 
@@ -145,6 +157,8 @@ def rm(
             if len(batch) == 1000:
                 flush()
     flush()
+    if failed:
+        raise S3KitError(f"{failed} object(s) under {prefix} could not be deleted (listed above)")
 
 
 def cat(

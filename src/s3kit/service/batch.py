@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote_plus
 
+from s3kit._aio import run_sync
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name, validate_key
@@ -173,25 +174,15 @@ class BatchMixin(ServiceBase):
             by_bucket.setdefault(target.bucket, []).append(target)
         results: list[BatchResult] = []
         for bucket, targets in by_bucket.items():
-            objects = [
-                {"Key": t.key, **({"VersionId": t.version_id} if t.version_id else {})}
-                for t in targets
-            ]
-            try:
-                response = self.call(
-                    "delete_objects", bucket=bucket, Bucket=bucket,
-                    Delete={"Objects": objects, "Quiet": True},
-                )  # fmt: skip
-            except S3KitError as exc:
-                results += [
-                    BatchResult(bucket, t.key, "delete", "failed", str(exc)) for t in targets
-                ]
-                continue
-            failed = {e.get("Key"): e for e in response.get("Errors", [])}
+            storage = self.session.storage(bucket)
+            report = run_sync(storage.delete_many_async([(t.key, t.version_id) for t in targets]))
+            failed = {(f.key, f.version_id): f for f in report.failures}
             for target in targets:
-                error = failed.get(target.key)
-                if error:
-                    message = f"{error.get('Code')}: {error.get('Message', '')}"
+                failure = failed.get((target.key, target.version_id)) or failed.get(
+                    (target.key, None)
+                )
+                if failure is not None:
+                    message = f"{failure.code}: {failure.message}"
                     results.append(BatchResult(bucket, target.key, "delete", "failed", message))
                 else:
                     results.append(BatchResult(bucket, target.key, "delete", "done"))

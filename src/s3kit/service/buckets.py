@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from s3kit._aio import run_sync
 from s3kit.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
@@ -469,18 +470,15 @@ class BucketsMixin(ServiceBase):
         def flush() -> None:
             if not batch:
                 return
-            response = self.call(
-                "delete_objects",
-                bucket=bucket,
-                Bucket=bucket,
-                Delete={"Objects": list(batch), "Quiet": True},
+            storage = self.session.storage(bucket)
+            report = run_sync(
+                storage.delete_many_async([(i["Key"], i.get("VersionId")) for i in batch])
             )
-            errors = response.get("Errors", [])
-            if errors:
-                first = errors[0]
+            if report.failures:
+                first = report.failures[0]
                 raise S3KitError(
-                    f"could not delete {len(errors)} object(s) from s3://{bucket}, e.g."
-                    f" {first.get('Key')}: {first.get('Code')} {first.get('Message', '')}"
+                    f"could not delete {len(report.failures)} object(s) from s3://{bucket}, e.g."
+                    f" {first.key}: {first.code} {first.message}"
                 )
             batch.clear()
 

@@ -11,13 +11,14 @@ headers, storage class, SSE settings) is carried over explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import run_sync
 from s3kit.errors import TransferError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.service.presign import validate_expiry
+from s3kit.storage.base import DeleteFailure, DeleteReport
 from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
@@ -42,23 +43,6 @@ _KEPT_ON_REPLACE = (
     "Expires",
     "WebsiteRedirectLocation",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteFailure:
-    key: str
-    code: str
-    message: str
-
-
-@dataclass(slots=True)
-class DeleteReport:
-    deleted: list[str] = field(default_factory=list)
-    failures: list[DeleteFailure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
 
 
 # -- pure helpers -------------------------------------------------------------------------------
@@ -106,17 +90,6 @@ def parse_key_lines(text: str) -> list[str]:
         if key.strip():
             keys.append(key)
     return keys
-
-
-def chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def validate_content_length_range(low: int, high: int) -> tuple[int, int]:
@@ -249,25 +222,15 @@ class ObjectsMixin(ServiceBase):
     def delete_keys(
         self, bucket: str, keys: Iterable[str], *, batch_size: int = DELETE_BATCH
     ) -> DeleteReport:
-        """DeleteObjects in batches of up to 1,000 keys; per-key failures are collected, not
-        raised, so one locked or forbidden key does not stop the rest."""
+        """DeleteObjects in batches of up to 1,000 keys (`S3Storage.delete_many_async`, the
+        one bulk delete); per-key failures are collected, not raised, so one locked or
+        forbidden key does not stop the rest."""
         validate_bucket_name(bucket)
         if not 1 <= batch_size <= DELETE_BATCH:
             raise UsageError(f"batch size must be 1 to {DELETE_BATCH}")
-        report = DeleteReport()
-        for batch in chunked((validate_key(k) for k in keys), batch_size):
-            response = self.call(
-                "delete_objects",
-                bucket=bucket,
-                Bucket=bucket,
-                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": False},
-            )
-            report.deleted += [d["Key"] for d in response.get("Deleted", [])]
-            report.failures += [
-                DeleteFailure(e.get("Key", ""), e.get("Code", ""), e.get("Message", ""))
-                for e in response.get("Errors", [])
-            ]
-        return report
+        wanted = [validate_key(k) for k in keys]
+        storage = self.session.storage(bucket)
+        return run_sync(storage.delete_many_async(wanted, batch_size=batch_size))
 
     # -- presigned POST ----------------------------------------------------------------------
 
@@ -394,7 +357,6 @@ __all__ = [
     "DeleteFailure",
     "DeleteReport",
     "ObjectsMixin",
-    "chunked",
     "head_object",
     "merge_metadata",
     "parse_key_lines",

@@ -53,6 +53,28 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteFailure:
+    """One key (or version) a bulk delete could not remove, with the server's reason."""
+
+    key: str
+    code: str
+    message: str
+    version_id: str | None = None
+
+
+@dataclass(slots=True)
+class DeleteReport:
+    """What a bulk delete did, key by key: nothing stops at the first refused key."""
+
+    deleted: list[str] = field(default_factory=list)
+    failures: list[DeleteFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True, slots=True)
 class Prefix:
     """A common prefix (a "folder") in a listing with a delimiter."""
 

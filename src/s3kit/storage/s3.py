@@ -16,7 +16,7 @@ import functools
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 from pathlib import Path
@@ -29,12 +29,13 @@ from s3kit.errors import (
     S3KitError,
     TransferError,
     UsageError,
-    from_code,
     translate,
 )
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
+    DeleteFailure,
+    DeleteReport,
     ObjectInfo,
     Prefix,
     PutMode,
@@ -195,41 +196,64 @@ class S3Storage(SyncStorageMixin):
         object_key(key)
         await self.session.http().request_async("DELETE", self.bucket, key)
 
-    async def delete_many_async(self, keys: list[str]) -> None:
-        """Delete exactly these keys — folder markers ('photos/') too, as listed — in
-        DeleteObjects requests of up to 1,000. Raises the first key's failure, if any."""
-        for key in keys:
+    async def delete_many_async(
+        self,
+        keys: Sequence[str | tuple[str, str | None]],
+        *,
+        batch_size: int = DELETE_BATCH,
+    ) -> DeleteReport:
+        """Delete exactly these keys — folder markers ('photos/') too, as listed; a (key,
+        version id) pair deletes that version — in DeleteObjects requests of up to 1,000.
+
+        The one bulk delete every caller uses (rm -r, object delete-many, batch, sync, emptying
+        a bucket). It reports key by key and never stops at a refused key: a key the server
+        refuses is a failure with its code; a request that fails as a whole (after its
+        retries) makes a failure of each of its keys, and the next request is still sent."""
+        if not 1 <= batch_size <= DELETE_BATCH:
+            raise UsageError(f"batch size must be 1 to {DELETE_BATCH}")
+        items = [(k, None) if isinstance(k, str) else k for k in keys]
+        for key, _ in items:
             _sendable_key(key)
         http = self.session.http()
-        for start in range(0, len(keys), DELETE_BATCH):
-            body = _delete_body(keys[start : start + DELETE_BATCH])
+        report = DeleteReport()
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            body = _delete_body(batch)
             headers = {
                 "Content-Type": "application/xml",
                 "Content-MD5": base64.b64encode(
                     hashlib.md5(body, usedforsecurity=False).digest()
                 ).decode(),
             }
-            response = await http.request_async(
-                "POST", self.bucket, "", query={"delete": ""}, headers=headers, body=body
-            )
-            self._raise_delete_errors(response.body)
+            try:
+                response = await http.request_async(
+                    "POST", self.bucket, "", query={"delete": ""}, headers=headers, body=body
+                )
+            except S3KitError as exc:
+                code = exc.code or type(exc).__name__
+                report.failures += [DeleteFailure(k, code, exc.message, v) for k, v in batch]
+                continue
+            refused = self._refused(response.body)
+            report.failures += refused
+            gone = {(f.key, f.version_id) for f in refused} | {(f.key, None) for f in refused}
+            report.deleted += [k for k, v in batch if (k, v) not in gone]
+        return report
 
-    def _raise_delete_errors(self, body: bytes) -> None:
-        """DeleteObjects answers 200 and lists the keys it could not delete in its body."""
+    def _refused(self, body: bytes) -> list[DeleteFailure]:
+        """The keys a DeleteObjects answer (200) lists as not deleted."""
         if not body.strip():
-            return
+            return []
         root = _parse(body, self.bucket)
         ns = _namespace(root)
-        error = root.find(f"{ns}Error")
-        if error is not None:
-            raise from_code(
+        return [
+            DeleteFailure(
+                _same(error.findtext(f"{ns}Key") or ""),
                 error.findtext(f"{ns}Code") or "",
-                None,
                 error.findtext(f"{ns}Message") or "",
-                bucket=self.bucket,
-                key=error.findtext(f"{ns}Key"),
-                endpoint=self.session.endpoint_url,
+                error.findtext(f"{ns}VersionId") or None,
             )
+            for error in root.findall(f"{ns}Error")
+        ]
 
     async def copy_async(
         self, src_key: str, dst_key: str, *, src_bucket: str | None = None
@@ -508,9 +532,14 @@ def _discard(future: asyncio.Future[Response]) -> None:
         future.exception()
 
 
-def _delete_body(keys: list[str]) -> bytes:
+def _delete_body(items: Sequence[tuple[str, str | None]]) -> bytes:
     """A quiet DeleteObjects request: the answer lists only the keys that failed."""
-    objects = "".join(f"<Object><Key>{escape(key)}</Key></Object>" for key in keys)
+    objects = "".join(
+        f"<Object><Key>{escape(key)}</Key>"
+        + (f"<VersionId>{escape(version)}</VersionId>" if version else "")
+        + "</Object>"
+        for key, version in items
+    )
     return f'<Delete xmlns="{_S3_XMLNS}"><Quiet>true</Quiet>{objects}</Delete>'.encode()
 
 

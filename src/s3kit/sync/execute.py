@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from s3kit._aio import run_bounded
-from s3kit.errors import S3KitError, translate
+from s3kit.errors import S3KitError, from_code, translate
 from s3kit.observe import logger
 from s3kit.session import Session
 from s3kit.sync.plan import Action, Direction, Entry, Plan
@@ -44,7 +44,6 @@ from s3kit.transfer import (
 )
 from s3kit.uri import LocalPath, Location
 
-DELETE_BATCH = 1000
 FOLDER_CONTENT_TYPE = "application/x-directory"
 
 # An action of the plan has ended: its error, or None when it was done.
@@ -289,18 +288,20 @@ class SyncExecutor:
                     self._deleted(side, action, result, outcome)
             return
         objects = [a for a in actions if not a.key.endswith("/")]
-        for start in range(0, len(objects), DELETE_BATCH):
-            batch = objects[start : start + DELETE_BATCH]
-            try:
-                await self.session.storage(side.bucket).delete_many_async(
-                    [side.prefix + a.key for a in batch]
-                )
-            except S3KitError as exc:
-                for action in batch:
-                    self._deleted(side, action, result, exc)
-                continue
-            for action in batch:
-                self._deleted(side, action, result, None)
+        if objects:
+            report = await self.session.storage(side.bucket).delete_many_async(
+                [side.prefix + a.key for a in objects]
+            )
+            refused = {f.key: f for f in report.failures}
+            for action in objects:
+                failure = refused.get(side.prefix + action.key)
+                error = None
+                if failure is not None:
+                    error = from_code(
+                        failure.code, None, failure.message, bucket=side.bucket,
+                        key=failure.key, endpoint=self.session.endpoint_url,
+                    )  # fmt: skip
+                self._deleted(side, action, result, error)
 
         async def delete_marker(action: Action) -> None:
             try:
