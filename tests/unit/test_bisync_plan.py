@@ -253,3 +253,13 @@ def test_conflicts_are_listed() -> None:
     plan = bisync_plan({"a": BASE}, {"a": L(2, 200)}, {"a": R(3, E2, 300)}, now=NOW)
     assert _kinds(plan.conflicts) == ["keep-both"]
     assert _kinds(plan.changes) == ["keep-both"]
+
+
+def test_an_etag_spelt_in_another_case_or_quoted_is_the_same_object() -> None:
+    """One ETag rule for every comparison: a proxy or store that quotes or upper-cases the
+    ETag does not make two-way sync see a remote change."""
+    from s3kit.sync.bisync import remote_delta
+
+    state = Synced(3, 1, 3, "abcdef0123456789abcdef0123456789")
+    assert remote_delta(state, RemoteObject(3, '"ABCDEF0123456789ABCDEF0123456789"')) == "unchanged"
+    assert remote_delta(state, RemoteObject(3, "abcdef0123456789abcdef012345678a")) == "changed"

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from s3kit.errors import UsageError
+from s3kit.storage.base import etags_match
 from s3kit.transfer.bandwidth import BandwidthLimiter
 from s3kit.transfer.checksum import (
     combine_all,
     crc64,
     crc_hex,
-    etags_match,
     md5_hex,
     multipart_etag,
 )

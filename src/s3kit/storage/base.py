@@ -30,10 +30,20 @@ def validate_range(start: int | None, end: int | None) -> bool:
     return end is None or end > (start or 0)
 
 
+def normalise_etag(etag: str | None) -> str:
+    """An ETag as compared: unquoted, trimmed, lower case (the one rule for every comparison;
+    a header or a state file keeps the server's own spelling)."""
+    return (etag or "").strip().strip('"').lower()
+
+
+def etags_match(expected: str | None, actual: str | None) -> bool:
+    return normalise_etag(expected) == normalise_etag(actual)
+
+
 def plain_md5(etag: str | None) -> str | None:
     """The MD5 a single-part ETag is (lower case, unquoted), or None: multipart ETags
     ("…-N"), and the ETags of SSE-KMS/SSE-C objects or of stores with their own form."""
-    value = (etag or "").strip().strip('"').lower()
+    value = normalise_etag(etag)
     return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from s3kit.storage.base import etags_match, plain_md5
 from s3kit.sync.plan import Action, DeleteGuard, Plan, fold
 
 ConflictPolicy = Literal["newer", "local", "remote", "rename", "skip", "ask"]
@@ -121,22 +122,19 @@ def remote_delta(state: Synced | None, now: RemoteObject | None) -> Delta:
         return "absent" if now is None else "new"
     if now is None:
         return "deleted"
-    same = now.size == state.remote_size and clean_etag(now.etag) == state.remote_etag
+    same = now.size == state.remote_size and etags_match(now.etag, state.remote_etag)
     return "unchanged" if same else "changed"
 
 
 def clean_etag(etag: str | None) -> str:
-    return (etag or "").strip('"')
-
-
-def _md5_of(etag: str) -> str | None:
-    value = clean_etag(etag).lower()
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+    """An ETag unquoted but as the server spells it: what If-Match sends and the state keeps.
+    Comparisons go through `etags_match`."""
+    return (etag or "").strip().strip('"')
 
 
 def same_content(local: LocalFile, remote: RemoteObject) -> bool:
     """True only when provably equal: same size and the local MD5 equals a single-part ETag."""
-    md5 = _md5_of(remote.etag)
+    md5 = plain_md5(remote.etag)
     return local.size == remote.size and md5 is not None and local.md5 == md5
 
 
@@ -145,7 +143,7 @@ def wants_md5(state: Synced | None, local: LocalFile | None, remote: RemoteObjec
     and a single-part ETag to compare with (the only case where content decides)."""
     if local is None or remote is None or local.size != remote.size:
         return False
-    if _md5_of(remote.etag) is None:
+    if plain_md5(remote.etag) is None:
         return False
     if state is None:
         return True

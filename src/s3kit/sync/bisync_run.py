@@ -45,6 +45,7 @@ from s3kit.errors import (
 )
 from s3kit.observe import logger
 from s3kit.session import Session
+from s3kit.storage.base import etags_match
 from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX, local_target
 from s3kit.sync.bisync import (
     BiAction,
@@ -392,7 +393,7 @@ class BisyncExecutor:
             seen = await self.storage.head_async(key)
         except ObjectNotFound:
             return
-        if clean_etag(seen.etag) != a.if_match:
+        if not etags_match(seen.etag, a.if_match):
             raise ConflictError(
                 f"s3://{self.remote.bucket}/{key} changed since the scan; not deleted"
             )

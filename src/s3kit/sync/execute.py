@@ -31,6 +31,7 @@ from s3kit._aio import run_bounded
 from s3kit.errors import S3KitError, from_code, translate
 from s3kit.observe import logger
 from s3kit.session import Session
+from s3kit.storage.base import etags_match
 from s3kit.sync.plan import Action, Direction, Entry, Plan
 from s3kit.sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
 from s3kit.transfer import (
@@ -393,7 +394,7 @@ def _changed(planned: Entry | None, now: Entry | None, *, local: bool) -> bool:
     if local:
         return abs(now.mtime - planned.mtime) > 1e-6
     if planned.etag and now.etag:
-        return planned.etag.strip('"') != now.etag.strip('"')
+        return not etags_match(planned.etag, now.etag)
     return abs(now.mtime - planned.mtime) > 1.0
 
 

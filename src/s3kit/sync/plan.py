@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from s3kit.errors import S3KitError
+from s3kit.storage.base import plain_md5
 
 Direction = Literal["upload", "download", "copy"]
 # "mkdir": create a folder marker (a zero-byte key ending in '/', or a local empty folder).
@@ -134,14 +135,9 @@ def sort_entries(entries: Sequence[Entry]) -> list[Entry]:
     return [e for i, e in enumerate(ordered) if i == 0 or ordered[i - 1].raw != e.raw]
 
 
-def _md5(etag: str | None) -> str | None:
-    value = (etag or "").strip('"').lower()
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
-
-
 def same_content(a: Entry, b: Entry) -> bool | None:
     """True/False when the two digests can be compared, None when they cannot."""
-    md5_a, md5_b = _md5(a.etag), _md5(b.etag)
+    md5_a, md5_b = plain_md5(a.etag), plain_md5(b.etag)
     if md5_a and md5_b:
         return md5_a == md5_b
     if a.crc and b.crc:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from s3kit.storage.base import plain_md5
+from s3kit.storage.base import normalise_etag, plain_md5
 
 CRC_METADATA_KEY = "s3kit-crc64nvme"
 # The part size of an s3kit multipart upload (all parts but the last), so that a download can
@@ -72,14 +72,6 @@ def multipart_etag(part_md5s: Iterable[str]) -> str:
     """The ETag S3 gives a multipart object: MD5 of the binary part MD5s, then -<count>."""
     digests = [bytes.fromhex(md5) for md5 in part_md5s]
     return f'"{hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"'
-
-
-def normalise_etag(etag: str | None) -> str:
-    return (etag or "").strip().strip('"').lower()
-
-
-def etags_match(expected: str, actual: str | None) -> bool:
-    return normalise_etag(expected) == normalise_etag(actual)
 
 
 # -- checksums other tools leave on objects ----------------------------------------------------

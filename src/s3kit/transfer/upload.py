@@ -44,6 +44,7 @@ from s3kit.errors import (
     translate,
 )
 from s3kit.observe import logger
+from s3kit.storage.base import etags_match
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
     PART_SIZE_KEY,
@@ -51,7 +52,6 @@ from s3kit.transfer.checksum import (
     crc64,
     crc_b64,
     crc_hex,
-    etags_match,
     md5_hex,
     multipart_etag,
     single_etag,
