@@ -76,6 +76,9 @@ class S3Url:
 
     bucket: str
     key: str = ""
+    # One version of the object (`object get --version-id`); None: the current one. Reads
+    # of the location (GET, HEAD) ask for it; listings and writes ignore it.
+    version_id: str | None = None
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}" if self.key else f"s3://{self.bucket}"

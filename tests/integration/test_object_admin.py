@@ -284,6 +284,42 @@ def test_get_of_missing_version_fails(
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".s3kit-")] == []
 
 
+@pytest.mark.parametrize("size", [100, 6 * 1024 * 1024 + 7], ids=["whole", "ranged"])
+def test_an_old_version_is_downloaded_and_copied_as_that_version(
+    backend: Backend, versioned: str, tmp_path: Path, size: int
+) -> None:
+    """`object get --version-id` is the verified transfer download (ranged when big, pinned
+    to that version's ETag), and a server-side copy of a version copies that version."""
+    from s3kit.transfer import TransferConfig, TransferEvent, TransferManager
+    from s3kit.uri import LocalPath, S3Url
+
+    old, new = os.urandom(size), os.urandom(size)
+    s3 = client(backend)
+    v1 = s3.put_object(Bucket=versioned, Key="big.bin", Body=old)["VersionId"]
+    s3.put_object(Bucket=versioned, Key="big.bin", Body=new)
+    events: list[TransferEvent] = []
+    small = TransferConfig(
+        multipart_threshold=5 * 1024 * 1024,
+        multipart_chunksize=5 * 1024 * 1024,
+        journal_dir=tmp_path / "journal",
+    )
+    manager = TransferManager(backend.session(), config=small, on_event=events.append)
+    summary = manager.run(S3Url(versioned, "big.bin", v1), LocalPath(tmp_path / "old.bin"))
+    assert summary.ok, summary.failures
+    assert (tmp_path / "old.bin").read_bytes() == old
+    assert [e.verified for e in events if e.kind == "done"] == ["md5"]  # v1's own ETag
+
+    written = S3Service(backend.session()).download_version(
+        versioned, "big.bin", v1, tmp_path / "again.bin"
+    )
+    assert written == size and (tmp_path / "again.bin").read_bytes() == old
+
+    copied = manager.run(S3Url(versioned, "big.bin", v1), S3Url(versioned, "copy.bin"))
+    assert copied.ok, copied.failures
+    assert get(backend, versioned, "copy.bin") == old
+    assert get(backend, versioned, "big.bin") == new
+
+
 # -- storage classes, restore, cost ------------------------------------------------------------
 
 

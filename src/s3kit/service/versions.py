@@ -8,16 +8,13 @@ key, which brings back the version under it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from s3kit.errors import NotSupported, ObjectNotFound, UsageError, translate
+from s3kit.errors import NotSupported, ObjectNotFound, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name, validate_key
 
@@ -96,38 +93,20 @@ class VersionsMixin(ServiceBase):
         self, bucket: str, key: str, version_id: str | None, destination: Path
     ) -> int:
         """Write one version of an object to `destination` (a file, or a folder to put it
-        in); written to a temporary file first and renamed, so a failure leaves nothing
-        half-written. Returns the bytes written."""
+        in), as every download is written: verified against the version's checksums, to a
+        temporary file renamed into place (a failure leaves nothing half-written), in
+        parallel ranges when it is big. Returns the bytes written."""
+        from s3kit.transfer import TransferManager
+        from s3kit.uri import LocalPath, S3Url
+
         validate_bucket_name(bucket)
         validate_key(key)
-        target = destination / key.rsplit("/", 1)[-1] if destination.is_dir() else destination
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if version_id:
-            kwargs["VersionId"] = version_id
-        response = self.call("get_object", bucket=bucket, key=key, **kwargs)
-        body = response["Body"]
-        written = 0
-        try:
-            handle, temp = tempfile.mkstemp(prefix=".s3kit-", dir=target.parent or Path())
-        except OSError as exc:
-            body.close()
-            raise translate(exc, path=str(target)) from exc
-        try:
-            with os.fdopen(handle, "wb") as out:
-                try:
-                    for chunk in body.iter_chunks(_CHUNK):
-                        out.write(chunk)
-                        written += len(chunk)
-                except Exception as exc:
-                    raise translate(exc, bucket=bucket, key=key) from exc
-            Path(temp).replace(target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temp).unlink()
-            raise
-        finally:
-            body.close()
-        return written
+        summary = TransferManager(self.session).run(
+            S3Url(bucket, key, version_id or None), LocalPath(destination)
+        )
+        if summary.failures:
+            raise summary.failures[0][1]
+        return summary.bytes
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Delete one version (or delete marker) for good."""

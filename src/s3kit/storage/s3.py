@@ -343,10 +343,15 @@ class S3Storage(SyncStorageMixin):
         finally:
             answer.close()
 
-    async def head_async(self, key: str) -> ObjectInfo:
+    async def head_async(self, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """The object's (or, with `version_id`, that version's) size, ETag and metadata."""
         object_key(key)
         response = await self.session.http().request_async(
-            "HEAD", self.bucket, key, headers=self._read_headers()
+            "HEAD",
+            self.bucket,
+            key,
+            query={"versionId": version_id} if version_id else None,
+            headers=self._read_headers(),
         )
         return head_info(key, response.headers)
 

@@ -62,9 +62,10 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, min(15.0, 0.1 * 2**attempt))
 
 
-def copy_source(bucket: str, key: str) -> str:
-    """The x-amz-copy-source header naming `bucket`/`key`."""
-    return "/" + uri_encode(f"{bucket}/{key}", keep_slash=True)
+def copy_source(bucket: str, key: str, version_id: str | None = None) -> str:
+    """The x-amz-copy-source header naming `bucket`/`key` (and one version of it)."""
+    named = "/" + uri_encode(f"{bucket}/{key}", keep_slash=True)
+    return f"{named}?versionId={uri_encode(version_id, keep_slash=False)}" if version_id else named
 
 
 def _error_in_body(response: Response) -> bool:

@@ -31,7 +31,7 @@ async def copy_object(
     etag: str | None = None,
 ) -> int:
     if size is None or etag is None:
-        info = await ctx.reader(source.bucket).head_async(source.key)
+        info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
         size, etag = info.size, info.etag or ""
     if size > MAX_SINGLE_PUT or size >= max(ctx.config.multipart_threshold, 5 * 1024**3):
         await _copy_multipart(ctx, source, target, size, etag, progress)
@@ -56,7 +56,7 @@ def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
 
 async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag: str) -> None:
     headers = _common_headers(ctx, etag)
-    headers["x-amz-copy-source"] = copy_source(source.bucket, source.key)
+    headers["x-amz-copy-source"] = copy_source(source.bucket, source.key, source.version_id)
     headers["x-amz-metadata-directive"] = "COPY"
     await ctx.http.request_async("PUT", target.bucket, target.key, headers=headers)
 
@@ -64,7 +64,7 @@ async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag:
 async def _copy_multipart(
     ctx: TransferContext, source: S3Url, target: S3Url, size: int, etag: str, progress: Progress
 ) -> None:
-    info = await ctx.reader(source.bucket).head_async(source.key)
+    info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
     options = ctx.options
     # UploadPartCopy copies bytes only: the new object's metadata and headers are the
     # source's, with whatever the caller asked to change laid over them.
@@ -97,7 +97,7 @@ async def _copy_multipart(
                 target.key,
                 upload_id,
                 part.number,
-                copy_source(source.bucket, source.key),
+                copy_source(source.bucket, source.key, source.version_id),
                 part.offset,
                 part.offset + part.size - 1,
                 part_headers,

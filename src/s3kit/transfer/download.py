@@ -106,6 +106,11 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def _version(source: S3Url) -> dict[str, str]:
+    """The query that names the version `source` asks for (none: the current one)."""
+    return {"versionId": source.version_id} if source.version_id else {}
+
+
 def _read_headers(ctx: TransferContext) -> dict[str, str]:
     return ctx.read_encryption.read_headers() if ctx.read_encryption else {}
 
@@ -129,7 +134,9 @@ async def _get_whole_body(
         if attempt:
             await asyncio.sleep(backoff(attempt))
         # Not prefetched: a body cut short is told apart here from an unreachable server.
-        answer = opened or await http.open_async("GET", source.bucket, source.key, headers=headers)
+        answer = opened or await http.open_async(
+            "GET", source.bucket, source.key, query=_version(source), headers=headers
+        )
         opened = None
         with answer:
             if ranged and answer.status != 206:
@@ -150,7 +157,9 @@ async def _checksum_head(ctx: TransferContext, source: S3Url, etag: str | None) 
     headers = {"x-amz-checksum-mode": "ENABLED", **_read_headers(ctx)}
     if etag:
         headers["If-Match"] = etag
-    response = await ctx.http.request_async("HEAD", source.bucket, source.key, headers=headers)
+    response = await ctx.http.request_async(
+        "HEAD", source.bucket, source.key, query=_version(source), headers=headers
+    )
     return _lower(response.headers)
 
 
@@ -168,7 +177,7 @@ async def _listed_part_sizes(ctx: TransferContext, source: S3Url) -> list[int] |
                 "GET",
                 source.bucket,
                 source.key,
-                query={"attributes": ""},
+                query={"attributes": "", **_version(source)},
                 headers={**headers, **_read_headers(ctx)},
             )
             parts = response.xml().find("ObjectParts")
@@ -202,7 +211,7 @@ async def _part_sizes(
                     "HEAD",
                     source.bucket,
                     source.key,
-                    query={"partNumber": str(number)},
+                    query={"partNumber": str(number), **_version(source)},
                     headers=_read_headers(ctx),
                 )
             return int(_lower(response.headers).get("content-length", -1))
@@ -264,7 +273,7 @@ async def download_object(
     etag: str | None = None,
 ) -> DownloadResult:
     if size is None or size >= SMALL_OBJECT:
-        info = await ctx.reader(source.bucket).head_async(source.key)
+        info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
         return await download_version(
             ctx, source, target, progress, size=info.size, etag=info.etag or ""
         )
@@ -306,8 +315,9 @@ async def _download_whole(
     if etag:
         headers["If-Match"] = etag
     answer = await ctx.http.open_async(
-        "GET", source.bucket, source.key, headers=headers, prefetch=SMALL_OBJECT
-    )
+        "GET", source.bucket, source.key, query=_version(source), headers=headers,
+        prefetch=SMALL_OBJECT,
+    )  # fmt: skip
     with answer:
         answer_headers = _lower(answer.headers)
         total = int(answer_headers.get("content-length") or 0)
