@@ -23,7 +23,8 @@ from urllib.parse import unquote_plus
 from s3kit._aio import run_sync
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
-from s3kit.uri import validate_bucket_name, validate_key
+from s3kit.service.objects import server_copy
+from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
     from s3kit.service import S3Service
@@ -222,25 +223,19 @@ def _check_params(action: Action, params: Mapping[str, Any]) -> None:
         raise UsageError("--days must be at least 1")
 
 
-def _version(target: BatchTarget) -> dict[str, str]:
-    return {"VersionId": target.version_id} if target.version_id else {}
-
-
-def _copy_source(target: BatchTarget) -> dict[str, str]:
-    return {"Bucket": target.bucket, "Key": target.key, **_version(target)}
-
-
 def _do_copy(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:
     source_prefix = str(params.get("source_prefix", ""))
     relative = (
         target.key[len(source_prefix) :] if target.key.startswith(source_prefix) else target.key
     )
     destination = validate_key(str(params.get("destination_prefix", "")) + relative)
-    bucket = str(params["destination_bucket"])
-    service.call(
-        "copy_object", bucket=bucket, key=destination, Bucket=bucket, Key=destination,
-        CopySource=_copy_source(target),
-    )  # fmt: skip
+    bucket = validate_bucket_name(str(params["destination_bucket"]))
+    # The one server-side copy (in parts above 5 GiB, a version when the target names one).
+    server_copy(
+        service.session,
+        S3Url(target.bucket, target.key, target.version_id),
+        S3Url(bucket, destination),
+    )
 
 
 def _do_tag(service: S3Service, target: BatchTarget, params: Mapping[str, Any]) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from s3kit.session import Session
     from s3kit.transfer import TransferSummary
     from s3kit.transfer.context import WriteOptions
+    from s3kit.transfer.copy import Copied
 
 # DeleteObjects takes at most 1,000 keys per request.
 DELETE_BATCH = 1000
@@ -328,14 +329,15 @@ def server_copy(
     *,
     options: WriteOptions | None = None,
     read_encryption: Encryption | None = None,
-) -> int:
+) -> Copied:
     """One server-side copy through the transfer layer (a single CopyObject up to 5 GiB,
-    UploadPartCopy above), with `options` applied to the new object. Returns its size."""
+    UploadPartCopy above; `source` may name a version), with `options` applied to the new
+    object. Returns its size and new version id."""
     from s3kit._aio import run_sync
     from s3kit.transfer.context import TransferConfig, TransferContext, WriteOptions
     from s3kit.transfer.copy import copy_object
 
-    async def run() -> int:
+    async def run() -> Copied:
         ctx = TransferContext(session, TransferConfig(), options or WriteOptions(), read_encryption)
         try:
             return await copy_object(ctx, source, destination, lambda _: None)

@@ -14,12 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from s3kit.errors import NotSupported, ObjectNotFound, UsageError
+from s3kit.errors import ObjectNotFound, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.uri import validate_bucket_name, validate_key
 
 # CopyObject refuses sources above 5 GiB; a version that large cannot be restored in one call.
-_MAX_COPY_OBJECT = 5 * 1024**3
 _CHUNK = 1024 * 1024
 
 
@@ -119,29 +118,18 @@ class VersionsMixin(ServiceBase):
         )
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str | None:
-        """Copy `version_id` over `key` as its new current version; returns the new version id.
-        Versions above 5 GiB are refused: CopyObject cannot copy them and the transfer layer's
-        multipart copy has no version selector yet."""
+        """Copy `version_id` over `key` as its new current version (a server-side copy, in
+        parts above 5 GiB); returns the new version id."""
+        from s3kit.service.objects import server_copy
+        from s3kit.uri import S3Url
+
         validate_bucket_name(bucket)
         validate_key(key)
-        head = self.call(
-            "head_object", bucket=bucket, key=key, Bucket=bucket, Key=key, VersionId=version_id
-        )
-        if int(head.get("ContentLength", 0)) > _MAX_COPY_OBJECT:
-            raise NotSupported(
-                f"version {version_id} of s3://{bucket}/{key} is larger than 5 GiB; restore it"
-                " by downloading it with `s3kit object get` and uploading it again"
-            )
-        response = self.call(
-            "copy_object",
-            bucket=bucket,
-            key=key,
-            Bucket=bucket,
-            Key=key,
-            CopySource={"Bucket": bucket, "Key": key, "VersionId": version_id},
-        )
-        new_version: str | None = response.get("VersionId")
-        return new_version
+        if not version_id:
+            raise UsageError("--version-id is required to restore a version")
+        return server_copy(
+            self.session, S3Url(bucket, key, version_id), S3Url(bucket, key)
+        ).version_id
 
     def undelete(self, bucket: str, key: str) -> str:
         """Remove the delete marker that is the current version of `key`; returns its id."""

@@ -412,7 +412,7 @@ class TransferManager:
             copied = await copy_object(
                 ctx, source, destination, progress, size=item.size, etag=item.etag
             )
-            return copied, None
+            return copied.size, None
         raise AssertionError(f"unplanned pair {source} → {destination}")  # pragma: no cover
 
     async def _upload_stdin(

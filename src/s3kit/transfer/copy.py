@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import NamedTuple
 
 from s3kit.errors import S3KitError
 from s3kit.storage.s3http import copy_source
@@ -29,16 +30,22 @@ async def copy_object(
     *,
     size: int | None = None,
     etag: str | None = None,
-) -> int:
+) -> Copied:
+    """Copy `source` (one version of it, if it names one) to `target` on the server."""
     if size is None or etag is None:
         info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
         size, etag = info.size, info.etag or ""
     if size > MAX_SINGLE_PUT or size >= max(ctx.config.multipart_threshold, 5 * 1024**3):
-        await _copy_multipart(ctx, source, target, size, etag, progress)
+        version = await _copy_multipart(ctx, source, target, size, etag, progress)
     else:
-        await _copy_single(ctx, source, target, etag)
+        version = await _copy_single(ctx, source, target, etag)
         progress(size)
-    return size
+    return Copied(size, version)
+
+
+class Copied(NamedTuple):
+    size: int
+    version_id: str | None  # the new object's, on a versioned bucket
 
 
 def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
@@ -54,16 +61,17 @@ def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
     return headers
 
 
-async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag: str) -> None:
+async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag: str) -> str | None:
     headers = _common_headers(ctx, etag)
     headers["x-amz-copy-source"] = copy_source(source.bucket, source.key, source.version_id)
     headers["x-amz-metadata-directive"] = "COPY"
-    await ctx.http.request_async("PUT", target.bucket, target.key, headers=headers)
+    response = await ctx.http.request_async("PUT", target.bucket, target.key, headers=headers)
+    return response.headers.get("x-amz-version-id")
 
 
 async def _copy_multipart(
     ctx: TransferContext, source: S3Url, target: S3Url, size: int, etag: str, progress: Progress
-) -> None:
+) -> str | None:
     info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
     options = ctx.options
     # UploadPartCopy copies bytes only: the new object's metadata and headers are the
@@ -108,13 +116,14 @@ async def _copy_multipart(
         async with asyncio.TaskGroup() as group:
             for part in parts:
                 group.create_task(one(part))
-        await mp.complete(target.key, upload_id, list(etags.items()))
+        _, version = await mp.complete_versioned(target.key, upload_id, list(etags.items()))
     except BaseException as exc:
         await mp.abort_quietly(target.key, upload_id)
         failure = first_error(exc)
         if isinstance(failure, S3KitError):
             raise failure from exc
         raise
+    return version
 
 
 __all__ = ["copy_object"]

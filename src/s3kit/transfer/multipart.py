@@ -123,7 +123,20 @@ class Multipart:
         part_checksums: Mapping[int, str] | None = None,
     ) -> str:
         """Assemble the parts; `headers` may add a condition (If-Match, If-None-Match) and the
-        full-object checksum, `part_checksums` each part's x-amz-checksum-crc64nvme."""
+        full-object checksum, `part_checksums` each part's x-amz-checksum-crc64nvme. Returns
+        the object's ETag."""
+        etag, _ = await self.complete_versioned(key, upload_id, etags, headers, part_checksums)
+        return etag
+
+    async def complete_versioned(
+        self,
+        key: str,
+        upload_id: str,
+        etags: Sequence[tuple[int, str]],
+        headers: Mapping[str, str] | None = None,
+        part_checksums: Mapping[int, str] | None = None,
+    ) -> tuple[str, str | None]:
+        """`complete`, returning the ETag and the version id the object was given."""
         stated = part_checksums or {}
 
         def checksum(number: int) -> str:
@@ -145,7 +158,7 @@ class Multipart:
             headers={**(headers or {}), "Content-Type": "application/xml"},
             body=xml.encode(),
         )
-        return response.xml().findtext("ETag") or ""
+        return response.xml().findtext("ETag") or "", response.headers.get("x-amz-version-id")
 
     async def abort(self, key: str, upload_id: str) -> None:
         await self.http.request_async("DELETE", self.bucket, key, query={"uploadId": upload_id})
