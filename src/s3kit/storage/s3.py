@@ -235,8 +235,11 @@ class S3Storage(SyncStorageMixin):
                 continue
             refused = self._refused(response.body)
             report.failures += refused
-            gone = {(f.key, f.version_id) for f in refused} | {(f.key, None) for f in refused}
-            report.deleted += [k for k, v in batch if (k, v) not in gone]
+            # A refusal names the version when the request did; one that does not (some
+            # stores leave it out) stands for every version of the key asked for.
+            whole = {f.key for f in refused if f.version_id is None}
+            exact = {(f.key, f.version_id) for f in refused if f.version_id is not None}
+            report.deleted += [k for k, v in batch if k not in whole and (k, v) not in exact]
         return report
 
     def _refused(self, body: bytes) -> list[DeleteFailure]:
@@ -247,7 +250,7 @@ class S3Storage(SyncStorageMixin):
         ns = _namespace(root)
         return [
             DeleteFailure(
-                _same(error.findtext(f"{ns}Key") or ""),
+                error.findtext(f"{ns}Key") or "",
                 error.findtext(f"{ns}Code") or "",
                 error.findtext(f"{ns}Message") or "",
                 error.findtext(f"{ns}VersionId") or None,

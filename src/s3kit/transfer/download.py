@@ -12,9 +12,11 @@ instead, and no more ranged GETs to that bucket for the rest of the run.
 Verification, in the order of `checksum.expected_checksum`: the CRC64NVME s3kit stored in the
 metadata (combined from the ranges' CRCs, so it costs no extra pass), else the object's own
 x-amz-checksum-* (whole-object or COMPOSITE), else a single-part ETag against the MD5, else
-rclone's md5chksum metadata. The x-amz-checksum-* headers only come with
-`x-amz-checksum-mode: ENABLED`, which every GET and HEAD here sends; a ranged download learns
-them (and the metadata) from one HEAD pinned to the ETag. An object with nothing to check
+rclone's md5chksum metadata, else a multipart ETag recomputed from the parts' MD5s. The
+x-amz-checksum-* headers only come with `x-amz-checksum-mode: ENABLED`, which every GET and
+HEAD here sends; a ranged download learns them (and the metadata) from one HEAD pinned to the
+ETag before it plans its ranges, so that a check made part by part runs on ranges that are the
+object's parts, as they arrive. An object with nothing to check
 against is downloaded, and reported as unverified (`DownloadResult.verified == ""`); a
 mismatch fails it with nothing written.
 """
