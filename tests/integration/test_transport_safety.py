@@ -314,13 +314,17 @@ def test_signed_requests_never_follow_a_redirect_to_another_host(
         lambda: storage.head("key"),
         lambda: storage.exists("key"),
         lambda: storage.delete("key"),
-        lambda: asyncio.run(storage.delete_many_async(["key", "folder/"])),
         lambda: storage.copy("key", "other"),
         lambda: asyncio.run(storage.copy_async("key", "other", src_bucket="elsewhere")),
     ]
     for call in calls:
         with pytest.raises(EndpointError, match="does not follow redirects"):
             call()
+    # The bulk delete reports key by key instead of raising.
+    report = asyncio.run(storage.delete_many_async(["key", "folder/"]))
+    assert report.deleted == []
+    assert [f.key for f in report.failures] == ["key", "folder/"]
+    assert all("does not follow redirects" in f.message for f in report.failures)
     from botocore.exceptions import BotoCoreError, ClientError
 
     # botocore re-sends a 307 to the configured endpoint (its S3 redirect handler) until its
