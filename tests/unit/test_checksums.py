@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from s3kit.storage.base import user_metadata
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
     ChecksumComputer,
@@ -22,7 +23,6 @@ from s3kit.transfer.checksum import (
     etag_parts,
     expected_checksum,
     file_checksum,
-    user_metadata,
 )
 
 MiB = 1024 * 1024

@@ -40,6 +40,13 @@ def etags_match(expected: str | None, actual: str | None) -> bool:
     return normalise_etag(expected) == normalise_etag(actual)
 
 
+def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
+    """The x-amz-meta-* of response headers (any case), by their names, lower case."""
+    prefix = "x-amz-meta-"
+    lowered = ((name.lower(), value) for name, value in headers.items())
+    return {name[len(prefix) :]: value for name, value in lowered if name.startswith(prefix)}
+
+
 def plain_md5(etag: str | None) -> str | None:
     """The MD5 a single-part ETag is (lower case, unquoted), or None: multipart ETags
     ("…-N"), and the ETags of SSE-KMS/SSE-C objects or of stores with their own form."""

@@ -42,6 +42,7 @@ from s3kit.storage.base import (
     PutResult,
     SyncStorageMixin,
     plain_md5,
+    user_metadata,
     validate_range,
 )
 from s3kit.uri import validate_bucket_name, validate_key
@@ -429,7 +430,6 @@ class S3Storage(SyncStorageMixin):
 
 def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
     """An object's ObjectInfo from the headers of a HEAD (or GET) answer."""
-    prefix = "x-amz-meta-"
     return ObjectInfo(
         key=key,
         size=int(headers.get("Content-Length") or 0),
@@ -439,11 +439,7 @@ def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
         storage_class=headers.get("x-amz-storage-class"),
         content_type=headers.get("Content-Type"),
         cache_control=headers.get("Cache-Control"),
-        metadata={
-            name[len(prefix) :]: value
-            for name, value in ((n.lower(), v) for n, v in headers.items())
-            if name.startswith(prefix)
-        },
+        metadata=user_metadata(headers),
     )
 
 

@@ -22,7 +22,6 @@ downloaded again) and content digests for `--checksum`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import os
@@ -33,11 +32,18 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from s3kit._aio import run_bounded
-from s3kit.errors import ObjectNotFound, S3KitError, UsageError, translate
+from s3kit.errors import (
+    InvalidKey,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    UsageError,
+    translate,
+)
 from s3kit.mtime import MTIME_KEY, parse_mtime, seconds
 from s3kit.observe import logger
 from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo
+from s3kit.storage.base import ObjectInfo, user_metadata
 from s3kit.storage.local import local_target, shown_key, stream_in_thread, walk_folder
 from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
 from s3kit.sync.plan import (
@@ -49,7 +55,7 @@ from s3kit.sync.plan import (
     Plan,
     sort_entries,
 )
-from s3kit.transfer.checksum import CRC_METADATA_KEY, crc64, crc_hex
+from s3kit.transfer.checksum import crc64, crc_hex, expected_checksum
 from s3kit.transfer.filters import Filters
 from s3kit.transfer.paths import folder_prefix
 from s3kit.uri import LocalPath, Location, S3Url
@@ -93,8 +99,6 @@ def refusals(plan: Plan, destination: Side) -> list[tuple[str, str]]:
     """(key, why) for every action of `plan` the run will refuse at `destination`, without
     touching anything: a name no local file can have, a path through a symlink out of the
     folder, a key an S3 object cannot be written under. What a dry run shows as skipped."""
-    from s3kit.errors import InvalidKey, LocalPathError
-
     found: list[tuple[str, str]] = []
     for action in plan.actions:
         try:
@@ -533,17 +537,12 @@ async def _remote_crc(session: Session, side: S3Side, item: Entry) -> str | None
         )
     except ObjectNotFound:
         return None
-    headers = response.headers
-    stored = headers.get(f"x-amz-meta-{CRC_METADATA_KEY}")
-    if stored:
-        return stored
-    native = headers.get("x-amz-checksum-crc64nvme", "")
-    if native and headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() == "FULL_OBJECT":
-        try:
-            return base64.b64decode(native, validate=True).hex()
-        except ValueError:
-            return None
-    return None
+    headers = dict(response.headers)  # lower-case names
+    # The rule downloads are checked by: s3kit's CRC first, then the object's own checksum.
+    expected = expected_checksum(user_metadata(headers), headers.get("etag"), headers)
+    if expected is None or expected.algorithm != "crc64nvme" or expected.parts:
+        return None
+    return expected.value.hex() or None
 
 
 async def _with_digests(

@@ -158,12 +158,6 @@ def amz_checksum(headers: Mapping[str, str], etag: str | None) -> Expected | Non
     return None
 
 
-def user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
-    """The x-amz-meta-* of raw (lower-case) response headers, by their names."""
-    prefix = "x-amz-meta-"
-    return {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
-
-
 def expected_checksum(
     metadata: Mapping[str, str], etag: str | None, headers: Mapping[str, str] | None = None
 ) -> Expected | None:

@@ -41,6 +41,7 @@ from s3kit.errors import (
     translate,
 )
 from s3kit.observe import logger
+from s3kit.storage.base import user_metadata
 from s3kit.storage.httpclient import Answer
 from s3kit.storage.local import AtomicFile, temp_name, write_atomic
 from s3kit.storage.s3http import backoff
@@ -54,7 +55,6 @@ from s3kit.transfer.checksum import (
     expected_checksum,
     file_checksum,
     new_digest,
-    user_metadata,
 )
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
 from s3kit.transfer.journal import JournalEntry, JournalPart
