@@ -12,7 +12,18 @@ from s3kit.service.base import ServiceBase
 from s3kit.service.batch import BatchMixin
 from s3kit.service.buckets import BucketInfo, BucketsMixin
 from s3kit.service.classes import StorageClassMixin
-from s3kit.service.configs import BucketConfigMixin
+from s3kit.service.configs import (
+    AccelerationMixin,
+    CorsMixin,
+    DefaultEncryptionMixin,
+    IdConfigsMixin,
+    LifecycleMixin,
+    NotificationsMixin,
+    ObjectLockMixin,
+    ReplicationMixin,
+    VersioningMixin,
+    WebsiteMixin,
+)
 from s3kit.service.identity import Identity, IdentityMixin, mask_key
 from s3kit.service.objects import ObjectsMixin
 from s3kit.service.presign import MAX_PRESIGN_SECONDS, PresignMixin, validate_expiry
@@ -25,7 +36,16 @@ class S3Service(
     IdentityMixin,
     BucketsMixin,
     PresignMixin,
-    BucketConfigMixin,
+    VersioningMixin,
+    LifecycleMixin,
+    WebsiteMixin,
+    CorsMixin,
+    DefaultEncryptionMixin,
+    ReplicationMixin,
+    NotificationsMixin,
+    AccelerationMixin,
+    ObjectLockMixin,
+    IdConfigsMixin,
     AccessMixin,
     ObjectsMixin,
     VersionsMixin,

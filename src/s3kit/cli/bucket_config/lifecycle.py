@@ -1,0 +1,80 @@
+"""`s3kit bucket lifecycle get|set|delete`: expiration, transitions, cleanup rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from s3kit.cli.bucket_config.base import (
+    BucketArg,
+    FileOpt,
+    add_get_delete,
+    any_given,
+    config_group,
+    document_from,
+    say,
+    service_of,
+)
+from s3kit.cli.buckets import bucket_only
+from s3kit.service.configs import build_lifecycle_rule, parse_transition
+
+lifecycle = config_group(
+    "Lifecycle rules: expiration, transitions, cleanup of versions and uploads."
+)
+add_get_delete(
+    lifecycle,
+    "lifecycle configuration",
+    lambda s, b: s.get_lifecycle(b),
+    lambda s, b: s.delete_lifecycle(b),
+)
+
+
+@lifecycle.command("set")
+def lifecycle_set(
+    ctx: typer.Context,
+    path: BucketArg,
+    file: FileOpt = None,
+    rule_id: Annotated[str | None, typer.Option("--id", help="Rule ID.")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", help="Only keys under this prefix.")] = "",
+    expire_days: Annotated[
+        int | None, typer.Option("--expire-days", help="Delete objects N days after creation.")
+    ] = None,
+    transition: Annotated[
+        list[str] | None,
+        typer.Option("--transition", help="DAYS:CLASS, e.g. 30:STANDARD_IA (repeatable)."),
+    ] = None,
+    noncurrent_days: Annotated[
+        int | None,
+        typer.Option("--noncurrent-expire-days", help="Delete old versions N days later."),
+    ] = None,
+    abort_days: Annotated[
+        int | None,
+        typer.Option("--abort-multipart-days", help="Abort unfinished uploads after N days."),
+    ] = None,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Add the rule disabled.")] = False,
+) -> None:
+    """Replace the lifecycle configuration: one rule from flags, or the whole --file.
+
+    Example: s3kit bucket lifecycle set s3://demo --prefix logs/ --expire-days 30
+    """
+    bucket = bucket_only(path)
+    document = document_from(
+        file,
+        any_given(expire_days, transition, noncurrent_days, abort_days),
+        lambda: {
+            "Rules": [
+                build_lifecycle_rule(
+                    rule_id=rule_id,
+                    prefix=prefix,
+                    expiration_days=expire_days,
+                    transitions=[parse_transition(t) for t in transition or []],
+                    noncurrent_expiration_days=noncurrent_days,
+                    abort_multipart_days=abort_days,
+                    enabled=not disabled,
+                )
+            ]
+        },
+    )
+    service_of(ctx).set_lifecycle(bucket, document)
+    say(f"set the lifecycle configuration of s3://{bucket}")
