@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from s3kit.atomic import write_file
 from s3kit.errors import LocalServerError
 from s3kit.observe import logger
 
@@ -388,9 +389,4 @@ def remove_sockets(ports: Mapping[str, int]) -> None:
 
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    write_file(path, text.encode("utf-8"), fsync=False, mode=0o600)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
-from s3kit.sync.plan import (
+from s3kit._sync.ignore import DEFAULT_RULES, IgnoreRules
+from s3kit._sync.plan import (
     NO_CHECKSUM,
     CompareOptions,
     DeleteGuard,
@@ -21,9 +21,10 @@ from s3kit.sync.plan import (
     make_plan,
     revise,
 )
-from s3kit.sync.report import describe, human_size, plan_document, read_plan, write_plan
-from s3kit.sync.scan import Selection, build_selection, scan_local
+from s3kit._sync.report import describe, plan_document, read_plan, write_plan
+from s3kit._sync.scan import Selection, build_selection, scan_local
 from s3kit.transfer.filters import Filters
+from s3kit.units import human_size
 
 
 def kinds(plan: Plan) -> list[tuple[str, str]]:
@@ -264,11 +265,11 @@ def test_report_and_plan_file(tmp_path: Path) -> None:
     )
     lines = describe(plan)
     assert lines == [
-        "Would upload: + docs/report.pdf (2.1 MB)",
+        "Would upload: + docs/report.pdf (2.0 MiB)",
         "Would delete: - old.txt",
-        "Total: 1 upload, 1 deletion (2.1 MB to transfer)",
+        "Total: 1 upload, 1 deletion (2.0 MiB to transfer)",
     ]
-    assert human_size(999) == "999 B"
+    assert human_size(999, bytes_unit="B") == "999 B"
     path = tmp_path / "plan.json"
     write_plan(path, plan_document(plan, "/src", "s3://b/p/", CompareOptions(delete=True)))
     assert json.loads(path.read_text())["summary"]["deletions"] == 1

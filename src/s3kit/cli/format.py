@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-_UNITS = ("Bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-def human_size(size: int) -> str:
-    """`aws s3 ls --human-readable` style: '512 Bytes', '1.5 KiB', '3.0 GiB'."""
-    if size < 1024:
-        return f"{size} Bytes"
-    value = float(size)
-    for unit in _UNITS[1:]:
-        value /= 1024
-        shown = f"{value:.1f}"
-        # Compare what will be shown, so 1048575 bytes is '1.0 MiB', never '1024.0 KiB'.
-        if float(shown) < 1024 or unit == _UNITS[-1]:
-            return f"{shown} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
+# The one human-readable size, `aws s3 ls --human-readable` style ('512 Bytes', '1.5 KiB').
+from s3kit.units import human_size as human_size
 
 
 def timestamp(moment: datetime | None) -> str:

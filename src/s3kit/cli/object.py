@@ -11,12 +11,13 @@ from typing import Annotated
 
 import typer
 
-from s3kit.cli.copy import parse_metadata, storage_class
+from s3kit.cli.copy import parse_metadata
 from s3kit.cli.documents import print_document
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
+from s3kit.storage_classes import validate_storage_class
 from s3kit.uri import S3Url, parse_s3_url
 
 app = typer.Typer(
@@ -391,8 +392,7 @@ def set_class(
 
     Example: s3kit object set-class s3://docs/2019.tar STANDARD_IA
     """
-    chosen = storage_class(class_name)
-    assert chosen is not None
+    chosen = validate_storage_class(class_name)
     url = _object(path)
     _service(ctx).set_storage_class(url.bucket, url.key, chosen)
     _say(f"storage class of {url} is now {chosen}")

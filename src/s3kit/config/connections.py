@@ -9,15 +9,14 @@ back out of the file. The file is written here (values are plain strings) and re
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from s3kit.atomic import write_file
 from s3kit.errors import ConfigError, UsageError
 
 CONNECTIONS_FILE = "connections.toml"
@@ -245,15 +244,8 @@ class ConnectionStore:
     def _write(self, connections: Mapping[str, Connection]) -> None:
         text = dumps(connections)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".connections-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                Path(tmp).replace(self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # Owner-only, as the file has always been made (it names the profiles one uses).
+            write_file(self.path, text.encode("utf-8"), fsync=True, mode=0o600)
         except OSError as exc:
             raise ConfigError(f"cannot write {self.path}: {exc.strerror}") from None
 

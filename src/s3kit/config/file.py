@@ -18,10 +18,11 @@ from typing import Any
 from s3kit.config.connections import ADDRESSING_STYLES, config_dir, looks_like_secret
 from s3kit.config.connections import validate_name as validate_connection_name
 from s3kit.errors import UsageError
+from s3kit.limits import MIN_PART
+from s3kit.storage_classes import STORAGE_CLASSES, validate_storage_class
+from s3kit.units import MiB
 
 CONFIG_FILE = "s3kit.yaml"
-MiB = 1024 * 1024
-_MIN_PART = 5 * MiB  # S3's smallest multipart part
 
 
 class ConfigFileError(UsageError):
@@ -166,10 +167,12 @@ def _addressing_style(value: Any) -> str:
 
 
 def _storage_class(value: Any) -> str:
-    text = _string(value).upper()
-    if not text.replace("_", "").isalpha():
-        raise ValueError(f"'{value}' is not a storage class (STANDARD, STANDARD_IA, ...)")
-    return text
+    try:
+        return validate_storage_class(_string(value))
+    except UsageError:
+        raise ValueError(
+            f"'{value}' is not a storage class — use one of {', '.join(STORAGE_CLASSES)}"
+        ) from None
 
 
 def _count(value: Any) -> int:
@@ -221,7 +224,7 @@ _SCHEMA: dict[str, dict[str, Check]] = {
     "performance": {
         "parallel_uploads": _count,
         "multipart_threshold": _size(1),
-        "multipart_chunksize": _size(_MIN_PART),
+        "multipart_chunksize": _size(MIN_PART),
         "max_bandwidth": _size(1),
     },
 }

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from s3kit._aio import run_sync
 from s3kit.errors import TransferError, UsageError
+from s3kit.limits import DELETE_BATCH as DELETE_BATCH
+from s3kit.limits import MAX_COPY_OBJECT as MAX_COPY_OBJECT
+from s3kit.limits import MAX_POST_UPLOAD, copy_in_parts
 from s3kit.service.base import ServiceBase
 from s3kit.service.presign import validate_expiry
 from s3kit.storage.base import DeleteFailure, DeleteReport
@@ -28,10 +31,6 @@ if TYPE_CHECKING:
     from s3kit.transfer.context import WriteOptions
     from s3kit.transfer.copy import Copied
 
-# DeleteObjects takes at most 1,000 keys per request.
-DELETE_BATCH = 1000
-# CopyObject refuses sources above 5 GiB; larger objects need UploadPartCopy.
-MAX_COPY_OBJECT = 5 * 1024**3
 MAX_TAGS = 10  # S3 allows ten tags per object
 
 # Headers a REPLACE copy would reset unless they are sent again (HeadObject name → CopyObject).
@@ -96,7 +95,7 @@ def parse_key_lines(text: str) -> list[str]:
 def validate_content_length_range(low: int, high: int) -> tuple[int, int]:
     if low < 0 or high < low:
         raise UsageError(f"--content-length-range needs 0 <= MIN <= MAX, not {low} {high}")
-    if high > MAX_COPY_OBJECT:
+    if high > MAX_POST_UPLOAD:
         raise UsageError("--content-length-range MAX cannot exceed 5 GiB (the POST upload limit)")
     return low, high
 
@@ -152,7 +151,7 @@ class ObjectsMixin(ServiceBase):
         if cache_control is not None:
             kwargs["CacheControl"] = cache_control
         size = int(head.get("ContentLength", 0))
-        if size > MAX_COPY_OBJECT:
+        if copy_in_parts(size):
             from s3kit.transfer.context import WriteOptions
 
             options = WriteOptions(

@@ -32,6 +32,7 @@ from s3kit.errors import (
     Throttled,
     server_code,
 )
+from s3kit.limits import MIN_PART
 from s3kit.service.base import ServiceBase
 
 Status = Literal["supported", "not supported", "error"]
@@ -68,7 +69,7 @@ def _multipart(ctx: ProbeContext) -> None:
             Key="probe/multipart",
             UploadId=upload_id,
             PartNumber=1,
-            Body=b"x" * (5 * 1024 * 1024),
+            Body=b"x" * MIN_PART,
         )
         ctx.call(
             "complete_multipart_upload",

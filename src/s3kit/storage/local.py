@@ -1,11 +1,11 @@
 """LocalStorage: the Storage protocol over a folder, keys being '/'-separated relative paths;
 and the local-file ground every copy and sync stands on.
 
-Writes go to a temporary file in the destination folder and are renamed into place after
-fsync, so a reader never sees a half-written file and a failed write leaves nothing behind.
-User metadata has nowhere to live on a plain filesystem and is dropped, except `mtime`, which
-sets the file's modification time (to the nanosecond, see `s3kit.mtime`). Listings are in
-UTF-8 byte order, like S3's.
+Writes go through `s3kit.atomic`: to a temporary file in the destination folder, renamed
+into place after fsync, so a reader never sees a half-written file and a failed write leaves
+nothing behind. User metadata has nowhere to live on a plain filesystem and is dropped,
+except `mtime`, which sets the file's modification time (to the nanosecond, see
+`s3kit.mtime`). Listings are in UTF-8 byte order, like S3's.
 
 Two rules live here once, for every caller (LocalStorage, cp -r, sync, two-way sync):
 `local_target` maps a key to the path it may be written, renamed or deleted at under a root —
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import os
 import shutil
 import stat as stat_module
@@ -30,7 +29,6 @@ from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Callable,
-    Iterable,
     Iterator,
     Mapping,
 )
@@ -38,6 +36,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
+# The atomic-write helpers lived here; they stay importable from this module.
+from s3kit.atomic import TEMP_PREFIX as TEMP_PREFIX
+from s3kit.atomic import TEMP_SUFFIX as TEMP_SUFFIX
+from s3kit.atomic import AtomicFile, is_temp_name
+from s3kit.atomic import open_new as open_new
+from s3kit.atomic import remove_made as remove_made
+from s3kit.atomic import temp_name as temp_name
+from s3kit.atomic import write_atomic as write_atomic
 from s3kit.errors import (
     ConflictError,
     InvalidKey,
@@ -260,7 +266,7 @@ class LocalStorage(SyncStorageMixin):
         # A folder "a" sorts as "a/" among its siblings, so "a-b" < "a/" < "a0" as in S3.
         named = []
         for child in children:
-            if _is_temp(child.name):
+            if is_temp_name(child.name):
                 continue
             try:
                 is_dir = child.is_dir(follow_symlinks=False)
@@ -297,129 +303,6 @@ class LocalStorage(SyncStorageMixin):
             )
 
 
-_counter = itertools.count()
-TEMP_PREFIX = ".s3kit-"
-TEMP_SUFFIX = ".part"
-
-
-def temp_name(target: Path, tag: str | None = None) -> Path:
-    """A hidden name next to `target` for its bytes in flight. With `tag` it is the same on
-    every run (a resumable download); without, it is unique to this process and write."""
-    stem = target.name[:120]
-    unique = tag or f"{os.getpid()}-{next(_counter)}"
-    return target.parent / f"{TEMP_PREFIX}{stem}.{unique}{TEMP_SUFFIX}"
-
-
-def open_new(path: Path) -> tuple[int, list[Path]]:
-    """Create `path` for writing (mode 0666 less the umask, like any new file), making missing
-    folders; returns the descriptor and the folders it made, deepest first."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-    try:
-        return os.open(path, flags, 0o666), []
-    except FileNotFoundError:
-        made = []
-        for folder in (path.parent, *path.parent.parents):
-            if folder.exists():
-                break
-            made.append(folder)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, flags, 0o666), made
-
-
-def remove_made(made: list[Path]) -> None:
-    for folder in made:  # deepest first; only folders a failed write created
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
-class AtomicFile:
-    """A file written under a temporary name in its destination folder and renamed into place
-    on `commit` (after fsync); `abort` (or any failure) removes it and any folder it made,
-    leaving nothing behind."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.tmp = temp_name(target)
-        try:
-            fd, self._made_dirs = open_new(self.tmp)
-        except OSError as exc:
-            raise translate(exc, path=str(target)) from exc
-        self._handle: IO[bytes] = os.fdopen(fd, "wb")
-        self._digest = hashlib.md5(usedforsecurity=False)
-
-    def write(self, chunk: bytes) -> None:
-        try:
-            self._handle.write(chunk)
-        except OSError as exc:
-            self.abort()
-            raise translate(exc, path=str(self.target)) from exc
-        self._digest.update(chunk)
-
-    def write_all(self, chunks: Iterable[bytes]) -> None:
-        for chunk in chunks:
-            self.write(chunk)
-
-    @property
-    def md5_hex(self) -> str:
-        return self._digest.hexdigest()
-
-    def commit(self, mtime_ns: int | None = None, *, fsync: bool = True) -> str:
-        """Make the file visible under its name, with modification time `mtime_ns`
-        (nanoseconds) when given. Returns the MD5 ETag of what was written.
-
-        `fsync=False` keeps the rename atomic for other processes but not across a power cut;
-        the transfer layer uses it for small files, where an fsync each costs more than the
-        file itself."""
-        try:
-            self._handle.flush()
-            if fsync:
-                os.fsync(self._handle.fileno())
-            self._handle.close()
-            if mtime_ns is not None:
-                os.utime(self.tmp, ns=(mtime_ns, mtime_ns))
-            self.tmp.replace(self.target)
-        except OSError as exc:
-            self.abort()
-            raise translate(exc, path=str(self.target)) from exc
-        return f'"{self._digest.hexdigest()}"'
-
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self._handle.close()
-        self.tmp.unlink(missing_ok=True)
-        remove_made(self._made_dirs)
-
-
-def write_atomic(target: Path, data: bytes, mtime_ns: int | None, *, fsync: bool) -> None:
-    """`target` gets exactly `data` (and modification time `mtime_ns`, in nanoseconds, when
-    given) or stays as it was: the lean path for small files (one create, write, rename — no
-    MD5, no buffering layer)."""
-    tmp = temp_name(target)
-    made: list[Path] = []
-    try:
-        fd, made = open_new(tmp)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        if mtime_ns is not None:
-            os.utime(tmp, ns=(mtime_ns, mtime_ns))
-        tmp.replace(target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        remove_made(made)
-        raise translate(exc, path=str(target)) from exc
-
-
-def _is_temp(name: str) -> bool:
-    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
-
-
 def _holds_file(folder: str) -> bool:
     """Whether a file lies anywhere under `folder`. S3 shows a common prefix only while some
     key has it, so an empty folder (left by a delete, or made by hand) is not listed."""
@@ -429,7 +312,7 @@ def _holds_file(folder: str) -> bool:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     subfolders.append(entry.path)
-                elif entry.is_file() and not _is_temp(entry.name):
+                elif entry.is_file() and not is_temp_name(entry.name):
                     return True
     except OSError:
         return False
@@ -626,7 +509,7 @@ class _FolderWalk:
             return None
         for child in children:
             name = child.name
-            if _is_temp(name):
+            if is_temp_name(name):
                 continue
             try:
                 is_link = child.is_symlink()

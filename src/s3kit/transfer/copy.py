@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from s3kit.errors import S3KitError
+from s3kit.limits import copy_in_parts
 from s3kit.storage.s3http import copy_source
 from s3kit.transfer.checksum import PART_SIZE_KEY
 from s3kit.transfer.context import TransferContext, first_error
 from s3kit.transfer.multipart import Multipart
-from s3kit.transfer.parts import MAX_SINGLE_PUT, Part, plan_parts
+from s3kit.transfer.parts import Part, plan_parts
 from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
@@ -35,7 +36,7 @@ async def copy_object(
     if size is None or etag is None:
         info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
         size, etag = info.size, info.etag or ""
-    if size > MAX_SINGLE_PUT or size >= max(ctx.config.multipart_threshold, 5 * 1024**3):
+    if copy_in_parts(size):
         version = await _copy_multipart(ctx, source, target, size, etag, progress)
     else:
         version = await _copy_single(ctx, source, target, etag)

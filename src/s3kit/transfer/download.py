@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from s3kit.atomic import AtomicFile, replace_file, temp_name, write_atomic
 from s3kit.errors import (
     ConflictError,
     EndpointError,
@@ -43,7 +44,6 @@ from s3kit.errors import (
 from s3kit.observe import logger
 from s3kit.storage.base import user_metadata
 from s3kit.storage.httpclient import Answer
-from s3kit.storage.local import AtomicFile, temp_name, write_atomic
 from s3kit.storage.s3http import backoff
 from s3kit.transfer.checksum import (
     PART_SIZE_KEY,
@@ -576,10 +576,7 @@ async def _download_ranged(
                 computed = await asyncio.to_thread(file_checksum, str(temp), expected, sizes)
                 digest = computed.digest()
             verified = _checked(source, expected, digest)
-        mtime_ns = _mtime(metadata)
-        if mtime_ns is not None:
-            os.utime(temp, ns=(mtime_ns, mtime_ns))
-        temp.replace(target)
+        replace_file(temp, target, mtime_ns=_mtime(metadata), durable=True)
     except BaseException as exc:
         failure = exc
         while isinstance(failure, BaseExceptionGroup) and failure.exceptions:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from s3kit.atomic import write_file
 from s3kit.observe import logger
 
 
@@ -88,11 +88,11 @@ class Journal:
         path = self.path_for(entry)
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             data = asdict(entry)
             data["parts"] = {str(n): p for n, p in data["parts"].items()}
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            tmp.replace(path)
+            # Not fsynced: it is rewritten after every part, and an fsync each would slow
+            # every transfer for the sake of a resume.
+            write_file(path, json.dumps(data).encode("utf-8"), fsync=False)
         except OSError as exc:  # resuming is a convenience: never fail a transfer over it
             logger.warning("cannot write resume journal %s: %s", path, exc)
 

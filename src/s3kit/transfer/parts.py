@@ -1,8 +1,9 @@
 """Multipart sizing: pure rules that keep every upload within S3's limits.
 
 S3 allows parts of 5 MiB to 5 GiB (the last part may be smaller), at most 10,000 parts, and
-objects up to 5 TiB. `plan_parts` starts from the requested chunk size and doubles it until the
-object fits in 10,000 parts, so a 5 TiB object still uploads with the default settings.
+objects up to 5 TiB (`s3kit.limits`). `plan_parts` starts from the requested chunk size and
+doubles it until the object fits in 10,000 parts, so a 5 TiB object still uploads with the
+default settings.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from dataclasses import dataclass
 
 from s3kit.errors import UsageError
 
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
-TiB = 1024 * GiB
-
-MIN_PART = 5 * MiB
-MAX_PART = 5 * GiB
-MAX_PARTS = 10_000
-MAX_OBJECT = 5 * TiB
-MAX_SINGLE_PUT = 5 * GiB
+# S3's limits are written once in s3kit.limits, importable by layers that must not pull in the
+# transfer package; they stay importable from here, where multipart sizing uses them.
+from s3kit.limits import MAX_OBJECT as MAX_OBJECT
+from s3kit.limits import MAX_PART as MAX_PART
+from s3kit.limits import MAX_PARTS as MAX_PARTS
+from s3kit.limits import MAX_SINGLE_PUT as MAX_SINGLE_PUT
+from s3kit.limits import MIN_PART as MIN_PART
+from s3kit.units import GiB as GiB
+from s3kit.units import KiB as KiB
+from s3kit.units import MiB as MiB
+from s3kit.units import TiB as TiB
 
 DEFAULT_THRESHOLD = 64 * MiB
 DEFAULT_CHUNK = 16 * MiB
