@@ -56,6 +56,16 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     " unless auth is enabled for the process",
     ("moto", "If-Match on CompleteMultipartUpload"): "moto ignores If-Match on"
     " CompleteMultipartUpload (AWS and SeaweedFS honour it)",
+    ("moto", "newline in a key"): "moto's server answers PutObject of a key with a newline"
+    " with 404 Not Found",
+    ("moto", "carriage return in a key of a version listing"): "moto ignores encoding-type=url"
+    " in ListObjectVersions and writes a carriage return in a key as it is, which XML reads as"
+    " a line end ('\\n')",
+    ("moto", "control character in a key of a version listing"): "moto ignores encoding-type=url"
+    " in ListObjectVersions and writes control characters in keys as they are, which is not XML",
+    ("seaweedfs", "control character in a key of a version listing"): "SeaweedFS ignores"
+    " encoding-type=url in ListObjectVersions and writes U+FFFD for a control character XML"
+    " cannot carry",
 }
 
 

@@ -30,7 +30,6 @@ from s3kit.service.objects import (
     validate_tags,
 )
 from s3kit.service.uploads import Upload, select_uploads
-from s3kit.service.versions import entries_from_page
 from s3kit.session import Session
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -202,28 +201,7 @@ def test_presign_post_limits_are_checked_before_any_call() -> None:
     assert validate_content_length_range(0, 10) == (0, 10)
 
 
-# -- versions and uploads -----------------------------------------------------------------------
-
-
-def test_versions_and_markers_are_listed_newest_first_per_key() -> None:
-    t = datetime(2026, 1, 1, tzinfo=UTC)
-    page = {
-        "Versions": [
-            {"Key": "a", "VersionId": "a1", "IsLatest": False, "LastModified": t, "Size": 1},
-            {"Key": "b", "VersionId": "b1", "IsLatest": True, "LastModified": t, "Size": 2},
-            {"Key": "a", "VersionId": "a2", "IsLatest": False, "LastModified": t + timedelta(1)},
-        ],
-        "DeleteMarkers": [
-            {"Key": "a", "VersionId": "m", "IsLatest": True, "LastModified": t + timedelta(2)}
-        ],
-    }
-    entries = entries_from_page(page)
-    assert [(e.key, e.version_id, e.is_delete_marker) for e in entries] == [
-        ("a", "m", True),
-        ("a", "a2", False),
-        ("a", "a1", False),
-        ("b", "b1", False),
-    ]
+# -- uploads ---------------------------------------------------------------------------------------
 
 
 def _uploads() -> list[Upload]:

@@ -24,6 +24,7 @@ from s3kit._aio import run_sync
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.service.objects import server_copy
+from s3kit.storage.base import ObjectInfo
 from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
@@ -116,11 +117,9 @@ class BatchMixin(ServiceBase):
             yield from parse_manifest(text, default_bucket=bucket)
             return
         listing_prefix = literal_prefix(glob) if glob else prefix
-        for page in self.pages("list_objects_v2", bucket, Bucket=bucket, Prefix=listing_prefix):
-            for item in page.get("Contents", []):
-                key = item["Key"]
-                if glob is None or fnmatchcase(key, glob):
-                    yield BatchTarget(bucket, key)
+        for entry in self.session.storage(bucket).list(listing_prefix):
+            if isinstance(entry, ObjectInfo) and (glob is None or fnmatchcase(entry.key, glob)):
+                yield BatchTarget(bucket, entry.key)
 
     def batch(
         self,

@@ -27,6 +27,7 @@ from s3kit.errors import (
     server_code,
 )
 from s3kit.service.base import ServiceBase
+from s3kit.storage.base import ObjectInfo
 from s3kit.uri import validate_bucket_name
 
 
@@ -378,18 +379,18 @@ class BucketsMixin(ServiceBase):
     def bucket_contents_summary(self, bucket: str) -> ContentSummary:
         """Count what `empty_bucket` would delete, by kind."""
         validate_bucket_name(bucket)
+        storage = self.session.storage(bucket)
         objects = versions = markers = 0
         try:
-            for page in self.pages("list_object_versions", bucket, Bucket=bucket):
-                for item in page.get("Versions", []):
-                    if item.get("IsLatest", True):
-                        objects += 1
-                    else:
-                        versions += 1
-                markers += len(page.get("DeleteMarkers", []))
+            for entry in storage.list_versions():
+                if entry.is_delete_marker:
+                    markers += 1
+                elif entry.is_latest:
+                    objects += 1
+                else:
+                    versions += 1
         except NotSupported:
-            for page in self.pages("list_objects_v2", bucket, Bucket=bucket):
-                objects += len(page.get("Contents", []))
+            objects = sum(1 for entry in storage.list() if isinstance(entry, ObjectInfo))
         uploads = sum(1 for _ in self._iter_uploads(bucket))
         return ContentSummary(objects, versions, markers, uploads)
 
@@ -410,16 +411,16 @@ class BucketsMixin(ServiceBase):
     def _first_content(self, bucket: str) -> str:
         """What kind of thing keeps `bucket` from being empty ('' if nothing): one-key
         listings of versions (or objects, where versions are not supported) and uploads."""
+        storage = self.session.storage(bucket)
         try:
-            page = self.call("list_object_versions", bucket=bucket, Bucket=bucket, MaxKeys=1)
+            first = next(storage.list_versions(page_size=1), None)
         except NotSupported:
-            page = self.call("list_objects_v2", bucket=bucket, Bucket=bucket, MaxKeys=1)
-            if page.get("Contents"):
+            if next(storage.list(page_size=1), None) is not None:
                 return "objects"
         else:
-            if any(v.get("IsLatest", True) for v in page.get("Versions", [])):
+            if first is not None and first.is_latest and not first.is_delete_marker:
                 return "objects"
-            if page.get("Versions") or page.get("DeleteMarkers"):
+            if first is not None:
                 return "object versions or delete markers"
         if next(self._iter_uploads(bucket, MaxUploads=1), None) is not None:
             return "incomplete multipart uploads"
@@ -441,24 +442,18 @@ class BucketsMixin(ServiceBase):
         """Everything that keeps a bucket from being deleted: object versions, delete markers
         and incomplete multipart uploads, each as {"Key", "VersionId"} or {"Key", "UploadId"}.
         Falls back to plain listing where versions are not supported."""
+        storage = self.session.storage(bucket)
         try:
-            yield from self._iter_versions(bucket)
+            # "null" is the version id of objects written before versioning was enabled;
+            # deleting them without it would only add a delete marker.
+            for version in storage.list_versions():
+                yield {"Key": version.key, "VersionId": version.version_id}
         except NotSupported:
-            for page in self.pages("list_objects_v2", bucket, Bucket=bucket):
-                for obj in page.get("Contents", []):
-                    yield {"Key": obj["Key"]}
+            for entry in storage.list():
+                if isinstance(entry, ObjectInfo):
+                    yield {"Key": entry.key}
         for upload in self._iter_uploads(bucket):
             yield {"Key": upload["Key"], "UploadId": upload["UploadId"]}
-
-    def _iter_versions(self, bucket: str) -> Iterator[dict[str, Any]]:
-        for page in self.pages("list_object_versions", bucket, Bucket=bucket):
-            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                # "null" is the version id of objects written before versioning was enabled;
-                # deleting them without it would only add a delete marker.
-                entry = {"Key": item["Key"]}
-                if item.get("VersionId"):
-                    entry["VersionId"] = item["VersionId"]
-                yield entry
 
     def empty_bucket(
         self, bucket: str, *, on_delete: Callable[[dict[str, Any]], None] | None = None

@@ -25,19 +25,23 @@ from s3kit.service.objects import (
     server_copy,
     sse_c_arguments,
 )
+from s3kit.storage.base import ObjectInfo
+from s3kit.storage_classes import ARCHIVE_CLASSES, validate_storage_class
+from s3kit.units import GiB
 from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
     from s3kit.encryption import Encryption
 
-GB = 1024**3  # AWS bills storage per GB-month with 1 GB = 2^30 bytes
+GB = GiB  # AWS bills storage per GB-month with 1 GB = 2^30 bytes
 
 # Public list prices, USD per GB-month, US East (N. Virginia), first 50 TB/month tier, from
 # https://aws.amazon.com/s3/pricing/ ("Storage pricing" tab) as published in 2025.
 # INTELLIGENT_TIERING is priced at its Frequent Access tier (objects move to cheaper tiers on
 # their own, which a listing cannot see); REDUCED_REDUNDANCY is the last published legacy price.
 # OUTPOSTS and SNOW have no per-GB list price (they are billed as hardware) and are absent:
-# their usage is reported without a cost. Override any of them with `--prices FILE`.
+# their usage is reported without a cost. Override any of them with `--prices FILE`. Every
+# other class of `s3kit.storage_classes.STORAGE_CLASSES` has a price (a unit test holds this).
 DEFAULT_PRICES: Mapping[str, float] = {
     "STANDARD": 0.023,
     "INTELLIGENT_TIERING": 0.023,
@@ -50,7 +54,6 @@ DEFAULT_PRICES: Mapping[str, float] = {
     "REDUCED_REDUNDANCY": 0.024,
 }
 
-ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 RESTORE_TIERS = ("Standard", "Bulk", "Expedited")
 MAX_RESTORE_DAYS = 30_000  # the largest Days S3 accepts in a RestoreRequest
 
@@ -221,15 +224,14 @@ class StorageClassMixin(ServiceBase):
         headers and SSE-S3/KMS settings (multipart through the transfer layer above 5 GiB)."""
         from s3kit.transfer.context import WriteOptions
 
+        chosen = validate_storage_class(storage_class)
         validate_bucket_name(bucket)
         validate_key(key)
         head = head_object(self, bucket, key)
         if int(head.get("ContentLength", 0)) <= MAX_COPY_OBJECT:
-            copy_in_place(self, bucket, key, head, changes={"StorageClass": storage_class.upper()})
+            copy_in_place(self, bucket, key, head, changes={"StorageClass": chosen})
             return
-        options = WriteOptions(
-            storage_class=storage_class.upper(), encryption=_kept_encryption(head)
-        )
+        options = WriteOptions(storage_class=chosen, encryption=_kept_encryption(head))
         server_copy(self.session, S3Url(bucket, key), S3Url(bucket, key), options=options)
 
     def restore_object(
@@ -257,11 +259,11 @@ class StorageClassMixin(ServiceBase):
     def storage_usage(self, bucket: str, prefix: str = "") -> dict[str, ClassUsage]:
         """Objects and bytes per storage class under `prefix`, from one listing."""
         validate_bucket_name(bucket)
-        usage: dict[str, ClassUsage] = {}
-        for page in self.pages("list_objects_v2", bucket, Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                add_usage(usage, obj.get("StorageClass"), int(obj.get("Size", 0)))
-        return usage
+        return usage_from_sizes(
+            (entry.storage_class, entry.size)
+            for entry in self.session.storage(bucket).list(prefix)
+            if isinstance(entry, ObjectInfo)
+        )
 
     def storage_cost(
         self, bucket: str, prefix: str = "", *, prices: Mapping[str, float] = DEFAULT_PRICES

@@ -9,84 +9,20 @@ key, which brings back the version under it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from s3kit.errors import ObjectNotFound, UsageError
 from s3kit.service.base import ServiceBase
+from s3kit.storage.s3 import VersionEntry
 from s3kit.uri import validate_bucket_name, validate_key
-
-# CopyObject refuses sources above 5 GiB; a version that large cannot be restored in one call.
-_CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class VersionEntry:
-    key: str
-    version_id: str
-    is_latest: bool
-    is_delete_marker: bool
-    last_modified: datetime | None
-    size: int = 0
-    etag: str | None = None
-    storage_class: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "version_id": self.version_id,
-            "is_latest": self.is_latest,
-            "delete_marker": self.is_delete_marker,
-            "last_modified": self.last_modified.isoformat() if self.last_modified else None,
-            "size": self.size,
-            "etag": self.etag,
-            "storage_class": self.storage_class,
-        }
-
-
-def entries_from_page(page: dict[str, Any]) -> list[VersionEntry]:
-    """One ListObjectVersions page as entries, versions and delete markers together, in key
-    order and, within a key, newest first (the order S3 lists each kind in)."""
-    entries = [
-        VersionEntry(
-            key=v["Key"],
-            version_id=str(v.get("VersionId") or "null"),
-            is_latest=bool(v.get("IsLatest")),
-            is_delete_marker=False,
-            last_modified=v.get("LastModified"),
-            size=int(v.get("Size", 0)),
-            etag=v.get("ETag"),
-            storage_class=v.get("StorageClass"),
-        )
-        for v in page.get("Versions", [])
-    ]
-    entries += [
-        VersionEntry(
-            key=m["Key"],
-            version_id=str(m.get("VersionId") or "null"),
-            is_latest=bool(m.get("IsLatest")),
-            is_delete_marker=True,
-            last_modified=m.get("LastModified"),
-        )
-        for m in page.get("DeleteMarkers", [])
-    ]
-
-    def order(entry: VersionEntry) -> tuple[str, bool, float]:
-        stamp = entry.last_modified
-        seconds = stamp.timestamp() if stamp is not None else float("-inf")
-        return (entry.key, not entry.is_latest, -seconds)
-
-    return sorted(entries, key=order)
 
 
 class VersionsMixin(ServiceBase):
     def list_versions(self, bucket: str, prefix: str = "") -> Iterator[VersionEntry]:
-        """Every version and delete marker under `prefix` (a key is a prefix of itself)."""
+        """Every version and delete marker under `prefix` (a key is a prefix of itself), in
+        key order and, within a key, newest first."""
         validate_bucket_name(bucket)
-        for page in self.pages("list_object_versions", bucket, Bucket=bucket, Prefix=prefix):
-            yield from entries_from_page(page)
+        yield from self.session.storage(bucket).list_versions(prefix)
 
     def download_version(
         self, bucket: str, key: str, version_id: str | None, destination: Path
@@ -149,4 +85,4 @@ class VersionsMixin(ServiceBase):
         )
 
 
-__all__ = ["VersionEntry", "VersionsMixin", "entries_from_page"]
+__all__ = ["VersionEntry", "VersionsMixin"]

@@ -6,6 +6,10 @@ Session's shared signed-request path (`storage/s3http.py`): keys are sent exactl
 signature nor a session token reaches another host), header names are read case-insensitively,
 and one retry policy and one error translation apply to all of them. Copies from another bucket
 go the same way (CopyObject names its source in a header).
+
+Both listings — objects (ListObjectsV2) and versions (ListObjectVersions) — are paged by the one
+loop `S3Storage._pages`, each page parsed by its own reader; every caller (ls, sync, batch,
+cost, `object versions`, emptying and deleting a bucket) lists through them.
 """
 
 from __future__ import annotations
@@ -16,21 +20,34 @@ import functools
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote_plus
 
+from s3kit._aio import iter_sync
 from s3kit.errors import (
     InvalidKey,
+    NotSupported,
     ObjectNotFound,
     S3KitError,
     TransferError,
     UsageError,
+    for_operation,
     translate,
 )
+from s3kit.limits import DELETE_BATCH
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -57,9 +74,38 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A stream or file handed to `put` is sent in one PUT, so it is held in memory: above this,
 # the caller is pointed to the transfer layer (parallel parts, resume).
 MAX_BUFFERED_PUT = 512 * 1024 * 1024
-DELETE_BATCH = 1000  # S3's limit for one DeleteObjects request
 _S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _NEXT_TOKEN = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>")
+
+Cursor = dict[str, str]  # the query parameters that ask for a listing's next page
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEntry:
+    """One version or delete marker of a key; `version_id` is "null" for an object written
+    before versioning was enabled. A delete marker has no size, ETag or storage class."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    is_delete_marker: bool
+    last_modified: datetime | None
+    size: int = 0
+    etag: str | None = None
+    storage_class: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "version_id": self.version_id,
+            "is_latest": self.is_latest,
+            "delete_marker": self.is_delete_marker,
+            "last_modified": self.last_modified.isoformat() if self.last_modified else None,
+            "size": self.size,
+            "etag": self.etag,
+            "storage_class": self.storage_class,
+        }
 
 
 def object_key(key: str) -> str:
@@ -388,40 +434,72 @@ class S3Storage(SyncStorageMixin):
             query["delimiter"] = delimiter
         if start_after:
             query["start-after"] = start_after
-        async for page in self._pages(query):
+        async for page in self._pages(query, _objects_page, peek=_early_cursor):
             for entry in page:
                 yield entry
 
-    async def _pages(self, query: dict[str, str]) -> AsyncIterator[list[ObjectInfo | Prefix]]:
-        """The listing's pages, in order. From the second page on, the next page is requested
-        before this one is parsed, so the server's time overlaps the parsing and the reader's
-        work (a no-op sync is mostly this loop). The first is not: a reader that stops there,
-        as a folder check does, costs no request it did not need."""
+    async def list_versions_async(
+        self, prefix: str = "", *, page_size: int = 1000
+    ) -> AsyncIterator[VersionEntry]:
+        """Every version and delete marker under `prefix`, keys in the server's order and each
+        key's versions newest first, fetched and yielded one page at a time (a reader that
+        stops after the first entry, as an emptiness check does, costs one request).
+
+        Each page is a signed ListObjectVersions request with `encoding-type=url`, read as the
+        object listing is, so keys come back exactly as S3 has them. (SeaweedFS 4.48 and moto
+        5.2 ignore the parameter here and send keys as XML text, which cannot carry every
+        control character.) A server without versions raises NotSupported naming the
+        operation."""
+        query = {"versions": "", "encoding-type": "url", "max-keys": str(page_size)}
+        if prefix:
+            query["prefix"] = prefix
+        try:
+            async for page in self._pages(query, _versions_page):
+                for entry in page:
+                    yield entry
+        except NotSupported as exc:
+            raise for_operation(exc, "list_object_versions", self.session.endpoint_label) from exc
+
+    def list_versions(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[VersionEntry]:
+        return iter_sync(self.list_versions_async(prefix, page_size=page_size))
+
+    async def _pages(
+        self,
+        query: dict[str, str],
+        read: Callable[[bytes, str], tuple[list[E], Cursor | None]],
+        *,
+        peek: Callable[[bytes], Cursor | None] | None = None,
+    ) -> AsyncIterator[list[E]]:
+        """A listing's pages, in order: `read` parses a page and names the next one. With
+        `peek` (which finds the next page's cursor without parsing), from the second page on the
+        next page is requested before this one is parsed, so the server's time overlaps the
+        parsing and the reader's work (a no-op sync is mostly this loop). The first is not: a
+        reader that stops there, as a folder check does, costs no request it did not need."""
         http = self.session.http()
         loop = asyncio.get_running_loop()
 
-        def request(token: str | None) -> asyncio.Future[Response]:
+        def request(cursor: Cursor | None) -> asyncio.Future[Response]:
             page_query = dict(query)
-            if token is not None:
-                page_query.pop("start-after", None)
-                page_query["continuation-token"] = token
+            if cursor is not None:
+                page_query.pop("start-after", None)  # it places the first page only
+                page_query.update(cursor)
             call = functools.partial(http.request, "GET", self.bucket, "", query=page_query)
             return loop.run_in_executor(http.executor, call)  # sent now, not at the next await
 
         ahead: asyncio.Future[Response] | None = None
-        early: str | None = None
+        early: Cursor | None = None
         try:
             response = await request(None)
             while True:
-                entries, token = _listing_page(response.body, self.bucket)
-                if early != token and ahead is not None:
+                entries, cursor = read(response.body, self.bucket)
+                if early != cursor and ahead is not None:
                     _discard(ahead)
                     ahead = None
                 yield entries
-                if token is None:
+                if cursor is None:
                     return
-                response = await (ahead if ahead is not None else request(token))
-                early = _early_token(response.body)
+                response = await (ahead if ahead is not None else request(cursor))
+                early = peek(response.body) if peek is not None else None
                 ahead = request(early) if early is not None else None
         finally:
             if ahead is not None:
@@ -530,6 +608,14 @@ def _early_token(body: bytes) -> str | None:
         return None
 
 
+def _token_cursor(token: str | None) -> Cursor | None:
+    return None if token is None else {"continuation-token": token}
+
+
+def _early_cursor(body: bytes) -> Cursor | None:
+    return _token_cursor(_early_token(body))
+
+
 def _discard(future: asyncio.Future[Response]) -> None:
     """Drop a page requested ahead that nobody will read; a failure of it is no one's."""
     if not future.cancel() and not future.cancelled():
@@ -597,13 +683,82 @@ def _listing_page(body: bytes, bucket: str) -> tuple[list[ObjectInfo | Prefix], 
     if prefixes:
         entries += prefixes
         entries.sort(key=lambda entry: entry.key.encode("utf-8"))
+    return entries, _next_marker(root, ns, bucket, "NextContinuationToken", "continuation token")
+
+
+def _next_marker(root: ET.Element, ns: str, bucket: str, tag: str, what: str) -> str | None:
+    """The text of `tag`, which places a truncated page's successor; None on the last page."""
     if (root.findtext(f"{ns}IsTruncated") or "").lower() != "true":
-        return entries, None
-    token = root.findtext(f"{ns}NextContinuationToken")
-    if not token:
+        return None
+    marker = root.findtext(f"{ns}{tag}")
+    if not marker:
         # Stopping here would pass a partial listing off as whole (and sync --delete acts on it).
         raise S3KitError(
-            f"s3://{bucket}: the server marked the listing as truncated but sent no"
-            " continuation token, so it cannot be read to the end"
+            f"s3://{bucket}: the server marked the listing as truncated but sent no {what},"
+            " so it cannot be read to the end"
         )
-    return entries, token
+    return marker
+
+
+def _objects_page(body: bytes, bucket: str) -> tuple[list[ObjectInfo | Prefix], Cursor | None]:
+    entries, token = _listing_page(body, bucket)
+    return entries, _token_cursor(token)
+
+
+def _version_order(entry: VersionEntry) -> tuple[str, bool, float]:
+    stamp = entry.last_modified
+    return (entry.key, not entry.is_latest, -stamp.timestamp() if stamp else float("inf"))
+
+
+def _versions_page(body: bytes, bucket: str) -> tuple[list[VersionEntry], Cursor | None]:
+    """The versions and delete markers of one ListObjectVersions answer, in key order and,
+    within a key, newest first, and the cursor of the next page (None on the last).
+
+    AWS interleaves Version and DeleteMarker elements in that order; moto writes every marker
+    after every version, so a page is put in order here (a page is a contiguous run of the
+    listing, so the pages stay in order). Keys — and NextKeyMarker, which is sent back
+    decoded — come URL-encoded when the server says so in EncodingType, as in `_listing_page`.
+    """
+    root = _parse(body, bucket)
+    ns = _namespace(root)
+    decode = unquote_plus if root.findtext(f"{ns}EncodingType") == "url" else _same
+    version, marker = f"{ns}Version", f"{ns}DeleteMarker"
+    key, version_id, latest, modified, size, etag, storage_class = (
+        f"{ns}{name}"
+        for name in (
+            "Key",
+            "VersionId",
+            "IsLatest",
+            "LastModified",
+            "Size",
+            "ETag",
+            "StorageClass",
+        )
+    )
+    entries: list[VersionEntry] = []
+    for element in root:
+        if element.tag != version and element.tag != marker:
+            continue
+        stamp = element.findtext(modified)
+        is_marker = element.tag == marker
+        entries.append(
+            VersionEntry(
+                key=decode(element.findtext(key) or ""),
+                version_id=element.findtext(version_id) or "null",
+                is_latest=(element.findtext(latest) or "").lower() == "true",
+                is_delete_marker=is_marker,
+                last_modified=datetime.fromisoformat(stamp) if stamp else None,
+                size=0 if is_marker else int(element.findtext(size) or 0),
+                etag=None if is_marker else element.findtext(etag),
+                storage_class=None if is_marker else element.findtext(storage_class),
+            )
+        )
+    entries.sort(key=_version_order)
+    next_key = _next_marker(root, ns, bucket, "NextKeyMarker", "NextKeyMarker")
+    if next_key is None:
+        return entries, None
+    cursor = {"key-marker": decode(next_key)}
+    next_version = root.findtext(f"{ns}NextVersionIdMarker")
+    if next_version:
+        cursor["version-id-marker"] = next_version
+    return entries, cursor
