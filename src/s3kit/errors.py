@@ -2,30 +2,103 @@
 
 Every error a user can see is an `S3KitError` whose message says what went wrong and what to
 do about it. Subclasses also inherit the matching builtin (`ObjectNotFound` is a
-`FileNotFoundError`), so callers can catch either. `translate` is the only place that looks at
-botocore or OS exceptions; it must never put a secret into a message, so every message
-it builds passes through `observe.redact`.
+`FileNotFoundError`), so callers can catch either, and each carries the context of the call
+that failed (S3 code, status, operation, bucket, key, request id). `translate`, applied by the
+`with translating(...)` block every call site uses, is the only place that looks at botocore
+or OS exceptions; it must never put a secret into a message, so every message passes
+through `observe.redact`.
 """
 
 from __future__ import annotations
 
 import errno
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from s3kit.observe import redact
 
 
 class S3KitError(Exception):
-    """Base of every error s3kit raises on purpose. `exit_code` is what the CLI exits with."""
+    """Base of every error s3kit raises on purpose. `exit_code` is what the CLI exits with.
+
+    Where the error came from a remote call it carries that call's context: the S3 error
+    `code` (botocore's convention for an answer without a body: its status, "404"), the HTTP
+    `status`, the S3 `operation` ("GetObject"), `bucket` and `key`, and the server's
+    `request_id` (x-amz-request-id) and `host_id` (x-amz-id-2), which its operators ask for.
+    Unknown parts stay "" (code) or None."""
 
     exit_code: int = 1
-    # What the server said, where the error came from an S3 answer ("" / None otherwise).
     code: str = ""
     status: int | None = None
+    operation: str | None = None
+    bucket: str | None = None
+    key: str | None = None
+    request_id: str | None = None
+    host_id: str | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        operation: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+        request_id: str | None = None,
+        host_id: str | None = None,
+    ) -> None:
         super().__init__(redact(message))
+        self.add_context(
+            code=code,
+            status=status,
+            operation=operation,
+            bucket=bucket,
+            key=key,
+            request_id=request_id,
+            host_id=host_id,
+        )
+
+    def add_context(
+        self,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        operation: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+        request_id: str | None = None,
+        host_id: str | None = None,
+    ) -> S3KitError:
+        """Fill in the parts of the context not known yet (what is known stays); returns self."""
+        if code and not self.code:
+            self.code = code
+        given = {
+            "status": status,
+            "operation": operation,
+            "bucket": bucket,
+            "key": key,
+            "request_id": request_id,
+            "host_id": host_id,
+        }
+        for name, value in given.items():
+            if value is not None and getattr(self, name) is None:
+                setattr(self, name, value)
+        return self
+
+    def context_of(self, other: S3KitError) -> S3KitError:
+        """Take what `other` knows of its call (for an error raised in place of `other`)."""
+        return self.add_context(
+            code=other.code,
+            status=other.status,
+            operation=other.operation,
+            bucket=other.bucket,
+            key=other.key,
+            request_id=other.request_id,
+            host_id=other.host_id,
+        )
 
     @property
     def message(self) -> str:
@@ -129,8 +202,32 @@ def from_code(
     bucket: str | None = None,
     key: str | None = None,
     endpoint: str | None = None,
+    operation: str | None = None,
+    request_id: str | None = None,
+    host_id: str | None = None,
 ) -> S3KitError:
-    """Map an S3 error code (or bare HTTP status) to the s3kit error a user should see."""
+    """Map an S3 error code (or bare HTTP status) to the s3kit error a user should see, which
+    carries the call's context."""
+    error = _error_for(code, status, server_message, bucket, key, endpoint)
+    return error.add_context(
+        code=code,
+        status=status,
+        operation=operation,
+        bucket=bucket or None,
+        key=key or None,
+        request_id=request_id,
+        host_id=host_id,
+    )
+
+
+def _error_for(
+    code: str,
+    status: int | None,
+    server_message: str,
+    bucket: str | None,
+    key: str | None,
+    endpoint: str | None,
+) -> S3KitError:
     where = _where(bucket, key)
     detail = f" ({server_message})" if server_message else ""
     if code == "NoSuchBucket" or (code in ("", "NotFound", "404") and status == 404 and not key):
@@ -218,6 +315,9 @@ def _translate_botocore(
             bucket=bucket,
             key=key,
             endpoint=endpoint,
+            operation=exc.operation_name or None,
+            request_id=meta.get("RequestId") or None,
+            host_id=meta.get("HostId") or None,
         )
     if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
         return CredentialsError(
@@ -291,12 +391,12 @@ def for_operation(error: S3KitError, operation: str, endpoint: str) -> S3KitErro
             f"{endpoint} does not support {feature_of(operation)} ({operation} was answered as"
             " if it asked to create the bucket) — `s3kit probe` lists what this endpoint"
             " supports"
-        )
+        ).context_of(error)
     if isinstance(error, NotSupported) and "this operation" in error.message:
         return NotSupported(
             error.message.replace("this operation", operation)
             + " — `s3kit probe` lists what this endpoint supports"
-        )
+        ).context_of(error)
     return error
 
 
@@ -315,6 +415,7 @@ def server_code(exc: BaseException) -> str:
 def translate(
     exc: BaseException,
     *,
+    operation: str | None = None,
     bucket: str | None = None,
     key: str | None = None,
     path: str | None = None,
@@ -323,9 +424,24 @@ def translate(
     """Turn any exception from botocore or the OS into an `S3KitError` (the signed-request
     path raises s3kit errors itself).
 
-    `bucket`/`key` name the remote object involved, `path` the local one; they only shape the
-    message. Chain the result: `raise translate(exc, ...) from exc`.
+    `bucket`/`key` name the remote object involved, `path` the local one; they shape the
+    message, and `operation` (the S3 name, "GetObject"), `bucket` and `key` become the error's
+    context where the error does not know better (an s3kit error passed in keeps what it
+    has and gains the rest). Prefer `with translating(...)`; otherwise chain the result:
+    `raise translate(exc, ...) from exc`.
     """
+    return _translate(exc, bucket, key, path, endpoint).add_context(
+        operation=operation, bucket=bucket, key=key
+    )
+
+
+def _translate(
+    exc: BaseException,
+    bucket: str | None,
+    key: str | None,
+    path: str | None,
+    endpoint: str | None,
+) -> S3KitError:
     if isinstance(exc, S3KitError):
         return exc
     if isinstance(exc, Exception):
@@ -341,3 +457,33 @@ def translate(
         if isinstance(exc, OSError):
             return _translate_os(exc, path)
     return S3KitError(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def translating(
+    *,
+    operation: str | None = None,
+    bucket: str | None = None,
+    key: str | None = None,
+    path: str | None = None,
+    endpoint: str | None = None,
+    adjust: Callable[[S3KitError], S3KitError] | None = None,
+) -> Iterator[None]:
+    """Any error raised in the block leaves it as an `S3KitError` (see `translate`), chained
+    to the original, with the call's context; `adjust` may then replace it (ServiceBase.call
+    passes `for_operation`). Use it instead of a try/except at each call site:
+
+        with translating(operation="GetBucketPolicy", bucket=bucket, endpoint=url):
+            client.get_bucket_policy(Bucket=bucket)
+    """
+    try:
+        yield
+    except Exception as exc:
+        error = translate(
+            exc, operation=operation, bucket=bucket, key=key, path=path, endpoint=endpoint
+        )
+        if adjust is not None:
+            error = adjust(error)
+        if error is exc:
+            raise
+        raise error from exc

@@ -2,8 +2,10 @@
 
 The data plane (the signed requests of `S3Http`: every object read and write, listing, delete
 and multipart call) and the control plane (boto3: bucket configuration, ACLs, versions, ...)
-get their endpoint, region, addressing style, credentials, retries and timeouts from the same
-`Settings`, so they can never disagree.
+get their endpoint, region, addressing style, credentials, retry policy and timeouts from the
+same `Settings`, so they can never disagree. Both report each attempt to the Session's
+request events (`events`): the signed path itself, boto3's clients through the botocore hooks
+installed here (`_Boto3Seam`), which also hand botocore's retry decision to the one policy.
 boto3 is imported only when a control-plane client is first asked for: importing s3kit, or
 running a data-plane command, must not pay its start-up cost.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +29,10 @@ from s3kit.config import (
     detect_ec2,
     resolve_settings,
 )
-from s3kit.errors import CredentialsError, translate
+from s3kit.errors import CredentialsError, translating
+from s3kit.events import RequestEvent, RequestEvents
 from s3kit.observe import logger, redact
+from s3kit.retry import RetryKind, RetryPolicy, retry_kind
 
 if TYPE_CHECKING:
     import ssl
@@ -68,6 +73,7 @@ class Session:
         aws_files: AwsFiles | None = None,
         local_server: LocalServer | None = None,
         notify: Notify | None = None,
+        events: RequestEvents | None = None,
     ) -> None:
         self.options = SessionOptions(
             profile=profile,
@@ -89,8 +95,11 @@ class Session:
         self._aws_files = aws_files
         self._local_server = local_server
         self._notify = notify or _log_notice
+        # Subscribers to every request either client makes for this Session.
+        self.events = events or RequestEvents()
         self._lock = threading.RLock()
         self._settings: Settings | None = None
+        self._retry_policy: RetryPolicy | None = None
         self._endpoint: str | None = None
         self._credentials: Credentials | None = None
         self._botocore_credentials: Any = None
@@ -134,6 +143,14 @@ class Session:
                 f" server at {state.endpoint} (data in {state.data_dir}; stop it with"
                 " `s3kit local stop`)"
             )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy both clients obey, from the settings (`max_retries`)."""
+        with self._lock:
+            if self._retry_policy is None:
+                self._retry_policy = RetryPolicy.from_settings(self.settings)
+            return self._retry_policy
 
     @property
     def endpoint_url(self) -> str | None:
@@ -207,7 +224,7 @@ class Session:
         from botocore.config import Config
 
         settings = self.settings
-        try:
+        with translating(endpoint=self.endpoint_url):
             if self._boto3_session is None:
                 if settings.needs_chain:
                     botocore_session = self._botocore_session()
@@ -239,18 +256,20 @@ class Session:
                 region_name=settings.region,
                 signature_version="s3v4",
                 s3={"addressing_style": settings.addressing_style},
-                retries={"max_attempts": settings.max_retries, "mode": "standard"},
+                # The same total, so botocore's own bookkeeping (the amz-sdk-request header,
+                # RetryAttempts) agrees with what the policy decides (see _Boto3Seam).
+                retries={"total_max_attempts": self.retry_policy.max_attempts, "mode": "standard"},
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
                 max_pool_connections=32,
                 user_agent_extra="s3kit",
                 **extra,
             )
-            return self._boto3_session.client(
+            client = self._boto3_session.client(
                 service, endpoint_url=self.endpoint_url, config=config, verify=self._tls_verify()
             )
-        except Exception as exc:
-            raise translate(exc, endpoint=self.endpoint_url) from exc
+            _Boto3Seam(self.retry_policy, self.events).install(client)
+            return client
 
     def _tls_verify(self) -> bool | str:
         """boto3's `verify`: False, the CA bundle's path, or True (the system's roots)."""
@@ -309,3 +328,133 @@ def _on_ec2(env: Mapping[str, str]) -> bool:
     if env.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
         return False
     return detect_ec2()
+
+
+class _Boto3Seam:
+    """botocore hooks on one client: its retry decision is the Session's `RetryPolicy`, and
+    each attempt is published as a `RequestEvent`.
+
+    botocore's "standard" retry handler is replaced (it is registered on `needs-retry` under
+    the unique id `retry-config-<service>`): it would decide with rules and waits of its own,
+    and only the handler that decides knows whether an attempt is the last. `needs-retry` fires
+    once per attempt (after an answer or a connection failure), which is where the event is
+    built; `request-created` (once per attempt too) marks its start, and `before-parameter-build`
+    keeps the call's bucket and key. The hooks build nothing when nobody listens.
+    """
+
+    _STARTED = "s3kit.started"
+    _TARGET = "s3kit.target"
+
+    def __init__(self, policy: RetryPolicy, events: RequestEvents) -> None:
+        self.policy = policy
+        self.events = events
+
+    def install(self, client: Any) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        hooks = client.meta.events
+        hooks.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+        hooks.register(
+            f"needs-retry.{service}", self.needs_retry, unique_id=f"retry-config-{service}"
+        )
+        hooks.register(f"before-parameter-build.{service}", self.remember_target)
+        hooks.register(f"request-created.{service}", self.attempt_started)
+
+    def remember_target(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if self.events.active:
+            context[self._TARGET] = (params.get("Bucket"), params.get("Key"))
+
+    def attempt_started(self, request: Any, **_: Any) -> None:
+        if self.events.active:
+            from botocore.utils import determine_content_length
+
+            request.context[self._STARTED] = (
+                time.monotonic(),
+                determine_content_length(request.body) or 0,
+            )
+
+    def needs_retry(
+        self,
+        response: tuple[Any, dict[str, Any]] | None,
+        operation: Any,
+        attempts: int,
+        caught_exception: BaseException | None,
+        request_dict: dict[str, Any],
+        **_: Any,
+    ) -> float | None:
+        """The seconds to wait before the next attempt; None: this attempt was the last."""
+        status: int | None = None
+        code: str | None = None
+        kind: RetryKind | None = None
+        if response is not None:
+            http_response, parsed = response
+            # botocore has made a 200 carrying an S3 <Error> a 500 by now (_update_status_code).
+            status = int(http_response.status_code)
+            if status >= 300:
+                code = str((parsed.get("Error") or {}).get("Code") or "") or None
+                kind = retry_kind(status, code)
+        elif caught_exception is not None:
+            from botocore.exceptions import ConnectionError, HTTPClientError
+
+            if isinstance(caught_exception, ConnectionError | HTTPClientError):
+                kind = "connection"
+        retrying = self.policy.retrying(attempts, kind)
+        delay = self.policy.delay(attempts, kind) if retrying and kind else None
+        if self.events.active:
+            reason = kind if delay is not None else None
+            try:
+                self._publish(
+                    response, operation, attempts, request_dict, status, code, reason, delay
+                )
+            except Exception:  # an answer shaped unlike any seen must not break the call
+                logger.debug("cannot report a %s attempt", operation.name, exc_info=True)
+        if delay is not None:
+            logger.debug(
+                "retrying %s in %.2f s: %s", operation.name, delay, code or caught_exception
+            )
+        return delay
+
+    def _publish(
+        self,
+        response: tuple[Any, dict[str, Any]] | None,
+        operation: Any,
+        attempt: int,
+        request_dict: dict[str, Any],
+        status: int | None,
+        code: str | None,
+        reason: RetryKind | None,
+        delay: float | None,
+    ) -> None:
+        context = request_dict.get("context") or {}
+        started, sent = context.get(self._STARTED) or (None, 0)
+        bucket, key = context.get(self._TARGET) or (None, None)
+        received, request_id = 0, None
+        if response is not None:
+            http_response, parsed = response
+            headers = http_response.headers
+            request_id = (parsed.get("ResponseMetadata") or {}).get("RequestId") or headers.get(
+                "x-amz-request-id"
+            )
+            if operation.has_streaming_output and status is not None and status < 300:
+                length = str(headers.get("content-length") or "")
+                received = int(length) if length.isdigit() else 0  # the caller reads it later
+            else:
+                received = len(http_response.content or b"")
+        self.events.publish(
+            RequestEvent(
+                client="boto3",
+                operation=operation.name,
+                method=str(request_dict.get("method") or operation.http.get("method") or ""),
+                bucket=bucket,
+                key=key,
+                attempt=attempt,
+                status=status,
+                seconds=0.0 if started is None else time.monotonic() - started,
+                bytes_sent=sent,
+                bytes_received=received,
+                request_id=request_id or None,
+                error_code=code,
+                retrying=delay is not None,
+                retry_reason=reason,
+                retry_delay=delay,
+            )
+        )

@@ -1,7 +1,8 @@
 """ServiceBase: the one path for every control-plane (boto3) call of S3Service.
 
-`call` and `pages` translate botocore errors into s3kit errors; retries and timeouts are already
-configured on the Session's client. Each feature module adds a mixin on top of this base.
+`call` and `pages` translate botocore errors into s3kit errors that carry the call's context;
+retries (the Session's one policy), timeouts and request events are already set up on the
+Session's client. Each feature module adds a mixin on top of this base.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from s3kit.errors import for_operation, translate
+from s3kit.errors import S3KitError, for_operation, translate, translating
 from s3kit.session import Session
 
 
@@ -26,14 +27,22 @@ class ServiceBase:
         service: str = "s3",
         **kwargs: Any,
     ) -> Any:
-        """Call boto3 `operation` with `kwargs`; `bucket`/`key` only shape error messages."""
+        """Call boto3 `operation` with `kwargs`; `bucket`/`key` shape error messages and are
+        the error's context, with the S3 name of the operation ("GetBucketPolicy")."""
         client = self.session.client(service)
-        try:
+
+        def adjust(error: S3KitError) -> S3KitError:
+            return for_operation(error, operation, self.session.endpoint_label)
+
+        with translating(
+            operation=client.meta.method_to_api_mapping.get(operation, operation),
+            bucket=bucket,
+            key=key,
+            endpoint=self.session.endpoint_url,
+            adjust=adjust,
+        ):
             method: Callable[..., Any] = getattr(client, operation)
             return method(**kwargs)
-        except Exception as exc:
-            error = translate(exc, bucket=bucket, key=key, endpoint=self.session.endpoint_url)
-            raise for_operation(error, operation, self.session.endpoint_label) from exc
 
     def pages(self, operation: str, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated boto3 operation, fetched lazily."""

@@ -2,11 +2,15 @@
 
 Every data-plane call — PUTs with Content-MD5, GETs (whole, ranged, streamed), HEADs, deletes,
 copies, exact listings, bulk deletes, folder markers and every multipart call — is sent here,
-over keep-alive sockets (see `httpclient`) with the SigV4 signer, retrying throttling, 5xx
-answers and connection errors with exponential backoff and full jitter, and translating
-failures into s3kit errors. Endpoint, region, addressing style, credentials, retries and
-timeouts come from the Session, as boto3's do. It must never import boto3: it is on the hot
-path of every transfer and sync.
+over keep-alive sockets (see `httpclient`) with the SigV4 signer, retried as the Session's
+`RetryPolicy` says (the one boto3's clients obey too), and translated into s3kit errors that
+name the S3 code, status, operation, bucket, key and request id. Each attempt is published
+to the Session's request events (`s3kit.events`) when anyone listens. Endpoint, region,
+addressing style, credentials, retries and timeouts come from the Session, as boto3's do. It
+must never import boto3: it is on the hot path of every transfer and sync.
+
+Callers name the operation (`operation="UploadPart"`); without a name it is told from the
+method, key, query and headers (`operation_name`).
 
 What it must never do: follow a redirect (the signature and the session token would go to
 another host: a 3xx is an error naming the new location), send an SSE-C key in clear text to
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import re
 import threading
 import time
@@ -31,12 +34,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from s3kit.errors import EndpointError, S3KitError, from_code
+from s3kit.events import RequestEvent
 from s3kit.observe import logger
+from s3kit.retry import RetryKind, RetryPolicy, retry_kind
 from s3kit.session import Session
 from s3kit.storage.httpclient import Answer, ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
-_RETRY_STATUS = {429, 500, 502, 503, 504}
 _CUSTOMER_KEY_HEADERS = (
     "x-amz-server-side-encryption-customer-key",
     "x-amz-copy-source-server-side-encryption-customer-key",
@@ -57,15 +61,88 @@ class Response:
         return root
 
 
+_DEFAULT_POLICY = RetryPolicy()
+
+
 def backoff(attempt: int) -> float:
-    """Seconds to wait before retry number `attempt` (1, 2, ...): exponential, full jitter."""
-    return random.uniform(0, min(15.0, 0.1 * 2**attempt))
+    """Seconds to wait before retry number `attempt` (1, 2, ...), for callers that retry on
+    their own; `S3Http.retry.delay` is the same rule with the Session's own policy."""
+    return _DEFAULT_POLICY.delay(attempt, "transient")
+
+
+# ListObjects (v1) parameters: a bucket GET with only these is a listing.
+_LIST_PARAMETERS = frozenset({"prefix", "delimiter", "marker", "max-keys", "encoding-type"})
+# Object subresources, by the name S3 gives their operations (GetObjectTagging, ...).
+_OBJECT_SUBRESOURCES = {
+    "tagging": "ObjectTagging",
+    "acl": "ObjectAcl",
+    "retention": "ObjectRetention",
+    "legal-hold": "ObjectLegalHold",
+}
+_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+
+
+def operation_name(
+    method: str, key: str, query: Mapping[str, str], headers: Mapping[str, str] | None
+) -> str:
+    """The S3 operation a request is ("PutObject", "ListObjectsV2", "UploadPartCopy"), told from
+    what it sends; the method itself for one this does not know."""
+    if key:
+        for parameter, name in _OBJECT_SUBRESOURCES.items():
+            if parameter in query and method in _VERBS:
+                return _VERBS[method] + name
+        copy = headers is not None and any(n.lower() == "x-amz-copy-source" for n in headers)
+        if method == "GET":
+            if "uploadId" in query:
+                return "ListParts"
+            return "GetObjectAttributes" if "attributes" in query else "GetObject"
+        if method == "HEAD":
+            return "HeadObject"
+        if method == "PUT":
+            if "uploadId" in query:
+                return "UploadPartCopy" if copy else "UploadPart"
+            return "CopyObject" if copy else "PutObject"
+        if method == "POST":
+            if "uploads" in query:
+                return "CreateMultipartUpload"
+            if "uploadId" in query:
+                return "CompleteMultipartUpload"
+            if "restore" in query:
+                return "RestoreObject"
+        if method == "DELETE":
+            return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+        return method
+    if method == "GET":
+        if "uploads" in query:
+            return "ListMultipartUploads"
+        if "versions" in query:
+            return "ListObjectVersions"
+        if query.get("list-type") == "2":
+            return "ListObjectsV2"
+        return "ListObjects" if _LIST_PARAMETERS.issuperset(query) else method
+    if not query:
+        bucket_operations = {"HEAD": "HeadBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}
+        return bucket_operations.get(method, method)
+    if method == "POST" and "delete" in query:
+        return "DeleteObjects"
+    return method
+
+
+def _announced(answer: Answer) -> int:
+    """The body length a streamed answer announces (0 if it does not say)."""
+    length = answer.headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else 0
 
 
 def copy_source(bucket: str, key: str, version_id: str | None = None) -> str:
     """The x-amz-copy-source header naming `bucket`/`key` (and one version of it)."""
     named = "/" + uri_encode(f"{bucket}/{key}", keep_slash=True)
     return f"{named}?versionId={uri_encode(version_id, keep_slash=False)}" if version_id else named
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    """The answer's request id, read as botocore reads it (moto sends only x-amzn-requestid)."""
+    return headers.get("x-amzn-requestid") or headers.get("x-amz-request-id") or None
 
 
 def _error_in_body(response: Response) -> bool:
@@ -99,13 +176,18 @@ class S3Http:
             self.endpoint = f"https://s3.{self.region}.amazonaws.com"
         else:
             self.endpoint = endpoint.rstrip("/")
-        self.max_retries = settings.max_retries
+        self.retry: RetryPolicy = session.retry_policy
         self._pool = ConnectionPool(
             size=pool_size,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             ssl_context=session.ssl_context() if self.endpoint.startswith("https:") else None,
         )
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a request's first attempt (the Session's policy)."""
+        return self.retry.retries
 
     def target(self, bucket: str, key: str) -> tuple[str, str, str]:
         """(scheme://host, host, encoded path) for bucket/key."""
@@ -132,9 +214,13 @@ class S3Http:
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | memoryview | None = None,
+        operation: str | None = None,
     ) -> Response:
-        """Send one request, with retries; raise an s3kit error for any non-2xx answer."""
-        answer = self._send(method, bucket, key, query, headers, body, stream=False)
+        """Send one request, with retries; raise an s3kit error for any non-2xx answer.
+        `operation` is the S3 name errors and events give it (told from the request if None)."""
+        answer = self._send(
+            method, bucket, key, query, headers, body, stream=False, operation=operation
+        )
         assert isinstance(answer, Response)
         return answer
 
@@ -147,6 +233,7 @@ class S3Http:
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         prefetch: int = 0,
+        operation: str | None = None,
     ) -> Answer:
         """As `request`, for an answer whose body the caller streams (object GETs): retried
         until a 2xx status line arrives, then the body is the caller's to read and close. A
@@ -154,7 +241,15 @@ class S3Http:
         `prefetch` bytes is read at once, in the same call (and the request retried if that
         read fails), so that reading it costs no further round trip to a thread."""
         answer = self._send(
-            method, bucket, key, query, headers, None, stream=True, prefetch=prefetch
+            method,
+            bucket,
+            key,
+            query,
+            headers,
+            None,
+            stream=True,
+            prefetch=prefetch,
+            operation=operation,
         )
         assert isinstance(answer, Answer)
         return answer
@@ -170,17 +265,22 @@ class S3Http:
         *,
         stream: bool,
         prefetch: int = 0,
+        operation: str | None = None,
     ) -> Response | Answer:
         query = dict(query or {})
         if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
             from s3kit.encryption import check_key_transport
 
             check_key_transport(self.endpoint)
+        name = operation or operation_name(method, key, query, headers)
         origin, host, path = self.target(bucket, key)
         qs = canonical_query(query)
         target = path + (f"?{qs}" if qs else "")
+        events = self.session.events
         attempt = 0
         while True:
+            attempt += 1
+            started = time.monotonic()
             creds = self.session.credentials()
             signed = sign_headers(
                 method=method,
@@ -195,7 +295,8 @@ class S3Http:
                 now=datetime.now(UTC),
             )
             signed.pop("host")  # the connection sends it, as signed
-            response: Response | None
+            result: Response | Answer | None
+            kind: RetryKind | None = None
             try:
                 answer = self._pool.open(origin, method, target, signed, body)
                 if stream and answer.status < 300:
@@ -204,46 +305,86 @@ class S3Http:
                     except BaseException:
                         answer.close()
                         raise
-                    return answer
-                with answer:
-                    response = Response(answer.status, answer.headers, answer.read_all())
-                in_body = response.status < 300 and _error_in_body(response)
-                error = (
-                    self.error_for(response, bucket, key)
-                    if response.status >= 300 or in_body
-                    else None
-                )
+                    result, error = answer, None
+                else:
+                    with answer:
+                        result = Response(answer.status, answer.headers, answer.read_all())
+                    # An error sent in a 200 body is a server failure after the status line
+                    # went out (S3 documents it for CopyObject, UploadPartCopy and
+                    # CompleteMultipartUpload): retried like a 500, as botocore does.
+                    in_body = result.status < 300 and _error_in_body(result)
+                    error = None
+                    if result.status >= 300 or in_body:
+                        error = self.error_for(result, bucket, key, operation=name)
+                        kind = retry_kind(500 if in_body else result.status, error.code)
             except OSError as exc:
-                response, in_body = None, False
-                error = self.unreachable(exc)
-            # An error sent in a 200 body is a server failure after the status line went out
-            # (S3 documents it for CopyObject, UploadPartCopy and CompleteMultipartUpload):
-            # retried like a 5xx, as botocore does.
-            retryable = response is None or in_body or response.status in _RETRY_STATUS
+                result, kind = None, "connection"
+                error = self.unreachable(exc, operation=name, bucket=bucket, key=key)
+            retrying = error is not None and self.retry.retrying(attempt, kind)
+            delay = self.retry.delay(attempt, kind) if retrying and kind else None
+            if events.active:
+                received = 0
+                if isinstance(result, Response):
+                    received = len(result.body)
+                elif result is not None:
+                    received = _announced(result)
+                events.publish(
+                    RequestEvent(
+                        client="http",
+                        operation=name,
+                        method=method,
+                        bucket=bucket or None,
+                        key=key or None,
+                        attempt=attempt,
+                        status=None if result is None else result.status,
+                        seconds=time.monotonic() - started,
+                        bytes_sent=0 if body is None else len(body),
+                        bytes_received=received,
+                        request_id=None if result is None else _request_id(result.headers),
+                        error_code=(error.code or None) if error is not None else None,
+                        retrying=retrying,
+                        retry_reason=kind if retrying else None,
+                        retry_delay=delay,
+                    )
+                )
             if error is None:
-                assert response is not None
-                return response
-            if not retryable or attempt >= self.max_retries:
+                assert result is not None
+                return result
+            if delay is None:
                 raise error
-            attempt += 1
-            delay = backoff(attempt)
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
             time.sleep(delay)
 
-    def unreachable(self, exc: OSError) -> EndpointError:
+    def unreachable(
+        self,
+        exc: OSError,
+        *,
+        operation: str | None = None,
+        bucket: str | None = None,
+        key: str | None = None,
+    ) -> EndpointError:
         """The error for a connection that failed (before or during an answer)."""
         return EndpointError(
             f"cannot reach {self.endpoint} ({type(exc).__name__}) — check --endpoint-url"
-            " and that the server is running"
+            " and that the server is running",
+            operation=operation,
+            bucket=bucket or None,
+            key=key or None,
         )
 
-    def error_for(self, response: Response, bucket: str, key: str) -> S3KitError:
-        code, message = "", ""
+    def error_for(
+        self, response: Response, bucket: str, key: str, *, operation: str | None = None
+    ) -> S3KitError:
+        """The s3kit error for an error answer, with its S3 code (the status for an answer
+        without a body, as botocore names it: "404"), status, operation and request ids."""
+        code, message, request_id, host_id = "", "", None, None
         if response.body:
             try:
                 root = response.xml()
                 code = root.findtext("Code") or ""
                 message = root.findtext("Message") or ""
+                request_id = root.findtext("RequestId")
+                host_id = root.findtext("HostId")
             except ET.ParseError:
                 message = response.body[:200].decode("utf-8", "replace")
         error: S3KitError
@@ -263,8 +404,15 @@ class S3Http:
                 key=key or None,
                 endpoint=self.session.endpoint_url,
             )
-        error.code, error.status = code, response.status
-        return error
+        return error.add_context(
+            code=code or str(response.status),
+            status=response.status,
+            operation=operation,
+            bucket=bucket or None,
+            key=key or None,
+            request_id=_request_id(response.headers) or request_id or None,
+            host_id=response.headers.get("x-amz-id-2") or host_id or None,
+        )
 
     @property
     def executor(self) -> ThreadPoolExecutor:
