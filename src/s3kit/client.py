@@ -1,8 +1,11 @@
 """S3Client: a small, blocking facade over one bucket, for scripts and AI agents.
 
-Five verbs and their byte twins; everything is synchronous and every failure is an
-`S3KitError` with a message that says what to do. With `ensure_bucket=True` (the default) the
-bucket is created the first time an operation finds it missing.
+Five verbs and their byte twins, and whole folders; everything is synchronous and every
+failure is an `S3KitError` with a message that says what to do. With `ensure_bucket=True` (the
+default) the bucket is created the first time an operation finds it missing.
+
+A folder call goes on past a file that fails and returns what became of each one
+(`S3FileResult`); it raises only when nothing could start (no such folder, no such bucket).
 """
 
 from __future__ import annotations
@@ -16,13 +19,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from s3kit._aio import iter_sync
-from s3kit.errors import BucketAlreadyExists, BucketNotFound, LocalPathError, ObjectNotFound
+from s3kit.errors import (
+    BucketAlreadyExists,
+    BucketNotFound,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+)
 from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.s3 import S3Storage
-from s3kit.transfer import TransferManager
+from s3kit.transfer import ItemResult, TransferManager, TransferSummary
 from s3kit.transfer.paths import base_name, single_destination
-from s3kit.uri import LocalPath, S3Url, validate_key
+from s3kit.uri import LocalPath, Location, S3Url, validate_key
 
 T = TypeVar("T")
 
@@ -34,6 +43,22 @@ class S3FileInfo:
     last_modified: datetime
     etag: str | None
     storage_class: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class S3FileResult:
+    """What became of one file of `upload_folder` / `download_folder`: `error` is None when it
+    was copied. A problem with no single file (a folder that could not be read) has the folder
+    as `path` and the prefix as `key`."""
+
+    key: str
+    path: str
+    size: int  # bytes copied
+    error: S3KitError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class S3Client:
@@ -108,6 +133,43 @@ class S3Client:
         self._transfers().run(S3Url(self.bucket, key), destination)
         return str(destination.path)
 
+    def upload_folder(
+        self, local_dir: str | os.PathLike[str], prefix: str = ""
+    ) -> list[S3FileResult]:
+        """Upload every file under `local_dir` to `prefix` (a folder: 'site' means 'site/';
+        '' the bucket's top), each under its path relative to `local_dir`, as
+        `s3kit cp -r local_dir s3://bucket/prefix` does. Returns each file's result in the
+        order they finished; raises LocalPathError if `local_dir` is not a folder."""
+        target = S3Url(self.bucket, prefix)
+
+        def upload() -> TransferSummary:
+            summary = self._transfers().upload_folder(local_dir, target)
+            failures = [error for _, error in summary.failures]
+            if (
+                not summary.files
+                and failures
+                and all(isinstance(e, BucketNotFound) for e in failures)
+            ):
+                raise failures[0]  # nothing went up: `_with_bucket` may create it and retry
+            return summary
+
+        return [_file_result(result) for result in self._with_bucket(upload).results]
+
+    def download_folder(self, prefix: str, local_dir: str | os.PathLike[str]) -> list[S3FileResult]:
+        """Download every object under `prefix` ('site' means 'site/'; '' the whole bucket)
+        into `local_dir`, created if need be, each under its key relative to the prefix, as
+        `s3kit cp -r s3://bucket/prefix local_dir` does: a key no local file may have is a
+        failed result, never a file written elsewhere. Returns each file's result in the order
+        they finished. A missing bucket downloads nothing with `ensure_bucket=True` (as
+        `list_files` lists it empty) and raises BucketNotFound otherwise."""
+        try:
+            summary = self._transfers().download_folder(S3Url(self.bucket, prefix), local_dir)
+        except BucketNotFound:
+            if self.ensure_bucket:
+                return []
+            raise
+        return [_file_result(result) for result in summary.results]
+
     def _transfers(self) -> TransferManager:
         return TransferManager(self.session)
 
@@ -146,6 +208,22 @@ class S3Client:
         except (BucketNotFound, ObjectNotFound):
             return False
         return True
+
+
+def _file_result(result: ItemResult) -> S3FileResult:
+    item = result.item
+    remote, local = _sides(item.source, item.destination)
+    return S3FileResult(
+        key=remote.key if isinstance(remote, S3Url) else "",
+        path=str(local),
+        size=result.bytes if result.ok else 0,
+        error=result.error,
+    )
+
+
+def _sides(source: Location, destination: Location) -> tuple[Location, Location]:
+    """(the S3 side, the local side) of an upload or a download."""
+    return (destination, source) if isinstance(destination, S3Url) else (source, destination)
 
 
 def _iter_objects(storage: S3Storage, prefix: str) -> list[ObjectInfo]:

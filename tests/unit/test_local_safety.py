@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._sync.scan import LocalSide, scan_local
 from s3kit.errors import InvalidKey, LocalPathError
 from s3kit.mtime import format_mtime, parse_mtime, seconds
 from s3kit.session import Session
@@ -20,7 +21,6 @@ from s3kit.storage.local import (
     local_target,
     walk_folder,
 )
-from s3kit.sync.scan import LocalSide, scan_local
 from s3kit.transfer import TransferManager
 from s3kit.transfer.paths import recursive_destination, single_destination
 from s3kit.uri import LocalPath, S3Url

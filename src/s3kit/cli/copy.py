@@ -16,24 +16,18 @@ from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import raw_args, state_of
 from s3kit.encryption import encryption_from_options
 from s3kit.errors import S3KitError, UsageError
-from s3kit.transfer import TransferConfig, TransferEvent, TransferManager, WriteOptions
-from s3kit.transfer.filters import filters_from_args
-from s3kit.transfer.parts import MIN_PART, parse_size
-from s3kit.uri import StdStream, parse_location
-
-STORAGE_CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "GLACIER_IR",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
+from s3kit.storage_classes import validate_storage_class
+from s3kit.transfer import (
+    TransferConfig,
+    TransferEvent,
+    TransferManager,
+    TransferSummary,
+    WriteOptions,
 )
+from s3kit.transfer.context import MAX_CONCURRENT_FILES, MAX_CONCURRENT_PARTS
+from s3kit.transfer.filters import filters_from_args
+from s3kit.transfer.parts import parse_size
+from s3kit.uri import StdStream, parse_location
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Copy everything under the folder or prefix.")
@@ -56,16 +50,26 @@ Exclude = Annotated[
     typer.Option("--exclude", help="Glob of paths to exclude (repeatable; last match wins)."),
 ]
 Concurrency = Annotated[
-    int, typer.Option("--concurrency", min=1, max=1024, help="Files transferred at once.")
+    int,
+    typer.Option(
+        "--concurrency", min=1, max=MAX_CONCURRENT_FILES, help="Files transferred at once."
+    ),
 ]
 # cp/mv: None means the config file's parallel_uploads, else 32.
 FileConcurrency = Annotated[
     int | None,
-    typer.Option("--concurrency", min=1, max=1024, help="Files transferred at once (32)."),
+    typer.Option(
+        "--concurrency", min=1, max=MAX_CONCURRENT_FILES, help="Files transferred at once (32)."
+    ),
 ]
 PartConcurrency = Annotated[
     int,
-    typer.Option("--part-concurrency", min=1, max=256, help="Parts of large files at once."),
+    typer.Option(
+        "--part-concurrency",
+        min=1,
+        max=MAX_CONCURRENT_PARTS,
+        help="Parts of large files at once.",
+    ),
 ]
 PartSize = Annotated[
     str | None, typer.Option("--part-size", help="Multipart chunk size, e.g. 16MiB (min 5MiB).")
@@ -155,19 +159,13 @@ def parse_metadata(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def storage_class(value: str | None) -> str | None:
-    if value is None:
-        return None
-    upper = value.upper()
-    if upper not in STORAGE_CLASSES:
-        raise UsageError(
-            f"unknown storage class '{value}' — use one of {', '.join(STORAGE_CLASSES)}"
-        )
-    return upper
+    return None if value is None else validate_storage_class(value)
 
 
 def build_config(flags: CopyFlags, defaults: Mapping[str, int] | None = None) -> TransferConfig:
     """The TransferConfig for these flags: built-in defaults, then `defaults` (the config
-    file's performance section), then what the command line says."""
+    file's performance section), then what the command line says. TransferConfig refuses
+    what is out of range."""
     settings: dict[str, Any] = {
         **(defaults or {}),
         "max_concurrent_parts": flags.part_concurrency,
@@ -178,46 +176,16 @@ def build_config(flags: CopyFlags, defaults: Mapping[str, int] | None = None) ->
     if flags.concurrency is not None:
         settings["max_concurrent_files"] = flags.concurrency
     if flags.part_size:
-        size = parse_size(flags.part_size)
-        if size < MIN_PART:
-            raise UsageError(f"--part-size must be at least 5MiB, not {flags.part_size}")
-        settings["multipart_chunksize"] = size
+        settings["multipart_chunksize"] = parse_size(flags.part_size)
     if flags.threshold:
         settings["multipart_threshold"] = parse_size(flags.threshold)
     if flags.bwlimit:
-        rate = parse_size(flags.bwlimit)
-        if rate <= 0:
-            raise UsageError("--bwlimit must be more than 0")
-        settings["bandwidth"] = rate
+        settings["bandwidth"] = parse_size(flags.bwlimit)
     return TransferConfig(**settings)
 
 
-@dataclass(slots=True)
-class _Tally:
-    """What the end of the report needs: each finished copy (for --json, where one line per
-    file is not printed) and how many downloads could not be verified."""
-
-    keep: bool
-    transfers: list[tuple[str, str, int, str | None]] = field(default_factory=list)
-    downloads: int = 0
-    unverified: int = 0
-
-    def note(self, event: TransferEvent) -> None:
-        if event.kind != "done":
-            return
-        if event.verified is not None:
-            self.downloads += 1
-            if event.verified == "":
-                self.unverified += 1
-        if self.keep:
-            item = event.item
-            self.transfers.append(
-                (str(item.source), str(item.destination), event.bytes, event.verified)
-            )
-
-
 def _report(
-    flags: CopyFlags, silent: bool, bar: TransferProgress | None, tally: _Tally
+    flags: CopyFlags, silent: bool, bar: TransferProgress | None
 ) -> Callable[[TransferEvent], None]:
     reader_gone = False
 
@@ -231,7 +199,6 @@ def _report(
             reader_gone = True
 
     def on_event(event: TransferEvent) -> None:
-        tally.note(event)
         if bar is not None:
             bar(event)
         if event.kind == "failed":
@@ -267,6 +234,19 @@ def maybe_progress_bar(enabled: bool) -> Iterator[TransferProgress | None]:
         yield bar
 
 
+def write_options(flags: CopyFlags, default_storage_class: str | None = None) -> WriteOptions:
+    return WriteOptions(
+        content_type=flags.content_type,
+        cache_control=flags.cache_control,
+        content_encoding=flags.content_encoding,
+        storage_class=storage_class(flags.storage_class or default_storage_class),
+        metadata=parse_metadata(flags.metadata),
+        encryption=encryption_from_options(
+            flags.sse, kms_key_id=flags.sse_kms_key_id, customer_key_file=flags.sse_c_key_file
+        ),
+    )
+
+
 def run_copy(
     ctx: typer.Context, source: str, destination: str, flags: CopyFlags, *, move: bool
 ) -> None:
@@ -274,60 +254,31 @@ def run_copy(
     src, dst = parse_location(source), parse_location(destination)
     if flags.json_out and isinstance(dst, StdStream):
         raise UsageError("--json cannot be used when the destination is '-' (standard output)")
-    encryption = encryption_from_options(
-        flags.sse, kms_key_id=flags.sse_kms_key_id, customer_key_file=flags.sse_c_key_file
-    )
-    options = WriteOptions(
-        content_type=flags.content_type,
-        cache_control=flags.cache_control,
-        content_encoding=flags.content_encoding,
-        storage_class=storage_class(
-            flags.storage_class or state.config.storage.default_storage_class
-        ),
-        metadata=parse_metadata(flags.metadata),
-        encryption=encryption,
-    )
+    options = write_options(flags, state.config.storage.default_storage_class)
     config = build_config(flags, state.config.transfer_overrides())
     # With '-' as destination stdout carries the object's bytes: no report line may join them.
     silent = flags.quiet or flags.json_out or isinstance(dst, StdStream)
     show_bar = (
         flags.progress and not silent and not flags.dryrun and progress_wanted(disabled=False)
     )
-    tally = _Tally(keep=flags.json_out)
     with maybe_progress_bar(show_bar) as bar:
         manager = TransferManager(
             state.session,
             config=config,
             options=options,
-            read_encryption=encryption if encryption and encryption.mode == "sse-c" else None,
             filters=filters_from_args(raw_args()),
-            on_event=_report(flags, silent, bar, tally),
+            on_event=_report(flags, silent, bar),
         )
-        summary = manager.run(src, dst, recursive=flags.recursive, move=move, dryrun=flags.dryrun)
+        summary = manager.run(
+            src, dst, recursive=flags.recursive, move=move, dryrun=flags.dryrun,
+            keep_results=flags.json_out,  # one line per file is printed otherwise
+        )  # fmt: skip
     if flags.json_out:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "files": summary.files,
-                    "bytes": summary.bytes,
-                    "seconds": round(summary.seconds, 3),
-                    "unverified": summary.unverified,
-                    "transfers": [
-                        {"source": src_, "destination": dst_, "bytes": size, "verified": check}
-                        for src_, dst_, size, check in tally.transfers
-                    ],
-                    "failures": [
-                        {"source": str(item.source), "error": error.message}
-                        for item, error in summary.failures
-                    ],
-                }
-            )
-            + "\n"
-        )
-    elif tally.unverified and flags.verify and not silent:
+        sys.stdout.write(json.dumps(_json_summary(summary)) + "\n")
+    elif summary.unverified and flags.verify and not silent:
         sys.stderr.write(
-            f"s3kit: warning: {tally.unverified} of {tally.downloads} downloaded files could not"
-            " be verified: their objects carry no checksum to check them against (s3kit's"
+            f"s3kit: warning: {summary.unverified} of {summary.downloads} downloaded files could"
+            " not be verified: their objects carry no checksum to check them against (s3kit's"
             " CRC64NVME, x-amz-checksum-*, an MD5 ETag or rclone's md5chksum)\n"
         )
     if summary.failures:
@@ -335,6 +286,28 @@ def run_copy(
             f"{len(summary.failures)} of {len(summary.failures) + summary.files} transfers"
             " failed (see the errors above)"
         )
+
+
+def _json_summary(summary: TransferSummary) -> dict[str, Any]:
+    return {
+        "files": summary.files,
+        "bytes": summary.bytes,
+        "seconds": round(summary.seconds, 3),
+        "unverified": summary.unverified,
+        "transfers": [
+            {
+                "source": str(result.item.source),
+                "destination": str(result.item.destination),
+                "bytes": result.bytes,
+                "verified": result.verified,
+            }
+            for result in summary.results
+            if result.outcome == "done"
+        ],
+        "failures": [
+            {"source": str(item.source), "error": error.message} for item, error in summary.failures
+        ],
+    }
 
 
 def cp(

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3kit.encryption import Encryption
-from s3kit.errors import EndpointError, Throttled
+from s3kit.errors import EndpointError, Throttled, UsageError
+from s3kit.storage_classes import validate_storage_class
 from s3kit.transfer.bandwidth import BandwidthLimiter
 from s3kit.transfer.journal import Journal
-from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
+from s3kit.transfer.parts import DEFAULT_THRESHOLD, MAX_PART, MIN_PART, GiB, KiB, MiB, TiB
 
 if TYPE_CHECKING:
     from s3kit.session import Session
@@ -23,6 +24,23 @@ if TYPE_CHECKING:
 # Objects below this size are read or written in one piece, in memory.
 SMALL_OBJECT = 8 * MiB
 ACCELERATE_ENDPOINT = "https://{bucket}.s3-accelerate.amazonaws.com"
+# What `cp`, `mv`, `sync` and s3kit.yaml accept; TransferConfig refuses the rest.
+MAX_CONCURRENT_FILES = 1024
+MAX_CONCURRENT_PARTS = 256
+_SIZE_UNITS = (
+    ("TiB", TiB), ("TB", 1000**4), ("GiB", GiB), ("GB", 1000**3),
+    ("MiB", MiB), ("MB", 1000**2), ("KiB", KiB), ("KB", 1000),
+)  # fmt: skip
+
+
+def size_text(size: int) -> str:
+    """`size` as a user would write it for `parse_size`: 1048576 → '1MiB', 1000000 → '1MB',
+    1572864 → '1.5MiB', 5242879 → '5242879 bytes' (never rounded: a limit message must not
+    show a refused size as the limit itself)."""
+    for name, unit in _SIZE_UNITS:
+        if size >= unit and size * 100 % unit == 0:
+            return f"{size / unit:g}{name}"
+    return f"{size} bytes" if size >= 0 else str(size)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +61,28 @@ class TransferConfig:
     accelerate: bool = False
     accelerate_endpoint: str = ACCELERATE_ENDPOINT
 
+    def __post_init__(self) -> None:
+        """Refuse what the CLI refuses, in its words (each field is one of its options), so a
+        script cannot start a transfer S3 would reject part-way through."""
+        chunk = self.multipart_chunksize
+        if chunk < MIN_PART:
+            raise UsageError(f"--part-size must be at least 5MiB, not {size_text(chunk)}")
+        if chunk > MAX_PART:
+            raise UsageError(f"--part-size must be at most 5GiB, not {size_text(chunk)}")
+        # A threshold below 5 MiB is allowed and acts as 5 MiB (parts.use_multipart).
+        if self.multipart_threshold < 0:
+            raise UsageError(
+                f"--multipart-threshold must be at least 0, not {self.multipart_threshold}"
+            )
+        for option, value, most in (
+            ("--concurrency", self.max_concurrent_files, MAX_CONCURRENT_FILES),
+            ("--part-concurrency", self.max_concurrent_parts, MAX_CONCURRENT_PARTS),
+        ):
+            if not 1 <= value <= most:
+                raise UsageError(f"{option} must be from 1 to {most}, not {value}")
+        if self.bandwidth is not None and self.bandwidth <= 0:
+            raise UsageError("--bwlimit must be more than 0")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WriteOptions:
@@ -55,6 +95,11 @@ class WriteOptions:
     metadata: Mapping[str, str] = field(default_factory=dict)
     encryption: Encryption | None = None
     preserve_mtime: bool = True
+
+    def __post_init__(self) -> None:
+        if self.storage_class is not None:
+            # Checked here, before any request: a typo would otherwise fail every upload.
+            object.__setattr__(self, "storage_class", validate_storage_class(self.storage_class))
 
 
 def first_error(exc: BaseException) -> BaseException:
