@@ -33,9 +33,9 @@ ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws"]
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from s3kit.local_server import LocalServer  # noqa: E402
+from s3kit._local_server import LocalServer  # noqa: E402
+from s3kit._session import Session  # noqa: E402
 from s3kit.service import S3Service  # noqa: E402
-from s3kit.session import Session  # noqa: E402
 
 
 @dataclass

@@ -29,8 +29,8 @@ from typing import Protocol
 import pytest
 from typer.testing import CliRunner
 
+from s3kit._session import Session
 from s3kit.service import S3Service
-from s3kit.session import Session
 from tests.servers import Backend, MotoServer, RcloneS3, WeedMini, WeedServer
 
 __all__ = ["Backend", "CliInvoker", "CliResult", "unique_bucket_name"]

@@ -1,45 +1,138 @@
 """s3kit: one tool for Amazon S3 and S3-compatible stores.
 
-The names in `__all__` are the public library; everything else may change between releases.
-Importing s3kit must not import boto3 (the control plane loads it on first use).
+The names in `__all__` are the public library; everything else may change between releases
+(modules whose names start with `_` are private; `s3kit.errors`, `s3kit.events`,
+`s3kit.service`, `s3kit.storage` and `s3kit.transfer` are public modules as well).
+
+Each name is imported on first use, so `import s3kit` (and with it every CLI command, which
+starts here) costs only what the caller touches. Importing s3kit must not import boto3: the
+control plane loads it on its first call.
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from s3kit._version import __version__
-from s3kit.client import S3Client, S3FileInfo
-from s3kit.errors import (
-    BucketAlreadyExists,
-    BucketNotEmpty,
-    BucketNotFound,
-    ConfigError,
-    ConflictError,
-    CredentialsError,
-    EndpointError,
-    InvalidBucketName,
-    InvalidKey,
-    LocalPathError,
-    LocalServerError,
-    NotSupported,
-    ObjectNotFound,
-    PermissionDenied,
-    S3KitError,
-    Throttled,
-    TransferError,
-    UsageError,
-)
-from s3kit.local_server import LocalServer
-from s3kit.session import Session
-from s3kit.storage import LocalStorage, ObjectInfo, Prefix, S3Storage, Storage
+
+if _typing.TYPE_CHECKING:
+    from s3kit._client import S3Client, S3FileInfo, S3FileResult
+    from s3kit._config.file import S3KitConfig, load_config
+    from s3kit._encryption import Encryption
+    from s3kit._local_server import LocalServer
+    from s3kit._retry import RetryPolicy
+    from s3kit._session import Session
+    from s3kit._sync.execute import SyncResult
+    from s3kit._sync.plan import Action, CompareOptions, DeleteRefused, Plan
+    from s3kit._sync.run import SyncOutcome, sync, sync_async
+    from s3kit._uri import LocalPath, S3Url, parse_location
+    from s3kit.errors import (
+        BucketAlreadyExists,
+        BucketNotEmpty,
+        BucketNotFound,
+        ConfigError,
+        ConflictError,
+        CredentialsError,
+        EndpointError,
+        InvalidBucketName,
+        InvalidKey,
+        LocalPathError,
+        LocalServerError,
+        NotSupported,
+        ObjectNotFound,
+        PermissionDenied,
+        S3KitError,
+        Throttled,
+        TransferError,
+        UsageError,
+    )
+    from s3kit.events import RequestEvent
+    from s3kit.service import S3Service
+    from s3kit.storage import LocalStorage, ObjectInfo, Prefix, S3Storage, Storage
+    from s3kit.transfer import (
+        ItemResult,
+        TransferConfig,
+        TransferEvent,
+        TransferManager,
+        TransferSummary,
+        WriteOptions,
+    )
+
+# Where each public name lives.
+_HOMES = {
+    "s3kit._client": ("S3Client", "S3FileInfo", "S3FileResult"),
+    "s3kit._config.file": ("S3KitConfig", "load_config"),
+    "s3kit._encryption": ("Encryption",),
+    "s3kit._local_server": ("LocalServer",),
+    "s3kit._retry": ("RetryPolicy",),
+    "s3kit._session": ("Session",),
+    "s3kit._sync.execute": ("SyncResult",),
+    "s3kit._sync.plan": ("Action", "CompareOptions", "DeleteRefused", "Plan"),
+    "s3kit._sync.run": ("SyncOutcome", "sync", "sync_async"),
+    "s3kit._uri": ("LocalPath", "S3Url", "parse_location"),
+    "s3kit.errors": (
+        "BucketAlreadyExists",
+        "BucketNotEmpty",
+        "BucketNotFound",
+        "ConfigError",
+        "ConflictError",
+        "CredentialsError",
+        "EndpointError",
+        "InvalidBucketName",
+        "InvalidKey",
+        "LocalPathError",
+        "LocalServerError",
+        "NotSupported",
+        "ObjectNotFound",
+        "PermissionDenied",
+        "S3KitError",
+        "Throttled",
+        "TransferError",
+        "UsageError",
+    ),
+    "s3kit.events": ("RequestEvent",),
+    "s3kit.service": ("S3Service",),
+    "s3kit.storage": ("LocalStorage", "ObjectInfo", "Prefix", "S3Storage", "Storage"),
+    "s3kit.transfer": (
+        "ItemResult",
+        "TransferConfig",
+        "TransferEvent",
+        "TransferManager",
+        "TransferSummary",
+        "WriteOptions",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 's3kit' has no attribute '{name}'")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # found once; later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
+    "Action",
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
+    "CompareOptions",
     "ConfigError",
     "ConflictError",
     "CredentialsError",
+    "DeleteRefused",
+    "Encryption",
     "EndpointError",
     "InvalidBucketName",
     "InvalidKey",
+    "ItemResult",
+    "LocalPath",
     "LocalPathError",
     "LocalServer",
     "LocalServerError",
@@ -48,15 +141,33 @@ __all__ = [
     "ObjectInfo",
     "ObjectNotFound",
     "PermissionDenied",
+    "Plan",
     "Prefix",
+    "RequestEvent",
+    "RetryPolicy",
     "S3Client",
     "S3FileInfo",
+    "S3FileResult",
+    "S3KitConfig",
     "S3KitError",
+    "S3Service",
     "S3Storage",
+    "S3Url",
     "Session",
     "Storage",
+    "SyncOutcome",
+    "SyncResult",
     "Throttled",
+    "TransferConfig",
     "TransferError",
+    "TransferEvent",
+    "TransferManager",
+    "TransferSummary",
     "UsageError",
+    "WriteOptions",
     "__version__",
+    "load_config",
+    "parse_location",
+    "sync",
+    "sync_async",
 ]

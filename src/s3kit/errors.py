@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from s3kit.observe import redact
+from s3kit._observe import redact
 
 
 class S3KitError(Exception):

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from s3kit.observe import logger
+from s3kit._observe import logger
 
 Client = Literal["http", "boto3"]
 

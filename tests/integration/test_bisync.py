@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from s3kit._aio import run_sync
+from s3kit._sync.bisync import BiPlan
+from s3kit._sync.bisync_run import bisync_async
+from s3kit._sync.scan import LocalSide, S3Side
 from s3kit.errors import ConflictError
-from s3kit.sync.bisync import BiPlan
-from s3kit.sync.bisync_run import bisync_async
-from s3kit.sync.scan import LocalSide, S3Side
 from tests.conftest import Backend, CliInvoker, CliResult
 from tests.integration.cli_support import get, keys, put, tree
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from s3kit._aio import run_sync
+from s3kit._mtime import format_mtime
+from s3kit._session import Session
+from s3kit._sync.bisync_run import BisyncOutcome, bisync_async
+from s3kit._sync.scan import LocalSide, S3Side, build_selection
 from s3kit.cli.bisync import run_bisync
 from s3kit.errors import ConflictError
-from s3kit.mtime import format_mtime
-from s3kit.session import Session
-from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
-from s3kit.sync.scan import LocalSide, S3Side, build_selection
 from s3kit.transfer import TransferConfig, TransferEvent
 from s3kit.transfer.checksum import PART_SIZE_KEY, crc64, crc_b64
 from s3kit.transfer.multipart import Multipart

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from s3kit import __version__
-from s3kit.local_server import free_ports
+from s3kit._local_server import free_ports
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.cli_support import (
     assert_failed,

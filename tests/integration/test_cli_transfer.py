@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from s3kit._uri import LocalPath, Location, S3Url
 from s3kit.transfer import TransferEvent, TransferManager
 from s3kit.transfer.checksum import CRC_METADATA_KEY, PART_SIZE_KEY, crc64, crc_b64
-from s3kit.uri import LocalPath, Location, S3Url
 from tests.conftest import Backend, CliInvoker
 from tests.integration.cli_support import assert_failed, assert_usage_error, get, keys
 from tests.integration.known_gaps import known_gap

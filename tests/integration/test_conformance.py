@@ -39,13 +39,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from s3kit._session import Session
+from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import S3KitError
 from s3kit.service import S3Service
-from s3kit.session import Session
 from s3kit.transfer import TransferConfig, TransferManager
 from s3kit.transfer.checksum import md5_hex, multipart_etag, single_etag
 from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, CliInvoker, CliResult, unique_bucket_name
 from tests.integration.proxy import (
     Action,

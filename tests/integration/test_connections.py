@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.local_server import free_ports
+from s3kit._local_server import free_ports
 from s3kit.service import S3Service
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.cli_support import assert_failed, assert_one_error_line, assert_usage_error

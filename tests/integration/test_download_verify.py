@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
+from s3kit._uri import LocalPath, S3Url
 from s3kit.transfer import TransferManager
 from s3kit.transfer.checksum import crc64
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, CliInvoker
 from tests.integration.known_gaps import known_gap
 from tests.integration.proxy import Fault, FaultProxy, FlipByte, Request

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from s3kit._session import Session
 from s3kit.errors import BucketNotFound, S3KitError
-from s3kit.session import Session
 from s3kit.storage.base import DeleteFailure, ObjectInfo, Prefix
 from s3kit.storage.s3 import S3Storage, _listing_page
 from tests.conftest import Backend, CliInvoker, CliResult

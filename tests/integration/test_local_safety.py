@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.client import S3Client
+from s3kit._client import S3Client
 from tests.conftest import Backend, CliInvoker, CliResult
 from tests.integration.cli_support import get, keys, put, tree
 

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.errors import LocalServerError
-from s3kit.local_server import (
+from s3kit._local_server import (
     LocalServer,
     LocalServerState,
     _process_alive,
     find_weed,
     weed_command,
 )
+from s3kit._session import Session
+from s3kit.errors import LocalServerError
 from s3kit.service import S3Service
-from s3kit.session import Session
 
 
 @dataclass

@@ -290,8 +290,8 @@ def test_an_old_version_is_downloaded_and_copied_as_that_version(
 ) -> None:
     """`object get --version-id` is the verified transfer download (ranged when big, pinned
     to that version's ETag), and a server-side copy of a version copies that version."""
+    from s3kit._uri import LocalPath, S3Url
     from s3kit.transfer import TransferConfig, TransferEvent, TransferManager
-    from s3kit.uri import LocalPath, S3Url
 
     old, new = os.urandom(size), os.urandom(size)
     s3 = client(backend)

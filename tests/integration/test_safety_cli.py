@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from s3kit._local_server import free_ports
+from s3kit._sync import run as sync_run
 from s3kit.cli import bisync as cli_bisync
-from s3kit.cli import sync as cli_sync
-from s3kit.local_server import free_ports
 from s3kit.service import S3Service
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.cli_support import assert_failed, bucket_names
@@ -228,9 +228,9 @@ def _lines(text: str, start: str) -> list[str]:
 def vanishing(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Files to delete once the plan is made and before it is carried out (a file removed
     while the sync runs): their upload then fails for real, with the OS error. Put in place on
-    both the plan-first and the streamed path of `s3kit sync`."""
+    both the plan-first and the streamed path of the library's sync."""
     doomed: list[Path] = []
-    real_prepare, real_stream = cli_sync.prepare_sync_async, cli_sync.streaming_sync
+    real_prepare, real_stream = sync_run.prepare_sync_async, sync_run.streaming_sync
 
     async def prepare(*args: Any, **kwargs: Any) -> Any:
         prepared = await real_prepare(*args, **kwargs)
@@ -253,8 +253,8 @@ def vanishing(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         streamed.actions = actions  # type: ignore[method-assign]
         return streamed
 
-    monkeypatch.setattr(cli_sync, "prepare_sync_async", prepare)
-    monkeypatch.setattr(cli_sync, "streaming_sync", stream)
+    monkeypatch.setattr(sync_run, "prepare_sync_async", prepare)
+    monkeypatch.setattr(sync_run, "streaming_sync", stream)
     return doomed
 
 

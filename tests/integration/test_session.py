@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._local_server import free_ports
+from s3kit._session import Session
 from s3kit.errors import CredentialsError, EndpointError, S3KitError
-from s3kit.local_server import free_ports
 from s3kit.service import S3Service
-from s3kit.session import Session
 from tests.conftest import Backend, unique_bucket_name
 from tests.integration.known_gaps import known_gap
 

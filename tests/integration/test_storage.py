@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._local_server import free_ports
+from s3kit._session import Session
 from s3kit.errors import (
     BucketNotFound,
     ConflictError,
@@ -25,9 +27,7 @@ from s3kit.errors import (
     S3KitError,
     UsageError,
 )
-from s3kit.local_server import free_ports
 from s3kit.service import S3Service
-from s3kit.session import Session
 from s3kit.storage import LocalStorage, ObjectInfo, Prefix, S3Storage, Storage
 from tests.conftest import Backend, unique_bucket_name
 

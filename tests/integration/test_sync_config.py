@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from s3kit.sync.scan import build_selection, scan_local
+from s3kit._sync.scan import build_selection, scan_local
 from tests.conftest import Backend, CliInvoker
 from tests.integration.cli_support import keys, put
 from tests.integration.test_sync import write

@@ -12,11 +12,10 @@ from unittest.mock import ANY
 
 import pytest
 
-import s3kit.cli.sync as cli_sync
+import s3kit._sync.run as sync_run
 from s3kit._aio import run_sync
-from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo
-from s3kit.sync import (
+from s3kit._session import Session
+from s3kit._sync import (
     CompareOptions,
     Plan,
     SyncExecutor,
@@ -24,11 +23,12 @@ from s3kit.sync import (
     prepare_sync_async,
     streaming_sync,
 )
-from s3kit.sync.scan import LocalSide, S3Side, build_selection
-from s3kit.sync.stream import StreamingSync
-from s3kit.sync.throughput import history_file
+from s3kit._sync.scan import LocalSide, S3Side, build_selection
+from s3kit._sync.stream import StreamingSync
+from s3kit._sync.throughput import history_file
+from s3kit._uri import parse_location
+from s3kit.storage.base import ObjectInfo
 from s3kit.transfer import TransferConfig, TransferEvent
-from s3kit.uri import parse_location
 from tests.conftest import Backend, CliInvoker
 from tests.integration.cli_support import keys, put, tree
 from tests.integration.test_sync import write
@@ -233,7 +233,7 @@ def test_downloads_start_before_the_last_listing_page(
 def modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Which path each `s3kit sync` took: "stream" or "plan"."""
     taken: list[str] = []
-    real_stream, real_prepare = cli_sync.streaming_sync, cli_sync.prepare_sync_async
+    real_stream, real_prepare = sync_run.streaming_sync, sync_run.prepare_sync_async
 
     def stream(*args: object, **kwargs: object) -> StreamingSync:
         taken.append("stream")
@@ -243,8 +243,8 @@ def modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         taken.append("plan")
         return real_prepare(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli_sync, "streaming_sync", stream)
-    monkeypatch.setattr(cli_sync, "prepare_sync_async", prepare)
+    monkeypatch.setattr(sync_run, "streaming_sync", stream)
+    monkeypatch.setattr(sync_run, "prepare_sync_async", prepare)
     return taken
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from s3kit._session import Session
+from s3kit._uri import LocalPath, S3Url
 from s3kit.cli.progress import TransferProgress
 from s3kit.errors import ConflictError, S3KitError, TransferError
 from s3kit.service import S3Service
-from s3kit.session import Session
 from s3kit.transfer import (
     TransferConfig,
     TransferEvent,
@@ -33,7 +34,6 @@ from s3kit.transfer import (
 from s3kit.transfer.checksum import CRC_METADATA_KEY, PART_SIZE_KEY, crc64, crc_b64
 from s3kit.transfer.context import TransferContext
 from s3kit.transfer.copy import _copy_multipart
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, unique_bucket_name
 from tests.integration.transfer_support import (
     BIG,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.local_server import free_ports
+from s3kit._local_server import free_ports
+from s3kit._uri import LocalPath, S3Url
 from s3kit.storage.s3http import S3Http
 from s3kit.transfer import TransferConfig, TransferManager
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend
 
 

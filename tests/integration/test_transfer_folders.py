@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from s3kit import BucketNotFound, LocalPathError, S3Client, S3FileResult
+from s3kit._session import Session
+from s3kit._uri import LocalPath, S3Url
 from s3kit.service import S3Service
-from s3kit.session import Session
 from s3kit.storage import ObjectInfo
 from s3kit.transfer import Filters, ItemResult, TransferEvent, TransferItem, TransferManager
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, unique_bucket_name
 from tests.integration.transfer_support import BIG, payload, small_parts, write_file
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from s3kit._session import Session
 from s3kit.errors import EndpointError, S3KitError
-from s3kit.session import Session
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.encryption import Encryption
+from s3kit._encryption import Encryption
+from s3kit._session import Session
+from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import S3KitError, UsageError
-from s3kit.session import Session
 from s3kit.transfer import TransferConfig, TransferManager, WriteOptions
 from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
-from s3kit.uri import LocalPath, S3Url
 from tests.conftest import Backend, CliInvoker, unique_bucket_name
 from tests.integration.proxy import (
     ErrorReply,

@@ -8,7 +8,7 @@ import os
 import random
 from pathlib import Path
 
-from s3kit.session import Session
+from s3kit._session import Session
 from s3kit.storage.s3http import S3Http
 from s3kit.transfer import TransferConfig
 from s3kit.transfer.multipart import Multipart

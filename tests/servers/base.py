@@ -18,9 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from s3kit.local_server import _http_ok as http_answers
-from s3kit.local_server import free_ports
-from s3kit.session import Session
+from s3kit._local_server import _http_ok as http_answers
+from s3kit._local_server import free_ports
+from s3kit._session import Session
 
 __all__ = [
     "Backend",

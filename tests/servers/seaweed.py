@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from types import TracebackType
 
-from s3kit.local_server import (
+from s3kit._local_server import (
     LocalServer,
     _cluster_ready,
     find_weed,

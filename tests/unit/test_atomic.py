@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from s3kit import local_server
-from s3kit.atomic import AtomicFile, is_temp_name, replace_file, write_atomic, write_file
-from s3kit.config.connections import ConnectionStore, make_connection
+from s3kit import _local_server as local_server
+from s3kit._atomic import AtomicFile, is_temp_name, replace_file, write_atomic, write_file
+from s3kit._config.connections import ConnectionStore, make_connection
 from s3kit.errors import ConfigError, LocalPathError
 from s3kit.storage import local
 from s3kit.transfer.journal import Journal, JournalEntry, JournalPart

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from s3kit.sync.bisync import (
+from s3kit._sync.bisync import (
     BiAction,
     ConflictPolicy,
     LocalFile,
@@ -23,8 +23,8 @@ from s3kit.sync.bisync import (
     resync_plan,
     wants_md5,
 )
-from s3kit.sync.plan import DeleteGuard, DeleteRefused
-from s3kit.sync.state import BisyncState, pair_id
+from s3kit._sync.plan import DeleteGuard, DeleteRefused
+from s3kit._sync.state import BisyncState, pair_id
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 STAMP = "20260102T030405Z"
@@ -258,7 +258,7 @@ def test_conflicts_are_listed() -> None:
 def test_an_etag_spelt_in_another_case_or_quoted_is_the_same_object() -> None:
     """One ETag rule for every comparison: a proxy or store that quotes or upper-cases the
     ETag does not make two-way sync see a remote change."""
-    from s3kit.sync.bisync import remote_delta
+    from s3kit._sync.bisync import remote_delta
 
     state = Synced(3, 1, 3, "abcdef0123456789abcdef0123456789")
     assert remote_delta(state, RemoteObject(3, '"ABCDEF0123456789ABCDEF0123456789"')) == "unchanged"

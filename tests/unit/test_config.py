@@ -1,4 +1,4 @@
-"""s3kit.config: the order settings are resolved in, read from an env dict and temporary files."""
+"""s3kit._config: the order settings are resolved in, read from an env dict and temporary files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.config import (
+from s3kit._config import (
     DEFAULT_REGION,
     AwsFiles,
     Credentials,

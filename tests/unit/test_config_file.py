@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.config import AwsFiles, SessionOptions, resolve_settings
-from s3kit.config.connections import ConnectionStore, make_connection
-from s3kit.config.file import (
+from s3kit._config import AwsFiles, SessionOptions, resolve_settings
+from s3kit._config.connections import ConnectionStore, make_connection
+from s3kit._config.file import (
     AwsConfig,
     ConfigFileError,
     S3KitConfig,

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.cli.connections import format_table, profile_kind
-from s3kit.config import AwsFiles, SessionOptions, resolve_settings
-from s3kit.config.connections import (
+from s3kit._config import AwsFiles, SessionOptions, resolve_settings
+from s3kit._config.connections import (
     Connection,
     ConnectionStore,
     config_dir,
@@ -21,6 +20,7 @@ from s3kit.config.connections import (
     make_connection,
     validate_name,
 )
+from s3kit.cli.connections import format_table, profile_kind
 from s3kit.errors import ConfigError, CredentialsError, UsageError
 
 KEYS = {"S3KIT_ACCESS_KEY_ID": "id", "S3KIT_SECRET_ACCESS_KEY": "secret"}

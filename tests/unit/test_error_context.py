@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from s3kit._session import Session
 from s3kit.errors import (
     BucketAlreadyExists,
     BucketNotFound,
@@ -23,7 +24,6 @@ from s3kit.errors import (
     translating,
 )
 from s3kit.service import S3Service
-from s3kit.session import Session
 from tests.unit.fake_s3 import HOST_ID, REQUEST_ID, FakeS3
 
 

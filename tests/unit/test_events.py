@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from s3kit import events as events_module
+from s3kit._session import Session
 from s3kit.errors import S3KitError
 from s3kit.events import RequestEvent, RequestEvents
-from s3kit.session import Session
 from tests.unit.fake_s3 import REQUEST_ID, FakeS3
 
 SECRET = "fake-secret-value-1234"
@@ -184,7 +184,7 @@ def test_without_subscribers_no_event_is_built(
         built.append(fields)
         return RequestEvent(**fields)
 
-    for module in ("s3kit.storage.s3http", "s3kit.session"):
+    for module in ("s3kit.storage.s3http", "s3kit._session"):
         monkeypatch.setattr(f"{module}.RequestEvent", counting)
     monkeypatch.setattr(events_module, "RequestEvent", counting)
     with FakeS3(503, "ServiceUnavailable") as fake:

@@ -1,4 +1,4 @@
-"""S3's limits, each written once in s3kit.limits, used at their boundaries by every caller:
+"""S3's limits, each written once in s3kit._limits, used at their boundaries by every caller:
 exactly the limit is allowed in one request, one byte more is not."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from s3kit import limits
-from s3kit.errors import UsageError
-from s3kit.limits import (
+from s3kit import _limits as limits
+from s3kit._limits import (
     MAX_COPY_OBJECT,
     MAX_OBJECT,
     MAX_PART,
@@ -21,13 +20,14 @@ from s3kit.limits import (
     MIN_PART,
     copy_in_parts,
 )
+from s3kit._units import GiB, MiB, TiB
+from s3kit._uri import S3Url
+from s3kit.errors import UsageError
 from s3kit.service.objects import validate_content_length_range
 from s3kit.transfer import parts
 from s3kit.transfer.context import TransferConfig, WriteOptions
 from s3kit.transfer.copy import copy_object
 from s3kit.transfer.parts import part_size_for, plan_parts, use_multipart
-from s3kit.units import GiB, MiB, TiB
-from s3kit.uri import S3Url
 
 # From the S3 API reference (PutObject, CopyObject, UploadPart, POST policy, DeleteObjects).
 S3_LIMITS = {

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._mtime import format_mtime, parse_mtime, seconds
+from s3kit._session import Session
 from s3kit._sync.scan import LocalSide, scan_local
+from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import InvalidKey, LocalPathError
-from s3kit.mtime import format_mtime, parse_mtime, seconds
-from s3kit.session import Session
 from s3kit.storage.local import (
     PATH_MAX,
     LocalStorage,
@@ -23,7 +24,6 @@ from s3kit.storage.local import (
 )
 from s3kit.transfer import TransferManager
 from s3kit.transfer.paths import recursive_destination, single_destination
-from s3kit.uri import LocalPath, S3Url
 
 # -- local_target: names --------------------------------------------------------------------
 

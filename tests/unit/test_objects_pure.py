@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 
+from s3kit._session import Session
 from s3kit.cli.copy import parse_metadata, storage_class
 from s3kit.errors import UsageError
 from s3kit.service.classes import (
@@ -30,7 +31,6 @@ from s3kit.service.objects import (
     validate_tags,
 )
 from s3kit.service.uploads import Upload, select_uploads
-from s3kit.session import Session
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

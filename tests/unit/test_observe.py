@@ -1,4 +1,4 @@
-"""s3kit.observe: `redact` and the `RedactingFilter` on a real logger."""
+"""s3kit._observe: `redact` and the `RedactingFilter` on a real logger."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from s3kit.observe import MASK, RedactingFilter, redact
+from s3kit._observe import MASK, RedactingFilter, redact
 
 SIGNATURE = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
 TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+token=="

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._uri import LocalPath, Location, S3Url, StdStream
 from s3kit.errors import UsageError
 from s3kit.transfer.paths import (
     base_name,
@@ -14,7 +15,6 @@ from s3kit.transfer.paths import (
     recursive_destination,
     single_destination,
 )
-from s3kit.uri import LocalPath, Location, S3Url, StdStream
 
 
 @pytest.mark.parametrize(

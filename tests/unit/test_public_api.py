@@ -5,21 +5,28 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import types
 
 import pytest
 
 import s3kit
 
 PUBLIC_NAMES = {
+    "Action",
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
+    "CompareOptions",
     "ConfigError",
     "ConflictError",
     "CredentialsError",
+    "DeleteRefused",
+    "Encryption",
     "EndpointError",
     "InvalidBucketName",
     "InvalidKey",
+    "ItemResult",
+    "LocalPath",
     "LocalPathError",
     "LocalServer",
     "LocalServerError",
@@ -28,17 +35,35 @@ PUBLIC_NAMES = {
     "ObjectInfo",
     "ObjectNotFound",
     "PermissionDenied",
+    "Plan",
     "Prefix",
+    "RequestEvent",
+    "RetryPolicy",
     "S3Client",
     "S3FileInfo",
+    "S3FileResult",
+    "S3KitConfig",
     "S3KitError",
+    "S3Service",
     "S3Storage",
+    "S3Url",
     "Session",
     "Storage",
+    "SyncOutcome",
+    "SyncResult",
     "Throttled",
+    "TransferConfig",
     "TransferError",
+    "TransferEvent",
+    "TransferManager",
+    "TransferSummary",
     "UsageError",
+    "WriteOptions",
     "__version__",
+    "load_config",
+    "parse_location",
+    "sync",
+    "sync_async",
 }
 
 
@@ -67,6 +92,38 @@ def test_no_other_public_names_leak_from_star_import() -> None:
     assert exported == PUBLIC_NAMES
 
 
+# Modules a user may import by name; every other module of s3kit is private (`_name`).
+PUBLIC_MODULES = {"cli", "errors", "events", "service", "storage", "transfer"}
+
+
+def test_no_public_name_is_left_out_of_all() -> None:
+    """What httpx checks: once everything is loaded (each public name, and what a command
+    loads), every attribute of the package without a leading underscore is either in
+    `__all__` or a public module."""
+    for name in PUBLIC_NAMES:
+        getattr(s3kit, name)
+    importlib.import_module("s3kit.cli.app")
+    leaked = {
+        name
+        for name, value in vars(s3kit).items()
+        if not name.startswith("_")
+        and name not in PUBLIC_NAMES
+        and not (isinstance(value, types.ModuleType) and name in PUBLIC_MODULES)
+    }
+    assert leaked == set()
+
+
+def test_the_public_names_load_on_first_use() -> None:
+    """`import s3kit` loads none of the library: a command pays only for what it uses."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, s3kit; print(sorted(m for m in sys.modules"
+         " if m.startswith('s3kit')))"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['s3kit', 's3kit._version']"
+
+
 def test_version_is_a_string() -> None:
     assert isinstance(s3kit.__version__, str)
     assert s3kit.__version__[0].isdigit()
@@ -75,7 +132,7 @@ def test_version_is_a_string() -> None:
 def test_public_errors_share_one_base() -> None:
     public = [getattr(s3kit, name) for name in PUBLIC_NAMES]
     errors = [obj for obj in public if isinstance(obj, type) and issubclass(obj, BaseException)]
-    assert len(errors) == 18
+    assert len(errors) == 19  # DeleteRefused too
     for error in errors:
         assert issubclass(error, s3kit.S3KitError), error
 

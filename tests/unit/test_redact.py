@@ -9,9 +9,9 @@ import logging
 
 import pytest
 
+from s3kit._observe import MASK, RedactingFilter, redact
+from s3kit._session import Session
 from s3kit.errors import EndpointError, translate
-from s3kit.observe import MASK, RedactingFilter, redact
-from s3kit.session import Session
 
 
 @pytest.mark.parametrize(

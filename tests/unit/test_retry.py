@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from s3kit._retry import RetryPolicy, retry_kind
+from s3kit._session import Session
 from s3kit.errors import S3KitError, UsageError
-from s3kit.retry import RetryPolicy, retry_kind
-from s3kit.session import Session
 from tests.unit.fake_s3 import FakeS3
 
 

@@ -7,20 +7,20 @@ from typing import Any
 
 import pytest
 
-from s3kit.cli.copy import storage_class
-from s3kit.config.file import ConfigFileError, parse_config
-from s3kit.errors import UsageError
-from s3kit.service import S3Service
-from s3kit.service.classes import DEFAULT_PRICES
-from s3kit.service.configs import build_lifecycle_rule
-from s3kit.session import Session
-from s3kit.storage_classes import (
+from s3kit._config.file import ConfigFileError, parse_config
+from s3kit._session import Session
+from s3kit._storage_classes import (
     ARCHIVE_CLASSES,
     REPLICA_STORAGE_CLASSES,
     STORAGE_CLASSES,
     TRANSITION_STORAGE_CLASSES,
     validate_storage_class,
 )
+from s3kit.cli.copy import storage_class
+from s3kit.errors import UsageError
+from s3kit.service import S3Service
+from s3kit.service.classes import DEFAULT_PRICES
+from s3kit.service.configs import build_lifecycle_rule
 from s3kit.transfer.context import WriteOptions
 from tests.unit.fake_s3 import FakeS3
 

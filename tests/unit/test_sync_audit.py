@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from s3kit._sync.audit import AuditLog, AuditRecord, PlanRecorder, audit_record, planned_records
+from s3kit._sync.plan import CompareOptions, Plan, entry, make_plan
+from s3kit._sync.scan import LocalSide, S3Side
 from s3kit.errors import S3KitError
-from s3kit.sync.audit import AuditLog, AuditRecord, PlanRecorder, audit_record, planned_records
-from s3kit.sync.plan import CompareOptions, Plan, entry, make_plan
-from s3kit.sync.scan import LocalSide, S3Side
 from s3kit.transfer import TransferEvent, TransferItem
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

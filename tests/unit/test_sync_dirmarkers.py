@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.errors import S3KitError
-from s3kit.session import Session
-from s3kit.sync.audit import AuditRecord, PlanRecorder, planned_records
-from s3kit.sync.execute import SyncExecutor
-from s3kit.sync.plan import (
+from s3kit._session import Session
+from s3kit._sync.audit import AuditRecord, PlanRecorder, planned_records
+from s3kit._sync.execute import SyncExecutor
+from s3kit._sync.plan import (
     NOT_EMPTY,
     CompareOptions,
     DeleteGuard,
@@ -23,9 +22,10 @@ from s3kit.sync.plan import (
     Plan,
     entry,
 )
-from s3kit.sync.plan import make_plan as plan_of
-from s3kit.sync.report import describe, plan_document, read_plan, total_line, write_plan
-from s3kit.sync.scan import LocalSide, S3Side, Selection, build_selection, scan_local
+from s3kit._sync.plan import make_plan as plan_of
+from s3kit._sync.report import describe, plan_document, read_plan, total_line, write_plan
+from s3kit._sync.scan import LocalSide, S3Side, Selection, build_selection, scan_local
+from s3kit.errors import S3KitError
 from s3kit.transfer import TransferEvent, TransferItem
 from s3kit.transfer.filters import Filters
 

@@ -23,8 +23,8 @@ from s3kit._sync.plan import (
 )
 from s3kit._sync.report import describe, plan_document, read_plan, write_plan
 from s3kit._sync.scan import Selection, build_selection, scan_local
+from s3kit._units import human_size
 from s3kit.transfer.filters import Filters
-from s3kit.units import human_size
 
 
 def kinds(plan: Plan) -> list[tuple[str, str]]:

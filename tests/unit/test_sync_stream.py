@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from s3kit.cli.progress import TransferProgress
-from s3kit.errors import S3KitError
-from s3kit.session import Session
-from s3kit.sync import stream as stream_module
-from s3kit.sync.audit import AuditRecord, PlanRecorder
-from s3kit.sync.execute import _BusyTime
-from s3kit.sync.plan import (
+from s3kit._session import Session
+from s3kit._sync import stream as stream_module
+from s3kit._sync.audit import AuditRecord, PlanRecorder
+from s3kit._sync.execute import _BusyTime
+from s3kit._sync.plan import (
     NEW,
     Action,
     CompareOptions,
@@ -31,7 +29,7 @@ from s3kit.sync.plan import (
     make_plan,
     revise,
 )
-from s3kit.sync.scan import (
+from s3kit._sync.scan import (
     LocalSide,
     S3Side,
     ScanProgress,
@@ -42,9 +40,11 @@ from s3kit.sync.scan import (
     stream_local_async,
     walk_local,
 )
-from s3kit.sync.stream import StreamingSync
+from s3kit._sync.stream import StreamingSync
+from s3kit._uri import LocalPath, S3Url
+from s3kit.cli.progress import TransferProgress
+from s3kit.errors import S3KitError
 from s3kit.transfer import TransferEvent, TransferItem
-from s3kit.uri import LocalPath, S3Url
 
 OLD = 1_600_000_000.0
 

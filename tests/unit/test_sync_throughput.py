@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.sync.throughput import (
+from s3kit._sync.throughput import (
     KEEP,
     Model,
     Run,

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from s3kit._uri import S3Url
 from s3kit.errors import ConflictError, NotSupported, ObjectNotFound
 from s3kit.storage.base import ObjectInfo
 from s3kit.transfer.checksum import crc64, crc_b64
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.upload import Precondition, _complete
-from s3kit.uri import S3Url
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""s3kit.uri: bucket-name and key rules, and parsing of the locations users type."""
+"""s3kit._uri: bucket-name and key rules, and parsing of the locations users type."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s3kit.errors import InvalidBucketName, InvalidKey, UsageError
-from s3kit.uri import (
+from s3kit._uri import (
     MAX_KEY_BYTES,
     LocalPath,
     S3Url,
@@ -19,6 +18,7 @@ from s3kit.uri import (
     validate_bucket_name,
     validate_key,
 )
+from s3kit.errors import InvalidBucketName, InvalidKey, UsageError
 
 # -- bucket names ------------------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ def test_parse_location_refuses_other_schemes(text: str) -> None:
 
 
 def test_default_bucket_fills_an_empty_bucket_name() -> None:
-    from s3kit.uri import default_bucket, set_default_bucket
+    from s3kit._uri import default_bucket, set_default_bucket
 
     with pytest.raises(UsageError, match="has no bucket name"):
         parse_s3_url("s3:///key")

@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from s3kit.errors import LocalPathError, UsageError
-from s3kit.session import Session
-from s3kit.sync.execute import SyncExecutor, SyncResult, changes_since_async
-from s3kit.sync.plan import (
+from s3kit._session import Session
+from s3kit._sync.execute import SyncExecutor, SyncResult, changes_since_async
+from s3kit._sync.plan import (
     CompareOptions,
     DeleteGuard,
     DeleteRefused,
@@ -27,7 +26,7 @@ from s3kit.sync.plan import (
     make_plan,
     revise,
 )
-from s3kit.sync.scan import (
+from s3kit._sync.scan import (
     LocalSide,
     S3Side,
     Selection,
@@ -37,8 +36,9 @@ from s3kit.sync.scan import (
     scan_async,
     side_of,
 )
-from s3kit.sync.stream import StreamingSync
-from s3kit.uri import Location
+from s3kit._sync.stream import StreamingSync
+from s3kit._uri import Location
+from s3kit.errors import LocalPathError, UsageError
 
 
 @dataclass(slots=True)

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Literal, TypedDict
 
+from s3kit._observe import logger
+from s3kit._sync.bisync import BiAction
+from s3kit._sync.bisync_run import BisyncOutcome
+from s3kit._sync.plan import Action, Plan
+from s3kit._sync.scan import Side
 from s3kit.errors import S3KitError, translate
-from s3kit.observe import logger
-from s3kit.sync.bisync import BiAction
-from s3kit.sync.bisync_run import BisyncOutcome
-from s3kit.sync.plan import Action, Plan
-from s3kit.sync.scan import Side
 from s3kit.transfer import EventCallback, TransferEvent
 
 AuditAction = Literal["upload", "download", "copy", "delete", "mkdir", "skip", "conflict", "keep"]

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from s3kit._sync.plan import Action, DeleteGuard, Plan, fold
 from s3kit.storage.base import etags_match, plain_md5
-from s3kit.sync.plan import Action, DeleteGuard, Plan, fold
 
 ConflictPolicy = Literal["newer", "local", "remote", "rename", "skip", "ask"]
 CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = (

@@ -27,27 +27,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from s3kit._aio import run_bounded
-from s3kit.errors import (
-    ConflictError,
-    InvalidKey,
-    LocalPathError,
-    ObjectNotFound,
-    S3KitError,
-    UsageError,
-    translate,
-)
-from s3kit.observe import logger
-from s3kit.session import Session
-from s3kit.storage.base import etags_match
-from s3kit.storage.local import TEMP_PREFIX, TEMP_SUFFIX, local_target
-from s3kit.sync.bisync import (
+from s3kit._atomic import TEMP_PREFIX, TEMP_SUFFIX, replace_file
+from s3kit._observe import logger
+from s3kit._session import Session
+from s3kit._sync.bisync import (
     BiAction,
     BiPlan,
     ConflictPolicy,
@@ -62,9 +51,9 @@ from s3kit.sync.bisync import (
     resync_plan,
     wants_md5,
 )
-from s3kit.sync.execute import remove_empty_folders
-from s3kit.sync.plan import DeleteGuard
-from s3kit.sync.scan import (
+from s3kit._sync.execute import remove_empty_folders
+from s3kit._sync.plan import DeleteGuard
+from s3kit._sync.scan import (
     LocalSide,
     S3Side,
     Selection,
@@ -74,7 +63,19 @@ from s3kit.sync.scan import (
     scan_local,
     scan_s3_async,
 )
-from s3kit.sync.state import BisyncState
+from s3kit._sync.state import BisyncState
+from s3kit._uri import LocalPath, S3Url
+from s3kit.errors import (
+    ConflictError,
+    InvalidKey,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    UsageError,
+    translate,
+)
+from s3kit.storage.base import etags_match
+from s3kit.storage.local import local_target
 from s3kit.transfer import (
     Action,
     EventCallback,
@@ -87,7 +88,6 @@ from s3kit.transfer import (
 from s3kit.transfer.context import TransferContext
 from s3kit.transfer.download import download_version
 from s3kit.transfer.upload import Precondition, upload_file
-from s3kit.uri import LocalPath, S3Url
 
 Ask = Callable[[BiAction], ConflictPolicy]
 # A change of the plan has ended: its error, or None when it was done. Never called for one
@@ -379,9 +379,8 @@ class BisyncExecutor:
                         f"{source} changed during the sync; not downloaded — the next run"
                         " looks again"
                     ) from exc
-                os.utime(temp, ns=(remote.mtime_ns, remote.mtime_ns))
                 await asyncio.to_thread(self._check_local, path, expected)
-                temp.replace(target)
+                replace_file(temp, target, mtime_ns=remote.mtime_ns)
         finally:
             temp.unlink(missing_ok=True)
         info = target.stat()

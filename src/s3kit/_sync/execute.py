@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Literal
 
 from s3kit._aio import run_bounded
+from s3kit._observe import logger
+from s3kit._session import Session
+from s3kit._sync.plan import Action, Direction, Entry, Plan
+from s3kit._sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
+from s3kit._uri import LocalPath, Location
 from s3kit.errors import S3KitError, from_code, translate
-from s3kit.observe import logger
-from s3kit.session import Session
 from s3kit.storage.base import etags_match
-from s3kit.sync.plan import Action, Direction, Entry, Plan
-from s3kit.sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
 from s3kit.transfer import (
     EventCallback,
     TransferConfig,
@@ -43,7 +44,6 @@ from s3kit.transfer import (
     WriteOptions,
     guarded,
 )
-from s3kit.uri import LocalPath, Location
 
 FOLDER_CONTENT_TYPE = "application/x-directory"
 

@@ -1,6 +1,6 @@
 """Plans for people and for files: the human listing and the JSON plan `apply` carries out.
 
-Human: one line per action ("Would upload: + docs/report.pdf (2.1 MB)", "Would create folder:
+Human: one line per action ("Would upload: + docs/report.pdf (2.0 MiB)", "Would create folder:
 + photos/2026/") and a total ("Total: 3 uploads, 1 new folder, 1 deletion"); for a run, the
 same line without "Would" once an action is done, its error line if it failed, and what was
 done, failed and skipped ("Done: ..."). JSON: the two
@@ -16,8 +16,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from s3kit._sync.plan import ACTION_KINDS, Action, CompareOptions, Entry, Plan
+from s3kit._units import human_size
 from s3kit.errors import S3KitError, UsageError
-from s3kit.sync.plan import ACTION_KINDS, Action, CompareOptions, Entry, Plan
 
 PLAN_FORMAT = "s3kit-sync-plan/1"
 _VERBS = {
@@ -30,20 +31,15 @@ _VERBS = {
 _MARKS = {"upload": "+", "download": "+", "copy": "+", "delete": "-", "mkdir": "+"}
 
 
-def human_size(size: int) -> str:
-    """Decimal units, as file managers show them: 2.1 MB."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
+def _size(size: int) -> str:
+    """Sizes in plan lines: binary units, as listings show them ('2.0 MiB'), bytes as 'B'."""
+    return human_size(size, bytes_unit="B")
 
 
 def action_line(action: Action, *, would: bool) -> str:
     verb = _VERBS[action.kind]
     head = f"Would {verb}:" if would else f"{verb}:"
-    size = "" if action.kind in ("delete", "mkdir") else f" ({human_size(action.size)})"
+    size = "" if action.kind in ("delete", "mkdir") else f" ({_size(action.size)})"
     return f"{head} {_MARKS[action.kind]} {action.key}{size}"
 
 
@@ -80,7 +76,7 @@ def total_line(plan: Plan) -> str:
         parts.append(_count(counts["delete"], "deletion"))
     if not plan.actions:
         return "Total: nothing to do"
-    return f"Total: {', '.join(parts)} ({human_size(plan.bytes)} to transfer)"
+    return f"Total: {', '.join(parts)} ({_size(plan.bytes)} to transfer)"
 
 
 def describe(plan: Plan, *, would: bool = True) -> list[str]:

@@ -32,21 +32,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from s3kit._aio import run_bounded
-from s3kit.errors import (
-    InvalidKey,
-    LocalPathError,
-    ObjectNotFound,
-    S3KitError,
-    UsageError,
-    translate,
-)
-from s3kit.mtime import MTIME_KEY, parse_mtime, seconds
-from s3kit.observe import logger
-from s3kit.session import Session
-from s3kit.storage.base import ObjectInfo, user_metadata
-from s3kit.storage.local import local_target, shown_key, stream_in_thread, walk_folder
-from s3kit.sync.ignore import DEFAULT_RULES, IgnoreRules
-from s3kit.sync.plan import (
+from s3kit._mtime import MTIME_KEY, parse_mtime, seconds
+from s3kit._observe import logger
+from s3kit._session import Session
+from s3kit._sync.ignore import DEFAULT_RULES, IgnoreRules
+from s3kit._sync.plan import (
     CONTENT_UNCHECKED,
     SOURCE_NEWER,
     TIME_DIFFERS,
@@ -55,10 +45,20 @@ from s3kit.sync.plan import (
     Plan,
     sort_entries,
 )
+from s3kit._uri import LocalPath, Location, S3Url
+from s3kit.errors import (
+    InvalidKey,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    UsageError,
+    translate,
+)
+from s3kit.storage.base import ObjectInfo, user_metadata
+from s3kit.storage.local import local_target, shown_key, stream_in_thread, walk_folder
 from s3kit.transfer.checksum import crc64, crc_hex, expected_checksum
 from s3kit.transfer.filters import Filters
 from s3kit.transfer.paths import folder_prefix
-from s3kit.uri import LocalPath, Location, S3Url
 
 IGNORE_FILE = ".s3kitignore"
 MAX_IGNORE_BYTES = 1024 * 1024

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 
+from s3kit._sync.bisync import Synced
 from s3kit.errors import translate
-from s3kit.sync.bisync import Synced
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pair (name TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -24,11 +24,10 @@ from bisect import bisect_left
 from collections.abc import AsyncGenerator, Sequence
 from operator import itemgetter
 
-from s3kit.errors import UsageError
-from s3kit.session import Session
-from s3kit.sync.execute import SyncExecutor, SyncResult
-from s3kit.sync.plan import NEW, Action, CompareOptions, Direction, Entry, Plan, compare, revise
-from s3kit.sync.scan import (
+from s3kit._session import Session
+from s3kit._sync.execute import SyncExecutor, SyncResult
+from s3kit._sync.plan import NEW, Action, CompareOptions, Direction, Entry, Plan, compare, revise
+from s3kit._sync.scan import (
     LocalSide,
     ScanProgress,
     Selection,
@@ -40,6 +39,7 @@ from s3kit.sync.scan import (
     stream_local_async,
     stream_s3_async,
 )
+from s3kit.errors import UsageError
 
 # A look's outcome: the action settled (None: nothing to do), or what went wrong.
 _Outcome = Action | None | Exception

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from s3kit.observe import logger
+from s3kit._observe import logger
 from s3kit.storage.local import write_atomic
 
 KEEP = 20

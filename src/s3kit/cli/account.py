@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli.state import state_of
 from s3kit.errors import UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
-from s3kit.uri import parse_s3_url
 
 
 def presign(

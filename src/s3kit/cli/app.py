@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from s3kit import __version__
+from s3kit._observe import RedactingFilter, redact
 from s3kit.cli import (
     account,
     batch,
@@ -34,7 +35,6 @@ from s3kit.cli import (
 from s3kit.cli import object as object_cmds
 from s3kit.cli.state import CliState, set_raw_args, state_of
 from s3kit.errors import S3KitError
-from s3kit.observe import RedactingFilter, redact
 
 try:  # recent typer releases carry their own copy of click and raise its exceptions
     from typer._click import exceptions as click_errors

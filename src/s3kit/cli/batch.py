@@ -10,12 +10,12 @@ from typing import Annotated
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli.copy import parse_metadata, storage_class
 from s3kit.cli.state import state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.service.batch import ACTIONS, BatchResult, write_report
-from s3kit.uri import parse_s3_url
 
 
 def batch(

@@ -21,15 +21,15 @@ from pathlib import Path
 import typer
 
 from s3kit._aio import run_sync
+from s3kit._session import Session
+from s3kit._sync.audit import AuditLog, bisync_records
+from s3kit._sync.bisync import CONFLICT_POLICIES, BiAction, BiPlan, ConflictPolicy
+from s3kit._sync.bisync_run import BisyncOutcome, bisync_async
+from s3kit._sync.plan import DeleteGuard
+from s3kit._sync.scan import LocalSide, S3Side, Selection, Side
 from s3kit.cli.copy import maybe_progress_bar
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.errors import S3KitError, UsageError
-from s3kit.session import Session
-from s3kit.sync.audit import AuditLog, bisync_records
-from s3kit.sync.bisync import CONFLICT_POLICIES, BiAction, BiPlan, ConflictPolicy
-from s3kit.sync.bisync_run import BisyncOutcome, bisync_async
-from s3kit.sync.plan import DeleteGuard
-from s3kit.sync.scan import LocalSide, S3Side, Selection, Side
 from s3kit.transfer import TransferConfig, TransferEvent
 
 ARROWS = {

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli import bucket_config
 from s3kit.cli.buckets import EmptyFirst, bucket_only
 from s3kit.cli.documents import load_document, print_document
@@ -33,7 +34,6 @@ from s3kit.service.access import (
     validate_policy,
 )
 from s3kit.service.buckets import BUCKET_CANNED_ACLS, ContentSummary, parse_tags
-from s3kit.uri import parse_s3_url
 
 app = typer.Typer(
     help="Buckets: details, secure creation, tags, policies, ACLs, public access block and"

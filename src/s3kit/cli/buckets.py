@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli.state import state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
-from s3kit.uri import parse_s3_url
 
 
 def bucket_only(path: str) -> str:

@@ -1,6 +1,6 @@
 """`s3kit connections ...`, `s3kit profiles`, and loading the global --connection / --config.
 
-Thin: the connections file, its validation and the config file live in `s3kit.config`. Nothing
+Thin: the connections file, its validation and the config file live in `s3kit._config`. Nothing
 here prints a secret: connections hold none, and `profiles` shows only a profile's kind of
 credentials and, with --check, the masked access key that whoami reports.
 """
@@ -16,13 +16,13 @@ from typing import Annotated
 
 import typer
 
+from s3kit._config import AwsFiles
+from s3kit._config.connections import Connection, ConnectionStore, make_connection, validate_name
+from s3kit._config.file import ConfigFileError, find_config_file, load_config
+from s3kit._observe import redact
+from s3kit._uri import set_default_bucket
 from s3kit.cli.state import CliState, notice
-from s3kit.config import AwsFiles
-from s3kit.config.connections import Connection, ConnectionStore, make_connection, validate_name
-from s3kit.config.file import ConfigFileError, find_config_file, load_config
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
-from s3kit.observe import redact
-from s3kit.uri import set_default_bucket
 
 app = typer.Typer(
     help="Saved connections: endpoint, region, AWS profile and addressing style under a name"
@@ -241,8 +241,8 @@ def test(name: Annotated[str, typer.Argument(help="Connection name.")]) -> None:
 
 def _check(env: Mapping[str, str], *, profile: str | None, bucket: str | None) -> str:
     """whoami (and HeadBucket for `bucket`) on a fresh Session; a one-line summary."""
+    from s3kit._session import Session
     from s3kit.service import S3Service
-    from s3kit.session import Session
 
     session = Session(profile=profile, use_local=False, env=env, notify=notice)
     service = S3Service(session)

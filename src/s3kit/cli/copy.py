@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit._encryption import encryption_from_options
+from s3kit._storage_classes import validate_storage_class
+from s3kit._uri import StdStream, parse_location
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import raw_args, state_of
-from s3kit.encryption import encryption_from_options
 from s3kit.errors import S3KitError, UsageError
-from s3kit.storage_classes import validate_storage_class
 from s3kit.transfer import (
     TransferConfig,
     TransferEvent,
@@ -27,7 +28,6 @@ from s3kit.transfer import (
 from s3kit.transfer.context import MAX_CONCURRENT_FILES, MAX_CONCURRENT_PARTS
 from s3kit.transfer.filters import filters_from_args
 from s3kit.transfer.parts import parse_size
-from s3kit.uri import StdStream, parse_location
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Copy everything under the folder or prefix.")

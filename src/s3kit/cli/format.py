@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 # The one human-readable size, `aws s3 ls --human-readable` style ('512 Bytes', '1.5 KiB').
-from s3kit.units import human_size as human_size
+from s3kit._units import human_size as human_size
 
 
 def timestamp(moment: datetime | None) -> str:

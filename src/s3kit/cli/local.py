@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
+from s3kit._local_server import LocalServer
 from s3kit.cli.format import human_size
-from s3kit.local_server import LocalServer
 
 app = typer.Typer(help="Manage the embedded local SeaweedFS server.", no_args_is_help=True)
 

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import state_of
 from s3kit.service import S3Service
-from s3kit.uri import parse_s3_url
 
 multipart_app = typer.Typer(
     help="Incomplete multipart uploads: list them, abort them.", no_args_is_help=True

@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
+from s3kit._storage_classes import validate_storage_class
+from s3kit._uri import S3Url, parse_s3_url
 from s3kit.cli.copy import parse_metadata
 from s3kit.cli.documents import print_document
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
-from s3kit.storage_classes import validate_storage_class
-from s3kit.uri import S3Url, parse_s3_url
 
 app = typer.Typer(
     help="Objects: metadata, tags, copy/move, batch delete, presigned POST, versions, storage"
@@ -74,7 +74,7 @@ def head(
 
     Example: s3kit object head s3://docs/report.pdf --json
     """
-    from s3kit.encryption import encryption_from_options
+    from s3kit._encryption import encryption_from_options
 
     url = _object(path)
     encryption = encryption_from_options(None, customer_key_file=sse_c_key_file)
@@ -451,7 +451,7 @@ def rotate_sse_c(
     Example: s3kit object rotate-sse-c s3://vault/db.dump --old-key-file old.key
     --new-key-file new.key
     """
-    from s3kit.encryption import Encryption, encryption_from_options
+    from s3kit._encryption import Encryption, encryption_from_options
 
     def key_from(file: Path) -> Encryption:
         encryption = encryption_from_options("sse-c", customer_key_file=file, env={})

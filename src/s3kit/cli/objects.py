@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from s3kit._aio import iter_sync, run_sync
+from s3kit._uri import parse_s3_url
 from s3kit.cli import format as fmt
 from s3kit.cli.state import state_of
 from s3kit.errors import ObjectNotFound, S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
 from s3kit.transfer.paths import folder_prefix
-from s3kit.uri import parse_s3_url
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Act on every object under the prefix/folder.")

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
+from s3kit._observe import redact
 from s3kit.cli.state import state_of
-from s3kit.observe import redact
 from s3kit.service import S3Service
 from s3kit.service.probe import ProbeResult
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import typer
 
-from s3kit.config.file import S3KitConfig
-from s3kit.observe import RedactingFilter
-from s3kit.session import Session
+from s3kit._config.file import S3KitConfig
+from s3kit._observe import RedactingFilter
+from s3kit._session import Session
 from s3kit.storage.s3 import S3Storage
 
 # The command line as typed: click hands options over grouped by name, but --include and

@@ -15,13 +15,28 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from s3kit._aio import run_sync
+from s3kit._sync import CompareOptions, SyncResult, changes_since_async
+from s3kit._sync.ignore import DEFAULT_EXCLUDES
+from s3kit._sync.plan import Action, Plan
+from s3kit._sync.report import action_line, describe, done_line, failure_line, read_plan
+from s3kit._sync.run import (
+    SyncOutcome,
+    carry_out_plan_async,
+    default_write_options,
+    selection_async,
+    sync_async,
+)
+from s3kit._sync.scan import Side, side_of
+from s3kit._sync.throughput import describe_estimate
+from s3kit._uri import parse_location
 from s3kit.cli.copy import (
     BwLimit,
     CopyFlags,
@@ -35,51 +50,13 @@ from s3kit.cli.copy import (
     Threshold,
     build_config,
     maybe_progress_bar,
-    storage_class,
 )
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import CliState, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
-from s3kit.observe import redact
 from s3kit.storage.local import shown_key
-from s3kit.sync import (
-    CompareOptions,
-    DeleteGuard,
-    Plan,
-    PreparedSync,
-    StreamingSync,
-    SyncExecutor,
-    SyncResult,
-    changes_since_async,
-    prepare_sync_async,
-    streaming_sync,
-)
-from s3kit.sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
-from s3kit.sync.ignore import DEFAULT_EXCLUDES
-from s3kit.sync.plan import Action
-from s3kit.sync.report import (
-    action_line,
-    describe,
-    done_line,
-    failure_line,
-    plan_document,
-    read_plan,
-    write_plan,
-)
-from s3kit.sync.scan import (
-    LocalSide,
-    S3Side,
-    Selection,
-    Side,
-    build_selection,
-    read_ignore_file_async,
-    refusals,
-    side_of,
-)
-from s3kit.sync.throughput import Run, ThroughputHistory, describe_estimate, estimate
-from s3kit.transfer import TransferConfig, TransferEvent, WriteOptions
+from s3kit.transfer import TransferEvent
 from s3kit.transfer.filters import filters_from_args
-from s3kit.uri import parse_location
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
 JsonOut = Annotated[
@@ -132,16 +109,22 @@ class _Report:
             self._reader_gone = True
 
 
-def _confirm_deletions(plan: Plan, *, yes: bool, force: bool) -> None:
-    """Show the plan and ask on a terminal. Elsewhere nobody can answer: each deletion is
-    printed once it is done (`_Report`), never beforehand."""
-    deletions = plan.deletions
-    if deletions and _interactive() and not (yes or force):
-        for line in describe(plan):
-            sys.stderr.write(line + "\n")
-        if not typer.confirm(f"Delete {len(deletions)} entries?", err=True):
-            sys.stderr.write("s3kit: nothing done\n")
-            raise typer.Exit(1)
+def _ask_deletions(plan: Plan) -> bool:
+    """Show the plan and ask before deleting (on a terminal, without --yes or --force)."""
+    for line in describe(plan):
+        sys.stderr.write(line + "\n")
+    return typer.confirm(f"Delete {len(plan.deletions)} entries?", err=True)
+
+
+def _confirmation(*, yes: bool, force: bool) -> Callable[[Plan], bool] | None:
+    """Who is asked before deleting: the person at the terminal. Elsewhere nobody can answer:
+    each deletion is printed once it is done (`_Report`), never beforehand."""
+    return None if yes or force or not _interactive() else _ask_deletions
+
+
+def _nothing_done() -> NoReturn:
+    sys.stderr.write("s3kit: nothing done\n")
+    raise typer.Exit(1)
 
 
 def _bar_on_demand(stack: contextlib.ExitStack, enabled: bool) -> Callable[[TransferEvent], None]:
@@ -162,59 +145,64 @@ def _bar_on_demand(stack: contextlib.ExitStack, enabled: bool) -> Callable[[Tran
     return on_event
 
 
-def _execute(
-    ctx: typer.Context,
-    plan: Plan,
-    source: Side,
-    destination: Side,
+def _show_bar(*, progress: bool, quiet: bool, json_out: bool) -> bool:
+    return progress and not quiet and not json_out and progress_wanted(disabled=False)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"s3kit: warning: {message}\n")
+
+
+def run_one_way(
+    state: CliState,
+    source: str,
+    destination: str,
+    library: Mapping[str, Any],
     *,
-    config: TransferConfig,
-    quiet: bool,
-    json_out: bool,
-    progress: bool,
-    options: WriteOptions | None = None,
-    log_file: Path | None = None,
-    streamed: StreamingSync | None = None,
-) -> SyncResult:
-    """Carry out `plan`, or with `streamed`, decide and carry out at once (`plan` being the
-    one `streamed` fills)."""
-    state = state_of(ctx)
-    show_bar = progress and not quiet and not json_out and progress_wanted(disabled=False)
+    yes: bool = False,
+    quiet: bool = False,
+    json_out: bool = False,
+    progress: bool = True,
+) -> None:
+    """One one-way sync: the library's `sync_async` with `library` (its keyword arguments),
+    and what the command prints around it — the plan of a dry run, each action as it ends, the
+    closing count."""
+    src, dst = parse_location(source), parse_location(destination)
+    planning = bool(library.get("dryrun")) or library.get("plan_out") is not None
+
+    def show(outcome: SyncOutcome) -> None:
+        if planning:
+            _show_plan(outcome, quiet=quiet, json_out=json_out)
+
     with contextlib.ExitStack() as stack:
-        recorder = None
-        if log_file is not None:
-            log = stack.enter_context(AuditLog(log_file))
-            log.write_all(withheld_records(plan, destination))
-            recorder = PlanRecorder(plan, source, destination, log.write)
-        executor = SyncExecutor(
-            state.session,
-            config=config,
-            options=options,
-            on_event=chained(_bar_on_demand(stack, show_bar), recorder),
-            on_action=_Report(source, destination, quiet=quiet, json_out=json_out),
+        outcome = run_sync(
+            sync_async(
+                src,
+                dst,
+                session=state.session,
+                settings=state.config,
+                confirm=_confirmation(yes=yes, force=bool(library.get("force"))),
+                on_plan=show,
+                on_action=_Report(side_of(src), side_of(dst), quiet=quiet, json_out=json_out),
+                on_event=_bar_on_demand(
+                    stack, _show_bar(progress=progress, quiet=quiet, json_out=json_out)
+                ),
+                warn=_warn,
+                **library,
+            )
         )
-        result = (
-            run_sync(streamed.run_async(executor))
-            if streamed is not None
-            else executor.run(plan, source, destination)
-        )
-        if recorder is not None:
-            recorder.finish(result.deletions_skipped)
-    if result.transferred and not result.failures:
-        ThroughputHistory().record(
-            _history_key(state),
-            plan.direction,
-            Run(result.transferred, result.bytes, result.transfer_seconds),
-        )
-    return result
+    if outcome.cancelled:
+        _nothing_done()
+    plan_out = library.get("plan_out")
+    if plan_out is not None:
+        _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
+             quiet=quiet or json_out)  # fmt: skip
+    if outcome.result is not None:
+        _finish(outcome, outcome.result, quiet=quiet, json_out=json_out)
 
 
-def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> None:
+def _finish(outcome: SyncOutcome, result: SyncResult, *, quiet: bool, json_out: bool) -> None:
     """The closing count (each action's line was printed as it ended) or the JSON result."""
-    ended = result.transferred + result.deleted + len(result.failures)
-    # Never carried out: deletions held back after a failure, folders found not empty any
-    # more; and the deletions the plan withheld ("not deleting ..." above).
-    skipped = max(0, len(plan.actions) - ended) + len(plan.withheld)
     if json_out:
         sys.stdout.write(
             json.dumps(
@@ -237,7 +225,7 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
                 transferred=result.transferred,
                 deleted=result.deleted,
                 failed=len(result.failures),
-                skipped=skipped,
+                skipped=outcome.skipped,
                 seconds=result.seconds,
             )
         )
@@ -245,7 +233,8 @@ def _finish(plan: Plan, result: SyncResult, *, quiet: bool, json_out: bool) -> N
         sys.stderr.write(f"s3kit: warning: {result.deletions_skipped}\n")
     if result.failures:
         raise S3KitError(
-            f"{len(result.failures)} of {len(plan.actions)} actions failed (see the errors above)"
+            f"{len(result.failures)} of {len(outcome.plan.actions)} actions failed"
+            " (see the errors above)"
         )
 
 
@@ -385,21 +374,36 @@ def sync(
     Examples: s3kit sync ./site s3://www/ --delete ; s3kit sync s3://docs/2026 ./2026 --dryrun
     """
     del include, exclude  # read in command-line order from the raw arguments
+    state = state_of(ctx)
+    config = build_config(
+        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
+                  bwlimit=bwlimit),
+        state.config.transfer_overrides(),
+    )  # fmt: skip
+    library: dict[str, Any] = {
+        "delete": delete,
+        "size_only": size_only,
+        "exact_timestamps": exact_timestamps,
+        "checksum": checksum,
+        "filters": filters_from_args(raw_args()),
+        "exclude_from": tuple(exclude_from or ()),
+        "default_excludes": not no_default_excludes,
+        "follow_symlinks": follow_symlinks,
+        "dir_markers": dir_markers,
+        "max_delete": max_delete,
+        "force": force,
+        "dryrun": dryrun,
+        "plan_out": plan_out,
+        "verify": verify,
+        "transfer": config,
+        "log_file": log_file,
+    }
+    display = {"yes": yes, "quiet": quiet, "json_out": json_out, "progress": not no_progress}
     if source is None or destination is None:  # none at all, on a terminal: ask (issue 5)
         from s3kit.cli.sync_interactive import run_interactive
 
-        run_interactive(ctx, source=source, destination=destination)
+        run_interactive(ctx, library, display, source=source, destination=destination)
         return
-    state = state_of(ctx)
-    src, dst = parse_location(source), parse_location(destination)
-    src_side = side_of(src)
-    defaults = state.config.sync
-    config = build_config(
-        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
-                  bwlimit=bwlimit, verify=_setting(verify, defaults.verify_checksums, True)),
-        state.config.transfer_overrides(),
-    )  # fmt: skip
-    selection = _selection(state, src_side, exclude_from, no_default_excludes=no_default_excludes)
     if bidirectional or resync:
         from s3kit.cli.bisync import run_bisync
 
@@ -414,162 +418,38 @@ def sync(
         given = [flag for flag, value in one_way_only.items() if value]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be used with --bidirectional")
-
+        src_side = side_of(parse_location(source))
+        verify_on = verify if verify is not None else state.config.sync.verify_checksums
+        if verify_on is not None:
+            config = replace(config, verify=verify_on)
+        selection = run_sync(
+            selection_async(
+                state.session, src_side, state.config, filters_from_args(raw_args()),
+                tuple(exclude_from or ()), default_excludes=not no_default_excludes,
+            )
+        )  # fmt: skip
         run_bisync(
-            state.session, src_side, side_of(dst), resync=resync, conflict=conflict,
-            selection=selection, force=force, max_delete=max_delete, dryrun=dryrun, quiet=quiet,
-            json_out=json_out, concurrency=config.max_concurrent_files,
-            bidirectional=bidirectional, log_file=log_file, config=config,
-            progress=not no_progress,
+            state.session, src_side, side_of(parse_location(destination)), resync=resync,
+            conflict=conflict, selection=selection, force=force, max_delete=max_delete,
+            dryrun=dryrun, quiet=quiet, json_out=json_out,
+            concurrency=config.max_concurrent_files, bidirectional=bidirectional,
+            log_file=log_file, config=config, progress=not no_progress,
         )  # fmt: skip
         return
-    options = CompareOptions(
-        size_only=_setting(size_only, defaults.size_only, False),
-        exact_timestamps=_setting(exact_timestamps, defaults.exact_timestamps, False),
-        checksum=checksum,
-        delete=_setting(delete, defaults.delete_removed, False),
-    )
-
-    def warn(message: str) -> None:
-        sys.stderr.write(f"s3kit: warning: {message}\n")
-
-    follow = _setting(follow_symlinks, defaults.follow_symlinks, False)
-    if _can_stream(options, dryrun=dryrun, plan_out=plan_out, dir_markers=dir_markers):
-        streamed = streaming_sync(
-            state.session, src, dst, options=options, selection=selection,
-            follow_symlinks=follow, warn=warn,
-        )  # fmt: skip
-        result = _execute(
-            ctx, streamed.plan, streamed.source, streamed.destination,
-            config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
-            progress=not no_progress, log_file=log_file, streamed=streamed,
-        )  # fmt: skip
-        _finish(streamed.plan, result, quiet=quiet, json_out=json_out)
-        return
-    prepared = run_sync(
-        prepare_sync_async(
-            state.session,
-            src,
-            dst,
-            options=options,
-            selection=selection,
-            follow_symlinks=follow,
-            warn=warn,
-            dir_markers=dir_markers,
-        )
-    )
-    plan = prepared.plan
-    guard = DeleteGuard(max_delete=max_delete, force=force)
-    if dryrun or plan_out is not None:
-        seconds = _estimate(state, plan)
-        document = _document(prepared, options, seconds)
-        _show_plan(prepared, document, seconds, log_file=log_file, quiet=quiet, json_out=json_out)
-        guard.check(plan, source_complete=prepared.complete)
-        if plan_out is not None:
-            write_plan(plan_out, document)
-            _say(f"Plan written to {plan_out}; carry it out with: s3kit apply {plan_out}",
-                 quiet=quiet or json_out)  # fmt: skip
-        return
-    for key, reason in plan.withheld:
-        warn(f"not deleting {key}: {reason}")
-    guard.check(plan, source_complete=prepared.complete)
-    _confirm_deletions(plan, yes=yes, force=force)
-    result = _execute(
-        ctx, plan, prepared.source, prepared.destination,
-        config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
-        progress=not no_progress, log_file=log_file,
-    )  # fmt: skip
-    _finish(plan, result, quiet=quiet, json_out=json_out)
+    run_one_way(state, source, destination, library, **display)
 
 
-def _document(
-    prepared: PreparedSync, options: CompareOptions, seconds: float | None
-) -> dict[str, Any]:
-    """The plan as JSON, with the time estimate (None when nothing was measured yet)."""
-    plan = prepared.plan
-    document = plan_document(plan, str(prepared.source), str(prepared.destination), options)
-    document["estimated_seconds"] = None if seconds is None else round(seconds, 1)
-    document["refused"] = [
-        {"key": key, "reason": reason} for key, reason in refusals(plan, prepared.destination)
-    ]
-    return document
-
-
-def _show_plan(
-    prepared: PreparedSync,
-    document: dict[str, Any],
-    seconds: float | None,
-    *,
-    log_file: Path | None,
-    quiet: bool,
-    json_out: bool,
-) -> None:
-    """What --dryrun / --plan-out print (and log): the plan, its total and time estimate."""
-    plan = prepared.plan
-    if log_file is not None:
-        with AuditLog(log_file) as log:
-            log.write_all(planned_records(plan, prepared.source, prepared.destination))
+def _show_plan(outcome: SyncOutcome, *, quiet: bool, json_out: bool) -> None:
+    """What --dryrun / --plan-out print: the plan, what would be refused, the time estimate."""
     if json_out:
-        sys.stdout.write(json.dumps(document) + "\n")
+        sys.stdout.write(json.dumps(outcome.document()) + "\n")
     elif not quiet:
-        for line in describe(plan):
+        for line in describe(outcome.plan):
             _say(line)
-        for refused in document["refused"]:
-            _say(f"Would skip {shown_key(refused['key'])}: {refused['reason']}")
-        if (words := describe_estimate(seconds)) is not None:
+        for key, reason in outcome.refused:
+            _say(f"Would skip {shown_key(key)}: {reason}")
+        if (words := describe_estimate(outcome.estimated_seconds)) is not None:
             _say(f"Estimated time: {words} (from earlier syncs with this endpoint)")
-
-
-def _can_stream(
-    options: CompareOptions, *, dryrun: bool, plan_out: Path | None, dir_markers: bool
-) -> bool:
-    """Whether the run can transfer while it scans (`streaming_sync`): only when nothing needs
-    the whole plan first. Deletions do (the delete guard and the confirmation weigh the whole
-    picture), so do folder markers (whether one is wanted depends on what sorts after it), a
-    dry run and a plan file."""
-    return not (dryrun or plan_out is not None or options.delete or dir_markers)
-
-
-def _setting(flag: bool | None, configured: bool | None, default: bool) -> bool:
-    """A flag as typed, else the config file's value, else the built-in default."""
-    if flag is not None:
-        return flag
-    return default if configured is None else configured
-
-
-def _selection(
-    state: CliState, source: Side, exclude_from: list[Path] | None, *, no_default_excludes: bool
-) -> Selection:
-    """The rules of one run: defaults, s3kit.yaml's exclusions, the source's .s3kitignore (a
-    file in a folder, an object under a prefix), --exclude-from, then --include/--exclude."""
-    ignore_text = (
-        run_sync(read_ignore_file_async(state.session, source))
-        if isinstance(source, S3Side)
-        else None
-    )
-    return build_selection(
-        filters=filters_from_args(raw_args()),
-        default_excludes=not no_default_excludes,
-        exclusions=state.config.exclusions,
-        exclude_from=tuple(exclude_from or ()),
-        source_root=source.root if isinstance(source, LocalSide) else None,
-        source_ignore=ignore_text,
-    )
-
-
-def _write_options(state: CliState) -> WriteOptions:
-    return WriteOptions(storage_class=storage_class(state.config.storage.default_storage_class))
-
-
-def _history_key(state: CliState) -> str:
-    """The endpoint the throughput history is kept under, in a file: never with credentials
-    written into its URL."""
-    return redact(state.session.endpoint_label)
-
-
-def _estimate(state: CliState, plan: Plan) -> float | None:
-    runs = ThroughputHistory().runs(_history_key(state), plan.direction)
-    return estimate(runs, len(plan.transfers), plan.bytes)
 
 
 def apply(
@@ -598,14 +478,23 @@ def apply(
             f"not applying {plan_file}: {shown} since the plan was made — nothing was done;"
             " run sync --plan-out again"
         )
-    _confirm_deletions(plan, yes=yes, force=False)
+    confirm = _confirmation(yes=yes, force=False)
+    if plan.deletions and confirm is not None and not confirm(plan):
+        _nothing_done()
     config = build_config(CopyFlags(concurrency=concurrency), state.config.transfer_overrides())
-    result = _execute(
-        ctx, plan, source, destination,
-        config=config, options=_write_options(state), quiet=quiet, json_out=json_out,
-        progress=not no_progress,
-    )  # fmt: skip
-    _finish(plan, result, quiet=quiet, json_out=json_out)
+    with contextlib.ExitStack() as stack:
+        result = run_sync(
+            carry_out_plan_async(
+                state.session, plan, source, destination,
+                transfer=config, write=default_write_options(state.config),
+                on_action=_Report(source, destination, quiet=quiet, json_out=json_out),
+                on_event=_bar_on_demand(
+                    stack, _show_bar(progress=not no_progress, quiet=quiet, json_out=json_out)
+                ),
+            )
+        )  # fmt: skip
+    outcome = SyncOutcome(plan, source, destination, CompareOptions(), complete=True, result=result)
+    _finish(outcome, result, quiet=quiet, json_out=json_out)
 
 
 def register(app: Any) -> None:

@@ -2,8 +2,9 @@
 
 The questions are a pure sequence (`ask_sync`) over two injected functions, one that asks and
 one that says, so they are tested with scripted answers. The answers become an ordinary SOURCE,
-DESTINATION and flags, handed to the same `sync` command the arguments would have reached: this
-module must never plan, compare or transfer anything itself. Prompts go to stderr; stdout keeps
+DESTINATION and flags, handed to the same library call (through `cli.sync.run_one_way`, which
+prints) the arguments would have reached: this module must never plan, compare or transfer
+anything itself. Prompts go to stderr; stdout keeps
 what `sync` prints.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -193,9 +194,9 @@ def terminal_say(line: str) -> None:
 
 def available_targets(env: dict[str, str] | None = None) -> list[Target]:
     """Current settings first, then saved connections, then AWS profiles."""
-    from s3kit.config import AwsFiles
-    from s3kit.config.connections import ConnectionStore
-    from s3kit.uri import default_bucket
+    from s3kit._config import AwsFiles
+    from s3kit._config.connections import ConnectionStore
+    from s3kit._uri import default_bucket
 
     targets = [Target("current", bucket=default_bucket())]
     targets += [Target("connection", c.name, c.bucket) for c in ConnectionStore()]
@@ -206,6 +207,8 @@ def available_targets(env: dict[str, str] | None = None) -> list[Target]:
 
 def run_interactive(
     ctx: typer.Context,
+    library: Mapping[str, Any],
+    display: Mapping[str, bool],
     *,
     source: str | None = None,
     destination: str | None = None,
@@ -213,7 +216,8 @@ def run_interactive(
     say: Say = terminal_say,
     terminal: Callable[[], bool] | None = None,
 ) -> None:
-    """Called by `sync` when SOURCE or DESTINATION is missing."""
+    """Called by `sync` when SOURCE or DESTINATION is missing, with the library's arguments
+    and the display flags the other options on the command line make."""
     from s3kit.cli import sync as sync_command
     from s3kit.cli.state import state_of
     from s3kit.service import S3Service
@@ -237,14 +241,12 @@ def run_interactive(
     try:
         answers = ask_sync(ask, say, targets=available_targets(), list_buckets=list_buckets)
         say(f"\nSame as: {answers.command_line()}")
-        params: dict[str, Any] = {
-            **ctx.params,
-            "source": answers.source,
-            "destination": answers.destination,
-            "delete": answers.delete,
-        }
+        chosen = {**library, "delete": answers.delete}
         if answers.dry_run_first:
-            sync_command.sync(ctx, **{**params, "dryrun": True, "plan_out": None})
+            sync_command.run_one_way(
+                state, answers.source, answers.destination,
+                {**chosen, "dryrun": True, "plan_out": None}, **display,
+            )  # fmt: skip
         if not _yes_no(ask, say, "Proceed?", default=False):
             say("s3kit: nothing done")
             raise typer.Exit(1)
@@ -255,4 +257,7 @@ def run_interactive(
         say("\ns3kit: interrupted — nothing done")
         raise typer.Exit(130) from None
     # Deletions were in the plan just shown and confirmed; without the dry run, sync asks.
-    sync_command.sync(ctx, **{**params, "yes": params.get("yes") or answers.dry_run_first})
+    yes = display.get("yes", False) or answers.dry_run_first
+    sync_command.run_one_way(
+        state, answers.source, answers.destination, chosen, **{**display, "yes": yes}
+    )

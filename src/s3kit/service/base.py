@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from s3kit._session import Session
 from s3kit.errors import S3KitError, for_operation, translate, translating
-from s3kit.session import Session
 
 
 class ServiceBase:

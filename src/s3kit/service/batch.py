@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote_plus
 
 from s3kit._aio import run_sync
+from s3kit._uri import S3Url, validate_bucket_name, validate_key
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.service.objects import server_copy
 from s3kit.storage.base import ObjectInfo
-from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
     from s3kit.service import S3Service

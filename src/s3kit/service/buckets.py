@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from s3kit._aio import run_sync
+from s3kit._uri import validate_bucket_name
 from s3kit.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
@@ -28,7 +29,6 @@ from s3kit.errors import (
 )
 from s3kit.service.base import ServiceBase
 from s3kit.storage.base import ObjectInfo
-from s3kit.uri import validate_bucket_name
 
 
 @dataclass(frozen=True, slots=True)

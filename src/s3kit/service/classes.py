@@ -16,6 +16,9 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from s3kit._storage_classes import ARCHIVE_CLASSES, validate_storage_class
+from s3kit._units import GiB
+from s3kit._uri import S3Url, validate_bucket_name, validate_key
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.service.objects import (
@@ -26,12 +29,9 @@ from s3kit.service.objects import (
     sse_c_arguments,
 )
 from s3kit.storage.base import ObjectInfo
-from s3kit.storage_classes import ARCHIVE_CLASSES, validate_storage_class
-from s3kit.units import GiB
-from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
-    from s3kit.encryption import Encryption
+    from s3kit._encryption import Encryption
 
 GB = GiB  # AWS bills storage per GB-month with 1 GB = 2^30 bytes
 
@@ -41,7 +41,7 @@ GB = GiB  # AWS bills storage per GB-month with 1 GB = 2^30 bytes
 # their own, which a listing cannot see); REDUCED_REDUNDANCY is the last published legacy price.
 # OUTPOSTS and SNOW have no per-GB list price (they are billed as hardware) and are absent:
 # their usage is reported without a cost. Override any of them with `--prices FILE`. Every
-# other class of `s3kit.storage_classes.STORAGE_CLASSES` has a price (a unit test holds this).
+# other class of `s3kit._storage_classes.STORAGE_CLASSES` has a price (a unit test holds this).
 DEFAULT_PRICES: Mapping[str, float] = {
     "STANDARD": 0.023,
     "INTELLIGENT_TIERING": 0.023,
@@ -208,7 +208,7 @@ def validate_restore(days: int, tier: str) -> tuple[int, str]:
 
 
 def _kept_encryption(head: Mapping[str, Any]) -> Encryption | None:
-    from s3kit.encryption import Encryption
+    from s3kit._encryption import Encryption
 
     sse = head.get("ServerSideEncryption")
     if sse == "aws:kms":

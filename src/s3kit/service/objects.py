@@ -15,18 +15,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from s3kit._aio import run_sync
+from s3kit._limits import DELETE_BATCH as DELETE_BATCH
+from s3kit._limits import MAX_COPY_OBJECT as MAX_COPY_OBJECT
+from s3kit._limits import MAX_POST_UPLOAD, copy_in_parts
+from s3kit._uri import S3Url, validate_bucket_name, validate_key
 from s3kit.errors import TransferError, UsageError
-from s3kit.limits import DELETE_BATCH as DELETE_BATCH
-from s3kit.limits import MAX_COPY_OBJECT as MAX_COPY_OBJECT
-from s3kit.limits import MAX_POST_UPLOAD, copy_in_parts
 from s3kit.service.base import ServiceBase
 from s3kit.service.presign import validate_expiry
 from s3kit.storage.base import DeleteFailure, DeleteReport
-from s3kit.uri import S3Url, validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
-    from s3kit.encryption import Encryption
-    from s3kit.session import Session
+    from s3kit._encryption import Encryption
+    from s3kit._session import Session
     from s3kit.transfer import TransferSummary
     from s3kit.transfer.context import WriteOptions
     from s3kit.transfer.copy import Copied

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
-from s3kit.uri import validate_bucket_name, validate_key
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most seven days
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from s3kit._limits import MIN_PART
 from s3kit.errors import (
     EndpointError,
     NotSupported,
@@ -32,7 +33,6 @@ from s3kit.errors import (
     Throttled,
     server_code,
 )
-from s3kit.limits import MIN_PART
 from s3kit.service.base import ServiceBase
 
 Status = Literal["supported", "not supported", "error"]

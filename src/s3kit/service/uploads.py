@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from s3kit._uri import validate_bucket_name
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
-from s3kit.uri import validate_bucket_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import ObjectNotFound, UsageError
 from s3kit.service.base import ServiceBase
 from s3kit.storage.s3 import VersionEntry
-from s3kit.uri import validate_bucket_name, validate_key
 
 
 class VersionsMixin(ServiceBase):
@@ -31,8 +31,8 @@ class VersionsMixin(ServiceBase):
         in), as every download is written: verified against the version's checksums, to a
         temporary file renamed into place (a failure leaves nothing half-written), in
         parallel ranges when it is big. Returns the bytes written."""
+        from s3kit._uri import LocalPath, S3Url
         from s3kit.transfer import TransferManager
-        from s3kit.uri import LocalPath, S3Url
 
         validate_bucket_name(bucket)
         validate_key(key)
@@ -56,8 +56,8 @@ class VersionsMixin(ServiceBase):
     def restore_version(self, bucket: str, key: str, version_id: str) -> str | None:
         """Copy `version_id` over `key` as its new current version (a server-side copy, in
         parts above 5 GiB); returns the new version id."""
+        from s3kit._uri import S3Url
         from s3kit.service.objects import server_copy
-        from s3kit.uri import S3Url
 
         validate_bucket_name(bucket)
         validate_key(key)

@@ -1,11 +1,11 @@
 """LocalStorage: the Storage protocol over a folder, keys being '/'-separated relative paths;
 and the local-file ground every copy and sync stands on.
 
-Writes go through `s3kit.atomic`: to a temporary file in the destination folder, renamed
+Writes go through `s3kit._atomic`: to a temporary file in the destination folder, renamed
 into place after fsync, so a reader never sees a half-written file and a failed write leaves
 nothing behind. User metadata has nowhere to live on a plain filesystem and is dropped,
 except `mtime`, which sets the file's modification time (to the nanosecond, see
-`s3kit.mtime`). Listings are in UTF-8 byte order, like S3's.
+`s3kit._mtime`). Listings are in UTF-8 byte order, like S3's.
 
 Two rules live here once, for every caller (LocalStorage, cp -r, sync, two-way sync):
 `local_target` maps a key to the path it may be written, renamed or deleted at under a root —
@@ -37,13 +37,16 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 # The atomic-write helpers lived here; they stay importable from this module.
-from s3kit.atomic import TEMP_PREFIX as TEMP_PREFIX
-from s3kit.atomic import TEMP_SUFFIX as TEMP_SUFFIX
-from s3kit.atomic import AtomicFile, is_temp_name
-from s3kit.atomic import open_new as open_new
-from s3kit.atomic import remove_made as remove_made
-from s3kit.atomic import temp_name as temp_name
-from s3kit.atomic import write_atomic as write_atomic
+from s3kit._atomic import TEMP_PREFIX as TEMP_PREFIX
+from s3kit._atomic import TEMP_SUFFIX as TEMP_SUFFIX
+from s3kit._atomic import AtomicFile, is_temp_name
+from s3kit._atomic import open_new as open_new
+from s3kit._atomic import remove_made as remove_made
+from s3kit._atomic import temp_name as temp_name
+from s3kit._atomic import write_atomic as write_atomic
+from s3kit._mtime import MTIME_KEY, format_mtime, parse_mtime
+from s3kit._observe import logger
+from s3kit._uri import validate_key
 from s3kit.errors import (
     ConflictError,
     InvalidKey,
@@ -52,8 +55,6 @@ from s3kit.errors import (
     UsageError,
     translate,
 )
-from s3kit.mtime import MTIME_KEY, format_mtime, parse_mtime
-from s3kit.observe import logger
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -64,7 +65,6 @@ from s3kit.storage.base import (
     SyncStorageMixin,
     validate_range,
 )
-from s3kit.uri import validate_key
 
 
 def _etag_of(path: Path) -> str:

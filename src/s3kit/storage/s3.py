@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote_plus
 
-from s3kit._aio import iter_sync
+from s3kit._aio import iter_sync, run_sync
+from s3kit._limits import DELETE_BATCH
+from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import (
     InvalidKey,
     NotSupported,
@@ -47,7 +49,6 @@ from s3kit.errors import (
     for_operation,
     translate,
 )
-from s3kit.limits import DELETE_BATCH
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
     Body,
@@ -62,11 +63,10 @@ from s3kit.storage.base import (
     user_metadata,
     validate_range,
 )
-from s3kit.uri import validate_bucket_name, validate_key
 
 if TYPE_CHECKING:
-    from s3kit.encryption import Encryption
-    from s3kit.session import Session
+    from s3kit._encryption import Encryption
+    from s3kit._session import Session
     from s3kit.storage.httpclient import Answer
     from s3kit.storage.s3http import Response
 
@@ -288,6 +288,15 @@ class S3Storage(SyncStorageMixin):
             exact = {(f.key, f.version_id) for f in refused if f.version_id is not None}
             report.deleted += [k for k, v in batch if k not in whole and (k, v) not in exact]
         return report
+
+    def delete_many(
+        self,
+        keys: Sequence[str | tuple[str, str | None]],
+        *,
+        batch_size: int = DELETE_BATCH,
+    ) -> DeleteReport:
+        """The blocking twin of `delete_many_async`."""
+        return run_sync(self.delete_many_async(keys, batch_size=batch_size))
 
     def _refused(self, body: bytes) -> list[DeleteFailure]:
         """The keys a DeleteObjects answer (200) lists as not deleted."""

@@ -33,11 +33,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from s3kit._observe import logger
+from s3kit._retry import RetryKind, RetryPolicy, retry_kind
+from s3kit._session import Session
 from s3kit.errors import EndpointError, S3KitError, from_code
 from s3kit.events import RequestEvent
-from s3kit.observe import logger
-from s3kit.retry import RetryKind, RetryPolicy, retry_kind
-from s3kit.session import Session
 from s3kit.storage.httpclient import Answer, ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
@@ -269,7 +269,7 @@ class S3Http:
     ) -> Response | Answer:
         query = dict(query or {})
         if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
-            from s3kit.encryption import check_key_transport
+            from s3kit._encryption import check_key_transport
 
             check_key_transport(self.endpoint)
         name = operation or operation_name(method, key, query, headers)

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s3kit.encryption import Encryption
+from s3kit._encryption import Encryption
+from s3kit._storage_classes import validate_storage_class
 from s3kit.errors import EndpointError, Throttled, UsageError
-from s3kit.storage_classes import validate_storage_class
 from s3kit.transfer.bandwidth import BandwidthLimiter
 from s3kit.transfer.journal import Journal
 from s3kit.transfer.parts import DEFAULT_THRESHOLD, MAX_PART, MIN_PART, GiB, KiB, MiB, TiB
 
 if TYPE_CHECKING:
-    from s3kit.session import Session
+    from s3kit._session import Session
     from s3kit.storage.s3 import S3Storage
     from s3kit.storage.s3http import S3Http
 

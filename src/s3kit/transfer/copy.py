@@ -11,14 +11,14 @@ import asyncio
 from collections.abc import Callable
 from typing import NamedTuple
 
+from s3kit._limits import copy_in_parts
+from s3kit._uri import S3Url
 from s3kit.errors import S3KitError
-from s3kit.limits import copy_in_parts
 from s3kit.storage.s3http import copy_source
 from s3kit.transfer.checksum import PART_SIZE_KEY
 from s3kit.transfer.context import TransferContext, first_error
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import Part, plan_parts
-from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 

@@ -32,7 +32,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from s3kit.atomic import AtomicFile, replace_file, temp_name, write_atomic
+from s3kit._atomic import AtomicFile, replace_file, temp_name, write_atomic
+from s3kit._observe import logger
+from s3kit._uri import S3Url
 from s3kit.errors import (
     ConflictError,
     EndpointError,
@@ -41,7 +43,6 @@ from s3kit.errors import (
     TransferError,
     translate,
 )
-from s3kit.observe import logger
 from s3kit.storage.base import user_metadata
 from s3kit.storage.httpclient import Answer
 from s3kit.storage.s3http import backoff
@@ -59,7 +60,6 @@ from s3kit.transfer.checksum import (
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.parts import Part, plan_parts
-from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 SYNC_EVERY = 128 * 1024 * 1024
@@ -82,7 +82,7 @@ class _RangesIgnored(Exception):
 
 def _mtime(metadata: Mapping[str, str]) -> int | None:
     """The file's own time stored with the object, in nanoseconds (None: none stored)."""
-    from s3kit.mtime import MTIME_KEY, parse_mtime
+    from s3kit._mtime import MTIME_KEY, parse_mtime
 
     return parse_mtime(metadata.get(MTIME_KEY))
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from s3kit._observe import logger
+from s3kit._uri import Location
 from s3kit.errors import S3KitError
-from s3kit.observe import logger
-from s3kit.uri import Location
 
 Action = Literal["upload", "download", "copy", "move", "delete"]
 Outcome = Literal["done", "failed", "planned"]

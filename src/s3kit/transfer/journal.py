@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from s3kit.atomic import write_file
-from s3kit.observe import logger
+from s3kit._atomic import write_file
+from s3kit._observe import logger
 
 
 def default_journal_dir() -> Path:

@@ -27,7 +27,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from dataclasses import replace
 from pathlib import Path
 
-from s3kit.encryption import Encryption
+from s3kit._encryption import Encryption
+from s3kit._observe import logger
+from s3kit._session import Session
+from s3kit._uri import LocalPath, Location, S3Url, StdStream, parse_s3_url
 from s3kit.errors import (
     ConflictError,
     LocalPathError,
@@ -36,8 +39,6 @@ from s3kit.errors import (
     UsageError,
     translate,
 )
-from s3kit.observe import logger
-from s3kit.session import Session
 from s3kit.transfer.context import TransferConfig, TransferContext, WriteOptions
 from s3kit.transfer.copy import copy_object
 from s3kit.transfer.download import download_object
@@ -53,7 +54,6 @@ from s3kit.transfer.items import (
 )
 from s3kit.transfer.plan import plan_copies
 from s3kit.transfer.upload import upload_file, upload_stream
-from s3kit.uri import LocalPath, Location, S3Url, StdStream, parse_s3_url
 
 Moved = tuple[int, str | None]  # bytes moved, and for a download the check its bytes passed
 

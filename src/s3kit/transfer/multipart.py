@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 
+from s3kit._observe import logger
 from s3kit.errors import ObjectNotFound, S3KitError
-from s3kit.observe import logger
 from s3kit.storage.s3http import S3Http
 
 

@@ -1,7 +1,7 @@
 """Multipart sizing: pure rules that keep every upload within S3's limits.
 
 S3 allows parts of 5 MiB to 5 GiB (the last part may be smaller), at most 10,000 parts, and
-objects up to 5 TiB (`s3kit.limits`). `plan_parts` starts from the requested chunk size and
+objects up to 5 TiB (`s3kit._limits`). `plan_parts` starts from the requested chunk size and
 doubles it until the object fits in 10,000 parts, so a 5 TiB object still uploads with the
 default settings.
 """
@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s3kit.errors import UsageError
-
-# S3's limits are written once in s3kit.limits, importable by layers that must not pull in the
+# S3's limits are written once in s3kit._limits, importable by layers that must not pull in the
 # transfer package; they stay importable from here, where multipart sizing uses them.
-from s3kit.limits import MAX_OBJECT as MAX_OBJECT
-from s3kit.limits import MAX_PART as MAX_PART
-from s3kit.limits import MAX_PARTS as MAX_PARTS
-from s3kit.limits import MAX_SINGLE_PUT as MAX_SINGLE_PUT
-from s3kit.limits import MIN_PART as MIN_PART
-from s3kit.units import GiB as GiB
-from s3kit.units import KiB as KiB
-from s3kit.units import MiB as MiB
-from s3kit.units import TiB as TiB
+from s3kit._limits import MAX_OBJECT as MAX_OBJECT
+from s3kit._limits import MAX_PART as MAX_PART
+from s3kit._limits import MAX_PARTS as MAX_PARTS
+from s3kit._limits import MAX_SINGLE_PUT as MAX_SINGLE_PUT
+from s3kit._limits import MIN_PART as MIN_PART
+from s3kit._units import GiB as GiB
+from s3kit._units import KiB as KiB
+from s3kit._units import MiB as MiB
+from s3kit._units import TiB as TiB
+from s3kit.errors import UsageError
 
 DEFAULT_THRESHOLD = 64 * MiB
 DEFAULT_CHUNK = 16 * MiB

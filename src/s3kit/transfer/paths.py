@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from s3kit._uri import LocalPath, Location, S3Url, StdStream
 from s3kit.errors import UsageError
 from s3kit.storage.local import local_target
-from s3kit.uri import LocalPath, Location, S3Url, StdStream
 
 
 def base_name(key: str) -> str:

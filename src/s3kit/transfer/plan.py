@@ -13,8 +13,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from s3kit._session import Session
+from s3kit._uri import LocalPath, Location, S3Url
 from s3kit.errors import LocalPathError, S3KitError, translate
-from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.local import stream_in_thread, walk_folder
 from s3kit.transfer.filters import Filters
@@ -26,7 +27,6 @@ from s3kit.transfer.paths import (
     recursive_destination,
     single_destination,
 )
-from s3kit.uri import LocalPath, Location, S3Url
 
 
 async def plan_copies(

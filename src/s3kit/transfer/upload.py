@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from s3kit._observe import logger
+from s3kit._uri import S3Url
 from s3kit.errors import (
     ConflictError,
     NotSupported,
@@ -43,7 +45,6 @@ from s3kit.errors import (
     TransferError,
     translate,
 )
-from s3kit.observe import logger
 from s3kit.storage.base import etags_match
 from s3kit.transfer.checksum import (
     CRC_METADATA_KEY,
@@ -60,7 +61,6 @@ from s3kit.transfer.context import TransferContext, first_error, is_interruption
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.multipart import Multipart, ServerPart
 from s3kit.transfer.parts import MAX_PART, MIN_PART, Part, plan_parts, use_multipart
-from s3kit.uri import S3Url
 
 Progress = Callable[[int], None]
 INLINE_READ = 256 * 1024
@@ -117,7 +117,7 @@ def _read_part(fd: int, part: Part, buffer: bytearray | None = None) -> tuple[me
 def object_metadata(ctx: TransferContext, stat: os.stat_result, crc: int | None) -> dict[str, str]:
     metadata = dict(ctx.options.metadata)
     if ctx.options.preserve_mtime:
-        from s3kit.mtime import MTIME_KEY, format_mtime
+        from s3kit._mtime import MTIME_KEY, format_mtime
 
         metadata[MTIME_KEY] = format_mtime(stat.st_mtime_ns)
     if crc is not None:

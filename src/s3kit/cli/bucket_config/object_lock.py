@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from s3kit._uri import parse_s3_url
 from s3kit.cli.bucket_config.base import (
     BucketArg,
     FileOpt,
@@ -23,7 +24,6 @@ from s3kit.cli.bucket_config.base import (
 from s3kit.cli.buckets import bucket_only
 from s3kit.errors import UsageError
 from s3kit.service.configs import LockMode, build_object_lock, build_retention
-from s3kit.uri import parse_s3_url
 
 ObjectArg = Annotated[str, typer.Argument(help="s3://bucket/key", show_default=False)]
 VersionOpt = Annotated[str | None, typer.Option("--version-id", help="A specific version.")]

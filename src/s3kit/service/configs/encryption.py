@@ -1,7 +1,7 @@
 """Default encryption of new objects: SSE-S3 (AES256), SSE-KMS or DSSE-KMS.
 
 This is the bucket's default; encrypting one request with a customer key (SSE-C) is
-`s3kit.encryption`.
+`s3kit._encryption`.
 """
 
 from __future__ import annotations

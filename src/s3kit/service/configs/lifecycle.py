@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from s3kit._storage_classes import TRANSITION_STORAGE_CLASSES
 from s3kit.service.configs.checks import need, positive_days, rule_name, rules_of, unwrap
 from s3kit.service.configs.specs import LIFECYCLE, ConfigDocuments, Document
-from s3kit.storage_classes import TRANSITION_STORAGE_CLASSES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef

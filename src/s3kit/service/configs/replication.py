@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from s3kit._storage_classes import REPLICA_STORAGE_CLASSES
 from s3kit.service.configs.checks import need, rule_name, rules_of, unwrap
 from s3kit.service.configs.specs import REPLICATION, ConfigDocuments, Document
-from s3kit.storage_classes import REPLICA_STORAGE_CLASSES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ReplicationConfigurationTypeDef

@@ -26,9 +26,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from s3kit.atomic import write_file
+from s3kit._atomic import write_file
+from s3kit._observe import logger
 from s3kit.errors import LocalServerError
-from s3kit.observe import logger
 
 STATE_FILE = "server.json"
 LOG_FILE = "weed.log"

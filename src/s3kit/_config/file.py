@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s3kit.config.connections import ADDRESSING_STYLES, config_dir, looks_like_secret
-from s3kit.config.connections import validate_name as validate_connection_name
+from s3kit._config.connections import ADDRESSING_STYLES, config_dir, looks_like_secret
+from s3kit._config.connections import validate_name as validate_connection_name
+from s3kit._limits import MIN_PART
+from s3kit._storage_classes import STORAGE_CLASSES, validate_storage_class
+from s3kit._units import MiB
 from s3kit.errors import UsageError
-from s3kit.limits import MIN_PART
-from s3kit.storage_classes import STORAGE_CLASSES, validate_storage_class
-from s3kit.units import MiB
 
 CONFIG_FILE = "s3kit.yaml"
 

@@ -95,7 +95,7 @@ class Settings:
     @property
     def endpoint_label(self) -> str:
         """The endpoint as it may be shown: credentials in its URL masked."""
-        from s3kit.observe import redact
+        from s3kit._observe import redact
 
         return redact(self.endpoint_url or f"Amazon S3 ({self.region})")
 
@@ -210,7 +210,7 @@ _NO_LAYER = _Layer()
 def _connection_layer(name: str | None) -> _Layer:
     if not name:
         return _NO_LAYER
-    from s3kit.config.connections import ConnectionStore
+    from s3kit._config.connections import ConnectionStore
 
     connection = ConnectionStore().get(name)
     return _Layer(
@@ -226,7 +226,7 @@ def _file_layers(env: Mapping[str, str]) -> tuple[_Layer, _Layer]:
     path = env.get("S3KIT_CONFIG")
     if not path:
         return _NO_LAYER, _NO_LAYER
-    from s3kit.config.file import find_config_file, load_config
+    from s3kit._config.file import find_config_file, load_config
 
     found = find_config_file(Path(path), env)
     aws = load_config(found).aws if found else None

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s3kit.config import (
+from s3kit._config import (
     AddressingStyle,
     AwsFiles,
     Credentials,
@@ -29,16 +29,16 @@ from s3kit.config import (
     detect_ec2,
     resolve_settings,
 )
+from s3kit._observe import logger, redact
+from s3kit._retry import RetryKind, RetryPolicy, retry_kind
 from s3kit.errors import CredentialsError, translating
 from s3kit.events import RequestEvent, RequestEvents
-from s3kit.observe import logger, redact
-from s3kit.retry import RetryKind, RetryPolicy, retry_kind
 
 if TYPE_CHECKING:
     import ssl
 
-    from s3kit.encryption import Encryption
-    from s3kit.local_server import LocalServer
+    from s3kit._encryption import Encryption
+    from s3kit._local_server import LocalServer
     from s3kit.storage.s3 import S3Storage
     from s3kit.storage.s3http import S3Http
 
@@ -131,7 +131,7 @@ class Session:
             return self._settings
 
     def _attach_local(self, settings: Settings) -> None:
-        from s3kit.local_server import LocalServer
+        from s3kit._local_server import LocalServer
 
         server = self._local_server or LocalServer(settings.local_dir)
         state, started = server.start()

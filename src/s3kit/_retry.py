@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from s3kit.errors import UsageError
 
 if TYPE_CHECKING:
-    from s3kit.config import Settings
+    from s3kit._config import Settings
 
 RetryKind = Literal["throttled", "transient", "connection"]
 

@@ -12,7 +12,7 @@ layer all use these without importing each other.
 
 from __future__ import annotations
 
-from s3kit.units import GiB, MiB, TiB
+from s3kit._units import GiB, MiB, TiB
 
 MIN_PART = 5 * MiB
 MAX_PART = 5 * GiB

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from s3kit.atomic import write_file
+from s3kit._atomic import write_file
 from s3kit.errors import ConfigError, UsageError
 
 CONNECTIONS_FILE = "connections.toml"

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from s3kit._aio import iter_sync
+from s3kit._session import Session
+from s3kit._uri import LocalPath, Location, S3Url, validate_key
 from s3kit.errors import (
     BucketAlreadyExists,
     BucketNotFound,
@@ -26,12 +28,10 @@ from s3kit.errors import (
     ObjectNotFound,
     S3KitError,
 )
-from s3kit.session import Session
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.s3 import S3Storage
 from s3kit.transfer import ItemResult, TransferManager, TransferSummary
 from s3kit.transfer.paths import base_name, single_destination
-from s3kit.uri import LocalPath, Location, S3Url, validate_key
 
 T = TypeVar("T")
 
