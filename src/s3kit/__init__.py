@@ -23,7 +23,8 @@ if _typing.TYPE_CHECKING:
     from s3kit._session import Session
     from s3kit._sync.execute import SyncResult
     from s3kit._sync.plan import Action, CompareOptions, DeleteRefused, Plan
-    from s3kit._sync.run import SyncOutcome, sync, sync_async
+    from s3kit._sync.bisync_run import BisyncOutcome
+    from s3kit._sync.run import SyncOutcome, bisync, bisync_async, sync, sync_async
     from s3kit._uri import LocalPath, S3Url, parse_location
     from s3kit.errors import (
         BucketAlreadyExists,
@@ -67,7 +68,8 @@ _HOMES = {
     "s3kit._session": ("Session",),
     "s3kit._sync.execute": ("SyncResult",),
     "s3kit._sync.plan": ("Action", "CompareOptions", "DeleteRefused", "Plan"),
-    "s3kit._sync.run": ("SyncOutcome", "sync", "sync_async"),
+    "s3kit._sync.bisync_run": ("BisyncOutcome",),
+    "s3kit._sync.run": ("SyncOutcome", "bisync", "bisync_async", "sync", "sync_async"),
     "s3kit._uri": ("LocalPath", "S3Url", "parse_location"),
     "s3kit.errors": (
         "BucketAlreadyExists",
@@ -119,6 +121,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Action",
+    "BisyncOutcome",
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
@@ -166,6 +169,8 @@ __all__ = [
     "UsageError",
     "WriteOptions",
     "__version__",
+    "bisync",
+    "bisync_async",
     "load_config",
     "parse_location",
     "sync",

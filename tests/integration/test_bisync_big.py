@@ -13,6 +13,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from s3kit._aio import run_sync
 from s3kit._mtime import format_mtime
 from s3kit._session import Session
 from s3kit._sync.bisync_run import BisyncOutcome, bisync_async
-from s3kit._sync.scan import LocalSide, S3Side, build_selection
+from s3kit._sync.scan import LocalSide, S3Side
 from s3kit.cli.bisync import run_bisync
+from s3kit.cli.state import CliState
 from s3kit.errors import ConflictError
 from s3kit.transfer import TransferConfig, TransferEvent
 from s3kit.transfer.checksum import PART_SIZE_KEY, crc64, crc_b64
@@ -251,10 +253,9 @@ def test_run_bisync_shows_a_progress_bar_on_a_terminal(
     stderr = _Terminal()
     monkeypatch.setattr(sys, "stderr", stderr)
     run_bisync(
-        backend.session(), LocalSide(tmp_path), S3Side(bucket, "pre/"), resync=True,
-        conflict="rename", selection=build_selection(source_root=tmp_path), force=False,
-        max_delete=None, dryrun=False, quiet=False, json_out=False, concurrency=4,
-        bidirectional=True, config=CONFIG, progress=progress,
+        CliState(_session=backend.session()), str(tmp_path), f"s3://{bucket}/pre/",
+        {"resync": True, "transfer": replace(CONFIG, max_concurrent_files=4)},
+        quiet=False, json_out=False, progress=progress,
     )  # fmt: skip
     assert ("2/2 files" in stderr.getvalue()) is progress, stderr.getvalue()
 

@@ -228,3 +228,22 @@ def test_the_library_sync_has_its_own_defaults_not_the_cli_state(
         settings=S3KitConfig(sync=SyncConfig(delete_removed=True)),
     )  # fmt: skip
     assert outcome.result is not None and outcome.result.deleted == 1
+
+
+def test_two_way_sync_from_the_library(backend: Backend, bucket: str, tmp_path: Path) -> None:
+    session = backend.session()
+    local = _tree(tmp_path / "local", {"a.txt": b"a", "b.txt": b"b", "node_modules/x.js": b"x"})
+    remote = f"s3://{bucket}/two"
+    log = tmp_path / "audit.jsonl"
+    first = s3kit.bisync(local, remote, session=session, settings=NO_FILE, resync=True)
+    assert first.ok and _keys(session, bucket) == ["two/a.txt", "two/b.txt"]  # no node_modules
+    session.storage(bucket).put("two/from-remote.txt", b"r")
+    (local / "a.txt").unlink()
+    second = s3kit.bisync(local, remote, session=session, settings=NO_FILE, log_file=log)
+    assert second.ok, second
+    assert (local / "from-remote.txt").read_bytes() == b"r"
+    assert _keys(session, bucket) == ["two/b.txt", "two/from-remote.txt"]
+    actions = sorted(json.loads(line)["action"] for line in log.read_text().splitlines())
+    assert actions == ["delete", "download"]
+    with pytest.raises(s3kit.UsageError, match="--conflict must be one of"):
+        s3kit.bisync(local, remote, session=session, settings=NO_FILE, conflict="coinflip")

@@ -13,6 +13,7 @@ import s3kit
 
 PUBLIC_NAMES = {
     "Action",
+    "BisyncOutcome",
     "BucketAlreadyExists",
     "BucketNotEmpty",
     "BucketNotFound",
@@ -60,6 +61,8 @@ PUBLIC_NAMES = {
     "UsageError",
     "WriteOptions",
     "__version__",
+    "bisync",
+    "bisync_async",
     "load_config",
     "parse_location",
     "sync",

@@ -31,8 +31,17 @@ from s3kit._aio import run_sync
 from s3kit._config.file import S3KitConfig, find_config_file, load_config
 from s3kit._observe import redact
 from s3kit._session import Session
-from s3kit._sync import CompareOptions, PreparedSync, prepare_sync_async, streaming_sync
-from s3kit._sync.audit import AuditLog, PlanRecorder, chained, planned_records, withheld_records
+from s3kit._sync import CompareOptions, PreparedSync, bisync_run, prepare_sync_async, streaming_sync
+from s3kit._sync.audit import (
+    AuditLog,
+    PlanRecorder,
+    bisync_records,
+    chained,
+    planned_records,
+    withheld_records,
+)
+from s3kit._sync.bisync import CONFLICT_POLICIES, BiPlan
+from s3kit._sync.bisync_run import Ask, BiActionCallback, BisyncOutcome
 from s3kit._sync.execute import ActionCallback, SyncExecutor, SyncResult
 from s3kit._sync.plan import DeleteGuard, Plan
 from s3kit._sync.report import plan_document, write_plan
@@ -49,6 +58,7 @@ from s3kit._sync.scan import (
 )
 from s3kit._sync.throughput import Run, ThroughputHistory, estimate
 from s3kit._uri import LocalPath, Location, parse_location
+from s3kit.errors import UsageError
 from s3kit.transfer import EventCallback, TransferConfig, WriteOptions
 from s3kit.transfer.filters import Filters, Rule
 
@@ -433,3 +443,71 @@ async def _carry_out(
             Run(result.transferred, result.bytes, result.transfer_seconds),
         )
     return result
+
+
+# -- two-way ---------------------------------------------------------------------------------
+
+
+async def bisync_async(
+    local: PlaceLike,
+    remote: PlaceLike,
+    *,
+    session: Session | None = None,
+    resync: bool = False,
+    conflict: str = "rename",
+    filters: Filters | Sequence[Rule] | None = None,
+    exclude_from: Sequence[str | os.PathLike[str]] = (),
+    default_excludes: bool = True,
+    max_delete: int | None = None,
+    force: bool = False,
+    dryrun: bool = False,
+    verify: bool | None = None,
+    transfer: TransferConfig | None = None,
+    log_file: str | os.PathLike[str] | None = None,
+    ask: Ask | None = None,
+    before_execute: Callable[[BiPlan], None] | None = None,
+    on_action: BiActionCallback | None = None,
+    on_event: EventCallback | None = None,
+    warn: Warn | None = None,
+    settings: S3KitConfig | None = None,
+) -> BisyncOutcome:
+    """Two-way sync of a local folder and an S3 prefix, as `s3kit sync --bidirectional`
+    does: edits and deletions on either side propagate, from the state the previous run saved
+    (`resync=True` starts over: copy what is missing each way, newer wins, delete nothing).
+    `conflict`: a path changed on both sides — newer, local, remote, rename (keep both), skip,
+    or ask (then `ask(action)` decides; without it such a run refuses). The delete guard,
+    s3kit.yaml's defaults and the selection rules are those of `sync`; `log_file` gets one
+    line per change."""
+    session = session or Session()
+    settings = file_settings() if settings is None else settings
+    local_side, remote_side = side_of(_location(local)), side_of(_location(remote))
+    if not isinstance(local_side, LocalSide) or not isinstance(remote_side, S3Side):
+        raise UsageError("--bidirectional syncs a local folder with an S3 prefix: LOCAL s3://...")
+    if conflict not in CONFLICT_POLICIES:
+        raise UsageError(f"--conflict must be one of {', '.join(CONFLICT_POLICIES)}")
+    if transfer is None:
+        configured: dict[str, Any] = settings.transfer_overrides()
+        transfer = TransferConfig(**configured)
+    checks = settings.sync.verify_checksums if verify is None else verify
+    if checks is not None:
+        transfer = replace(transfer, verify=checks)
+    selection = await selection_async(
+        session, local_side, settings, _filters(filters),
+        tuple(Path(path) for path in exclude_from), default_excludes=default_excludes,
+    )  # fmt: skip
+    outcome = await bisync_run.bisync_async(
+        session, local_side, remote_side, resync=resync, policy=conflict,
+        guard=DeleteGuard(max_delete=max_delete, force=force), dryrun=dryrun,
+        selection=selection, ask=ask, before_execute=before_execute,
+        concurrency=transfer.max_concurrent_files, warn=warn, config=transfer,
+        on_event=on_event, on_action=on_action,
+    )  # fmt: skip
+    if log_file is not None:
+        with AuditLog(Path(log_file)) as log:
+            log.write_all(bisync_records(outcome, local_side, remote_side))
+    return outcome
+
+
+def bisync(local: PlaceLike, remote: PlaceLike, **options: Any) -> BisyncOutcome:
+    """The blocking twin of `bisync_async` (same arguments)."""
+    return run_sync(bisync_async(local, remote, **options))

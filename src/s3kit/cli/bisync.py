@@ -1,4 +1,5 @@
-"""`s3kit sync --bidirectional LOCAL s3://bucket/prefix`: parse, call `bisync_async`, print.
+"""`s3kit sync --bidirectional LOCAL s3://bucket/prefix`: parse, call the library's `bisync_async`,
+print.
 
 `--conflict ask` prompts on a terminal with both versions' time and size; without a terminal
 nobody can answer, so a run that meets a conflict refuses (exit 2) instead of guessing. The
@@ -15,22 +16,22 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import typer
 
 from s3kit._aio import run_sync
-from s3kit._session import Session
-from s3kit._sync.audit import AuditLog, bisync_records
-from s3kit._sync.bisync import CONFLICT_POLICIES, BiAction, BiPlan, ConflictPolicy
-from s3kit._sync.bisync_run import BisyncOutcome, bisync_async
-from s3kit._sync.plan import DeleteGuard
-from s3kit._sync.scan import LocalSide, S3Side, Selection, Side
+from s3kit._sync.bisync import BiAction, BiPlan, ConflictPolicy
+from s3kit._sync.bisync_run import BisyncOutcome
+from s3kit._sync.run import bisync_async
+from s3kit._uri import parse_location
 from s3kit.cli.copy import maybe_progress_bar
 from s3kit.cli.progress import TransferProgress, progress_wanted
-from s3kit.errors import S3KitError, UsageError
-from s3kit.transfer import TransferConfig, TransferEvent
+from s3kit.cli.state import CliState
+from s3kit.errors import S3KitError
+from s3kit.transfer import TransferEvent
 
 ARROWS = {
     "upload": "upload: local → remote",
@@ -94,30 +95,17 @@ def _ask(action: BiAction) -> ConflictPolicy:
 
 
 def run_bisync(
-    session: Session,
-    local: Side,
-    remote: Side,
+    state: CliState,
+    local: str,
+    remote: str,
+    library: Mapping[str, Any],
     *,
-    resync: bool,
-    conflict: str,
-    selection: Selection,
-    force: bool,
-    max_delete: int | None,
-    dryrun: bool,
     quiet: bool,
     json_out: bool,
-    concurrency: int,
-    bidirectional: bool,
-    log_file: Path | None = None,
-    config: TransferConfig | None = None,
     progress: bool = True,
 ) -> None:
-    if not bidirectional:
-        raise UsageError("--resync only goes with --bidirectional")
-    if not isinstance(local, LocalSide) or not isinstance(remote, S3Side):
-        raise UsageError("--bidirectional syncs a local folder with an S3 prefix: LOCAL s3://...")
-    if conflict not in CONFLICT_POLICIES:
-        raise UsageError(f"--conflict must be one of {', '.join(CONFLICT_POLICIES)}")
+    """One two-way sync: the library's `bisync_async` with `library` (its keyword arguments),
+    and what the command prints around it."""
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
 
     def warn(message: str) -> None:
@@ -139,17 +127,14 @@ def run_bisync(
         report = _Report(quiet=quiet or json_out)
         outcome = run_sync(
             bisync_async(
-                session, local, remote, resync=resync, policy=conflict,
-                guard=DeleteGuard(max_delete=max_delete, force=force), dryrun=dryrun,
-                selection=selection, ask=_ask if interactive else None,
-                before_execute=start_bar, concurrency=concurrency, warn=warn, config=config,
-                on_event=on_event, on_action=report,
+                parse_location(local), parse_location(remote), session=state.session,
+                settings=state.config, ask=_ask if interactive else None,
+                before_execute=start_bar, warn=warn, on_event=on_event, on_action=report,
+                **library,
             )
         )  # fmt: skip
-    if log_file is not None:
-        with AuditLog(log_file) as log:
-            log.write_all(bisync_records(outcome, local, remote))
-    _report(outcome, dryrun=dryrun, quiet=quiet, json_out=json_out, told=report.told)
+    _report(outcome, dryrun=bool(library.get("dryrun")), quiet=quiet, json_out=json_out,
+            told=report.told)  # fmt: skip
 
 
 def _report(
