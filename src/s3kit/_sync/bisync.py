@@ -19,11 +19,13 @@ touch a file or a server.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from operator import itemgetter
+from typing import Any, Literal
 
+from s3kit._sync.march import march
 from s3kit._sync.plan import Action, DeleteGuard, Plan, fold
 from s3kit.storage.base import etags_match, plain_md5
 
@@ -239,8 +241,8 @@ def bisync_plan(
 ) -> BiPlan:
     """The actions that bring both sides together, given the last synced `state`."""
     plan = BiPlan(local_count=len(local), remote_count=len(remote))
-    for path in sorted(set(state) | set(local) | set(remote)):
-        action = _decide(path, state.get(path), local.get(path), remote.get(path))
+    for path, (seen, here, there) in _walk(state, local, remote):
+        action = _decide(path, seen, here, there)
         if action is not None:
             plan.actions.append(resolve(action, policy, now))
     _order_case_twins(plan)
@@ -251,8 +253,7 @@ def resync_plan(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObjec
     """The first run (or `--resync`): copy what is missing each way; where both sides have a
     path with different content the newer wins; nothing is deleted."""
     plan = BiPlan(local_count=len(local), remote_count=len(remote))
-    for path in sorted(set(local) | set(remote)):
-        here, there = local.get(path), remote.get(path)
+    for path, (here, there) in _walk(local, remote):
         if here is not None and there is None:
             plan.actions.append(_upload(path, "only local (resync)", here, None))
         elif there is not None and here is None:
@@ -268,6 +269,14 @@ def resync_plan(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObjec
                 )
     _order_case_twins(plan)
     return plan
+
+
+def _walk(*sides: Mapping[str, Any]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Every path of `sides` in order, with each side's record of it (None where it has
+    none): the lock-step walk of `march` over the sides sorted by path."""
+    ordered = [sorted(side.items(), key=itemgetter(0)) for side in sides]
+    for step in march(*ordered, key=itemgetter(0)):
+        yield step.key, tuple(None if item is None else item[1] for item in step.items)
 
 
 def _order_case_twins(plan: BiPlan) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
+from s3kit._sync.march import march
 from s3kit.errors import S3KitError
 from s3kit.storage.base import plain_md5
 
@@ -176,32 +177,35 @@ def make_plan(
     direction: Direction,
     options: CompareOptions | None = None,
 ) -> Plan:
-    """Merge the two sides (sorted here in byte order, whatever order they came in)."""
+    """Walk the two sides in lock step (`march`; sorted here in byte order, whatever order
+    they came in)."""
     options = options or CompareOptions()
     src, dst = sort_entries(source), sort_entries(destination)
     plan = Plan(direction, source_count=len(src), destination_count=len(dst))
-    i = j = 0
-    while i < len(src) or j < len(dst):
-        if j >= len(dst) or (i < len(src) and src[i].raw < dst[j].raw):
-            if not src[i].is_folder:
-                plan.actions.append(Action(direction, src[i].key, NEW, src[i], None))
+    for step in march(src, dst, key=_raw):
+        here, there = step.items
+        i, j = step.positions
+        if there is None:
+            assert here is not None
+            if not here.is_folder:
+                plan.actions.append(Action(direction, here.key, NEW, here, None))
             elif _wants_folder(src, i, dst, j, options):
-                plan.actions.append(Action("mkdir", src[i].key, NEW, src[i], None))
-            i += 1
-        elif i >= len(src) or dst[j].raw < src[i].raw:
-            if options.delete and not (dst[j].is_folder and _holds(src, i, dst[j])):
-                plan.actions.append(Action("delete", dst[j].key, NOT_IN_SOURCE, None, dst[j]))
-            j += 1
+                plan.actions.append(Action("mkdir", here.key, NEW, here, None))
+        elif here is None:
+            if options.delete and not (there.is_folder and _holds(src, i, there)):
+                plan.actions.append(Action("delete", there.key, NOT_IN_SOURCE, None, there))
         else:
-            reason = None if src[i].is_folder else compare(src[i], dst[j], direction, options)
+            reason = None if here.is_folder else compare(here, there, direction, options)
             if reason is not None:
-                plan.actions.append(Action(direction, src[i].key, reason, src[i], dst[j]))
-            i += 1
-            j += 1
+                plan.actions.append(Action(direction, here.key, reason, here, there))
     if plan.deletions:
         _withhold_full_folders(plan)
         _withhold_twins(plan, src)
     return plan
+
+
+def _raw(entry: Entry) -> bytes:
+    return entry.raw
 
 
 def _holds(entries: Sequence[Entry], index: int, folder: Entry) -> bool:
