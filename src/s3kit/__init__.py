@@ -21,9 +21,9 @@ if _typing.TYPE_CHECKING:
     from s3kit._local_server import LocalServer
     from s3kit._retry import RetryPolicy
     from s3kit._session import Session
+    from s3kit._sync.bisync_run import BisyncOutcome
     from s3kit._sync.execute import SyncResult
     from s3kit._sync.plan import Action, CompareOptions, DeleteRefused, Plan
-    from s3kit._sync.bisync_run import BisyncOutcome
     from s3kit._sync.run import SyncOutcome, bisync, bisync_async, sync, sync_async
     from s3kit._uri import LocalPath, S3Url, parse_location
     from s3kit.errors import (
