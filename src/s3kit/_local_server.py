@@ -1,10 +1,13 @@
 """The embedded default: a single-process SeaweedFS (`weed mini`) on loopback.
 
 It must only ever listen on 127.0.0.1, advertise 127.0.0.1 and run with telemetry off; every
-port (gRPC ones included) is chosen free and passed explicitly so nothing falls back to a
-default that may be taken. The generated access key and secret live in a state file readable by
-the owner only. A server is stopped by the pid in its state file, after checking that the pid is
-still that server — never by process name.
+port (gRPC ones included) is passed explicitly so nothing falls back to a default that may be
+taken. A start reuses the ports of the last one where they are still free, so the endpoint that
+saved connections, profiles and other tools were given stays right; a port that was taken is
+replaced and, for the S3 port, the caller is told. The generated access key and secret live in a
+state file readable by the owner only; weed's logs stay in the data folder's `logs/`, readable
+by the owner only, never in /tmp. A server is stopped by the pid in its state file, after
+checking that the pid is still that server — never by process name.
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from s3kit._atomic import write_file
+from s3kit._config import DEFAULT_REGION, Credentials
 from s3kit._observe import logger
-from s3kit.errors import LocalServerError
+from s3kit.errors import LocalServerError, UsageError
 
 STATE_FILE = "server.json"
-LOG_FILE = "weed.log"
-_PORT_NAMES = (
+LOGS_DIR = "logs"
+LOG_FILE = "weed.out"  # weed's standard output and errors; its own log files are beside it
+PORT_NAMES = (
     "master",
     "master_grpc",
     "volume",
@@ -44,6 +50,12 @@ _PORT_NAMES = (
     "admin",
     "admin_grpc",
 )
+# weed mini's maintenance workers dial the admin server at its HTTP port + 10000, whatever
+# -admin.port.grpc says (SeaweedFS 4.48): with any other gRPC port they retry a port nobody
+# listens on for as long as the server runs, two warnings every few seconds in the log.
+ADMIN_GRPC_OFFSET = 10000
+_MAX_PORT = 65535
+_PORT_ROUNDS = 50  # rounds of fresh candidates before giving up on finding free ports
 
 
 def default_data_dir() -> Path:
@@ -77,6 +89,92 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
+def port_is_free(port: int) -> bool:
+    """True if nothing listens on `port`, on 127.0.0.1 or any other address: weed moves a
+    port it finds taken on any address to another one without saying so, and the endpoint
+    recorded here would then be wrong. SO_REUSEADDR, as Go's listeners set it, so that the
+    connections a stopped server leaves in TIME_WAIT do not count as taken."""
+    for host in ("127.0.0.1", "0.0.0.0"):  # noqa: S104 - bound for a moment, never listened on
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def choose_ports(
+    previous: Mapping[str, int] | None,
+    *,
+    s3_port: int | None = None,
+    is_free: Callable[[int], bool] = port_is_free,
+    fresh: Callable[[int], list[int]] = free_ports,
+) -> dict[str, int]:
+    """The ports for the next start: `s3_port` for S3 when given (refused if taken), the
+    ports of the previous start where still free, fresh free ones for the rest. The admin's
+    gRPC port is always its HTTP port + ADMIN_GRPC_OFFSET, so the two are chosen together."""
+    if s3_port is not None and not is_free(s3_port):
+        raise LocalServerError(
+            f"port {s3_port} on 127.0.0.1 is taken — choose another with --port, or leave"
+            " --port out to reuse the server's last port or pick a free one"
+        )
+    chosen: dict[str, int] = {}
+    used: set[int] = set()
+
+    def claim(name: str, port: int) -> bool:
+        wanted = [port, port + ADMIN_GRPC_OFFSET] if name == "admin" else [port]
+        if any(p > _MAX_PORT or p in used for p in wanted) or not all(map(is_free, wanted)):
+            return False
+        chosen[name] = port
+        used.update(wanted)
+        return True
+
+    if s3_port is not None:
+        chosen["s3"] = s3_port
+        used.add(s3_port)
+    names = [name for name in PORT_NAMES if name != "admin_grpc"]
+    old = previous or {}
+    for name in names:
+        port = old.get(name)
+        if name in chosen or not isinstance(port, int) or port <= 0:
+            continue
+        if name == "admin" and old.get("admin_grpc") != port + ADMIN_GRPC_OFFSET:
+            continue  # a state from before the admin pair rule: choose the pair anew
+        claim(name, port)
+    for _ in range(_PORT_ROUNDS):
+        missing = [name for name in names if name not in chosen]
+        if not missing:
+            chosen["admin_grpc"] = chosen["admin"] + ADMIN_GRPC_OFFSET
+            return {name: chosen[name] for name in PORT_NAMES}
+        for name, port in zip(missing, fresh(len(missing)), strict=True):
+            claim(name, port)
+    raise LocalServerError("cannot find enough free ports on 127.0.0.1 for the local server")
+
+
+def _normal_endpoint(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment or parts.username is not None:
+        return None
+    if host == "localhost":  # what 127.0.0.1 is usually called
+        host = "127.0.0.1"
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def same_endpoint(first: str, second: str) -> bool:
+    """True if two endpoint URLs name the same server: scheme, host (localhost and 127.0.0.1
+    alike) and port, the default port filled in, a trailing slash ignored."""
+    one = _normal_endpoint(first)
+    return one is not None and one == _normal_endpoint(second)
+
+
 @dataclass(frozen=True, slots=True)
 class LocalServerState:
     pid: int
@@ -86,6 +184,16 @@ class LocalServerState:
     ports: dict[str, int]
     data_dir: str
     started_at: float
+
+    def client_environment(self) -> dict[str, str]:
+        """The standard AWS variables that point aws-cli, boto3 and other SDKs at this
+        server, its secret key included: only for a user who asked for it."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_REGION": DEFAULT_REGION,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +233,16 @@ def weed_flags(data_dir: Path, ports: Mapping[str, int], s3_config: Path) -> lis
     ]
 
 
-def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Path) -> list[str]:
+def weed_command(weed: str, data_dir: Path, ports: Mapping[str, int], s3_config: Path) -> list[str]:
     """The full `weed mini` command line: `weed_flags`, its own log files in the data folder
     (weed writes them to /tmp otherwise, where they stay after it stops, readable by everyone,
-    with key names in them), and the admin ports."""
+    with key names in them), and the admin ports (the gRPC one as `choose_ports` paired it)."""
     return [
         weed,
-        f"-logdir={data_dir / 'logs'}",
+        f"-logdir={data_dir / LOGS_DIR}",
+        # Its log lines go to those files only, not a second time to its output (LOG_FILE),
+        # which keeps what it prints itself and its errors.
+        "-alsologtostderr=false",
         "mini",
         *weed_flags(data_dir, ports, s3_config),
         "-admin.ui=false",
@@ -141,17 +252,27 @@ def weed_command(weed: str, data_dir: Path, ports: dict[str, int], s3_config: Pa
 
 
 def _process_alive(pid: int) -> bool:
+    """True while any thread of `pid` runs. Its main thread alone says zombie ("Z") as soon as
+    it exits, while weed's other threads still hold its sockets: a server started again at
+    that moment would find its own ports taken."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    proc = Path(f"/proc/{pid}")
+    if not proc.is_dir():
+        return proc.parent.is_dir() is False  # no /proc (macOS): signal 0 reached it
+    states = []
+    for stat in [*proc.glob("task/*/stat"), proc / "stat"]:
+        try:
+            states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:
+            continue  # that thread ended between the listing and the read
+        except (OSError, IndexError):
+            return True
+    return any(state != "Z" for state in states)
 
 
 def _is_our_weed(pid: int, data_dir: Path) -> bool:
@@ -206,11 +327,15 @@ class LocalServer:
         weed: str | None = None,
         start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.data_dir = (data_dir or default_data_dir()).expanduser().resolve()
         self._weed = weed
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
+        # Where a start says what the user must know (its endpoint moved): the CLI's stderr,
+        # a Session's notice; the log otherwise.
+        self._notify = notify or _log_warning
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -218,8 +343,12 @@ class LocalServer:
         return self.data_dir / STATE_FILE
 
     @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / LOGS_DIR
+
+    @property
     def log_path(self) -> Path:
-        return self.data_dir / LOG_FILE
+        return self.logs_dir / LOG_FILE
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -251,15 +380,34 @@ class LocalServer:
             return state
         return None
 
-    def start(self) -> tuple[LocalServerState, bool]:
-        """Start the server unless it runs already. Returns its state and whether it started."""
+    def credentials_for(self, endpoint: str) -> Credentials | None:
+        """The server's keys if it runs now and `endpoint` is its endpoint (as `same_endpoint`
+        compares them), else None: for a user who names it with --endpoint-url."""
+        state = self.running_state()
+        if state is None or not same_endpoint(endpoint, state.endpoint):
+            return None
+        return Credentials(state.access_key_id, state.secret_access_key)
+
+    def start(self, *, port: int | None = None) -> tuple[LocalServerState, bool]:
+        """Start the server unless it runs already. Returns its state and whether it started.
+
+        It listens on the ports of its last start where they are still free; `port` fixes
+        the S3 port (kept for later starts too), and is refused if taken, or if the server
+        already runs on another one."""
+        if port is not None and not 0 < port <= _MAX_PORT:
+            raise UsageError(f"the port must be between 1 and {_MAX_PORT}, not {port}")
         with self._locked():
             state = self.running_state()
             if state is not None:
+                if port is not None and state.ports.get("s3") != port:
+                    raise LocalServerError(
+                        f"the local server already runs at {state.endpoint} — stop it first"
+                        f" (`s3kit local stop`) to move it to port {port}"
+                    )
                 return state, False
-            return self._launch(), True
+            return self._launch(port), True
 
-    def _launch(self) -> LocalServerState:
+    def _launch(self, port: int | None) -> LocalServerState:
         weed = self._weed or find_weed()
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         previous = self._read_state()
@@ -283,10 +431,11 @@ class LocalServer:
                 }
             ),
         )
-        ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
+        ports = choose_ports(previous.ports if previous else None, s3_port=port)
         command = weed_command(weed, self.data_dir, ports, s3_config)
-        (self.data_dir / "logs").mkdir(mode=0o700, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        self._private_logs()
+        log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(log_fd, "ab") as log:
             try:
                 process = subprocess.Popen(
                     command,
@@ -295,6 +444,9 @@ class LocalServer:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    # Everything weed writes (logs, data, its mini.options) is the owner's
+                    # alone: glog creates its files 0644 under the usual umask.
+                    umask=0o077,
                 )
             except OSError as exc:
                 raise LocalServerError(f"cannot run {weed}: {exc}") from exc
@@ -315,7 +467,24 @@ class LocalServer:
             self._terminate(process.pid)
             remove_sockets(ports)
             raise
+        if previous is not None and port is None and previous.endpoint != state.endpoint:
+            self._notify(
+                f"s3kit: port {previous.ports.get('s3')} is taken, so the local server now"
+                f" listens at {state.endpoint} — update the connections, profiles and tools"
+                f" that point at {previous.endpoint}"
+            )
         return state
+
+    def _private_logs(self) -> None:
+        """The logs folder, made or tightened to 0700, and the files already in it to 0600
+        (left by a version that wrote them readable by everyone)."""
+        self.logs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.logs_dir.chmod(0o700)
+        old = self.data_dir / "weed.log"  # where weed's output went before logs/
+        for path in [old, *self.logs_dir.iterdir()]:
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink():
+                    path.chmod(0o600)
 
     def _wait_ready(self, process: subprocess.Popen[bytes], ports: dict[str, int]) -> None:
         deadline = time.monotonic() + self._start_timeout
@@ -323,14 +492,14 @@ class LocalServer:
             if process.poll() is not None:
                 raise LocalServerError(
                     f"SeaweedFS exited with status {process.returncode} while starting —"
-                    f" see {self.log_path}"
+                    f" see its logs in {self.logs_dir}"
                 )
             if _http_ok(f"http://127.0.0.1:{ports['s3']}/") and _cluster_ready(ports["master"]):
                 return
             time.sleep(0.2)
         raise LocalServerError(
-            f"SeaweedFS did not become ready within {self._start_timeout:.0f} s — see"
-            f" {self.log_path}"
+            f"SeaweedFS did not become ready within {self._start_timeout:.0f} s — see its"
+            f" logs in {self.logs_dir}"
         )
 
     def stop(self) -> bool:
@@ -385,6 +554,10 @@ def remove_sockets(ports: Mapping[str, int]) -> None:
         with contextlib.suppress(OSError):
             if path.is_socket() and path.lstat().st_uid == os.getuid():
                 path.unlink()
+
+
+def _log_warning(message: str) -> None:
+    logger.warning("%s", message)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -103,6 +104,7 @@ class Session:
         self._endpoint: str | None = None
         self._credentials: Credentials | None = None
         self._botocore_credentials: Any = None
+        self._botocore_chain: Any = None
         self._boto3_session: Any = None
         self._clients: dict[str, Any] = {}
         self._http: S3Http | None = None
@@ -115,7 +117,13 @@ class Session:
         with self._lock:
             if self._settings is None:
                 env = os.environ if self._env is None else self._env
-                settings = resolve_settings(self.options, env, self._aws_files, on_ec2=_on_ec2(env))
+                settings = resolve_settings(
+                    self.options,
+                    env,
+                    self._aws_files,
+                    on_ec2=_on_ec2(env),
+                    local_credentials=self._local_credentials,
+                )
                 if settings.use_local:
                     self._attach_local(settings)
                 else:
@@ -130,10 +138,19 @@ class Session:
                 self._settings = settings
             return self._settings
 
-    def _attach_local(self, settings: Settings) -> None:
+    def _local_server_for(self, local_dir: Path | None) -> LocalServer:
         from s3kit._local_server import LocalServer
 
-        server = self._local_server or LocalServer(settings.local_dir)
+        return self._local_server or LocalServer(local_dir, notify=self._notify)
+
+    def _local_credentials(self, endpoint: str, local_dir: Path | None) -> Credentials | None:
+        """The embedded server's keys when `endpoint` is that running server's own: a user
+        who names it with --endpoint-url (from `s3kit local status`, a saved connection, a
+        script) should not have to copy its keys."""
+        return self._local_server_for(local_dir).credentials_for(endpoint)
+
+    def _attach_local(self, settings: Settings) -> None:
+        server = self._local_server_for(settings.local_dir)
         state, started = server.start()
         self._endpoint = state.endpoint
         self._credentials = Credentials(state.access_key_id, state.secret_access_key)
@@ -179,25 +196,47 @@ class Session:
         return [value for value in values if value]
 
     def credentials(self) -> Credentials:
-        """Current credentials (refreshed by botocore when they come from its chain)."""
+        """Current credentials (refreshed by botocore when they come from its chain). When the
+        chain cannot produce them, the CredentialsError names the profile and the step that
+        failed (`credential_failure`)."""
         settings = self.settings
         if self._credentials is not None and not settings.needs_chain:
             return self._credentials
-        frozen = self._chain_credentials().get_frozen_credentials()
+        try:
+            frozen = self._chain_credentials().get_frozen_credentials()
+        except Exception as exc:
+            error = credential_failure(exc, settings.profile, self._profile_values())
+            if error is None:
+                raise
+            raise error from exc
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def _profile_values(self) -> Mapping[str, str]:
+        env = os.environ if self._env is None else self._env
+        files = self._aws_files or AwsFiles.from_env(env)
+        return files.profile(self.settings.profile or "default") or {}
 
     def _chain_credentials(self) -> Any:
         with self._lock:
             if self._botocore_credentials is None:
-                session = self._botocore_session()
-                credentials = session.get_credentials()
+                credentials = self._chain_session().get_credentials()
                 if credentials is None:
+                    name = self.settings.profile or "default"
                     raise CredentialsError(
-                        f"no credentials found through profile '{self.settings.profile}' —"
-                        " run `aws sso login` or check the profile's role settings"
+                        f"no credentials found through profile '{name}' — run `aws sso login"
+                        f" --profile {name}` or check the profile's role settings"
                     )
                 self._botocore_credentials = credentials
             return self._botocore_credentials
+
+    def _chain_session(self) -> Any:
+        """The one botocore session whose provider chain gives this Session's credentials:
+        the signed path and the boto3 clients share it, so a role is assumed (or an SSO token
+        read) once, not once per client."""
+        with self._lock:
+            if self._botocore_chain is None:
+                self._botocore_chain = self._botocore_session()
+            return self._botocore_chain
 
     def _botocore_session(self) -> Any:
         import botocore.session
@@ -227,9 +266,9 @@ class Session:
         with translating(endpoint=self.endpoint_url):
             if self._boto3_session is None:
                 if settings.needs_chain:
-                    botocore_session = self._botocore_session()
+                    self.credentials()  # a chain that fails says which step, here as anywhere
                     self._boto3_session = boto3.session.Session(
-                        botocore_session=botocore_session, region_name=settings.region
+                        botocore_session=self._chain_session(), region_name=settings.region
                     )
                 else:
                     import botocore.session
@@ -313,6 +352,69 @@ class Session:
         from s3kit.storage.s3 import S3Storage
 
         return S3Storage(self, bucket, encryption=encryption)
+
+
+def credential_failure(
+    exc: BaseException, profile: str | None, values: Mapping[str, str]
+) -> CredentialsError | None:
+    """The error to show when botocore's provider chain cannot produce credentials for
+    `profile` (whose settings are `values`): it names the profile and the step that failed —
+    the SSO token, the role's call to STS, the credential_process — and what to do. None for
+    an exception that is not botocore's."""
+    if "botocore" not in sys.modules:  # never import botocore just to inspect an error
+        return None
+    from botocore import exceptions as bce
+
+    name = profile or "default"
+    who = f"profile '{name}'"
+    role = values.get("role_arn")
+    source = values.get("source_profile")
+    via = (
+        f"source profile '{source}'"
+        if source
+        else f"credential_source {values['credential_source']}"
+        if values.get("credential_source")
+        else "its source credentials"
+    )
+    if isinstance(exc, bce.SSOError | bce.TokenRetrievalError):  # a token missing, expired
+        return CredentialsError(
+            f"{who} signs in with AWS SSO (IAM Identity Center), and its SSO token is missing"
+            f" or expired — run `aws sso login --profile {name}`"
+        )
+    if isinstance(exc, bce.ConnectionError | bce.HTTPClientError):
+        url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "its endpoint")
+        if role:
+            step = f"assumes role {role} through STS at {url}"
+            hint = (
+                "check the network, or the STS endpoint the profile names (AWS_ENDPOINT_URL_STS,"
+                " its services section, sts_regional_endpoints)"
+            )
+        elif "sso_start_url" in values or "sso_session" in values:
+            step = f"gets its role credentials from AWS SSO at {url}"
+            hint = "check the network and the profile's sso_region"
+        else:
+            step = f"gets its credentials from {url}"
+            hint = "check the network"
+        return CredentialsError(f"{who} {step}, which cannot be reached — {hint}")
+    if isinstance(exc, bce.ClientError):
+        error = dict(exc.response.get("Error", {}))
+        said = ": ".join(str(part) for part in (error.get("Code"), error.get("Message")) if part)
+        if exc.operation_name.startswith("AssumeRole"):
+            return CredentialsError(
+                f"{who} assumes role {role or '(none named)'} with {via}, and STS refused it"
+                f" ({said}) — check the role's trust policy and the credentials of {via}"
+            )
+        return CredentialsError(
+            f"{who}: {exc.operation_name} refused to give credentials ({said}) — run"
+            f" `aws sso login --profile {name}`, or check the profile's role settings"
+        )
+    if isinstance(exc, bce.CredentialRetrievalError):
+        step = "its credential_process" if "credential_process" in values else "its provider"
+        detail = getattr(exc, "kwargs", {}).get("error_msg") or str(exc)
+        return CredentialsError(f"{who} could not get credentials from {step}: {detail}")
+    if isinstance(exc, bce.BotoCoreError):
+        return CredentialsError(f"{who} cannot produce credentials: {exc}")
+    return None
 
 
 @functools.cache

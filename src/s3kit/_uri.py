@@ -35,7 +35,7 @@ def validate_bucket_name(name: str) -> str:
 
 def _bucket_name_problem(name: str) -> str | None:
     if not 3 <= len(name) <= 63:
-        return f"it is {len(name)} characters long"
+        return f"it is {len(name)} character{'' if len(name) == 1 else 's'} long"
     if name != name.lower():
         return "it contains uppercase letters"
     if not _BUCKET_CHARS.match(name):
@@ -119,6 +119,16 @@ def is_s3_url(text: str) -> bool:
     return text.lower().startswith("s3://")
 
 
+# `s3:/docs/x` and `s3:docs/x`: an S3 URL short of a slash (`s3:///key` is a URL, see below).
+_ALMOST_S3_URL = re.compile(r"(?i)^s3:/?(?=[^/])")
+
+
+def _typo_hint(text: str) -> str:
+    """' — did you mean s3://docs/x?' for an S3 URL typed with one slash or none, else ''."""
+    match = _ALMOST_S3_URL.match(text)
+    return f" — did you mean s3://{text[match.end() :]}?" if match else ""
+
+
 # The bucket `s3://` and `s3:///key` stand for: the active saved connection's default bucket,
 # set by the CLI once it knows the connection (a ContextVar, so library callers are untouched).
 _DEFAULT_BUCKET: ContextVar[str | None] = ContextVar("s3kit_default_bucket", default=None)
@@ -136,7 +146,8 @@ def parse_s3_url(text: str) -> S3Url:
     """Parse `s3://bucket[/key]`, validating the bucket name. With a default bucket set,
     `s3://` and `s3:///key` name that bucket."""
     if not is_s3_url(text):
-        raise UsageError(f"'{text}' is not an S3 URL — write it as s3://bucket/key")
+        hint = _typo_hint(text) or " — write it as s3://bucket/key"
+        raise UsageError(f"'{text}' is not an S3 URL{hint}")
     rest = text[5:]
     bucket, _, key = rest.partition("/")
     if not bucket:
@@ -160,4 +171,7 @@ def parse_location(text: str) -> Location:
         return parse_s3_url(text)
     if "://" in text:
         raise UsageError(f"'{text}': only s3:// URLs and local paths are supported")
+    if hint := _typo_hint(text):
+        # A local file named like that is still reachable as ./s3:...
+        raise UsageError(f"'{text}' is not an S3 URL{hint} (a local path: write ./{text})")
     return LocalPath(Path(text).expanduser(), as_folder=text.endswith(("/", os.sep)))

@@ -15,7 +15,7 @@ import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from s3kit._observe import redact
 
@@ -194,6 +194,16 @@ def _where(bucket: str | None, key: str | None) -> str:
     return "the endpoint"
 
 
+# What a request asked of the server's encryption, which changes what some answers mean: an
+# SSE-C key for the object itself ("sse-c") or for a copy's source ("sse-c-source"), or SSE-KMS.
+EncryptionAsked = Literal["sse-c", "sse-c-source", "aws:kms"]
+
+# Reads of one object: a 403 to one of these carrying an SSE-C key is the key, not the caller.
+_READS = frozenset({"GetObject", "HeadObject", "GetObjectAttributes"})
+_DENIED = frozenset({"AccessDenied", "AllAccessDisabled", "Forbidden", "403"})
+_SSE_C_KEY_OPTION = "--sse-c-key-file FILE or S3KIT_SSE_C_KEY"
+
+
 def from_code(
     code: str,
     status: int | None,
@@ -205,10 +215,16 @@ def from_code(
     operation: str | None = None,
     request_id: str | None = None,
     host_id: str | None = None,
+    encryption: EncryptionAsked | None = None,
 ) -> S3KitError:
     """Map an S3 error code (or bare HTTP status) to the s3kit error a user should see, which
-    carries the call's context."""
-    error = _error_for(code, status, server_message, bucket, key, endpoint)
+    carries the call's context. `operation` and `encryption` (what the request asked of the
+    server's encryption) say what some answers mean: S3 answers a read with the wrong SSE-C
+    key 403, and a store without a KMS may answer an SSE-KMS write 500 or 501."""
+    error = _encryption_error(code, status, server_message, bucket, key, endpoint, operation,
+                              encryption)  # fmt: skip
+    if error is None:
+        error = _error_for(code, status, server_message, bucket, key, endpoint)
     return error.add_context(
         code=code,
         status=status,
@@ -218,6 +234,76 @@ def from_code(
         request_id=request_id,
         host_id=host_id,
     )
+
+
+def _encryption_error(
+    code: str,
+    status: int | None,
+    server_message: str,
+    bucket: str | None,
+    key: str | None,
+    endpoint: str | None,
+    operation: str | None,
+    encryption: EncryptionAsked | None,
+) -> S3KitError | None:
+    """The error an answer means because of the encryption the request asked for (or did not
+    ask for), or None where encryption has nothing to do with it."""
+    where = _where(bucket, key)
+    denied = code in _DENIED or status == 403
+    if encryption == "sse-c-source" and denied:
+        return PermissionDenied(
+            "the copy source's SSE-C key does not match the one it was written with — give the"
+            " key it was uploaded with"
+        )
+    if encryption == "sse-c" and denied and operation in _READS:
+        return PermissionDenied(
+            f"the SSE-C key does not match the one the object was written with ({where}) —"
+            f" pass the key it was uploaded with: {_SSE_C_KEY_OPTION}"
+        )
+    if (
+        encryption is None
+        and operation in _READS
+        and status == 400
+        and code in ("", "400", "InvalidRequest", "InvalidArgument")
+    ):
+        # S3 refuses to read an SSE-C object without its key: 400 InvalidRequest, SeaweedFS 400
+        # InvalidArgument, saying so. A HEAD's 400 has no body to say why (a malformed version
+        # id is the other cause), so that one only points at the likely cause.
+        if "encrypt" in server_message.lower():
+            return PermissionDenied(
+                f"{where} is encrypted with a customer key (SSE-C) and cannot be read without"
+                f" it — pass it with {_SSE_C_KEY_OPTION}"
+            )
+        if not server_message:
+            return S3KitError(
+                f"the server refused to read {where} (400, without saying why) — an object"
+                f" written with SSE-C is read only with its key: pass it with {_SSE_C_KEY_OPTION}"
+            )
+    if encryption == "aws:kms" and (
+        status in (500, 501) or code in ("NotImplemented", "NotSupported", "InternalError")
+    ):
+        # SeaweedFS without a KMS answers 500 InternalError ("KMS is not configured" in its log).
+        answered = " ".join(dict.fromkeys(part for part in (str(status or ""), code) if part))
+        return NotSupported(
+            f"{endpoint or 'this endpoint'} does not support SSE-KMS (--sse aws:kms): it answered"
+            f" {answered} to a write asking for it — use --sse AES256 (SSE-S3) instead;"
+            " `s3kit probe` lists the encryption this endpoint supports"
+        )
+    return None
+
+
+# Codes that mean the credentials themselves were refused (InvalidClientTokenId and
+# UnrecognizedClientException are STS's words for an access key it does not know).
+_REJECTED_CREDENTIALS = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
 
 
 def _error_for(
@@ -244,12 +330,12 @@ def _error_for(
         )
     if code == "NoSuchVersion":
         return ObjectNotFound(f"that version of {where} does not exist{detail}")
-    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"):
+    if code in _REJECTED_CREDENTIALS:
         return CredentialsError(
             f"the server rejected the credentials ({code}) — check the access key and secret"
             " with `s3kit whoami`, or choose another profile with --profile"
         )
-    if code in ("AccessDenied", "AllAccessDisabled", "Forbidden", "403") or status == 403:
+    if code in _DENIED or status == 403:
         return PermissionDenied(
             f"access denied to {where}{detail} — the credentials in use lack permission;"
             " check them with `s3kit whoami`"
@@ -287,10 +373,18 @@ def _error_for(
             f"the server refused the bytes sent to {where} as damaged on the way ({code});"
             " nothing was replaced there — copy it again"
         )
+    if code == "AccessControlListNotSupported":  # Object Ownership: BucketOwnerEnforced
+        return NotSupported(
+            f"{where}: the bucket has ACLs disabled (Object Ownership is BucketOwnerEnforced),"
+            " so it refuses any ACL — drop --acl and grant access with a bucket policy"
+        )
     if code == "InvalidRange":
         return UsageError(f"the requested range is outside {where}{detail}")
     if status is not None and status >= 500:
-        return EndpointError(f"the server failed ({status} {code}){detail} — retry later")
+        said = f": {server_message}" if server_message else ""
+        return EndpointError(
+            f"the server failed ({f'{status} {code}'.strip()}{said}) — retry later"
+        )
     label = code or (str(status) if status else "error")
     return S3KitError(f"{where}: {label}{detail}")
 

@@ -34,6 +34,8 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         " answers their PUT as if asked to create the bucket"
         for kind in _ID_CONFIGURATIONS
     },
+    ("seaweedfs", "canned ACL on upload"): "SeaweedFS ignores x-amz-acl on PutObject,"
+    " CreateMultipartUpload and CopyObject: it keeps only ACLs set with PutObjectAcl",
     ("seaweedfs", "public access block"): "SeaweedFS has no public access block"
     " (GetPublicAccessBlock: NotImplemented)",
     ("seaweedfs", "bucket regions"): "SeaweedFS has no regions: GetBucketLocation answers no"

@@ -102,6 +102,16 @@ def test_batch_reports_failures_and_exits_1(
     assert result.exit_code == 1
     assert "missing-object" in result.stderr
 
+    as_json = cli("batch", "tag", f"s3://{bucket}", "--manifest", str(manifest), "--tag", "a=b",
+                  "--json", env=backend.env())  # fmt: skip
+    assert as_json.exit_code == 1
+    assert "missing-object" in as_json.stderr  # the error line is on stderr under --json too
+    report = json.loads(as_json.stdout)
+    assert (report["objects"], report["failed"]) == (1, 1)
+    (failed,) = report["results"]
+    assert failed["status"] == "failed" and failed["error"]["message"]
+    assert failed["error"]["code"], failed  # the server's code, e.g. NoSuchKey
+
 
 @pytest.mark.parametrize(
     "args",

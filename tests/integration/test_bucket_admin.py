@@ -91,10 +91,15 @@ def test_info_of_a_fresh_bucket(cli: CliInvoker, backend: Backend, bucket: str) 
     assert info["bucket"] == bucket
     assert info["region"] == "us-east-1"
     for name in ("versioning", "encryption", "tags", "policy_status", "lifecycle", "website"):
-        assert info[name] == "none", (name, info)
-    assert info["object_lock"] == "none"
-    expected_pab = "not supported" if backend.name == "seaweedfs" else "none"
-    assert info["public_access_block"] == expected_pab
+        assert info[name] is None, (name, info)
+    assert info["object_lock"] is None
+    # not configured and not supported are both null; `errors` tells them apart
+    assert info["public_access_block"] is None
+    if backend.name == "seaweedfs":
+        assert list(info["errors"]) == ["public_access_block"], info["errors"]
+        assert info["errors"]["public_access_block"]["code"] == "NotSupported"
+    else:
+        assert info["errors"] == {}
 
     yaml_out = cli("bucket", "info", f"s3://{bucket}", env=backend.env())
     assert yaml_out.exit_code == 0, yaml_out.stderr

@@ -209,8 +209,11 @@ def test_profiles_lists_kinds_and_checks_against_moto(
     checked = cli("profiles", "--check", "--json", env={"S3KIT_ENDPOINT_URL": dead_endpoint()})
     assert checked.exit_code == 1, checked.stderr  # one profile failed
     records = {record["name"]: record for record in json.loads(checked.stdout)}
-    assert records["motoprof"]["check"].startswith(f"ok — {moto.endpoint} as AKID…ILE1: arn:")
-    assert records["nokeys"]["check"].startswith("failed — no credentials found")
+    good, bad = records["motoprof"]["check"], records["nokeys"]["check"]
+    assert (good["ok"], good["error"]) == (True, None)
+    assert good["detail"].startswith(f"{moto.endpoint} as AKID…ILE1: arn:")
+    assert (bad["ok"], bad["detail"]) == (False, None)
+    assert bad["error"]["message"].startswith("no credentials found")
     assert secret not in checked.stdout + checked.stderr
 
     text = cli("profiles", "--check")

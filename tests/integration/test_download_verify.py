@@ -184,7 +184,7 @@ def assert_verified_and_refused_when_damaged(
     code, report, stderr = fetch(cli, backend.env(), url, out / "good.bin", *flags)
     assert code == 0, stderr
     assert (out / "good.bin").read_bytes() == data
-    assert [t["verified"] for t in report["transfers"]] == [label], report
+    assert [t["verified"] for t in report["results"]] == [label], report
     assert report["unverified"] == 0
 
 
@@ -310,7 +310,7 @@ def test_a_download_that_cannot_be_verified_says_so(
     assert result.exit_code == 0, result.stderr
     assert (out / "plain.bin").read_bytes() == data
     report = json.loads(result.stdout)
-    assert [t["verified"] for t in report["transfers"]] == [""], report
+    assert [t["verified"] for t in report["results"]] == [""], report
     assert report["unverified"] == 1
 
     text = cli("cp", f"s3://{bucket}/sealed/plain.bin", str(out / "again.bin"), *sealed,
@@ -328,7 +328,7 @@ def test_crc64nvme_metadata_still_comes_first(
     assert cli("cp", str(source), f"s3://{bucket}/mine.bin", env=backend.env()).exit_code == 0
     code, report, stderr = fetch(cli, backend.env(), f"s3://{bucket}/mine.bin", tmp_path / "d")
     assert code == 0, stderr
-    assert [t["verified"] for t in report["transfers"]] == ["crc64nvme"]
+    assert [t["verified"] for t in report["results"]] == ["crc64nvme"]
     assert crc64((tmp_path / "d").read_bytes()) == crc64(data)
 
 

@@ -158,9 +158,12 @@ def test_delete_many_batches_keys_from_args_and_file(
         "--json",
     )  # fmt: skip
     report = json.loads(out)
-    assert report["errors"] == []
-    assert len(report["deleted"]) == 1002
-    assert {"a", "b c", "gone/999"} <= set(report["deleted"])
+    assert (report["deleted"], report["failed"]) == (1002, 0)
+    assert {(r["action"], r["status"], r["error"]) for r in report["results"]} == {
+        ("delete", "done", None)
+    }
+    deleted = {r["source"] for r in report["results"]}
+    assert {f"s3://{bucket}/{k}" for k in ("a", "b c", "gone/999")} <= deleted
     assert keys(backend, bucket) == ["keep"]
 
 

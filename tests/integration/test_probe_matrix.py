@@ -62,14 +62,14 @@ MATRIX: list[tuple[str, str, str, str]] = [
     ("STS GetCallerIdentity",                "yes",   "yes", "error"),
 ]  # fmt: skip
 _COLUMN = {"seaweedfs": 1, "moto": 2, "rclone": 3}
-_MARK = {"supported": "yes", "not supported": "no", "error": "error"}
+_MARK = {True: "yes", False: "no", None: "error"}  # --json's supported: true, false or null
 
 
 def test_probe_matrix_is_what_each_server_does(cli: CliInvoker, server: Backend) -> None:
     result = cli("probe", "--json", env=server.env())
     assert result.exit_code == 0, result.stderr
     rows = {row["feature"]: row for row in json.loads(result.stdout)}
-    observed = {feature: _MARK[row["status"]] for feature, row in rows.items()}
+    observed = {feature: _MARK[row["supported"]] for feature, row in rows.items()}
     expected = {row[0]: row[_COLUMN[server.name]] for row in MATRIX}
     assert observed == expected, {f: (observed.get(f), expected.get(f)) for f in expected}
     # a configuration PUT answered "bucket exists" is the feature missing, never a name clash

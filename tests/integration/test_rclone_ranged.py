@@ -44,7 +44,7 @@ def test_big_downloads_fall_back_to_whole_gets_once_per_bucket(
     assert sorted(p.name for p in out.iterdir()) == ["a.bin", "b.bin"]  # no temporary files
     report = json.loads(result.stdout)
     # Each whole GET was checked against the MD5 ETag rclone serves.
-    assert sorted((t["destination"], t["verified"]) for t in report["transfers"]) == [
+    assert sorted((t["destination"], t["verified"]) for t in report["results"]) == [
         (str(out / "a.bin"), "md5"),
         (str(out / "b.bin"), "md5"),
     ]

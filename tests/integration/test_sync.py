@@ -23,7 +23,7 @@ def write(root: Path, files: dict[str, bytes], mtime: float | None = None) -> No
 def run_json(cli: CliInvoker, backend: Backend, *args: str) -> dict[str, object]:
     result = cli("sync", *args, "--json", env=backend.env())
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    data: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    data: dict[str, object] = json.loads(result.stdout)  # one document, nothing else
     return data
 
 

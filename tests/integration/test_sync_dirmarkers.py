@@ -56,7 +56,7 @@ def run(cli: CliInvoker, backend: Backend, *args: str) -> CliResult:
 
 
 def run_json(cli: CliInvoker, backend: Backend, *args: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads(run(cli, backend, *args, "--json").stdout.splitlines()[-1])
+    data: dict[str, object] = json.loads(run(cli, backend, *args, "--json").stdout)
     return data
 
 

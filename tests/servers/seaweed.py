@@ -113,7 +113,9 @@ class WeedServer(LoopbackServer):
         self.ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
         (workdir / "data").mkdir(parents=True, exist_ok=True)
-        (workdir / "logs").mkdir(parents=True, exist_ok=True)
+        # Its logs as the embedded server keeps them: in its own folder (never weed's default
+        # /tmp), readable by the owner only.
+        (workdir / "logs").mkdir(parents=True, exist_ok=True, mode=0o700)
         s3_config = workdir / "s3-identities.json"
         write_identities(s3_config, self.access_key, self.secret_key)
         # Its filer stops its gRPC server "gracefully", which waits for the S3 gateway's

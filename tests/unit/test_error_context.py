@@ -175,10 +175,15 @@ def test_the_signed_path_names_code_status_operation_and_ids() -> None:
 
 
 def test_a_bodyless_answer_is_named_by_its_status_as_botocore_does() -> None:
-    # HEAD answers carry no body
-    with FakeS3(404, "NoSuchKey") as fake, pytest.raises(ObjectNotFound) as caught:
+    # HEAD answers carry no body: a key's 404 is looked into with one HEAD of the bucket, which
+    # this server (404 to everything) answers 404 too, so the bucket is what is missing.
+    with FakeS3(404, "NoSuchKey") as fake, pytest.raises(BucketNotFound) as caught:
         session_for(fake.url).http().request("HEAD", "bucket", "key")
-    assert context(caught.value) == ("404", 404, "HeadObject", "bucket", "key", REQUEST_ID, HOST_ID)
+    assert [(seen.method, seen.path) for seen in fake.requests] == [
+        ("HEAD", "/bucket/key"),
+        ("HEAD", "/bucket"),
+    ]
+    assert context(caught.value) == ("404", 404, "HeadBucket", "bucket", None, REQUEST_ID, HOST_ID)
 
 
 def test_a_connection_failure_names_its_operation() -> None:

@@ -265,7 +265,7 @@ def test_internal_error_500() -> None:
     error = translate(client_error("InternalError", 500, "We encountered an internal error"))
     assert type(error) is EndpointError
     assert str(error) == (
-        "the server failed (500 InternalError) (We encountered an internal error) — retry later"
+        "the server failed (500 InternalError: We encountered an internal error) — retry later"
     )
 
 

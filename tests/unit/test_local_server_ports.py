@@ -1,5 +1,6 @@
 """The embedded server's pure rules, without starting it: which ports a start uses, when an
-endpoint is the embedded server's own, and the lines `s3kit local env` prints."""
+endpoint is the embedded server's own (and what the settings do with its keys then), and the
+lines `s3kit local env` prints."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from s3kit._config import AwsFiles, Credentials, SessionOptions, Settings, resolve_settings
 from s3kit._local_server import (
     ADMIN_GRPC_OFFSET,
     PORT_NAMES,
@@ -20,7 +22,7 @@ from s3kit._local_server import (
     weed_command,
 )
 from s3kit.cli.local import shell_exports
-from s3kit.errors import LocalServerError
+from s3kit.errors import CredentialsError, LocalServerError
 
 PREVIOUS = {
     "master": 41001,
@@ -179,7 +181,49 @@ def test_client_environment_names_the_server_and_its_keys() -> None:
 def test_shell_exports_survive_sh_quoting() -> None:
     variables = {"AWS_SECRET_ACCESS_KEY": "se'cr et$x`y`\"z", "AWS_REGION": "us-east-1"}
     text = shell_exports(variables)
-    assert text.splitlines()[0] == f"export AWS_SECRET_ACCESS_KEY={shlex.quote(variables['AWS_SECRET_ACCESS_KEY'])}"
+    quoted = shlex.quote(variables["AWS_SECRET_ACCESS_KEY"])
+    assert text.splitlines()[0] == f"export AWS_SECRET_ACCESS_KEY={quoted}"
     script = text + 'printf "%s\\n%s\\n" "$AWS_SECRET_ACCESS_KEY" "$AWS_REGION"'
     out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == [variables["AWS_SECRET_ACCESS_KEY"], "us-east-1"]
+
+
+def _resolve_with_local_keys(
+    tmp_path: Path, options: SessionOptions, env: dict[str, str]
+) -> tuple[Settings, list[tuple[str, Path | None]]]:
+    asked: list[tuple[str, Path | None]] = []
+
+    def local_credentials(endpoint: str, local_dir: Path | None) -> Credentials | None:
+        asked.append((endpoint, local_dir))
+        return Credentials("S3KITLOCAL", "local-secret") if "8333" in endpoint else None
+
+    files = AwsFiles(tmp_path / "config", tmp_path / "credentials")
+    settings = resolve_settings(options, env, files, local_credentials=local_credentials)
+    return settings, asked
+
+
+def test_an_endpoint_without_keys_gets_the_embedded_servers_when_it_is_its_own(
+    tmp_path: Path,
+) -> None:
+    settings, asked = _resolve_with_local_keys(
+        tmp_path,
+        SessionOptions(endpoint_url="http://localhost:8333"),
+        {"S3KIT_LOCAL_DIR": str(tmp_path / "local")},
+    )
+    assert asked == [("http://localhost:8333", tmp_path / "local")]
+    assert settings.credentials == Credentials("S3KITLOCAL", "local-secret")
+    assert settings.endpoint_url == "http://localhost:8333"
+    assert not settings.use_local
+
+
+def test_configured_keys_are_never_replaced_and_other_endpoints_still_fail(
+    tmp_path: Path,
+) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIAOWN", "AWS_SECRET_ACCESS_KEY": "own-secret"}
+    settings, asked = _resolve_with_local_keys(
+        tmp_path, SessionOptions(endpoint_url="http://127.0.0.1:8333"), env
+    )
+    assert asked == []
+    assert settings.credentials == Credentials("AKIAOWN", "own-secret")
+    with pytest.raises(CredentialsError, match="no credentials found"):
+        _resolve_with_local_keys(tmp_path, SessionOptions(endpoint_url="http://h:9000"), {})

@@ -247,7 +247,7 @@ def test_closer_looks_run_concurrently_and_bounded(
     running, peak = 0, 0
 
     async def slow_look(
-        session: Session, src: Entry, dst: Entry, reason: str, *sides: Side
+        session: Session, src: Entry, dst: Entry, reason: str, *sides: Side, **options: object
     ) -> tuple[Entry | None, Entry | None]:
         nonlocal running, peak
         running += 1
@@ -273,7 +273,7 @@ def test_a_failed_look_stops_the_stream(tmp_path: Path, monkeypatch: pytest.Monk
     write(tmp_path / "src", {"a": b"1", "b": b"2"})
     write(tmp_path / "dst", {"a": b"1", "b": b"2"})
 
-    async def broken(*args: object) -> tuple[Entry | None, Entry | None]:
+    async def broken(*args: object, **options: object) -> tuple[Entry | None, Entry | None]:
         raise S3KitError("access denied")
 
     monkeypatch.setattr(stream_module, "closer_look_async", broken)
@@ -307,7 +307,7 @@ def test_recorder_learns_actions_added_after_it_was_made() -> None:
     ]
 
 
-def test_the_bar_grows_with_queued_transfers() -> None:
+def test_the_bar_has_no_total_until_the_scan_has_ended() -> None:
     output = StringIO()
     console = Console(file=output, force_terminal=True, width=120)
 
@@ -322,7 +322,10 @@ def test_the_bar_grows_with_queued_transfers() -> None:
         bar(TransferEvent("queued", "upload", item(2), bytes=10))  # found later by the scan
         bar(TransferEvent("done", "upload", item(1), bytes=10))
         task = bar._progress.tasks[0]
-        assert (bar.files_done, bar.files_total) == (2, 3)
+        assert (bar.figures.done, bar.figures.found) == (2, 3)
+        assert (task.completed, task.total) == (10, None)  # what was found is no total
+        assert bar.figures.line().startswith("2 done of 3 files found so far")
+        bar(TransferEvent("scanned", "upload", item(2), bytes=30, files=3))
         assert (task.completed, task.total) == (10, 30)
     assert "2/3 files" in output.getvalue()
 

@@ -8,6 +8,7 @@ import pytest
 
 from s3kit._sync.throughput import (
     KEEP,
+    REACH,
     Model,
     Run,
     ThroughputHistory,
@@ -30,11 +31,32 @@ def test_fit_recovers_per_file_and_per_byte_costs() -> None:
     assert estimate(runs, 100, 5 * 10**8) == pytest.approx(truth.seconds(100, 5 * 10**8))
 
 
-def test_one_run_scales_by_the_larger_ratio() -> None:
+def test_one_run_scales_by_the_larger_ratio_within_its_reach() -> None:
     runs = [Run(100, 1_000_000, 2.0)]
     assert fit(runs) is None  # one run cannot tell latency from bandwidth
     assert estimate(runs, 200, 1_000_000) == pytest.approx(4.0)
-    assert estimate(runs, 1, 10_000_000) == pytest.approx(20.0)
+    assert estimate(runs, 1, 3_000_000) == pytest.approx(6.0)
+
+
+def test_tiny_runs_say_nothing_of_a_much_larger_sync() -> None:
+    """The report: after a few runs of a few hundred bytes, a 2 MB dry run was "about 9.2 h"
+    (the last tiny run scaled by the byte ratio). Nothing measured comes near 2 MB: no
+    estimate, whatever the model."""
+    runs = [Run(1, 120, 0.6), Run(2, 300, 0.7), Run(1, 90, 0.55)]
+    assert estimate(runs, 3, 2_000_000) is None
+    assert describe_estimate(estimate(runs, 3, 2_000_000)) is None
+    # Files too: three runs of a file or two say nothing of a thousand.
+    assert estimate(runs, 1000, 200) is None
+
+
+def test_a_fit_is_not_stretched_beyond_its_reach() -> None:
+    truth = Model(per_file=0.002, per_byte=1e-8)
+    runs = [Run(f, b, truth.seconds(f, b)) for f, b in [(50, 4_000_000), (1, 10**7), (30, 10**6)]]
+    assert fit(runs) is not None
+    within = estimate(runs, 100, REACH * 10**7)
+    assert within == pytest.approx(truth.seconds(100, REACH * 10**7))
+    assert estimate(runs, 100, REACH * 10**7 + 1) is None
+    assert estimate(runs, int(REACH * 50) + 1, 10) is None
 
 
 def test_no_history_no_estimate_and_nothing_to_do_takes_no_time() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -247,8 +247,11 @@ def resolve_settings(
     files: AwsFiles | None = None,
     *,
     on_ec2: bool = False,
+    local_credentials: Callable[[str, Path | None], Credentials | None] | None = None,
 ) -> Settings:
-    """Resolve the settings for one Session. Pure: reads only `env` and `files`."""
+    """Resolve the settings for one Session. Pure: reads only `env` and `files`, and asks
+    `local_credentials(endpoint, local_dir)` for the embedded server's keys when an endpoint
+    but no credentials are configured (the endpoint may be that server's own)."""
     env = os.environ if env is None else env
     files = files or AwsFiles.from_env(env)
     conn = _connection_layer(env.get("S3KIT_CONNECTION"))
@@ -311,6 +314,8 @@ def resolve_settings(
         if chain_profile or container or on_ec2 or env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
             needs_chain = True
             source = f"profile '{profile_name}' (botocore provider chain)"
+        elif endpoint and local_credentials and (found := local_credentials(endpoint, local_dir)):
+            credentials, source = found, "local server (its endpoint was named)"
         elif endpoint is None and not named_profile and options.use_local is None:
             # Nothing is configured at all: the embedded server is the default, unless the
             # caller said use_local=False.

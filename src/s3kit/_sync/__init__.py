@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from s3kit._encryption import Encryption
 from s3kit._session import Session
 from s3kit._sync.execute import SyncExecutor, SyncResult, changes_since_async
 from s3kit._sync.plan import (
@@ -86,6 +87,7 @@ def streaming_sync(
     selection: Selection | None = None,
     follow_symlinks: bool = False,
     warn: Warn | None = None,
+    read_encryption: Encryption | None = None,
 ) -> StreamingSync:
     """A sync that transfers while it scans (see `StreamingSync`): for runs that delete
     nothing and make no folders — the delete guard and the confirmation need the whole plan,
@@ -93,7 +95,7 @@ def streaming_sync(
     src, dst, direction = _sides(source, destination)
     return StreamingSync(
         session, src, dst, direction, options=options, selection=selection,
-        follow_symlinks=follow_symlinks, warn=warn,
+        follow_symlinks=follow_symlinks, warn=warn, read_encryption=read_encryption,
     )  # fmt: skip
 
 
@@ -107,9 +109,11 @@ async def prepare_sync_async(
     follow_symlinks: bool = False,
     warn: Warn | None = None,
     dir_markers: bool = False,
+    read_encryption: Encryption | None = None,
 ) -> PreparedSync:
     """Scan both sides, plan, and refine the plan where the listings are not enough.
-    `dir_markers`: empty folders take part, as folder markers (keys ending in '/')."""
+    `dir_markers`: empty folders take part, as folder markers (keys ending in '/');
+    `read_encryption`: the SSE-C key the objects' HEADs need."""
     options = options or CompareOptions()
     selection = selection or Selection()
     src, dst, direction = _sides(source, destination)
@@ -120,7 +124,7 @@ async def prepare_sync_async(
                    warn=warn, dir_markers=dir_markers),
     )  # fmt: skip
     plan = make_plan(scanned_src.entries, scanned_dst.entries, direction, options)
-    refreshed = await refine_async(session, plan, src, dst)
+    refreshed = await refine_async(session, plan, src, dst, read_encryption=read_encryption)
     if refreshed:
         plan = revise(plan, refreshed, options)
     return PreparedSync(plan, src, dst, scanned_src.complete and scanned_dst.complete)

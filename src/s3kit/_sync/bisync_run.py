@@ -249,7 +249,25 @@ class BisyncExecutor:
     def _key(self, path: str) -> str:
         return self.remote.prefix + path
 
+    def _announce(self, plan: BiPlan) -> None:
+        """ "scanned" before anything moves: the plan is whole, so its transfers are known and
+        a progress display can show a real total."""
+        moves = plan.of("upload", "download", "keep-both")
+        if not moves:
+            return
+        sizes = [(a.remote if a.kind == "download" else a.local) for a in moves]
+        last = moves[-1]
+        item = TransferItem(LocalPath(self.local.root / last.path), self.remote.location(last.path))
+        self._emit(
+            TransferEvent(
+                "scanned", "download" if last.kind == "download" else "upload", item,
+                bytes=sum(record.size for record in sizes if record is not None),
+                files=len(moves),
+            )
+        )  # fmt: skip
+
     async def run_async(self, plan: BiPlan) -> BiResult:
+        self._announce(plan)
         result = BiResult()
         early = [a for a in plan.actions if a.early]
         deletes = [a for a in plan.actions if a.kind.startswith("delete") and not a.early]

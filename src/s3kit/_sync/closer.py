@@ -11,6 +11,7 @@ import stat as stat_module
 from pathlib import Path
 
 from s3kit._aio import run_bounded
+from s3kit._encryption import Encryption
 from s3kit._mtime import MTIME_KEY, parse_mtime, seconds
 from s3kit._session import Session
 from s3kit._sync.plan import (
@@ -41,14 +42,21 @@ def needs_closer_look(direction: Direction, reason: str) -> bool:
 
 
 async def closer_look_async(
-    session: Session, src: Entry, dst: Entry, reason: str, source: Side, destination: Side
+    session: Session,
+    src: Entry,
+    dst: Entry,
+    reason: str,
+    source: Side,
+    destination: Side,
+    *,
+    read_encryption: Encryption | None = None,
 ) -> tuple[Entry | None, Entry | None]:
     """New (source, destination) entries for one such pair (None: unchanged): the stored
     `mtime` (one HEAD), or the digests (local MD5, and the stored CRC64NVME where an ETag is
-    multipart)."""
+    multipart). `read_encryption`: the SSE-C key the objects' HEADs need."""
     if reason == CONTENT_UNCHECKED:
-        return await _with_digests(session, src, dst, source, destination)
-    return await _with_stored_mtime(session, src, source), None
+        return await _with_digests(session, src, dst, source, destination, read_encryption)
+    return await _with_stored_mtime(session, src, source, read_encryption), None
 
 
 async def refine_async(
@@ -58,12 +66,15 @@ async def refine_async(
     destination: Side,
     *,
     concurrency: int = 32,
+    read_encryption: Encryption | None = None,
 ) -> dict[bytes, tuple[Entry | None, Entry | None]]:
     """`closer_look_async` for every action of `plan` that needs one, `concurrency` at once."""
     refreshed: dict[bytes, tuple[Entry | None, Entry | None]] = {}
 
     async def one(src: Entry, dst: Entry, reason: str) -> None:
-        refreshed[src.raw] = await closer_look_async(session, src, dst, reason, source, destination)
+        refreshed[src.raw] = await closer_look_async(
+            session, src, dst, reason, source, destination, read_encryption=read_encryption
+        )
 
     await run_bounded(
         (
@@ -78,17 +89,22 @@ async def refine_async(
     return refreshed
 
 
-async def _head(session: Session, side: S3Side, item: Entry) -> ObjectInfo | None:
+async def _head(
+    session: Session, side: S3Side, item: Entry, key: Encryption | None = None
+) -> ObjectInfo | None:
     try:
-        return await session.storage(side.bucket).head_async(side.prefix + item.key)
+        storage = session.storage(side.bucket, encryption=key)
+        return await storage.head_async(side.prefix + item.key)
     except ObjectNotFound:
         return None
 
 
-async def _with_stored_mtime(session: Session, item: Entry, side: Side) -> Entry:
+async def _with_stored_mtime(
+    session: Session, item: Entry, side: Side, key: Encryption | None
+) -> Entry:
     if not isinstance(side, S3Side):
         return item
-    info = await _head(session, side, item)
+    info = await _head(session, side, item, key)
     stored = parse_mtime((info.metadata if info else {}).get(MTIME_KEY))
     return item if stored is None else item._replace(mtime=seconds(stored), exact_mtime=True)
 
@@ -108,7 +124,9 @@ def _multipart(item: Entry) -> bool:
     return "-" in (item.etag or "")
 
 
-async def _digested(session: Session, item: Entry, side: Side, want_crc: bool) -> Entry:
+async def _digested(
+    session: Session, item: Entry, side: Side, want_crc: bool, key: Encryption | None
+) -> Entry:
     if isinstance(side, LocalSide):
         try:
             md5, crc = await asyncio.to_thread(file_digests, side.location(item.key).path, want_crc)
@@ -117,17 +135,20 @@ async def _digested(session: Session, item: Entry, side: Side, want_crc: bool) -
         return item._replace(etag=md5, crc=crc)
     if not want_crc:
         return item
-    stored = await _remote_crc(session, side, item)
+    stored = await _remote_crc(session, side, item, key)
     return item._replace(crc=stored) if stored else item
 
 
-async def _remote_crc(session: Session, side: S3Side, item: Entry) -> str | None:
+async def _remote_crc(
+    session: Session, side: S3Side, item: Entry, key: Encryption | None
+) -> str | None:
     """The object's CRC64NVME of the whole, as hex: s3kit's metadata (older uploads), else S3's
     own full-object checksum (from a HEAD in checksum mode); None when it has neither."""
     try:
         response = await session.http().request_async(
-            "HEAD", side.bucket, side.prefix + item.key, headers={"x-amz-checksum-mode": "ENABLED"}
-        )
+            "HEAD", side.bucket, side.prefix + item.key,
+            headers={"x-amz-checksum-mode": "ENABLED", **(key.read_headers() if key else {})},
+        )  # fmt: skip
     except ObjectNotFound:
         return None
     headers = dict(response.headers)  # lower-case names
@@ -139,13 +160,18 @@ async def _remote_crc(session: Session, side: S3Side, item: Entry) -> str | None
 
 
 async def _with_digests(
-    session: Session, src: Entry, dst: Entry, source: Side, destination: Side
+    session: Session,
+    src: Entry,
+    dst: Entry,
+    source: Side,
+    destination: Side,
+    key: Encryption | None,
 ) -> tuple[Entry, Entry]:
     want_crc = _multipart(src) or _multipart(dst)
     try:
         return (
-            await _digested(session, src, source, want_crc),
-            await _digested(session, dst, destination, want_crc),
+            await _digested(session, src, source, want_crc, key),
+            await _digested(session, dst, destination, want_crc, key),
         )
     except S3KitError:
         return src, dst

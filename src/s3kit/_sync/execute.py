@@ -4,9 +4,11 @@ then new folders; or, for a streamed sync, transfers alone, each as soon as it i
 Deletions come only when every transfer succeeded (as rclone does after I/O errors): a
 half-done sync never removes anything. Folders come last, so a local folder that a deletion
 emptied and removed is there again when the source has it empty. Progress goes out as
-`TransferEvent`s — "queued", "progress", "done", "failed" for transfers, "done"/"failed" with
-action "delete" for deletions and with the plan's direction for folders — through a callback
-that cannot break the run. Each action's end — done, or failed with its error — also goes to
+`TransferEvent`s — "queued", "progress", "done", "failed" (and the others the TransferManager
+sends) for transfers, "done"/"failed" with action "delete" for deletions and with the plan's
+direction for folders — through a callback that cannot break the run. "scanned" says when the
+transfers are all known: before the first of a whole plan, at the end of a streamed sync's scan.
+Each action's end — done, or failed with its error — also goes to
 `on_action`, once, after it happened (a report prints from there); a deletion held back
 because a transfer failed never ends, and so is never reported as done.
 
@@ -22,18 +24,20 @@ import asyncio
 import errno
 import os
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from s3kit._aio import run_bounded
+from s3kit._mtime import MTIME_KEY, parse_mtime, seconds
 from s3kit._observe import logger
 from s3kit._session import Session
-from s3kit._sync.plan import Action, Direction, Entry, Plan
+from s3kit._sync.closer import closer_look_async, needs_closer_look, replace_entry
+from s3kit._sync.plan import Action, CompareOptions, Direction, Entry, Plan, compare
 from s3kit._sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
 from s3kit._uri import LocalPath, Location
-from s3kit.errors import S3KitError, from_code, translate
+from s3kit.errors import ObjectNotFound, S3KitError, from_code, translate
 from s3kit.storage.base import etags_match
 from s3kit.transfer import (
     EventCallback,
@@ -189,8 +193,24 @@ class SyncExecutor:
             items = (item(a) for a in actions)
         forward = self._stamping(stamps, time.time() - 1) if direction == "download" else self._emit
         busy = _BusyTime()
+        # A whole plan's total is known before anything moves (a stream's once it ends, which
+        # the TransferManager tells): said now, and not again when the manager reaches its end.
+        announced = isinstance(actions, Sequence) and bool(actions)
+        if announced:
+            assert isinstance(actions, Sequence)
+            last = actions[-1]
+            self._emit(
+                TransferEvent(
+                    "scanned", direction,
+                    TransferItem(source.location(last.key), destination.location(last.key),
+                                 last.size),
+                    bytes=sum(a.size or 0 for a in actions), files=len(actions),
+                )
+            )  # fmt: skip
 
         def on_event(event: TransferEvent) -> None:
+            if announced and event.kind == "scanned":
+                return
             busy.note(event)
             forward(event)
             if event.kind in ("done", "failed"):
@@ -398,50 +418,123 @@ def _changed(planned: Entry | None, now: Entry | None, *, local: bool) -> bool:
     return abs(now.mtime - planned.mtime) > 1.0
 
 
-async def changes_since_async(
-    session: Session, plan: Plan, source: Side, destination: Side, *, concurrency: int = 32
-) -> list[str]:
-    """What changed since the plan was made, as readable lines (empty: safe to apply).
+@dataclass(slots=True)
+class PlanCheck:
+    """A plan held against both sides as they are now (`check_plan_async`): what changed since
+    it was made (`changed`, readable lines: a plan with any is not to be applied) and which of
+    its actions are carried out already (`done`: an upload whose destination matches its
+    source, a deletion of what is gone), so that applying a plan twice does nothing twice."""
 
-    A transfer's source must be as planned; a deletion's target must be as planned (or gone)
-    and still absent from the source."""
-    problems: list[str] = []
+    changed: list[str] = field(default_factory=list)
+    done: list[Action] = field(default_factory=list)
+
+    def remaining(self, plan: Plan) -> Plan:
+        """`plan` without the actions already done."""
+        done = {id(action) for action in self.done}
+        return replace(plan, actions=[a for a in plan.actions if id(a) not in done])
+
+
+async def check_plan_async(
+    session: Session, plan: Plan, source: Side, destination: Side, *, concurrency: int = 32
+) -> PlanCheck:
+    """Check `plan` against both sides now (see `PlanCheck`).
+
+    A transfer's source must be as planned; it is done when the destination matches that
+    source by the rule the sync itself decides by (`compare`, with the closer look a sync would
+    take). A deletion's target must be as planned, or gone — then it is done — and still absent
+    from the source."""
+    result = PlanCheck()
 
     async def check(action: Action) -> None:
         if action.key.endswith("/"):
-            problems.extend(await _folder_changes(session, action, source, destination))
+            changed, done = await _folder_check(session, action, source, destination)
+            result.changed.extend(changed)
+            if done:
+                result.done.append(action)
             return
         if action.kind == "delete":
             now_src = await entry_as_seen_async(session, source, action.key)
             if now_src is not None:
-                problems.append(f"{source.location(action.key)} appeared in the source")
+                result.changed.append(f"{source.location(action.key)} appeared in the source")
                 return
             now = await entry_as_seen_async(session, destination, action.key)
             local = isinstance(destination, LocalSide)
-            if now is not None and _changed(action.destination, now, local=local):
-                problems.append(f"{destination.location(action.key)} changed")
+            if now is None:
+                result.done.append(action)  # already gone: not a deletion to make or report
+            elif _changed(action.destination, now, local=local):
+                result.changed.append(f"{destination.location(action.key)} changed")
             return
         now = await entry_as_seen_async(session, source, action.key)
         if _changed(action.source, now, local=isinstance(source, LocalSide)):
             what = "is gone" if now is None else "changed"
-            problems.append(f"{source.location(action.key)} {what}")
+            result.changed.append(f"{source.location(action.key)} {what}")
+        elif await _transferred(session, action, plan.direction, source, destination):
+            result.done.append(action)
 
     await run_bounded((check(action) for action in plan.actions), concurrency)
-    return sorted(problems)
+    result.changed.sort()
+    return result
 
 
-async def _folder_changes(
-    session: Session, action: Action, source: Side, destination: Side
+async def changes_since_async(
+    session: Session, plan: Plan, source: Side, destination: Side, *, concurrency: int = 32
 ) -> list[str]:
-    """The same checks for a folder: one to create must still be at the source (as a marker or
-    through what it holds); one to delete must still be absent from it, and as planned here."""
+    """What changed since the plan was made, as readable lines (empty: safe to apply)."""
+    checked = await check_plan_async(session, plan, source, destination, concurrency=concurrency)
+    return checked.changed
+
+
+async def _transferred(
+    session: Session, action: Action, direction: Direction, source: Side, destination: Side
+) -> bool:
+    """Whether the destination already holds what `action` (unchanged at the source) would
+    copy there: the sync's own comparison finds nothing to transfer, after the closer look it
+    would take (a download's stored mtime, `--checksum`'s digests)."""
+    planned = action.source
+    now = await _seen_with_stored_mtime(session, destination, action.key)
+    if planned is None or now is None or now.size != planned.size:
+        return False
+    if planned.etag and now.etag and etags_match(planned.etag, now.etag):
+        return True  # a server-side copy keeps a single-part object's ETag
+    options = CompareOptions()
+    reason = compare(planned, now, direction, options)
+    if reason is not None and needs_closer_look(direction, reason):
+        looked_src, looked_dst = await closer_look_async(
+            session, planned, now, reason, source, destination
+        )
+        reason = compare(looked_src or planned, looked_dst or now, direction, options)
+    return reason is None
+
+
+async def _seen_with_stored_mtime(session: Session, side: Side, key: str) -> Entry | None:
+    """The entry at `key` now; an object's with the mtime s3kit stored in its metadata, which is
+    the uploaded file's own (its LastModified is only the second the upload ended)."""
+    if not isinstance(side, S3Side):
+        return await entry_as_seen_async(session, side, key)
+    try:
+        info = await session.storage(side.bucket).head_async(side.prefix + key)
+    except ObjectNotFound:
+        return None
+    seen = replace_entry(key, info)
+    stored = parse_mtime(info.metadata.get(MTIME_KEY))
+    return seen if stored is None else seen._replace(mtime=seconds(stored), exact_mtime=True)
+
+
+async def _folder_check(
+    session: Session, action: Action, source: Side, destination: Side
+) -> tuple[list[str], bool]:
+    """The same checks for a folder, and whether it is done: one to create must still be at
+    the source (as a marker or through what it holds), and is done when the destination has
+    it (the marker, for S3); one to delete must still be absent from it, and as planned here,
+    and is done when it is gone."""
     _, at_source = await folder_as_seen_async(session, source, action.key)
+    now, present = await folder_as_seen_async(session, destination, action.key)
+    there = now is not None if isinstance(destination, S3Side) else present
     if action.kind != "delete":
-        return [] if at_source else [f"{source.location(action.key)} is gone"]
+        return ([] if at_source else [f"{source.location(action.key)} is gone"]), there
     if at_source:
-        return [f"{source.location(action.key)} appeared in the source"]
-    now, _ = await folder_as_seen_async(session, destination, action.key)
+        return [f"{source.location(action.key)} appeared in the source"], False
     local = isinstance(destination, LocalSide)
     if now is not None and _changed(action.destination, now, local=local):
-        return [f"{destination.location(action.key)} changed"]
-    return []
+        return [f"{destination.location(action.key)} changed"], False
+    return [], not there

@@ -321,6 +321,7 @@ async def _streamed(
     streamed = streaming_sync(
         run.session, run.source, run.destination, options=run.compare, selection=selection,
         follow_symlinks=run.follow_symlinks, warn=warn,
+        read_encryption=run.execution.write.read_encryption,
     )  # fmt: skip
     outcome = SyncOutcome(
         streamed.plan, streamed.source, streamed.destination, run.compare, complete=False
@@ -346,6 +347,7 @@ async def _planned(
     prepared: PreparedSync = await prepare_sync_async(
         run.session, run.source, run.destination, options=run.compare, selection=selection,
         follow_symlinks=run.follow_symlinks, warn=warn, dir_markers=run.dir_markers,
+        read_encryption=run.execution.write.read_encryption,
     )  # fmt: skip
     plan = prepared.plan
     outcome = SyncOutcome(

@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import AsyncGenerator, Sequence
 from operator import itemgetter
 
+from s3kit._encryption import Encryption
 from s3kit._session import Session
 from s3kit._sync.execute import SyncExecutor, SyncResult
 from s3kit._sync.plan import NEW, Action, CompareOptions, Direction, Entry, Plan, compare, revise
@@ -65,10 +66,11 @@ class StreamingSync:
         page_size: int = 1000,
         batch_size: int = 500,
         queue_batches: int = 4,
+        read_encryption: Encryption | None = None,
     ) -> None:
         """`looks`: closer looks (HEADs, digests) at once; `page_size`: keys per listing page
         of an S3 source; `batch_size`, `queue_batches`: how a local walk hands its entries over
-        and how far it may run ahead."""
+        and how far it may run ahead; `read_encryption`: the SSE-C key HEADs need."""
         self.options = options or CompareOptions()
         if self.options.delete:
             raise UsageError("a streamed sync never deletes; plan first (prepare_sync_async)")
@@ -81,6 +83,7 @@ class StreamingSync:
         self._looks, self._page_size = looks, page_size
         self._batch_size, self._queue_batches = batch_size, queue_batches
         self._destination_complete = True
+        self._read_encryption = read_encryption
 
     @property
     def complete(self) -> bool:
@@ -175,7 +178,7 @@ class StreamingSync:
         assert action.source is not None and action.destination is not None
         fresh = await closer_look_async(
             self.session, action.source, action.destination, action.reason, self.source,
-            self.destination,
+            self.destination, read_encryption=self._read_encryption,
         )  # fmt: skip
         one = Plan(self.plan.direction, [action])
         kept = revise(one, {action.source.raw: fresh}, self.options).actions

@@ -4,8 +4,14 @@ Each finished sync that moved something records (files, bytes, seconds) for its 
 direction; the last `KEEP` runs are kept in `throughput.json` in the user's state folder. A
 run's time is modelled as `per_file × files + per_byte × bytes` — the per-file part is request
 latency, the per-byte part bandwidth — fitted by least squares over the kept runs (`fit`, pure).
-With a single run, or runs too alike to tell the two parts apart, the estimate scales that run's
-time by the larger of the two ratios, which errs on the long side. No history, no estimate.
+With a single run, or runs too alike to tell the two parts apart, the estimate scales the largest
+run's time by the larger of the two ratios, which errs on the long side.
+
+An estimate is only as good as the runs it comes from, so there is none for a plan beyond their
+reach: more than `REACH` times the files or the bytes of the largest run measured. A few runs
+of a few hundred bytes say nothing of 2 MB (scaling one by the byte ratio once promised "about
+9.2 h"): which of latency and bandwidth dominates changes with size, and a straight line through
+tiny runs cannot tell. No history, or none that reaches the plan, no estimate.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from s3kit._observe import logger
 from s3kit.storage.local import write_atomic
 
 KEEP = 20
+# How far beyond the largest run measured (in files, and in bytes) an estimate may go.
+REACH = 4.0
 FILE_NAME = "throughput.json"
 
 
@@ -58,18 +66,21 @@ def fit(runs: Sequence[Run]) -> Model | None:
 
 
 def estimate(runs: Sequence[Run], files: int, size: int) -> float | None:
-    """Seconds a plan of `files` transfers and `size` bytes should take, or None."""
+    """Seconds a plan of `files` transfers and `size` bytes should take, or None when the
+    runs measured do not reach that far (see the module docstring)."""
     if files == 0:
         return 0.0
-    model = fit(runs)
-    if model is not None:
-        return model.seconds(files, size)
     useful = [r for r in runs if r.files > 0 and r.seconds > 0]
     if not useful:
         return None
-    last = useful[-1]
-    ratio = max(files / last.files, size / last.bytes if last.bytes else 0.0)
-    return last.seconds * ratio
+    if files > REACH * max(r.files for r in useful) or size > REACH * max(r.bytes for r in useful):
+        return None
+    model = fit(useful)
+    if model is not None:
+        return model.seconds(files, size)
+    largest = max(useful, key=lambda r: (r.bytes, r.files))
+    ratio = max(files / largest.files, size / largest.bytes if largest.bytes else 0.0)
+    return largest.seconds * ratio
 
 
 def history_file() -> Path:
@@ -129,4 +140,4 @@ def describe_estimate(seconds: float | None) -> str | None:
     return f"about {seconds / 3600:.1f} h"
 
 
-__all__ = ["Model", "Run", "ThroughputHistory", "describe_estimate", "estimate", "fit"]
+__all__ = ["REACH", "Model", "Run", "ThroughputHistory", "describe_estimate", "estimate", "fit"]

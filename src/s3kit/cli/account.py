@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import asdict
 from typing import Annotated, Literal
@@ -10,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from s3kit._uri import parse_s3_url
+from s3kit.cli import output
 from s3kit.cli.state import state_of
 from s3kit.errors import UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
@@ -56,7 +56,7 @@ def whoami(
     """
     identity = S3Service(state_of(ctx).session).whoami()
     if json_out:
-        sys.stdout.write(json.dumps(asdict(identity), indent=2) + "\n")
+        output.emit(asdict(identity))
         return
     lines = [
         f"Endpoint:    {identity.endpoint}",

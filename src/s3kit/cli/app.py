@@ -33,7 +33,8 @@ from s3kit.cli import (
     sync,
 )
 from s3kit.cli import object as object_cmds
-from s3kit.cli.state import CliState, set_raw_args, state_of
+from s3kit.cli.progress import kept_lines, start_command
+from s3kit.cli.state import CliState, hoist_global_options, set_raw_args, state_of
 from s3kit.errors import S3KitError
 
 try:  # recent typer releases carry their own copy of click and raise its exceptions
@@ -42,8 +43,7 @@ except ImportError:  # older typer raises click's own (click is then a dependenc
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 
-def _debug_requested(args: list[str] | None) -> bool:
-    argv = sys.argv[1:] if args is None else args
+def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("S3KIT_DEBUG", "") in ("1", "true")
 
 
@@ -70,6 +70,17 @@ def _end_quietly() -> None:
     sys.exit(EXIT_OUTPUT_CLOSED)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C on its way out of a command, no longer a KeyboardInterrupt: typer would turn
+    that into a silent exit 130 before `S3KitGroup.main` could say what was kept."""
+
+
+def _say_interrupted() -> None:
+    # What the interrupted transfers kept for the next run, else the bare fact.
+    for line in kept_lines() or ["s3kit: interrupted"]:
+        sys.stderr.write(line + "\n")
+
+
 class S3KitGroup(TyperGroup):
     """Turns every exception into one line on stderr and the right exit code."""
 
@@ -78,6 +89,8 @@ class S3KitGroup(TyperGroup):
             return super().invoke(ctx)
         except BrokenPipeError as exc:  # `OutputClosed` from the library is one too
             raise _OutputGone() from exc
+        except KeyboardInterrupt as exc:
+            raise _Interrupted() from exc
 
     def main(  # type: ignore[override]
         self,
@@ -87,12 +100,20 @@ class S3KitGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        typed = sys.argv[1:] if args is None else list(args)
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        debug = _debug_requested(list(args) if args is not None else None)
-        set_raw_args(sys.argv[1:] if args is None else list(args))
+            argv = hoist_global_options(self, typed)
+            return super().main(argv, prog_name, complete_var, False, **extra)
         try:
-            code = super().main(args, prog_name or "s3kit", complete_var, False, **extra)
+            argv = hoist_global_options(self, typed)
+        except S3KitError as exc:
+            _fail(exc.message)
+            sys.exit(exc.exit_code)
+        debug = _debug_requested(argv)
+        set_raw_args(argv)
+        start_command()
+        try:
+            code = super().main(argv, prog_name or "s3kit", complete_var, False, **extra)
         except typer.Exit as exc:
             sys.exit(exc.exit_code)
         except (_OutputGone, BrokenPipeError):
@@ -116,16 +137,16 @@ class S3KitGroup(TyperGroup):
                 sys.stderr.write(redact(traceback.format_exc()))
             _fail(exc.message)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            sys.stderr.write("s3kit: interrupted\n")
+        except (_Interrupted, KeyboardInterrupt):
+            _say_interrupted()
             sys.exit(130)
         except Exception as exc:
             if debug:
                 sys.stderr.write(redact(traceback.format_exc()))
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             sys.exit(1)
-        # Without standalone mode an Exit raised inside a command (Ctrl-C becomes Exit(130))
-        # comes back as its exit code instead of being raised.
+        # Without standalone mode an Exit raised inside a command (sync's questions end with
+        # Exit(130) on Ctrl-C) comes back as its exit code instead of being raised.
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -133,7 +154,8 @@ app = typer.Typer(
     cls=S3KitGroup,
     name="s3kit",
     help="One tool for Amazon S3 and S3-compatible stores. With nothing configured, commands"
-    " use a local SeaweedFS server that s3kit starts itself.",
+    " use a local SeaweedFS server that s3kit starts itself. The options below may also be"
+    " given after the command (s3kit ls s3://b --profile work).",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -194,7 +216,7 @@ def root(
         typer.Option("--local", help="Use the embedded local server, whatever else is set."),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Log requests and show tracebacks (redacted).")
+        bool, typer.Option("--debug", help="Show tracebacks and debug messages (redacted).")
     ] = False,
     no_verify_ssl: Annotated[
         bool,

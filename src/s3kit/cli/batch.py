@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from s3kit._uri import parse_s3_url
+from s3kit.cli import output
 from s3kit.cli.copy import parse_metadata, storage_class
 from s3kit.cli.state import state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
-from s3kit.service.batch import ACTIONS, BatchResult, write_report
+from s3kit.service.batch import ACTIONS, BatchResult
+
+
+def _item(result: BatchResult) -> dict[str, Any]:
+    """A result as an item (cli/output.py), with the `bucket` and `key` a JSON-lines manifest
+    takes: a report can be given back as --manifest (its failed lines, say)."""
+    failed = result.status == "failed"
+    return output.item(
+        result.action, f"s3://{result.bucket}/{result.key}", status=result.status,
+        error=output.error_text(result.error, result.code) if failed else None,
+        bucket=result.bucket, key=result.key,
+    )  # fmt: skip
 
 
 def batch(
@@ -48,9 +58,13 @@ def batch(
         bool, typer.Option("--dryrun", help="List the keys; change nothing.")
     ] = False,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Write per-key results as JSON lines.")
+        Path | None,
+        typer.Option("--report", help="Write per-key results as JSON lines (items, as --jsonl)."),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report: action, objects, failed, results.")
+    ] = False,
+    jsonl: output.Jsonl = False,
 ) -> None:
     """Copy, delete, tag, set metadata or storage class, or restore many objects at once.
 
@@ -58,6 +72,7 @@ def batch(
     s3kit batch delete s3://logs --glob 'tmp/*.log' --dryrun ;
     s3kit batch copy s3://a/in/ --dest s3://b/out/ --report copy.jsonl
     """
+    items = output.ItemReport(output.mode_of(json_out=json_out, jsonl=jsonl))
     if action not in ACTIONS:
         raise UsageError(f"unknown batch action '{action}' — use one of {', '.join(ACTIONS)}")
     source = parse_s3_url(location)
@@ -76,16 +91,15 @@ def batch(
         raise UsageError(f"--tier must be Standard, Bulk or Expedited, not '{tier}'")
     service = S3Service(state_of(ctx).session)
     targets = service.select_keys(source.bucket, prefix=source.key, glob=glob, manifest=manifest)
-    quiet = json_out
+    quiet = items.mode != "text"
 
     def show(result: BatchResult) -> None:
-        if quiet:
-            return
+        items.add(_item(result))
         if result.status == "failed":
             sys.stderr.write(
                 f"s3kit: error: {action} s3://{result.bucket}/{result.key}: {result.error}\n"
             )
-        else:
+        elif not quiet:
             prefix = "(dryrun) " if result.status == "planned" else ""
             sys.stdout.write(f"{prefix}{action}: s3://{result.bucket}/{result.key}\n")
 
@@ -98,15 +112,8 @@ def batch(
         on_result=show,
     )
     if report is not None:
-        write_report(report, results)
+        output.write_lines(report, map(_item, results))
     failed = [r for r in results if r.status == "failed"]
-    if json_out:
-        summary = {
-            "action": action,
-            "objects": len(results),
-            "failed": len(failed),
-            "results": [asdict(r) for r in results],
-        }
-        sys.stdout.write(json.dumps(summary) + "\n")
+    items.close(action=action, objects=len(results), failed=len(failed))
     if failed:
         raise S3KitError(f"{len(failed)} of {len(results)} objects failed (see the errors above)")

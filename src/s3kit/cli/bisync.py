@@ -14,8 +14,8 @@ what was done, failed and skipped. A dry run prints the plan.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,9 @@ from s3kit._aio import run_sync
 from s3kit._sync.bisync import BiAction, BiPlan, ConflictPolicy
 from s3kit._sync.bisync_run import BisyncOutcome
 from s3kit._sync.run import bisync_async
+from s3kit._sync.scan import Side, side_of
 from s3kit._uri import parse_location
+from s3kit.cli import output
 from s3kit.cli.copy import maybe_progress_bar
 from s3kit.cli.progress import TransferProgress, progress_wanted
 from s3kit.cli.state import CliState
@@ -112,6 +114,7 @@ def run_bisync(
         sys.stderr.write(f"s3kit: warning: {message}\n")
 
     show_bar = not quiet and not json_out and progress_wanted(disabled=not progress)
+    moved, started = 0, time.monotonic()
     with contextlib.ExitStack() as stack:
         bar: TransferProgress | None = None
 
@@ -121,6 +124,9 @@ def run_bisync(
             bar = stack.enter_context(maybe_progress_bar(show_bar and bool(moves)))
 
         def on_event(event: TransferEvent) -> None:
+            nonlocal moved
+            if event.kind == "done" and event.action != "delete":
+                moved += event.bytes  # for --json: BiResult counts files, not bytes
             if bar is not None:
                 bar(event)
 
@@ -133,8 +139,52 @@ def run_bisync(
                 **library,
             )
         )  # fmt: skip
+    if json_out:
+        sides = (side_of(parse_location(local)), side_of(parse_location(remote)))
+        output.emit(_json_document(outcome, sides, moved, time.monotonic() - started))
     _report(outcome, dryrun=bool(library.get("dryrun")), quiet=quiet, json_out=json_out,
             told=report.told)  # fmt: skip
+
+
+def _json_document(
+    outcome: BisyncOutcome, sides: tuple[Side, Side], moved: int, seconds: float
+) -> dict[str, Any]:
+    """--json: the plan of a dry run ({"actions", "dryrun": true}), else the transfer summary
+    (cli/output.py) with bisync's extras — `uploaded`, `downloaded`, `deletions_skipped` (why
+    deletions were held back, or null) and the plan's `actions`. Every path not synced is a
+    failure: an error, or a conflict left unresolved."""
+    actions = [
+        {"action": a.kind, "path": a.path, "reason": a.reason, "conflict_path": a.conflict_path}
+        for a in outcome.plan.changes
+    ]
+    result = outcome.result
+    if result is None:
+        return {"actions": actions, "dryrun": True}
+    local, remote = sides
+    kinds = {a.path: a.kind for a in outcome.plan.changes}
+    ends = {"upload": (local, remote), "download": (remote, local), "delete-remote": (remote,),
+            "delete-local": (local,)}  # fmt: skip
+
+    def failure(kind: str | None, path: str, error: output.ErrorObject | None) -> dict[str, Any]:
+        where = ends.get(kind or "", (local, remote))
+        target = where[1].location(path) if len(where) > 1 else None
+        return output.item(kind, where[0].location(path), target, status="failed", error=error)
+
+    failures = [failure(kinds.get(p), p, output.error_object(e)) for p, e in result.failures]
+    failures += [failure("conflict", a.path, output.error_text(a.reason or "conflict"))
+                 for a in outcome.unresolved]  # fmt: skip
+    held_back = result.deletions_skipped
+    return output.transfer_summary(
+        transferred=result.uploaded + result.downloaded, bytes=moved, deleted=result.deleted,
+        skipped=held_back, seconds=seconds, failures=failures, uploaded=result.uploaded,
+        downloaded=result.downloaded,
+        deletions_skipped=_held_back(held_back) if held_back else None,
+        actions=actions,
+    )  # fmt: skip
+
+
+def _held_back(deletions: int) -> str:
+    return f"{deletions} deletions skipped because other actions failed; they are retried next run"
 
 
 def _report(
@@ -143,27 +193,8 @@ def _report(
     """After the run: the plan (a dry run) or the count of what was done, failed and
     skipped, then what is left to say on stderr — `told` failures were printed as they came."""
     result = outcome.result
-    if json_out:
-        document: dict[str, object] = {
-            "actions": [
-                {
-                    "kind": a.kind,
-                    "path": a.path,
-                    "reason": a.reason,
-                    "conflict_path": a.conflict_path,
-                }
-                for a in outcome.plan.changes
-            ],
-            "dryrun": dryrun,
-        }
-        if result is not None:
-            document.update(
-                uploaded=result.uploaded, downloaded=result.downloaded, deleted=result.deleted,
-                failures=[{"path": p, "error": e.message} for p, e in result.failures],
-                deletions_skipped=result.deletions_skipped,
-            )  # fmt: skip
-        sys.stdout.write(json.dumps(document) + "\n")
-    elif not quiet and result is None:
+    quiet = quiet or json_out  # run_bisync printed the JSON document
+    if not quiet and result is None:
         for line in plan_lines(outcome.plan, would=True):
             sys.stdout.write(line + "\n")
     elif not quiet and result is not None:
@@ -178,10 +209,7 @@ def _report(
             counts.append(f"{result.deletions_skipped} skipped")
         sys.stdout.write(f"Done: {', '.join(counts)}\n")
     if result is not None and result.deletions_skipped:
-        sys.stderr.write(
-            f"s3kit: warning: {result.deletions_skipped} deletions skipped because other"
-            " actions failed; they are retried next run\n"
-        )
+        sys.stderr.write(f"s3kit: warning: {_held_back(result.deletions_skipped)}\n")
     problems = len(outcome.unresolved) + (len(result.failures) if result else 0)
     if problems and not dryrun:
         for action in outcome.unresolved:

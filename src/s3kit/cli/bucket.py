@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from s3kit._uri import parse_s3_url
-from s3kit.cli import bucket_config
+from s3kit.cli import bucket_config, output
 from s3kit.cli.buckets import EmptyFirst, bucket_only
 from s3kit.cli.documents import load_document, print_document
 from s3kit.cli.format import timestamp
@@ -33,7 +33,7 @@ from s3kit.service.access import (
     partition_for_region,
     validate_policy,
 )
-from s3kit.service.buckets import BUCKET_CANNED_ACLS, ContentSummary, parse_tags
+from s3kit.service.buckets import BUCKET_CANNED_ACLS, BucketDetails, ContentSummary, parse_tags
 
 app = typer.Typer(
     help="Buckets: details, secure creation, tags, policies, ACLs, public access block and"
@@ -77,12 +77,31 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
 def info(ctx: typer.Context, path: Bucket, json_out: Json = False) -> None:
     """Show a bucket's region, versioning, encryption, tags, policy status, lifecycle,
     website, public access block and object lock — 'none' where not configured, 'not
-    supported' where the store lacks the feature.
+    supported' where the store lacks the feature (with --json: null, and the reason in
+    "errors").
 
     Example: s3kit bucket info s3://demo
     """
     details = _service(ctx).bucket_info(bucket_only(path))
-    print_document(details.document(), json_out=json_out)
+    if json_out:
+        output.emit(_info_document(details))
+    else:
+        print_document(details.document(), json_out=False)
+
+
+def _info_document(details: BucketDetails) -> dict[str, Any]:
+    """`bucket info --json`: each setting's document, null where it is not configured — and
+    null too where the server would not say, with why in `errors` (code NotSupported where
+    it lacks the feature)."""
+    document: dict[str, Any] = {"bucket": details.name}
+    errors: dict[str, output.ErrorObject] = {}
+    for name, setting in details.settings.items():
+        document[name] = setting.value if setting.state == "set" else None
+        if setting.state in ("not supported", "error"):
+            code = "NotSupported" if setting.state == "not supported" else None
+            errors[name] = {"code": code, "message": setting.detail or setting.state}
+    document["errors"] = errors
+    return document
 
 
 @app.command("exists")
@@ -253,12 +272,12 @@ app.add_typer(policy_app, name="policy")
 
 @policy_app.command("get")
 def policy_get(ctx: typer.Context, path: Bucket, json_out: Json = False) -> None:
-    """Print the bucket policy, or 'none'.
+    """Print the bucket policy, or 'none' (null with --json).
 
     Example: s3kit bucket policy get s3://demo --json
     """
     policy = _service(ctx).get_bucket_policy(bucket_only(path))
-    if policy is None:
+    if policy is None and not json_out:
         _out("none")
     else:
         print_document(policy, json_out=json_out)
@@ -471,12 +490,12 @@ def _flag(name: str, text: str) -> Any:
 
 @pab_app.command("get")
 def pab_get(ctx: typer.Context, path: Bucket, json_out: Json = False) -> None:
-    """Print the bucket's public access block, or 'none'.
+    """Print the bucket's public access block, or 'none' (null with --json).
 
     Example: s3kit bucket public-access-block get s3://demo
     """
     config = _service(ctx).get_public_access_block(bucket_only(path))
-    if config is None:
+    if config is None and not json_out:
         _out("none")
     else:
         print_document(config, json_out=json_out)

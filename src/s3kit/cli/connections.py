@@ -7,12 +7,11 @@ credentials and, with --check, the masked access key that whoami reports.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +20,7 @@ from s3kit._config.connections import Connection, ConnectionStore, make_connecti
 from s3kit._config.file import ConfigFileError, find_config_file, load_config
 from s3kit._observe import redact
 from s3kit._uri import set_default_bucket
+from s3kit.cli import output
 from s3kit.cli.state import CliState, notice
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
 
@@ -153,7 +153,7 @@ def list_(json_out: JsonOpt = False) -> None:
     """
     connections = list(ConnectionStore())
     if json_out:
-        sys.stdout.write(json.dumps([_as_dict(c) for c in connections], indent=2) + "\n")
+        output.emit([_as_dict(c) for c in connections])
         return
     if not connections:
         notice(
@@ -186,7 +186,7 @@ def show(
     connection = ConnectionStore().get(validate_name(name))
     data = _as_dict(connection)
     if json_out:
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        output.emit(data)
         return
     width = max(len(key) for key in data)
     sys.stdout.write("".join(f"{key:<{width}}  {value or '-'}\n" for key, value in data.items()))
@@ -299,6 +299,8 @@ def profiles(
     names = files.profile_names()
     env = {k: v for k, v in os.environ.items() if k not in _SHADOWING_ENV}
     records: list[dict[str, str | None]] = []
+    # With --json a check is {"ok", "detail", "error"}, not the table's "ok — ..." text.
+    checks: list[dict[str, Any]] = []
     failed = False
     for name in names:
         values = files.profile(name) or {}
@@ -310,13 +312,18 @@ def profiles(
         }
         if check:
             try:
-                record["check"] = "ok — " + _check(env, profile=name, bucket=None)
+                summary = _check(env, profile=name, bucket=None)
+                record["check"] = "ok — " + summary
+                checks.append({"ok": True, "detail": summary, "error": None})
             except S3KitError as exc:
                 failed = True
                 record["check"] = "failed — " + exc.message.splitlines()[0]
+                error = output.error_text(exc.message.splitlines()[0], exc.code)
+                checks.append({"ok": False, "detail": None, "error": error})
         records.append(record)
     if json_out:
-        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+        output.emit([{**r, "check": c} for r, c in zip(records, checks, strict=True)] if check
+                    else records)  # fmt: skip
     elif not records:
         notice(f"no AWS profiles in {files.config_path} or {files.credentials_path}")
     else:

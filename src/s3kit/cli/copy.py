@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,10 +11,12 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit._acls import OBJECT_CANNED_ACLS
 from s3kit._encryption import encryption_from_options
 from s3kit._storage_classes import validate_storage_class
 from s3kit._uri import StdStream, parse_location
-from s3kit.cli.progress import TransferProgress, progress_wanted
+from s3kit.cli import output
+from s3kit.cli.progress import TransferProgress, notice, progress_wanted
 from s3kit.cli.state import raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.transfer import (
@@ -38,7 +39,8 @@ JsonOut = Annotated[
     bool,
     typer.Option(
         "--json",
-        help="Print a JSON summary: files, bytes, seconds, unverified, transfers, failures.",
+        help="Print a JSON summary: transferred, bytes, deleted, failed, skipped, seconds,"
+        " failures, unverified, results.",
     ),
 ]
 Include = Annotated[
@@ -103,6 +105,10 @@ CacheControl = Annotated[str | None, typer.Option("--cache-control", help="Cache
 ContentEncoding = Annotated[
     str | None, typer.Option("--content-encoding", help="Content-Encoding, e.g. gzip.")
 ]
+Acl = Annotated[
+    str | None,
+    typer.Option("--acl", help=f"Canned ACL for new objects: {'|'.join(OBJECT_CANNED_ACLS)}."),
+]
 Resume = Annotated[
     bool,
     typer.Option(
@@ -140,6 +146,7 @@ class CopyFlags:
     content_type: str | None = None
     cache_control: str | None = None
     content_encoding: str | None = None
+    acl: str | None = None
     resume: bool = False
     verify: bool = True
     progress: bool = True
@@ -201,6 +208,8 @@ def _report(
     def on_event(event: TransferEvent) -> None:
         if bar is not None:
             bar(event)
+        if notice(event, bar, quiet=flags.quiet):
+            return
         if event.kind == "failed":
             if not flags.recursive:  # the single failure becomes the command's own error line
                 return
@@ -235,6 +244,8 @@ def maybe_progress_bar(enabled: bool) -> Iterator[TransferProgress | None]:
 
 
 def write_options(flags: CopyFlags, default_storage_class: str | None = None) -> WriteOptions:
+    """What new objects get (cp, mv and sync): the flags, and the config file's storage class
+    where --storage-class is not given. An SSE-C key is also the key reads use."""
     return WriteOptions(
         content_type=flags.content_type,
         cache_control=flags.cache_control,
@@ -244,6 +255,7 @@ def write_options(flags: CopyFlags, default_storage_class: str | None = None) ->
         encryption=encryption_from_options(
             flags.sse, kms_key_id=flags.sse_kms_key_id, customer_key_file=flags.sse_c_key_file
         ),
+        acl=flags.acl,
     )
 
 
@@ -274,7 +286,7 @@ def run_copy(
             keep_results=flags.json_out,  # one line per file is printed otherwise
         )  # fmt: skip
     if flags.json_out:
-        sys.stdout.write(json.dumps(_json_summary(summary)) + "\n")
+        output.emit(_json_summary(summary, move=move, dryrun=flags.dryrun))
     elif summary.unverified and flags.verify and not silent:
         sys.stderr.write(
             f"s3kit: warning: {summary.unverified} of {summary.downloads} downloaded files could"
@@ -288,26 +300,28 @@ def run_copy(
         )
 
 
-def _json_summary(summary: TransferSummary) -> dict[str, Any]:
-    return {
-        "files": summary.files,
-        "bytes": summary.bytes,
-        "seconds": round(summary.seconds, 3),
-        "unverified": summary.unverified,
-        "transfers": [
-            {
-                "source": str(result.item.source),
-                "destination": str(result.item.destination),
-                "bytes": result.bytes,
-                "verified": result.verified,
-            }
-            for result in summary.results
-            if result.outcome == "done"
-        ],
-        "failures": [
-            {"source": str(item.source), "error": error.message} for item, error in summary.failures
-        ],
-    }
+def _json_summary(summary: TransferSummary, *, move: bool, dryrun: bool) -> dict[str, Any]:
+    """The transfer summary (cli/output.py) with cp's extras: `unverified`, and `results`, an
+    item per file copied (or planned, in a dry run) with its bytes and `verified` — the check
+    a download passed, "" when the object offered none, null for anything but a download."""
+    done = 0 if dryrun else summary.files
+    failures = [
+        output.item(r.action, r.item.source, r.item.destination, status="failed",
+                    error=output.error_object(r.error))
+        for r in summary.results
+        if r.outcome == "failed"
+    ]  # fmt: skip
+    results = [
+        output.item(r.action, r.item.source, r.item.destination, status=r.outcome,
+                    bytes=r.bytes, verified=r.verified)
+        for r in summary.results
+        if r.outcome != "failed"
+    ]  # fmt: skip
+    return output.transfer_summary(
+        transferred=done, bytes=0 if dryrun else summary.bytes, deleted=done if move else 0,
+        skipped=0, seconds=summary.seconds, failures=failures, unverified=summary.unverified,
+        results=results,
+    )  # fmt: skip
 
 
 def cp(
@@ -335,6 +349,7 @@ def cp(
     content_type: ContentType = None,
     cache_control: CacheControl = None,
     content_encoding: ContentEncoding = None,
+    acl: Acl = None,
     resume: Resume = False,
     no_verify: NoVerify = False,
     no_progress: NoProgress = False,
@@ -352,7 +367,7 @@ def cp(
         threshold=multipart_threshold, bwlimit=bwlimit, storage_class=storage_class_, sse=sse,
         sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
         metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
-        content_encoding=content_encoding, resume=resume, verify=not no_verify,
+        content_encoding=content_encoding, acl=acl, resume=resume, verify=not no_verify,
         progress=not no_progress, accelerate=accelerate,
     )  # fmt: skip
     run_copy(ctx, source, destination, flags, move=False)
@@ -381,6 +396,7 @@ def mv(
     content_type: ContentType = None,
     cache_control: CacheControl = None,
     content_encoding: ContentEncoding = None,
+    acl: Acl = None,
     resume: Resume = False,
     no_verify: NoVerify = False,
     no_progress: NoProgress = False,
@@ -397,7 +413,7 @@ def mv(
         threshold=multipart_threshold, bwlimit=bwlimit, storage_class=storage_class_, sse=sse,
         sse_kms_key_id=sse_kms_key_id, sse_c_key_file=sse_c_key_file,
         metadata=tuple(metadata or ()), content_type=content_type, cache_control=cache_control,
-        content_encoding=content_encoding, resume=resume, verify=not no_verify,
+        content_encoding=content_encoding, acl=acl, resume=resume, verify=not no_verify,
         progress=not no_progress, accelerate=accelerate,
     )  # fmt: skip
     run_copy(ctx, source, destination, flags, move=True)

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from s3kit.cli.output import emit, plain
 from s3kit.errors import UsageError
 
 
@@ -29,25 +28,11 @@ def load_document(path: Path) -> Any:
         raise UsageError(f"{path}{where}: {problem}") from None
 
 
-def _plain(value: Any) -> Any:
-    """boto3 answers with datetimes and bytes; make them printable."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
 def print_document(document: Any, *, json_out: bool) -> None:
-    """Readable YAML by default, JSON with --json, on stdout."""
-    plain = _plain(document)
+    """Readable YAML by default, JSON with --json (the one style: cli/output.py), on stdout."""
     if json_out:
-        sys.stdout.write(json.dumps(plain, indent=2, sort_keys=False) + "\n")
+        emit(document)
         return
     import yaml
 
-    sys.stdout.write(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(yaml.safe_dump(plain(document), sort_keys=False, allow_unicode=True))

@@ -1,16 +1,24 @@
-"""`s3kit local start|stop|status`: the embedded SeaweedFS server."""
+"""`s3kit local start|stop|status|env`: the embedded SeaweedFS server.
+
+`env` is the one command that prints a secret (the server's secret key): the user asked for
+it, to hand the server to aws-cli, rclone or boto3. It goes to standard output only, never to
+stderr or a log.
+"""
 
 from __future__ import annotations
 
-import json
+import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from s3kit._local_server import LocalServer
+from s3kit.cli import output
 from s3kit.cli.format import human_size
+from s3kit.cli.state import notice
 
 app = typer.Typer(help="Manage the embedded local SeaweedFS server.", no_args_is_help=True)
 
@@ -25,13 +33,24 @@ DataDir = Annotated[
 
 
 @app.command()
-def start(data_dir: DataDir = None) -> None:
+def start(
+    data_dir: DataDir = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65535,
+            help="S3 port to listen on, kept for later starts (default: the last one, if free).",
+        ),
+    ] = None,
+) -> None:
     """Start the server (if it is not running) and print its endpoint.
 
-    Example: s3kit local start
+    Example: s3kit local start --port 8333
     """
-    server = LocalServer(data_dir)
-    state, started = server.start()
+    server = LocalServer(data_dir, notify=notice)
+    state, started = server.start(port=port)
     verb = "started" if started else "already running"
     sys.stdout.write(
         f"local SeaweedFS {verb} at {state.endpoint} (pid {state.pid}, data in"
@@ -60,18 +79,14 @@ def status(
     """
     info = LocalServer(data_dir).status()
     if json_out:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "running": info.running,
-                    "endpoint": info.endpoint,
-                    "pid": info.pid,
-                    "data_dir": str(info.data_dir),
-                    "size_bytes": info.size_bytes,
-                },
-                indent=2,
-            )
-            + "\n"
+        output.emit(
+            {
+                "running": info.running,
+                "endpoint": info.endpoint,
+                "pid": info.pid,
+                "data_dir": str(info.data_dir),
+                "size_bytes": info.size_bytes,
+            }
         )
         return
     sys.stdout.write(
@@ -81,3 +96,30 @@ def status(
         f"Data dir: {info.data_dir}\n"
         f"Size:     {human_size(info.size_bytes)}\n"
     )
+
+
+def shell_exports(variables: Mapping[str, str]) -> str:
+    """`export NAME=VALUE` lines, each value quoted for sh."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items())
+
+
+@app.command()
+def env(
+    data_dir: DataDir = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the server's endpoint, keys (the secret too) and region as AWS_* exports.
+
+    For aws-cli, rclone and boto3: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    and AWS_REGION, quoted for sh. Starts the server if it is not running.
+
+    Example: eval "$(s3kit local env)"
+    """
+    state, started = LocalServer(data_dir, notify=notice).start()
+    if started:
+        notice(f"s3kit: started the local SeaweedFS server at {state.endpoint}")
+    variables = state.client_environment()
+    if json_out:
+        output.emit(variables)
+    else:
+        sys.stdout.write(shell_exports(variables))

@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from s3kit._uri import parse_s3_url
+from s3kit._uri import S3Url, parse_s3_url
+from s3kit.cli import output
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import state_of
+from s3kit.errors import UsageError
 from s3kit.service import S3Service
 
 multipart_app = typer.Typer(
@@ -57,7 +58,7 @@ def cost(
         table = prices_from_document(load_document(prices))
     report = S3Service(state_of(ctx).session).storage_cost(url.bucket, url.key, prices=table)
     if json_out:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        output.emit(report.as_dict())
         return
     _say(f"{'CLASS':<20} {'OBJECTS':>10} {'BYTES':>16} {'USD/GB-MONTH':>13} {'USD/MONTH':>12}")
     for line in report.lines:
@@ -83,6 +84,7 @@ def multipart_list(
     path: BucketOrPrefix,
     older_than: OlderThan = None,
     json_out: JsonOut = False,
+    jsonl: output.Jsonl = False,
 ) -> None:
     """List incomplete multipart uploads (they hold billed storage no listing shows).
 
@@ -90,11 +92,12 @@ def multipart_list(
     """
     from s3kit.service.uploads import select_uploads
 
+    mode = output.mode_of(json_out=json_out, jsonl=jsonl)
     url = parse_s3_url(path)
     service = S3Service(state_of(ctx).session)
     uploads = select_uploads(service.list_uploads(url.bucket, url.key), older_than_days=older_than)
-    if json_out:
-        sys.stdout.write(json.dumps([u.as_dict() for u in uploads], indent=2) + "\n")
+    if mode != "text":
+        output.emit_listing((u.as_dict() for u in uploads), jsonl=mode == "jsonl")
         return
     for upload in uploads:
         _say(f"{timestamp(upload.initiated)} {upload.upload_id} s3://{url.bucket}/{upload.key}")
@@ -112,25 +115,57 @@ def multipart_abort(
     dryrun: Annotated[
         bool, typer.Option("--dryrun", help="Show what would be aborted; abort nothing.")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Abort every upload found without asking (no --older-than/--key)."
+        ),
+    ] = False,
     json_out: JsonOut = False,
 ) -> None:
-    """Abort incomplete multipart uploads under a prefix, or one named upload.
+    """Abort incomplete multipart uploads under a prefix, or one named upload. Without
+    --older-than, --key or --upload-id every upload found goes, uploads still in progress too:
+    that is asked on a terminal, and needs --yes elsewhere.
 
     Example: s3kit multipart abort s3://media --older-than 7 --dryrun
     """
     url = parse_s3_url(path)
     service = S3Service(state_of(ctx).session)
-    aborted = service.abort_uploads(
-        url.bucket, url.key, older_than_days=older_than, key=key, upload_id=upload_id,
-        dryrun=dryrun,
-    )  # fmt: skip
+    if older_than is None and key is None and upload_id is None and not (dryrun or yes):
+        found = service.abort_uploads(url.bucket, url.key, dryrun=True)
+        if found:
+            _confirm_abort_all(url, len(found))
+        for upload in found:  # what was shown, not what a second listing would find
+            service.abort_upload(url.bucket, upload.key, upload.upload_id)
+        aborted = found
+    else:
+        aborted = service.abort_uploads(
+            url.bucket, url.key, older_than_days=older_than, key=key, upload_id=upload_id,
+            dryrun=dryrun,
+        )  # fmt: skip
     if json_out:
-        document = {"dryrun": dryrun, "aborted": [u.as_dict() for u in aborted]}
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        status: output.Status = "planned" if dryrun else "done"
+        results = [
+            output.item("abort", f"s3://{url.bucket}/{u.key}", status=status, **u.as_dict())
+            for u in aborted
+        ]
+        output.emit({"aborted": 0 if dryrun else len(results), "results": results})
         return
     prefix = "(dryrun) " if dryrun else ""
     for upload in aborted:
         _say(f"{prefix}abort: s3://{url.bucket}/{upload.key} {upload.upload_id}")
+
+
+def _confirm_abort_all(url: S3Url, count: int) -> None:
+    """Ask before aborting every upload found, on a terminal; refuse elsewhere."""
+    what = f"{count} incomplete multipart upload(s) under {url}"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(
+            f"refusing to abort all {what} without confirmation: uploads still in progress"
+            " would fail — pass --yes, or choose with --older-than DAYS or --key KEY"
+        )
+    sys.stderr.write(f"{what}; any still in progress will fail.\n")
+    typer.confirm(f"Abort all {count}?", abort=True, err=True)
 
 
 def register(app: typer.Typer) -> None:

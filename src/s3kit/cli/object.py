@@ -4,7 +4,6 @@ S3Service method, prints."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import typer
 
 from s3kit._storage_classes import validate_storage_class
 from s3kit._uri import S3Url, parse_s3_url
+from s3kit.cli import output
 from s3kit.cli.copy import parse_metadata
 from s3kit.cli.documents import print_document
 from s3kit.cli.format import timestamp
@@ -54,7 +54,7 @@ def _say(line: str) -> None:
 
 
 def _json(document: object) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    output.emit(document)
 
 
 # -- head, metadata, tags ----------------------------------------------------------------------
@@ -242,14 +242,14 @@ def delete_many(
         raise UsageError("no keys given: list them after the bucket or pass --from-file")
     report = _service(ctx).delete_keys(url.bucket, wanted)
     if json_out:
-        _json(
-            {
-                "deleted": report.deleted,
-                "errors": [
-                    {"key": f.key, "code": f.code, "message": f.message} for f in report.failures
-                ],
-            }
-        )
+        where = f"s3://{url.bucket}/"
+        results = [output.item("delete", where + key, status="done") for key in report.deleted]
+        results += [
+            output.item("delete", where + f.key, status="failed",
+                        error=output.error_text(f.message, f.code))
+            for f in report.failures
+        ]  # fmt: skip
+        _json({"deleted": len(report.deleted), "failed": len(report.failures), "results": results})
     else:
         for key in report.deleted:
             _say(f"delete: s3://{url.bucket}/{key}")
@@ -313,15 +313,17 @@ def versions(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="s3://bucket/key or s3://bucket/prefix")],
     json_out: JsonOut = False,
+    jsonl: output.Jsonl = False,
 ) -> None:
     """List every version and delete marker under a key or prefix, newest first per key.
 
     Example: s3kit object versions s3://docs/report.pdf
     """
+    mode = output.mode_of(json_out=json_out, jsonl=jsonl)
     url = parse_s3_url(path)
     entries = _service(ctx).list_versions(url.bucket, url.key)
-    if json_out:
-        _json([entry.as_dict() for entry in entries])
+    if mode != "text":
+        output.emit_listing((entry.as_dict() for entry in entries), jsonl=mode == "jsonl")
         return
     for entry in entries:
         kind = "DELETE-MARKER" if entry.is_delete_marker else f"{entry.size:>13}"

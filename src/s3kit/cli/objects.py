@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -11,8 +11,9 @@ import typer
 from s3kit._aio import iter_sync, run_sync
 from s3kit._uri import parse_s3_url
 from s3kit.cli import format as fmt
+from s3kit.cli import output
 from s3kit.cli.state import state_of
-from s3kit.errors import ObjectNotFound, S3KitError, UsageError
+from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
 from s3kit.transfer.paths import folder_prefix
@@ -33,6 +34,19 @@ def _err(line: str) -> None:
     sys.stderr.write(f"s3kit: {line}\n")
 
 
+def _record(entry: ObjectInfo | Prefix) -> dict[str, object]:
+    """One record of an `ls` listing (README "JSON output")."""
+    if isinstance(entry, Prefix):
+        return {"prefix": entry.key}
+    return {
+        "key": entry.key,
+        "size": entry.size,
+        "last_modified": entry.last_modified,
+        "etag": entry.etag,
+        "storage_class": entry.storage_class,
+    }
+
+
 def ls(
     ctx: typer.Context,
     path: Annotated[
@@ -40,30 +54,27 @@ def ls(
     ] = None,
     recursive: Recursive = False,
     human_readable: Annotated[
-        bool, typer.Option("--human-readable", help="Sizes as KiB, MiB, GiB.")
+        bool,
+        # -H as s5cmd has it: -h is --help on every command, as in every typer/click tool.
+        typer.Option("--human-readable", "-H", help="Sizes as KiB, MiB, GiB."),
     ] = False,
     summarize: Annotated[
         bool, typer.Option("--summarize", help="End with the object count and total size.")
     ] = False,
     json_out: JsonOut = False,
+    jsonl: output.Jsonl = False,
 ) -> None:
     """List buckets, or the objects and prefixes under s3://bucket/prefix.
 
     Example: s3kit ls s3://demo/site/ --recursive --human-readable --summarize
     """
     state = state_of(ctx)
+    mode = output.mode_of(json_out=json_out, jsonl=jsonl)
     if path is None:
         buckets = S3Service(state.session).list_buckets()
-        if json_out:
-            _out(
-                json.dumps(
-                    [
-                        {"name": b.name, "created": b.created.isoformat() if b.created else None}
-                        for b in buckets
-                    ],
-                    indent=2,
-                )
-            )
+        if mode != "text":
+            records = ({"name": b.name, "created": b.created} for b in buckets)
+            output.emit_listing(records, jsonl=mode == "jsonl")
         else:
             for bucket in buckets:
                 _out(f"{fmt.timestamp(bucket.created)} {bucket.name}")
@@ -73,39 +84,39 @@ def ls(
     # Without --recursive, `s3://b/dir` lists like `aws s3 ls`: entries starting with "dir".
     folder = url.key.rsplit("/", 1)[0] + "/" if "/" in url.key else ""
     entries = storage.list_async(url.key, delimiter=None if recursive else "/")
+    matched = 0
+
+    def counted() -> Iterator[ObjectInfo | Prefix]:
+        nonlocal matched
+        for entry in iter_sync(entries):
+            matched += 1
+            yield entry
+
+    if mode != "text":
+        output.emit_listing(map(_record, counted()), jsonl=mode == "jsonl")
+        _nothing_matched(url.key, matched)
+        return
     count = total = 0
-    first = True
-    if json_out:
-        sys.stdout.write("[")
-    for entry in iter_sync(entries):
+    for entry in counted():
         if isinstance(entry, ObjectInfo):
             count += 1
             total += entry.size
-        if json_out:
-            record: dict[str, object] = (
-                {"prefix": entry.key}
-                if isinstance(entry, Prefix)
-                else {
-                    "key": entry.key,
-                    "size": entry.size,
-                    "last_modified": entry.last_modified.isoformat(),
-                    "etag": entry.etag,
-                    "storage_class": entry.storage_class,
-                }
-            )
-            sys.stdout.write(("\n  " if first else ",\n  ") + json.dumps(record))
-            first = False
-            continue
         name = entry.key if recursive else entry.key[len(folder) :]
         if isinstance(entry, Prefix):
             _out(fmt.prefix_line(name))
         else:
             _out(fmt.object_line(entry.last_modified, entry.size, name, human=human_readable))
-    if json_out:
-        sys.stdout.write("\n]\n" if not first else "]\n")
-    elif summarize:
+    if summarize:
         for line in fmt.summary_lines(count, total, human=human_readable):
             _out(line)
+    _nothing_matched(url.key, matched)
+
+
+def _nothing_matched(prefix: str, matched: int) -> None:
+    """`ls` of a prefix that matches nothing exits 1, silently, as `aws s3 ls` and grep do;
+    a bucket with nothing in it lists as empty (exit 0)."""
+    if prefix and not matched:
+        raise typer.Exit(1)
 
 
 def rm(
@@ -114,11 +125,18 @@ def rm(
     recursive: Recursive = False,
     dryrun: Dryrun = False,
     quiet: Quiet = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report: deleted, failed, results.")
+    ] = False,
+    jsonl: output.Jsonl = False,
 ) -> None:
     """Delete an object, or every object under a prefix with --recursive.
 
     Example: s3kit rm --recursive --dryrun s3://demo/site/
     """
+    items = output.ItemReport(output.mode_of(json_out=json_out, jsonl=jsonl))
+    quiet = quiet or items.mode != "text"
+    status: output.Status = "planned" if dryrun else "done"
     url = parse_s3_url(path)
     storage = state_of(ctx).storage(url.bucket)
     tag = "(dryrun) " if dryrun else ""
@@ -126,11 +144,17 @@ def rm(
         if url.is_prefix:
             raise UsageError(f"{url} is a bucket or prefix — add --recursive to delete under it")
         if not storage.exists(url.key):
-            raise ObjectNotFound(f"{url} does not exist — nothing was deleted")
+            # As S3's DeleteObject, `aws s3 rm` and `object delete-many`: what is gone is not
+            # an error (exit 0); unlike them, rm looks first, and says so.
+            sys.stderr.write(f"s3kit: warning: {url} did not exist — nothing was deleted\n")
+            items.close(deleted=0, failed=0)
+            return
         if not dryrun:
             storage.delete(url.key)
         if not quiet:
             _out(f"{tag}delete: {url}")
+        items.add(output.item("delete", url, status=status))
+        items.close(deleted=items.count("done"), failed=0)
         return
     prefix = folder_prefix(url) if url.key else url
     batch: list[str] = []
@@ -146,9 +170,13 @@ def rm(
                 failed += 1
                 _err(f"delete failed: s3://{url.bucket}/{failure.key}: {failure.code}"
                      f" {failure.message}".rstrip())  # fmt: skip
-        if not quiet:
-            for key in deleted:
+                error = output.error_text(failure.message, failure.code)
+                items.add(output.item("delete", f"s3://{url.bucket}/{failure.key}",
+                                      status="failed", error=error))  # fmt: skip
+        for key in deleted:
+            if not quiet:
                 _out(f"{tag}delete: s3://{url.bucket}/{key}")
+            items.add(output.item("delete", f"s3://{url.bucket}/{key}", status=status))
         batch.clear()
 
     for entry in iter_sync(storage.list_async(prefix.key)):
@@ -157,6 +185,7 @@ def rm(
             if len(batch) == 1000:
                 flush()
     flush()
+    items.close(deleted=items.count("done"), failed=failed)
     if failed:
         raise S3KitError(f"{failed} object(s) under {prefix} could not be deleted (listed above)")
 

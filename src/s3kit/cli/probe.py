@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
 from s3kit._observe import redact
+from s3kit.cli import output
 from s3kit.cli.state import state_of
 from s3kit.service import S3Service
 from s3kit.service.probe import ProbeResult
 
 _MARK = {"supported": "yes", "not supported": "no", "error": "error"}
+
+
+def _record(result: ProbeResult) -> dict[str, object]:
+    """`supported` is true or false — or null where the probe could not tell, with `error`
+    saying why (the text's yes, no and error)."""
+    known = result.status != "error"
+    return {
+        "feature": result.feature,
+        "supported": result.status == "supported" if known else None,
+        "detail": result.detail,
+        "error": None if known else output.error_text(result.detail or "the probe failed"),
+    }
 
 
 def probe(
@@ -34,8 +45,7 @@ def probe(
         state.endpoint_url = endpoint_url
     service = S3Service(state.session)
     if json_out:
-        results = service.probe()
-        sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+        output.emit_listing(map(_record, service.probe()))
         return
     sys.stdout.write(f"Probing {redact(state.session.endpoint_label)}\n\n")
     sys.stdout.write(f"{'feature':<36} {'supported':<10} detail\n")

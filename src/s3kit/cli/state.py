@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from s3kit._config.file import S3KitConfig
 from s3kit._observe import RedactingFilter
 from s3kit._session import Session
+from s3kit.errors import UsageError
 from s3kit.storage.s3 import S3Storage
 
 # The command line as typed: click hands options over grouped by name, but --include and
@@ -27,6 +29,142 @@ def set_raw_args(args: Sequence[str]) -> None:
 
 def raw_args() -> tuple[str, ...]:
     return _RAW_ARGS.get()
+
+
+# The root callback's options (by parameter name) that may also be typed after the command,
+# as aws-cli and rclone allow: `s3kit ls s3://b --profile x`. --version and shell completion
+# stay where click expects them.
+MOVABLE_GLOBALS = frozenset(
+    {"profile", "endpoint_url", "region", "connection", "config", "use_local", "debug",
+     "no_verify_ssl", "ca_bundle"}
+)  # fmt: skip
+
+
+def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
+    """`args` with the global options typed after the command name moved in front of it, so
+    click (which takes a group's options only before its sub-command) sees them where it
+    expects them. `root` is the click group of the `s3kit` command.
+
+    The walk follows the command tree as click will: a command's own options keep their values
+    (`--cache-control --debug` sets Cache-Control to "--debug"), an option of a command named
+    like a global stays that command's (`mb --region`), nothing after `--` moves, and every
+    other word keeps its place, so --include/--exclude keep their order. A global's value is
+    the next word whatever it looks like, as click takes it. A global given twice with two
+    values is refused rather than decided by word order: which account or endpoint a command
+    reaches must not hang on where an alias put its options. `-h` inside a cluster of short
+    flags (`ls -rh`) is refused too: click would print the help and do nothing.
+    """
+    words = list(args)
+    movable = {name: p for name, p in _options(root).items() if p.name in MOVABLE_GLOBALS}
+    start = _after_options(root, words, 0)
+    moved: list[str] = []
+    kept: list[str] = []
+    command = root
+    at = start
+    while at < len(words):
+        word = words[at]
+        if word == "--":
+            kept += words[at:]
+            break
+        if not _is_option(word):
+            if hasattr(command, "commands"):  # a group: this word names its sub-command
+                command = command.commands.get(word)
+                if command is None:  # click reports the unknown command; nothing is moved
+                    return words
+            kept.append(word)
+            at += 1
+            continue
+        name, equals, _ = word.partition("=")
+        own = _options(command)
+        if not word.startswith("--"):
+            taken = _short_cluster(command, word)
+        elif name in own:
+            taken = 0 if equals else _arity(own[name])
+        elif name not in movable:  # click reports the unknown option
+            taken = 0
+        else:
+            taken = 0 if equals else _arity(movable[name])
+            if taken and (at + taken >= len(words) or "--" in words[at + 1 : at + 1 + taken]):
+                raise UsageError(f"{name} needs a value")
+            moved += words[at : at + 1 + taken]
+            at += 1 + taken
+            continue
+        kept += words[at : at + 1 + taken]
+        at += 1 + taken
+    front = words[:start] + moved
+    _refuse_two_values(front, movable)
+    return front + kept
+
+
+def _options(command: Any) -> dict[str, Any]:
+    """`command`'s options by every name they answer to (`--delete`, `--no-delete`, `-r`)."""
+    return {
+        name: param
+        for param in command.params
+        if param.param_type_name == "option"
+        for name in (*param.opts, *param.secondary_opts)
+    }
+
+
+def _arity(option: Any) -> int:
+    """How many words follow `option`'s name: none for a flag."""
+    return 0 if option.is_flag or option.count else int(option.nargs)
+
+
+def _is_option(word: str) -> bool:
+    return word.startswith("-") and len(word) > 1
+
+
+def _after_options(command: Any, words: list[str], at: int) -> int:
+    """The index of the first word at or after `at` that is not an option of `command` or its
+    value (the sub-command's name), or len(words)."""
+    own = _options(command)
+    while at < len(words) and _is_option(words[at]) and words[at] != "--":
+        name, equals, _ = words[at].partition("=")
+        if words[at].startswith("--"):
+            taken = 0 if equals or name not in own else _arity(own[name])
+        else:
+            taken = _short_cluster(command, words[at])
+        at += 1 + taken
+    return at if at < len(words) and words[at] != "--" else len(words)
+
+
+def _short_cluster(command: Any, word: str) -> int:
+    """How many words after `word` (`-r`, `-rq`, `-fFILE`, `-f FILE`) are its value."""
+    own = _options(command)
+    for index, letter in enumerate(word[1:], start=2):
+        option = own.get("-" + letter)
+        if option is None:
+            if letter == "h" and len(word) > 2:
+                hint = (
+                    "; for sizes in KiB, MiB, GiB use -H (--human-readable)"
+                    if "--human-readable" in own
+                    else "; give it on its own"
+                )
+                raise UsageError(f"{word}: -h means --help and cannot be combined with other"
+                                 f" flags{hint}")  # fmt: skip
+            return 0  # an unknown letter: click reports it
+        if _arity(option):
+            return 0 if index < len(word) else _arity(option)  # the rest of the word is the value
+    return 0
+
+
+def _refuse_two_values(front: list[str], movable: dict[str, Any]) -> None:
+    values: dict[str, str] = {}
+    at = 0
+    while at < len(front):
+        name, equals, value = front[at].partition("=")
+        option = movable.get(name)
+        if option is None or not _arity(option):
+            at += 1
+            continue
+        if not equals:
+            at += 1
+            value = front[at] if at < len(front) else ""
+        first = values.setdefault(option.name, value)
+        if first != value:
+            raise UsageError(f"{name} was given twice ({first!r}, then {value!r}): give it once")
+        at += 1
 
 
 def notice(message: str) -> None:

@@ -13,17 +13,16 @@ transfer failed), and a closing count of what was done, failed and skipped.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
 from s3kit._aio import run_sync
-from s3kit._sync import CompareOptions, SyncResult, changes_since_async
+from s3kit._sync import CompareOptions, SyncResult
+from s3kit._sync.execute import check_plan_async
 from s3kit._sync.ignore import DEFAULT_EXCLUDES
 from s3kit._sync.plan import Action, Plan
 from s3kit._sync.report import action_line, describe, done_line, failure_line, read_plan
@@ -31,31 +30,41 @@ from s3kit._sync.run import (
     SyncOutcome,
     carry_out_plan_async,
     default_write_options,
-    selection_async,
     sync_async,
 )
 from s3kit._sync.scan import Side, side_of
 from s3kit._sync.throughput import describe_estimate
 from s3kit._uri import parse_location
+from s3kit.cli import output
 from s3kit.cli.copy import (
+    Acl,
     BwLimit,
+    CacheControl,
+    ContentEncoding,
+    ContentType,
     CopyFlags,
     Dryrun,
     Exclude,
     FileConcurrency,
     Include,
+    Metadata,
     NoProgress,
     PartSize,
     Quiet,
+    Sse,
+    SseCKey,
+    SseKms,
+    StorageClass,
     Threshold,
     build_config,
     maybe_progress_bar,
+    write_options,
 )
-from s3kit.cli.progress import TransferProgress, progress_wanted
+from s3kit.cli.progress import TransferProgress, notice, progress_wanted
 from s3kit.cli.state import CliState, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.storage.local import shown_key
-from s3kit.transfer import TransferEvent
+from s3kit.transfer import TransferEvent, WriteOptions
 from s3kit.transfer.filters import filters_from_args
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
@@ -127,20 +136,25 @@ def _nothing_done() -> NoReturn:
     raise typer.Exit(1)
 
 
-def _bar_on_demand(stack: contextlib.ExitStack, enabled: bool) -> Callable[[TransferEvent], None]:
-    """Events for a progress bar that appears with the first queued transfer: a streamed sync
-    cannot know upfront whether anything will move, and a run that moves nothing shows no bar.
-    Its totals grow as transfers are queued."""
+def _bar_on_demand(
+    stack: contextlib.ExitStack, enabled: bool, *, quiet: bool = False
+) -> Callable[[TransferEvent], None]:
+    """Events for a progress bar that appears with the first transfer: a streamed sync cannot
+    know upfront whether anything will move, and a run that moves nothing shows no bar. A whole
+    plan's total comes first ("scanned"); a streamed sync's once its scan has ended, until then
+    the bar shows what was found and what is done apart. Resumes and what an interruption kept
+    are said whether a bar shows or not (`notice`; a resume not with `quiet`)."""
     bar: TransferProgress | None = None
     waiting = enabled
 
     def on_event(event: TransferEvent) -> None:
         nonlocal bar, waiting
-        if waiting and event.kind == "queued":
+        if waiting and (event.kind == "queued" or (event.kind == "scanned" and event.files)):
             waiting = False
             bar = stack.enter_context(maybe_progress_bar(True))
         if bar is not None:
             bar(event)
+        notice(event, bar, quiet=quiet)
 
     return on_event
 
@@ -185,7 +199,9 @@ def run_one_way(
                 on_plan=show,
                 on_action=_Report(side_of(src), side_of(dst), quiet=quiet, json_out=json_out),
                 on_event=_bar_on_demand(
-                    stack, _show_bar(progress=progress, quiet=quiet, json_out=json_out)
+                    stack,
+                    _show_bar(progress=progress, quiet=quiet, json_out=json_out),
+                    quiet=quiet,
                 ),
                 warn=_warn,
                 **library,
@@ -204,21 +220,7 @@ def run_one_way(
 def _finish(outcome: SyncOutcome, result: SyncResult, *, quiet: bool, json_out: bool) -> None:
     """The closing count (each action's line was printed as it ended) or the JSON result."""
     if json_out:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "transferred": result.transferred,
-                    "bytes": result.bytes,
-                    "deleted": result.deleted,
-                    "seconds": round(result.seconds, 3),
-                    "failures": [
-                        {"path": path, "error": error.message} for path, error in result.failures
-                    ],
-                    "deletions_skipped": result.deletions_skipped,
-                }
-            )
-            + "\n"
-        )
+        output.emit(_json_result(outcome, result))
     elif not quiet:
         _say(
             done_line(
@@ -236,6 +238,32 @@ def _finish(outcome: SyncOutcome, result: SyncResult, *, quiet: bool, json_out: 
             f"{len(result.failures)} of {len(outcome.plan.actions)} actions failed"
             " (see the errors above)"
         )
+
+
+def _json_result(outcome: SyncOutcome, result: SyncResult) -> dict[str, Any]:
+    """The transfer summary (cli/output.py); `deletions_skipped` says why deletions were held
+    back (null when none were). A failure names where it happened — the source of a
+    transfer, the destination entry of a deletion — which finds its action in the plan."""
+    actions: dict[str, tuple[str, str | None]] = {}
+    if result.failures:
+        source, destination = outcome.source, outcome.destination
+        for action in outcome.plan.actions:
+            if action.kind == "delete":
+                actions[str(destination.location(action.key))] = ("delete", None)
+            else:
+                actions[str(source.location(action.key))] = (
+                    action.kind, str(destination.location(action.key))
+                )  # fmt: skip
+    failures = []
+    for where, error in result.failures:
+        kind, target = actions.get(where, (None, None))
+        failures.append(output.item(kind, where, target, status="failed",
+                                    error=output.error_object(error)))  # fmt: skip
+    return output.transfer_summary(
+        transferred=result.transferred, bytes=result.bytes, deleted=result.deleted,
+        skipped=outcome.skipped, seconds=result.seconds, failures=failures,
+        deletions_skipped=result.deletions_skipped,
+    )  # fmt: skip
 
 
 def sync(
@@ -358,6 +386,15 @@ def sync(
     part_size: PartSize = None,
     threshold: Threshold = None,
     bwlimit: BwLimit = None,
+    storage_class_: StorageClass = None,
+    sse: Sse = None,
+    sse_kms_key_id: SseKms = None,
+    sse_c_key_file: SseCKey = None,
+    metadata: Metadata = None,
+    content_type: ContentType = None,
+    cache_control: CacheControl = None,
+    content_encoding: ContentEncoding = None,
+    acl: Acl = None,
     conflict: Annotated[
         str,
         typer.Option(
@@ -375,11 +412,24 @@ def sync(
     """
     del include, exclude  # read in command-line order from the raw arguments
     state = state_of(ctx)
-    config = build_config(
-        CopyFlags(concurrency=concurrency, part_size=part_size, threshold=threshold,
-                  bwlimit=bwlimit),
-        state.config.transfer_overrides(),
+    flags = CopyFlags(
+        concurrency=concurrency, part_size=part_size, threshold=threshold, bwlimit=bwlimit,
+        storage_class=storage_class_, sse=sse, sse_kms_key_id=sse_kms_key_id,
+        sse_c_key_file=sse_c_key_file, metadata=tuple(metadata or ()), content_type=content_type,
+        cache_control=cache_control, content_encoding=content_encoding, acl=acl,
     )  # fmt: skip
+    config = build_config(flags, state.config.transfer_overrides())
+    object_options = {
+        "--storage-class": storage_class_, "--sse": sse, "--sse-kms-key-id": sse_kms_key_id,
+        "--sse-c-key-file": sse_c_key_file, "--metadata": metadata,
+        "--content-type": content_type, "--cache-control": cache_control,
+        "--content-encoding": content_encoding, "--acl": acl,
+    }  # fmt: skip
+    if plan_out is not None and (given := [f for f, v in object_options.items() if v]):
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with --plan-out: a plan file does not record"
+            " them, so `s3kit apply` would write the objects without them"
+        )
     library: dict[str, Any] = {
         "delete": delete,
         "size_only": size_only,
@@ -396,6 +446,7 @@ def sync(
         "plan_out": plan_out,
         "verify": verify,
         "transfer": config,
+        "write": _write_options(state, flags),
         "log_file": log_file,
     }
     display = {"yes": yes, "quiet": quiet, "json_out": json_out, "progress": not no_progress}
@@ -414,35 +465,40 @@ def sync(
             "--exact-timestamps": exact_timestamps,
             "--plan-out": plan_out,
             "--dir-markers": dir_markers,
+            **object_options,  # two-way sync takes no object options (yet)
         }
         given = [flag for flag, value in one_way_only.items() if value]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be used with --bidirectional")
-        src_side = side_of(parse_location(source))
-        verify_on = verify if verify is not None else state.config.sync.verify_checksums
-        if verify_on is not None:
-            config = replace(config, verify=verify_on)
-        selection = run_sync(
-            selection_async(
-                state.session, src_side, state.config, filters_from_args(raw_args()),
-                tuple(exclude_from or ()), default_excludes=not no_default_excludes,
-            )
-        )  # fmt: skip
+        if not bidirectional:
+            raise UsageError("--resync only goes with --bidirectional")
         run_bisync(
-            state.session, src_side, side_of(parse_location(destination)), resync=resync,
-            conflict=conflict, selection=selection, force=force, max_delete=max_delete,
-            dryrun=dryrun, quiet=quiet, json_out=json_out,
-            concurrency=config.max_concurrent_files, bidirectional=bidirectional,
-            log_file=log_file, config=config, progress=not no_progress,
+            state, source, destination,
+            {
+                "resync": resync, "conflict": conflict, "filters": library["filters"],
+                "exclude_from": library["exclude_from"],
+                "default_excludes": library["default_excludes"], "max_delete": max_delete,
+                "force": force, "dryrun": dryrun, "verify": verify, "transfer": config,
+                "log_file": log_file,
+            },
+            quiet=quiet, json_out=json_out, progress=not no_progress,
         )  # fmt: skip
         return
     run_one_way(state, source, destination, library, **display)
 
 
+def _write_options(state: CliState, flags: CopyFlags) -> WriteOptions | None:
+    """What sync's new objects get: cp's object options (and SSE-C key, which reads of SSE-C
+    objects need too), or None when they ask for nothing beyond the library's default (the
+    config file's storage class), which then applies."""
+    options = write_options(flags, state.config.storage.default_storage_class)
+    return None if options == default_write_options(state.config) else options
+
+
 def _show_plan(outcome: SyncOutcome, *, quiet: bool, json_out: bool) -> None:
     """What --dryrun / --plan-out print: the plan, what would be refused, the time estimate."""
     if json_out:
-        sys.stdout.write(json.dumps(outcome.document()) + "\n")
+        output.emit(outcome.document())
     elif not quiet:
         for line in describe(outcome.plan):
             _say(line)
@@ -469,7 +525,8 @@ def apply(
     plan, source_text, destination_text = read_plan(plan_file)
     source = side_of(parse_location(source_text))
     destination = side_of(parse_location(destination_text))
-    problems = run_sync(changes_since_async(state.session, plan, source, destination))
+    checked = run_sync(check_plan_async(state.session, plan, source, destination))
+    problems = checked.changed
     if problems:
         shown = "; ".join(problems[:5]) + (
             f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -478,6 +535,10 @@ def apply(
             f"not applying {plan_file}: {shown} since the plan was made — nothing was done;"
             " run sync --plan-out again"
         )
+    if checked.done:  # an apply run before, or the same change made meanwhile: not redone
+        _say(f"{len(checked.done)} of the plan's {len(plan.actions)} actions already done;"
+             " skipped", quiet=quiet or json_out)  # fmt: skip
+        plan = checked.remaining(plan)
     confirm = _confirmation(yes=yes, force=False)
     if plan.deletions and confirm is not None and not confirm(plan):
         _nothing_done()
@@ -489,7 +550,8 @@ def apply(
                 transfer=config, write=default_write_options(state.config),
                 on_action=_Report(source, destination, quiet=quiet, json_out=json_out),
                 on_event=_bar_on_demand(
-                    stack, _show_bar(progress=not no_progress, quiet=quiet, json_out=json_out)
+                    stack, _show_bar(progress=not no_progress, quiet=quiet, json_out=json_out),
+                    quiet=quiet,
                 ),
             )
         )  # fmt: skip

@@ -13,20 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from s3kit._acls import OBJECT_CANNED_ACLS as OBJECT_CANNED_ACLS
 from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import BucketNotEmpty, NotSupported, S3KitError, UsageError
 from s3kit.service.base import ServiceBase
-from s3kit.service.buckets import BUCKET_CANNED_ACLS, is_not_configured
+from s3kit.service.buckets import is_not_configured
 
 POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
 MAX_POLICY_BYTES = 20 * 1024  # S3's limit for a bucket policy
 CANNED_POLICIES = ("public-read", "deny-insecure-transport")
-OBJECT_CANNED_ACLS = (
-    *BUCKET_CANNED_ACLS,
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-)
 PUBLIC_ACCESS_BLOCK_FIELDS = (
     "BlockPublicAcls",
     "IgnorePublicAcls",

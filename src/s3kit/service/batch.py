@@ -56,6 +56,7 @@ class BatchResult:
     action: str
     status: Literal["done", "failed", "planned"]
     error: str = ""
+    code: str = ""  # the S3 error code of a failure, where the server gave one
 
 
 def literal_prefix(glob: str) -> str:
@@ -165,7 +166,7 @@ class BatchMixin(ServiceBase):
             # Each action is a method of another S3Service mixin; self is the whole service.
             _ACTIONS[action](cast("S3Service", self), target, params)
         except S3KitError as exc:
-            return BatchResult(target.bucket, target.key, action, "failed", str(exc))
+            return BatchResult(target.bucket, target.key, action, "failed", str(exc), exc.code)
         return BatchResult(target.bucket, target.key, action, "done")
 
     def _delete_chunk(self, chunk: list[BatchTarget]) -> list[BatchResult]:
@@ -183,7 +184,9 @@ class BatchMixin(ServiceBase):
                 )
                 if failure is not None:
                     message = f"{failure.code}: {failure.message}"
-                    results.append(BatchResult(bucket, target.key, "delete", "failed", message))
+                    results.append(
+                        BatchResult(bucket, target.key, "delete", "failed", message, failure.code)
+                    )
                 else:
                     results.append(BatchResult(bucket, target.key, "delete", "done"))
         return results

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from s3kit._acls import BUCKET_CANNED_ACLS as BUCKET_CANNED_ACLS
 from s3kit._aio import run_sync
 from s3kit._uri import validate_bucket_name
 from s3kit.errors import (
@@ -41,7 +42,6 @@ class BucketInfo:
 MAX_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
-BUCKET_CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-read")
 ABORT_MULTIPART_DAYS = 7
 SECURE_LIFECYCLE_RULE_ID = "s3kit-abort-incomplete-multipart-uploads"
 

@@ -54,7 +54,11 @@ class IdentityMixin(BucketsMixin):
         try:
             buckets = len(self.list_buckets())
         except S3KitError as exc:
-            raise type(exc)(f"{exc} (STS was not usable either: {sts_failure})") from exc
+            if exc.message == sts_failure.message:
+                raise  # an endpoint that cannot be reached is said once, not twice
+            raise type(exc)(f"{exc}; STS was not usable either: {sts_failure}").context_of(
+                exc
+            ) from exc
         return Identity(
             **base, account=None, arn=None, user_id=None, buckets=buckets, method="list-buckets"
         )

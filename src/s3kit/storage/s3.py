@@ -131,9 +131,11 @@ def _sendable_key(key: str) -> str:
 
 
 def _refuse(key: str, problem: str) -> None:
+    # For an upload the cure is renaming the local file; an object already stored under such a
+    # key s3kit cannot name in any request (`s3kit mv` included), so another tool must rename it.
     raise InvalidKey(
         f"key {key!r} is not supported by s3kit's object transfers: {problem} — rename the"
-        " object, e.g. with `aws s3 mv`"
+        " file; an object already stored under that key can be renamed with `aws s3 mv`"
     )
 
 
@@ -170,6 +172,7 @@ class S3Storage(SyncStorageMixin):
         storage_class: str | None = None,
         content_md5: str | None = None,
         verify: bool = True,
+        acl: str | None = None,
     ) -> PutResult:
         """Write one object in one signed PUT with Content-MD5 (`content_md5`, hex, when the
         caller has it already), so the server refuses a body damaged on the way (BadDigest)
@@ -184,6 +187,7 @@ class S3Storage(SyncStorageMixin):
             ("Cache-Control", cache_control),
             ("Content-Encoding", content_encoding),
             ("Storage-Class", storage_class),
+            ("ACL", acl),
         ):
             if value:
                 attributes[name] = value
@@ -592,6 +596,7 @@ _ATTRIBUTE_HEADERS = {
     "Content-Encoding": "Content-Encoding",
     "Content-Language": "Content-Language",
     "Storage-Class": "x-amz-storage-class",
+    "ACL": "x-amz-acl",  # a canned ACL
 }
 
 

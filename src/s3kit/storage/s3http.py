@@ -10,7 +10,10 @@ addressing style, credentials, retries and timeouts come from the Session, as bo
 must never import boto3: it is on the hot path of every transfer and sync.
 
 Callers name the operation (`operation="UploadPart"`); without a name it is told from the
-method, key, query and headers (`operation_name`).
+method, key, query and headers (`operation_name`). An error names its real cause where the
+answer alone does not: a HEAD's 404 has no body, so the bucket is looked at (once) before the
+key is called missing; what the request asked of the encryption (an SSE-C key, SSE-KMS) tells
+a wrong key or a store without KMS from a refusal or a server failure.
 
 What it must never do: follow a redirect (the signature and the session token would go to
 another host: a 3xx is an error naming the new location), send an SSE-C key in clear text to
@@ -36,7 +39,14 @@ from urllib.parse import urlsplit
 from s3kit._observe import logger
 from s3kit._retry import RetryKind, RetryPolicy, retry_kind
 from s3kit._session import Session
-from s3kit.errors import EndpointError, S3KitError, from_code
+from s3kit.errors import (
+    BucketNotFound,
+    EncryptionAsked,
+    EndpointError,
+    ObjectNotFound,
+    S3KitError,
+    from_code,
+)
 from s3kit.events import RequestEvent
 from s3kit.storage.httpclient import Answer, ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
@@ -157,6 +167,18 @@ def _error_in_body(response: Response) -> bool:
         return False
 
 
+def encryption_asked(headers: Mapping[str, str] | None) -> EncryptionAsked | None:
+    """What a request asks of the server's encryption (see `errors.from_code`)."""
+    names = {name.lower(): value for name, value in (headers or {}).items()}
+    if _CUSTOMER_KEY_HEADERS[1] in names:
+        return "sse-c-source"
+    if _CUSTOMER_KEY_HEADERS[0] in names:
+        return "sse-c"
+    if names.get("x-amz-server-side-encryption", "").lower().startswith("aws:kms"):
+        return "aws:kms"
+    return None
+
+
 class S3Http:
     """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads."""
 
@@ -177,6 +199,11 @@ class S3Http:
         else:
             self.endpoint = endpoint.rstrip("/")
         self.retry: RetryPolicy = session.retry_policy
+        # Buckets seen to exist (`_missing_bucket`), and multipart uploads created asking for
+        # SSE-KMS, whose parts carry no encryption header for an error to be read by.
+        self._buckets_seen: set[str] = set()
+        self._kms_uploads: set[str] = set()
+        self._state_lock = threading.Lock()
         self._pool = ConnectionPool(
             size=pool_size,
             connect_timeout=settings.connect_timeout,
@@ -273,6 +300,9 @@ class S3Http:
 
             check_key_transport(self.endpoint)
         name = operation or operation_name(method, key, query, headers)
+        encryption = encryption_asked(headers)
+        if encryption is None and query.get("uploadId") in self._kms_uploads:
+            encryption = "aws:kms"
         origin, host, path = self.target(bucket, key)
         qs = canonical_query(query)
         target = path + (f"?{qs}" if qs else "")
@@ -315,7 +345,9 @@ class S3Http:
                     in_body = result.status < 300 and _error_in_body(result)
                     error = None
                     if result.status >= 300 or in_body:
-                        error = self.error_for(result, bucket, key, operation=name)
+                        error = self.error_for(
+                            result, bucket, key, operation=name, encryption=encryption
+                        )
                         kind = retry_kind(500 if in_body else result.status, error.code)
             except OSError as exc:
                 result, kind = None, "connection"
@@ -349,11 +381,49 @@ class S3Http:
                 )
             if error is None:
                 assert result is not None
+                if encryption == "aws:kms":
+                    self._note_kms_upload(name, query, result)
                 return result
             if delay is None:
+                if method == "HEAD" and key and isinstance(error, ObjectNotFound):
+                    error = self._missing_bucket(bucket) or error
                 raise error
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
             time.sleep(delay)
+
+    def _missing_bucket(self, bucket: str) -> BucketNotFound | None:
+        """After a HEAD of a key answered 404, whose answer has no body to say whether the key
+        or the bucket is missing: the bucket's error if the bucket is missing. One HEAD of the
+        bucket, asked once per bucket that turns out to exist; any other answer leaves the
+        "no such key" as it was."""
+        if bucket in self._buckets_seen:
+            return None
+        try:
+            self.request("HEAD", bucket, "", operation="HeadBucket")
+        except BucketNotFound as exc:
+            return exc
+        except S3KitError:
+            return None
+        with self._state_lock:
+            self._buckets_seen.add(bucket)
+        return None
+
+    def _note_kms_upload(
+        self, operation: str, query: Mapping[str, str], result: Response | Answer
+    ) -> None:
+        """Keep the ids of multipart uploads created with SSE-KMS while they are open: a store
+        without a KMS may accept the CreateMultipartUpload and fail only its parts."""
+        if operation == "CreateMultipartUpload" and isinstance(result, Response):
+            try:
+                upload_id = result.xml().findtext("UploadId")
+            except ET.ParseError:
+                return
+            if upload_id:
+                with self._state_lock:
+                    self._kms_uploads.add(upload_id)
+        elif operation in ("CompleteMultipartUpload", "AbortMultipartUpload"):
+            with self._state_lock:
+                self._kms_uploads.discard(query.get("uploadId", ""))
 
     def unreachable(
         self,
@@ -373,10 +443,18 @@ class S3Http:
         )
 
     def error_for(
-        self, response: Response, bucket: str, key: str, *, operation: str | None = None
+        self,
+        response: Response,
+        bucket: str,
+        key: str,
+        *,
+        operation: str | None = None,
+        encryption: EncryptionAsked | None = None,
     ) -> S3KitError:
         """The s3kit error for an error answer, with its S3 code (the status for an answer
-        without a body, as botocore names it: "404"), status, operation and request ids."""
+        without a body, as botocore names it: "404"), status, operation and request ids.
+        `encryption` is what the request asked of the server's encryption (`encryption_asked`),
+        which changes what a 403, 400 or 500 means."""
         code, message, request_id, host_id = "", "", None, None
         if response.body:
             try:
@@ -403,6 +481,8 @@ class S3Http:
                 bucket=bucket,
                 key=key or None,
                 endpoint=self.session.endpoint_url,
+                operation=operation,
+                encryption=encryption,
             )
         return error.add_context(
             code=code or str(response.status),

@@ -10,8 +10,10 @@ from s3kit.transfer.filters import Filters
 from s3kit.transfer.items import (
     Action,
     EventCallback,
+    EventKind,
     ItemResult,
     Outcome,
+    Partial,
     TransferEvent,
     TransferItem,
     TransferSummary,
@@ -22,9 +24,11 @@ from s3kit.transfer.manager import TransferManager
 __all__ = [
     "Action",
     "EventCallback",
+    "EventKind",
     "Filters",
     "ItemResult",
     "Outcome",
+    "Partial",
     "TransferConfig",
     "TransferEvent",
     "TransferItem",

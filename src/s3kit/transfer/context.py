@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from s3kit._acls import OBJECT_CANNED_ACLS
 from s3kit._encryption import Encryption
 from s3kit._storage_classes import validate_storage_class
 from s3kit.errors import EndpointError, Throttled, UsageError
@@ -51,6 +52,9 @@ class TransferConfig:
     multipart_chunksize: int = 8 * MiB
     max_concurrent_files: int = 32
     max_concurrent_parts: int = 8
+    # Items a plan is read ahead of the copies (rclone's --max-backlog): what a walk has found
+    # runs that far ahead of what is copied, a few MiB of records at most.
+    max_backlog: int = 10_000
     verify: bool = True
     bandwidth: int | None = None  # bytes per second, all transfers together
     resume: bool = False  # also look for interrupted uploads the journal does not know
@@ -82,6 +86,8 @@ class TransferConfig:
                 raise UsageError(f"{option} must be from 1 to {most}, not {value}")
         if self.bandwidth is not None and self.bandwidth <= 0:
             raise UsageError("--bwlimit must be more than 0")
+        if self.max_backlog < 1:
+            raise UsageError(f"max_backlog must be at least 1, not {self.max_backlog}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,11 +101,27 @@ class WriteOptions:
     metadata: Mapping[str, str] = field(default_factory=dict)
     encryption: Encryption | None = None
     preserve_mtime: bool = True
+    acl: str | None = None  # a canned ACL (x-amz-acl); None: the bucket's default
 
     def __post_init__(self) -> None:
+        # Checked here, before any request: a typo would otherwise fail every upload.
         if self.storage_class is not None:
-            # Checked here, before any request: a typo would otherwise fail every upload.
             object.__setattr__(self, "storage_class", validate_storage_class(self.storage_class))
+        if self.acl is not None and self.acl not in OBJECT_CANNED_ACLS:
+            raise UsageError(
+                f"unknown ACL '{self.acl}' — choose one of {', '.join(OBJECT_CANNED_ACLS)}"
+            )
+
+    @property
+    def read_encryption(self) -> Encryption | None:
+        """What reading the objects these options write takes: an SSE-C key (SSE-S3 and KMS
+        reads need nothing)."""
+        key = self.encryption
+        return key if key is not None and key.mode == "sse-c" else None
+
+    def acl_headers(self) -> dict[str, str]:
+        """The canned ACL as a request header: for every call that creates an object."""
+        return {"x-amz-acl": self.acl} if self.acl else {}
 
 
 def first_error(exc: BaseException) -> BaseException:
@@ -125,12 +147,7 @@ class TransferContext:
         self.session = session
         self.config = config
         self.options = options
-        # An SSE-C key is needed to read SSE-C objects too; SSE-S3/KMS reads need nothing.
-        self.read_encryption = read_encryption or (
-            options.encryption
-            if options.encryption and options.encryption.mode == "sse-c"
-            else None
-        )
+        self.read_encryption = read_encryption or options.read_encryption
         self.journal = Journal(config.journal_dir)
         self.limiter = BandwidthLimiter(config.bandwidth) if config.bandwidth else None
         self.part_slots = asyncio.Semaphore(max(1, config.max_concurrent_parts))

@@ -54,6 +54,7 @@ def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
     options = ctx.options
     if options.storage_class:
         headers["x-amz-storage-class"] = options.storage_class
+    headers.update(options.acl_headers())
     if options.encryption is not None:
         headers.update(options.encryption.write_headers())
     if ctx.read_encryption is not None and ctx.read_encryption.mode == "sse-c":
@@ -90,12 +91,14 @@ async def _copy_multipart(
             create[name] = value
     if options.storage_class:
         create["x-amz-storage-class"] = options.storage_class
+    create.update(options.acl_headers())
     if options.encryption is not None:
         create.update(options.encryption.write_headers())
     mp = Multipart(ctx.http, target.bucket)
     upload_id = await mp.create(target.key, create)
     part_headers = _common_headers(ctx, etag)
     part_headers.pop("x-amz-storage-class", None)
+    part_headers.pop("x-amz-acl", None)
     part_headers.pop("x-amz-server-side-encryption", None)
     part_headers.pop("x-amz-server-side-encryption-aws-kms-key-id", None)
     etags: dict[int, str] = {}

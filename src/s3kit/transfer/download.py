@@ -5,9 +5,11 @@ download started with (If-Match), so an object overwritten mid-download fails cl
 of mixing two versions. Bytes go to a temporary file in the destination folder (pwrite at each
 range's offset), which is checked, fsynced and renamed into place. An interrupted large
 download keeps its temporary file and journal, both by absolute path (a rerun from another
-folder finds them); the next run fetches only the missing ranges. A server that answers a
-ranged GET with 200 (rclone serve s3 does) gets one streamed, pinned GET of the whole object
-instead, and no more ranged GETs to that bucket for the rest of the run.
+folder finds them); the next run fetches only the missing ranges. The caller's `partial`
+callback hears of both (`items.Partial`, with the temporary file): what an interruption kept,
+and what a run resumes from. A server that answers a ranged GET with 200 (rclone serve s3 does)
+gets one streamed, pinned GET of the whole object instead, and no more ranged GETs to that
+bucket for the rest of the run.
 
 Verification, in the order of `checksum.expected_checksum`: the CRC64NVME s3kit stored in the
 metadata (combined from the ranges' CRCs, so it costs no extra pass), else the object's own
@@ -58,6 +60,7 @@ from s3kit.transfer.checksum import (
     new_digest,
 )
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
+from s3kit.transfer.items import Partial, PartialCallback
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.parts import Part, plan_parts
 
@@ -273,11 +276,17 @@ async def download_object(
     *,
     size: int | None = None,
     etag: str | None = None,
+    sized: Callable[[int], None] | None = None,
+    partial: PartialCallback | None = None,
 ) -> DownloadResult:
+    """Download `source` (listed earlier with `size` and `etag`, or not: then a HEAD learns
+    them, and `sized` hears of the size). `partial`: as `download_version`."""
     if size is None or size >= SMALL_OBJECT:
         info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
+        if size is None and sized is not None:
+            sized(info.size)
         return await download_version(
-            ctx, source, target, progress, size=info.size, etag=info.etag or ""
+            ctx, source, target, progress, size=info.size, etag=info.etag or "", partial=partial
         )
     return await _download_whole(ctx, source, target, progress, etag)
 
@@ -290,13 +299,15 @@ async def download_version(
     *,
     size: int,
     etag: str,
+    partial: PartialCallback | None = None,
 ) -> DownloadResult:
     """Download the version of `source` that has `etag` (listed earlier, with `size`), never
     another: if the object changes meanwhile, this is a ConflictError and nothing is written.
-    Parallel ranges from the multipart threshold up, as `download_object`."""
+    Parallel ranges from the multipart threshold up, as `download_object`; `partial` hears of
+    a ranged download resumed from its temporary file, or kept in it by an interruption."""
     if size >= ctx.config.multipart_threshold and source.bucket not in ctx.unranged_buckets:
         try:
-            return await _download_ranged(ctx, source, target, progress, size, etag)
+            return await _download_ranged(ctx, source, target, progress, size, etag, partial)
         except _RangesIgnored:
             ctx.unranged_buckets.add(source.bucket)
             logger.warning(
@@ -452,6 +463,7 @@ async def _download_ranged(
     progress: Progress,
     size: int,
     etag: str,
+    partial: PartialCallback | None = None,
 ) -> DownloadResult:
     if target.is_dir():
         raise translate(IsADirectoryError(21, "is a folder"), path=str(target))
@@ -511,6 +523,8 @@ async def _download_ranged(
             raise translate(exc, path=str(target)) from exc
     resumed = sum(p.size for p in entry.parts.values())
     if resumed:
+        if partial is not None:
+            partial("resumed", Partial(resumed, size, str(temp)))
         progress(resumed)
     ctx.journal.save(entry)
     fd = os.open(temp, os.O_RDWR)
@@ -585,6 +599,9 @@ async def _download_ranged(
             failure, EndpointError | Throttled | asyncio.CancelledError | KeyboardInterrupt
         ):
             logger.info("download of %s interrupted; the next run resumes it", source)
+            fetched = sum(p.size for p in entry.parts.values())
+            if partial is not None and fetched:
+                partial("kept", Partial(fetched, size, str(temp)))
             if isinstance(failure, S3KitError):
                 raise TransferError(
                     f"download of {source} interrupted ({failure}); run the same copy again"

@@ -1,5 +1,6 @@
 """The records of a transfer run: what is to be copied (`TransferItem`), what happens to it as
-it goes (`TransferEvent`), how it ended (`ItemResult`) and the run's `TransferSummary`.
+it goes (`TransferEvent`), what an interrupted copy keeps for the next run (`Partial`), how it
+ended (`ItemResult`) and the run's `TransferSummary`.
 
 Plain dataclasses, no I/O: planners (cp's walk, sync's plan) make items, the TransferManager
 turns them into events and results, and callers (the CLI, sync, scripts) read them. An event
@@ -18,6 +19,9 @@ from s3kit.errors import S3KitError
 
 Action = Literal["upload", "download", "copy", "move", "delete"]
 Outcome = Literal["done", "failed", "planned"]
+EventKind = Literal[
+    "queued", "sized", "resumed", "progress", "done", "failed", "interrupted", "planned", "scanned"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +36,42 @@ class TransferItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Partial:
+    """Work on one file or object that outlives a run: what an interrupted transfer kept for
+    the next run of the same copy, or what a run found kept and goes on from."""
+
+    done: int  # bytes already there: parts on the server, or ranges in the temporary file
+    total: int  # bytes of the whole file or object
+    # A download's temporary file (next to its destination); "" for an upload, whose parts
+    # wait on the server in a pending multipart upload that the resume journal names.
+    temp_path: str = ""
+
+
+# What a one-object transfer says of a Partial: "resumed" when it goes on from one it found,
+# "kept" when an interruption leaves one for the next run.
+PartialCallback = Callable[[Literal["resumed", "kept"], Partial], None]
+
+
+@dataclass(frozen=True, slots=True)
 class TransferEvent:
-    kind: Literal["queued", "progress", "done", "failed", "planned"]
+    """One thing that happened in a run. By `kind`:
+
+    - "queued": the item is planned and waits for its turn; `bytes` is its size, 0 if unknown.
+    - "sized": the size of an item queued without one, once the transfer learned it (`bytes`).
+    - "resumed": the transfer goes on from work an earlier run kept (`partial`); the bytes
+      already there then come as one "progress".
+    - "progress": `bytes` more moved.
+    - "done" (`bytes` moved, `verified`), "failed" (`error`; `partial` if something was kept
+      for the next run): how the item ended.
+    - "interrupted": the run was cancelled (Ctrl-C) while the item was under way; `partial`
+      is what was kept for the next run, None if nothing was.
+    - "planned": what a dry run would do instead of all of the above.
+    - "scanned": the plan is complete (a folder walked, a listing read): it had `files` items
+      of `bytes` bytes (sizes known from the plan). `item` is its last item; a plan of none
+      has no "scanned", as it ends at once.
+    """
+
+    kind: EventKind
     action: Action
     item: TransferItem
     error: S3KitError | None = None
@@ -41,6 +79,8 @@ class TransferEvent:
     # "done" downloads: the check the bytes passed (DownloadResult.verified), "" if none could
     # be made; None for every other event and item.
     verified: str | None = None
+    files: int = 0  # "scanned": the items of the whole plan
+    partial: Partial | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +96,9 @@ class ItemResult:
     # be made); None for everything else.
     verified: str | None = None
     error: S3KitError | None = None
+    # A failed transfer's work kept for the next run of the same copy (an endpoint that went
+    # away mid-upload, say), None if nothing was kept.
+    partial: Partial | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,10 +115,13 @@ class TransferSummary:
     downloads: int = 0  # downloads done, verified or not
     # Every item in the order it ended (with keep_results; see TransferManager.run_items).
     results: list[ItemResult] = field(default_factory=list)
+    # The error every item would have met, at which the run stopped (no such bucket, say):
+    # items after it were not attempted (TransferManager.run_items_async). None: it went on.
+    stopped: S3KitError | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and self.stopped is None
 
     def add(self, result: ItemResult, *, keep: bool = True) -> None:
         """Count `result` in; with `keep`, also list it in `results`."""

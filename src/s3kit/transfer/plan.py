@@ -10,7 +10,7 @@ no such bucket, a pair cp cannot do).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
 from s3kit._session import Session
@@ -36,7 +36,7 @@ async def plan_copies(
     *,
     recursive: bool = False,
     filters: Filters | None = None,
-) -> AsyncIterator[TransferItem]:
+) -> AsyncGenerator[TransferItem, None]:
     """The copies `cp source destination` means; `filters` choose among the files or keys of
     a recursive copy."""
     check_pair(source, destination, recursive=recursive)
@@ -45,16 +45,20 @@ async def plan_copies(
         return
     rules = filters or Filters()
     if isinstance(source, LocalPath):
-        async for item in _folder_items(source, destination, rules):
-            yield item
+        items = _folder_items(source, destination, rules)
     elif isinstance(source, S3Url):
-        async for item in _prefix_items(session, source, destination, rules):
+        items = _prefix_items(session, source, destination, rules)
+    else:
+        return
+    # Closed with this stream, not left to asyncio's shutdown (see TransferManager.run_async).
+    async with contextlib.aclosing(items):
+        async for item in items:
             yield item
 
 
 async def _folder_items(
     source: LocalPath, destination: Location, rules: Filters
-) -> AsyncIterator[TransferItem]:
+) -> AsyncGenerator[TransferItem, None]:
     root = Path(source.path)
     if not root.is_dir():
         if root.exists():
@@ -89,7 +93,7 @@ async def _folder_items(
 
 async def _prefix_items(
     session: Session, source: S3Url, destination: Location, rules: Filters
-) -> AsyncIterator[TransferItem]:
+) -> AsyncGenerator[TransferItem, None]:
     prefix = folder_prefix(source)
     storage = session.storage(prefix.bucket)
     async for entry in storage.list_async(prefix.key):

@@ -14,7 +14,9 @@ in the run.
 Interruption versus failure: if the server refuses the upload (no bucket, no permission, a bad
 part), the multipart upload is aborted, so nothing is orphaned. If the transfer is interrupted
 (Ctrl-C, process killed, endpoint unreachable after the retries), the upload is kept and the
-journal remembers its parts: the next run of the same copy sends only what is missing.
+journal remembers its parts: the next run of the same copy sends only what is missing. Both ends
+are told to the caller's `partial` callback (`items.Partial`): what an interruption kept, and
+what a run resumes from, so that a person can be told the same command goes on from there.
 
 Conditional uploads (two-way sync): with a `Precondition` the object is written only over the
 version the caller saw, or only where none exists. A single PUT carries it natively. A multipart
@@ -58,6 +60,7 @@ from s3kit.transfer.checksum import (
     single_etag,
 )
 from s3kit.transfer.context import TransferContext, first_error, is_interruption
+from s3kit.transfer.items import Partial, PartialCallback
 from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.multipart import Multipart, ServerPart
 from s3kit.transfer.parts import MAX_PART, MIN_PART, Part, plan_parts, use_multipart
@@ -140,9 +143,11 @@ async def upload_file(
     *,
     size: int | None = None,
     condition: Precondition | None = None,
+    partial: PartialCallback | None = None,
 ) -> UploadResult:
     """Upload `path`; `size`, when the caller listed it already, saves a stat. With
-    `condition`, the upload lands only if it still holds (else ConflictError)."""
+    `condition`, the upload lands only if it still holds (else ConflictError). `partial` hears
+    of a multipart upload resumed, or kept by an interruption (see the module docstring)."""
     await clear_abandoned_stream(ctx, target)
     if size is None or size >= INLINE_READ:
         try:
@@ -150,7 +155,7 @@ async def upload_file(
         except OSError as exc:
             raise translate(exc, path=str(path)) from exc
         if use_multipart(stat.st_size, ctx.config.multipart_threshold):
-            return await _upload_multipart(ctx, path, stat, target, progress, condition)
+            return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
         size = stat.st_size
     try:
         if size < INLINE_READ:
@@ -161,7 +166,7 @@ async def upload_file(
     except OSError as exc:
         raise translate(exc, path=str(path)) from exc
     if use_multipart(stat.st_size, ctx.config.multipart_threshold):  # it grew meanwhile
-        return await _upload_multipart(ctx, path, stat, target, progress, condition)
+        return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
     return await _upload_single(ctx, path, target, progress, data, stat, md5, crc, condition)
 
 
@@ -188,6 +193,7 @@ async def _upload_single(
         cache_control=options.cache_control,
         content_encoding=options.content_encoding,
         storage_class=options.storage_class,
+        acl=options.acl,
         metadata=object_metadata(ctx, stat, crc if ctx.config.verify else None),
         mode="create" if condition is not None and condition.etag is None else "overwrite",
         if_match=condition.etag if condition is not None else None,
@@ -215,8 +221,8 @@ FULL_OBJECT_CRC = {"x-amz-checksum-algorithm": "CRC64NVME", "x-amz-checksum-type
 def write_headers(
     ctx: TransferContext, metadata: Mapping[str, str], content_type: str | None
 ) -> dict[str, str]:
-    """CreateMultipartUpload's headers: user metadata, content headers, storage class and
-    encryption from the run's write options."""
+    """CreateMultipartUpload's headers: user metadata, content headers, storage class, canned
+    ACL and encryption from the run's write options."""
     options = ctx.options
     headers = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
     for name, value in (
@@ -227,6 +233,7 @@ def write_headers(
     ):
         if value:
             headers[name] = value
+    headers.update(options.acl_headers())
     if options.encryption is not None:
         headers.update(options.encryption.write_headers())
     return headers
@@ -315,6 +322,7 @@ async def _upload_multipart(
     target: S3Url,
     progress: Progress,
     condition: Precondition | None = None,
+    partial: PartialCallback | None = None,
 ) -> UploadResult:
     parts = plan_parts(stat.st_size, ctx.config.multipart_chunksize)
     mp = Multipart(ctx.http, target.bucket)
@@ -326,6 +334,8 @@ async def _upload_multipart(
         entry.parts = dict(done)
         ctx.journal.save(entry)
     if resumed:
+        if partial is not None:
+            partial("resumed", Partial(resumed, stat.st_size))
         progress(resumed)
     encryption = ctx.options.encryption
     part_headers = encryption.part_headers() if encryption else {}
@@ -373,6 +383,9 @@ async def _upload_multipart(
                 failure = first_error(exc)
                 if is_interruption(failure):
                     logger.info("upload of %s interrupted; the next run resumes it", path)
+                    sent = sum(p.size for p in entry.parts.values())
+                    if partial is not None and sent:
+                        partial("kept", Partial(sent, stat.st_size))
                     raise _interrupted(target, failure) from exc
                 await mp.abort_quietly(target.key, entry.upload_id)
                 ctx.journal.drop(entry)
@@ -577,6 +590,7 @@ async def upload_stream(
             cache_control=options.cache_control,
             content_encoding=options.content_encoding,
             storage_class=options.storage_class,
+            acl=options.acl,
             metadata=dict(options.metadata) or None,
             verify=ctx.config.verify,
         )

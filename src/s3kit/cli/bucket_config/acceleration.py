@@ -11,7 +11,8 @@ acceleration = config_group("S3 Transfer Acceleration: get, enable, suspend.")
 add_get_delete(
     acceleration,
     "transfer acceleration",
-    lambda s, b: {"Status": s.get_acceleration(b) or "never configured"},
+    lambda s, b: {"Status": status} if (status := s.get_acceleration(b)) else None,
+    none="Status: never configured",
 )
 
 

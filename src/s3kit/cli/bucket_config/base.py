@@ -64,15 +64,20 @@ def add_get_delete(
     what: str,
     get: Callable[[S3Service, str], Any] | None = None,
     delete: Callable[[S3Service, str], None] | None = None,
+    *,
+    none: str | None = None,
 ) -> None:
-    """The `get` and `delete` commands every document-valued configuration shares."""
+    """The `get` and `delete` commands every document-valued configuration shares. `get`
+    answers None where the configuration is not set: `none` is then printed (default: the
+    bucket has no `what`), or null with --json."""
     if get is not None:
         getter = get
 
         def get_command(ctx: typer.Context, path: BucketArg, json_out: JsonOpt = False) -> None:
             bucket = bucket_only(path)
             document = getter(service_of(ctx), bucket)
-            show_document(document, json_out=json_out, none=f"s3://{bucket} has no {what}")
+            shown = none if none is not None else f"s3://{bucket} has no {what}"
+            show_document(document, json_out=json_out, none=shown)
 
         group.command("get", help=f"Print the bucket's {what} (YAML, or JSON with --json).")(
             get_command
