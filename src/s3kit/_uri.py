@@ -129,29 +129,17 @@ def _typo_hint(text: str) -> str:
     return f" — did you mean s3://{text[match.end() :]}?" if match else ""
 
 
-# The bucket `s3://` and `s3:///key` stand for: the active saved connection's default bucket,
-# set by the CLI once it knows the connection (a ContextVar, so library callers are untouched).
-_DEFAULT_BUCKET: ContextVar[str | None] = ContextVar("s3kit_default_bucket", default=None)
-
-
-def set_default_bucket(name: str | None) -> None:
-    _DEFAULT_BUCKET.set(None if name is None else validate_bucket_name(name))
-
-
-def default_bucket() -> str | None:
-    return _DEFAULT_BUCKET.get()
-
-
-def parse_s3_url(text: str) -> S3Url:
-    """Parse `s3://bucket[/key]`, validating the bucket name. With a default bucket set,
-    `s3://` and `s3:///key` name that bucket."""
+def parse_s3_url(text: str, *, default_bucket: str | None = None) -> S3Url:
+    """Parse `s3://bucket[/key]`, validating the bucket name. With `default_bucket` (the CLI
+    passes a saved connection's), `s3://` and `s3:///key` name that bucket; nothing else ever
+    fills it in, so a library call means the same whatever ran before it."""
     if not is_s3_url(text):
         hint = _typo_hint(text) or " — write it as s3://bucket/key"
         raise UsageError(f"'{text}' is not an S3 URL{hint}")
     rest = text[5:]
     bucket, _, key = rest.partition("/")
     if not bucket:
-        bucket = _DEFAULT_BUCKET.get() or ""
+        bucket = default_bucket or ""
     if not bucket:
         raise UsageError(
             f"'{text}' has no bucket name — write it as s3://bucket/key (s3:///key works with"
@@ -163,12 +151,13 @@ def parse_s3_url(text: str) -> S3Url:
     return S3Url(bucket, key)
 
 
-def parse_location(text: str) -> Location:
-    """Parse a command-line location: an S3 URL, `-`, or a local path."""
+def parse_location(text: str, *, default_bucket: str | None = None) -> Location:
+    """Parse a command-line location: an S3 URL (`default_bucket` as for `parse_s3_url`), `-`,
+    or a local path."""
     if text == "-":
         return StdStream()
     if is_s3_url(text):
-        return parse_s3_url(text)
+        return parse_s3_url(text, default_bucket=default_bucket)
     if "://" in text:
         raise UsageError(f"'{text}': only s3:// URLs and local paths are supported")
     if hint := _typo_hint(text):

@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 
 from s3kit._session import Session
-from s3kit.cli.copy import parse_metadata, storage_class
+from s3kit.cli.cp_mv import parse_metadata, storage_class
 from s3kit.errors import UsageError
 from s3kit.service.classes import (
     DEFAULT_PRICES,

@@ -16,7 +16,7 @@ from s3kit._storage_classes import (
     TRANSITION_STORAGE_CLASSES,
     validate_storage_class,
 )
-from s3kit.cli.copy import storage_class
+from s3kit.cli.cp_mv import storage_class
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
 from s3kit.service.classes import DEFAULT_PRICES

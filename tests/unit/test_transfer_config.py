@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from s3kit.cli.copy import CopyFlags, build_config
+from s3kit.cli.cp_mv import CopyFlags, build_config
 from s3kit.errors import UsageError
 from s3kit.transfer import TransferConfig
 from s3kit.transfer.parts import MAX_PART, MIN_PART, GiB, MiB

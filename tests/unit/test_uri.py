@@ -262,16 +262,29 @@ def test_parse_location_refuses_other_schemes(text: str) -> None:
 
 
 def test_default_bucket_fills_an_empty_bucket_name() -> None:
-    from s3kit._uri import default_bucket, set_default_bucket
-
     with pytest.raises(UsageError, match="has no bucket name"):
         parse_s3_url("s3:///key")
+    assert parse_s3_url("s3:///site/index.html", default_bucket="www") == S3Url(
+        "www", "site/index.html"
+    )
+    assert parse_s3_url("s3://", default_bucket="www") == S3Url("www", "")
+    assert parse_s3_url("s3://other/k", default_bucket="www") == S3Url("other", "k")
+    assert parse_location("s3:///k", default_bucket="www") == S3Url("www", "k")
+
+
+def test_the_command_lines_default_bucket_never_reaches_a_library_call() -> None:
+    """The CLI keeps a connection's default bucket for what is typed on its command line;
+    a library call made after it (same thread, same context) means what it says."""
+    from s3kit.cli.state import cli_s3_url, default_bucket, set_default_bucket
+
     set_default_bucket("www")
     try:
         assert default_bucket() == "www"
-        assert parse_s3_url("s3:///site/index.html") == S3Url("www", "site/index.html")
-        assert parse_s3_url("s3://") == S3Url("www", "")
-        assert parse_s3_url("s3://other/k") == S3Url("other", "k")
+        assert cli_s3_url("s3:///site/index.html") == S3Url("www", "site/index.html")
+        with pytest.raises(UsageError, match="has no bucket name"):
+            parse_s3_url("s3:///site/index.html")
+        with pytest.raises(UsageError, match="has no bucket name"):
+            parse_location("s3:///k")
         with pytest.raises(InvalidBucketName):
             set_default_bucket("Not_A_Bucket")
     finally:

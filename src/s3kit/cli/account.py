@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from s3kit._uri import parse_s3_url
 from s3kit.cli import output
-from s3kit.cli.state import state_of
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
 
@@ -35,7 +34,7 @@ def presign(
     validate_expiry(expires_in)
     if method.upper() not in ("GET", "PUT"):
         raise UsageError(f"--method must be GET or PUT, not '{method}'")
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     if url.is_prefix:
         raise UsageError(f"{url} is a bucket or prefix — name an object")
     service = S3Service(state_of(ctx).session)

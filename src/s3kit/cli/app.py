@@ -22,17 +22,17 @@ from s3kit._observe import RedactingFilter, redact
 from s3kit.cli import (
     account,
     batch,
-    bucket,
-    buckets,
+    bucket_group,
     connections,
-    copy,
+    cp_mv,
     local,
+    ls_rm_cat,
     maintenance,
-    objects,
+    mb_rb,
+    object_group,
     probe,
     sync,
 )
-from s3kit.cli import object as object_cmds
 from s3kit.cli.progress import kept_lines, start_command
 from s3kit.cli.state import CliState, hoist_global_options, set_raw_args, state_of
 from s3kit.errors import S3KitError
@@ -247,13 +247,13 @@ def root(
     connections.load_global_config(state, connection=connection, config=config)
 
 
-app.command("ls")(objects.ls)
-app.command("cp")(copy.cp)
-app.command("mv")(copy.mv)
-app.command("rm")(objects.rm)
-app.command("cat")(objects.cat)
-app.command("mb")(buckets.mb)
-app.command("rb")(buckets.rb)
+app.command("ls")(ls_rm_cat.ls)
+app.command("cp")(cp_mv.cp)
+app.command("mv")(cp_mv.mv)
+app.command("rm")(ls_rm_cat.rm)
+app.command("cat")(ls_rm_cat.cat)
+app.command("mb")(mb_rb.mb)
+app.command("rb")(mb_rb.rb)
 app.command("presign")(account.presign)
 app.command("whoami")(account.whoami)
 app.command("probe")(probe.probe)
@@ -261,8 +261,8 @@ app.command("batch")(batch.batch)
 maintenance.register(app)
 sync.register(app)
 app.add_typer(local.app, name="local")
-app.add_typer(bucket.app, name="bucket")
-app.add_typer(object_cmds.app, name="object")
+app.add_typer(bucket_group.app, name="bucket")
+app.add_typer(object_group.app, name="object")
 app.add_typer(connections.app, name="connections")
 app.command("profiles")(connections.profiles)
 

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from s3kit._uri import parse_s3_url
 from s3kit.cli import output
-from s3kit.cli.copy import parse_metadata, storage_class
-from s3kit.cli.state import state_of
+from s3kit.cli.cp_mv import parse_metadata, storage_class
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.service.batch import ACTIONS, BatchResult
@@ -75,10 +74,10 @@ def batch(
     items = output.ItemReport(output.mode_of(json_out=json_out, jsonl=jsonl))
     if action not in ACTIONS:
         raise UsageError(f"unknown batch action '{action}' — use one of {', '.join(ACTIONS)}")
-    source = parse_s3_url(location)
+    source = cli_s3_url(location)
     params: dict[str, object] = {"days": days, "tier": tier, "source_prefix": source.key}
     if destination:
-        target = parse_s3_url(destination)
+        target = cli_s3_url(destination)
         params["destination_bucket"] = target.bucket
         params["destination_prefix"] = target.key
     if tag:

@@ -27,11 +27,10 @@ from s3kit._sync.bisync import BiAction, BiPlan, ConflictPolicy
 from s3kit._sync.bisync_run import BisyncOutcome
 from s3kit._sync.run import bisync_async
 from s3kit._sync.scan import Side, side_of
-from s3kit._uri import parse_location
 from s3kit.cli import output
-from s3kit.cli.copy import maybe_progress_bar
+from s3kit.cli.cp_mv import maybe_progress_bar
 from s3kit.cli.progress import TransferProgress, progress_wanted
-from s3kit.cli.state import CliState
+from s3kit.cli.state import CliState, cli_location
 from s3kit.errors import S3KitError
 from s3kit.transfer import TransferEvent
 
@@ -133,14 +132,14 @@ def run_bisync(
         report = _Report(quiet=quiet or json_out)
         outcome = run_sync(
             bisync_async(
-                parse_location(local), parse_location(remote), session=state.session,
+                cli_location(local), cli_location(remote), session=state.session,
                 settings=state.config, ask=_ask if interactive else None,
                 before_execute=start_bar, warn=warn, on_event=on_event, on_action=report,
                 **library,
             )
         )  # fmt: skip
     if json_out:
-        sides = (side_of(parse_location(local)), side_of(parse_location(remote)))
+        sides = (side_of(cli_location(local)), side_of(cli_location(remote)))
         output.emit(_json_document(outcome, sides, moved, time.monotonic() - started))
     _report(outcome, dryrun=bool(library.get("dryrun")), quiet=quiet, json_out=json_out,
             told=report.told)  # fmt: skip

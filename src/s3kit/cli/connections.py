@@ -19,9 +19,8 @@ from s3kit._config import AwsFiles
 from s3kit._config.connections import Connection, ConnectionStore, make_connection, validate_name
 from s3kit._config.file import ConfigFileError, find_config_file, load_config
 from s3kit._observe import redact
-from s3kit._uri import set_default_bucket
 from s3kit.cli import output
-from s3kit.cli.state import CliState, notice
+from s3kit.cli.state import CliState, notice, set_default_bucket
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
 
 app = typer.Typer(

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from s3kit._uri import S3Url, parse_s3_url
+from s3kit._uri import S3Url
 from s3kit.cli import output
 from s3kit.cli.format import timestamp
-from s3kit.cli.state import state_of
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
 
@@ -50,7 +50,7 @@ def cost(
     """
     from s3kit.service.classes import DEFAULT_PRICES, prices_from_document
 
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     table = dict(DEFAULT_PRICES)
     if prices is not None:
         from s3kit.cli.documents import load_document
@@ -93,7 +93,7 @@ def multipart_list(
     from s3kit.service.uploads import select_uploads
 
     mode = output.mode_of(json_out=json_out, jsonl=jsonl)
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     service = S3Service(state_of(ctx).session)
     uploads = select_uploads(service.list_uploads(url.bucket, url.key), older_than_days=older_than)
     if mode != "text":
@@ -129,7 +129,7 @@ def multipart_abort(
 
     Example: s3kit multipart abort s3://media --older-than 7 --dryrun
     """
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     service = S3Service(state_of(ctx).session)
     if older_than is None and key is None and upload_id is None and not (dryrun or yes):
         found = service.abort_uploads(url.bucket, url.key, dryrun=True)

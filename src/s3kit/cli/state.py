@@ -15,6 +15,7 @@ import typer
 from s3kit._config.file import S3KitConfig
 from s3kit._observe import RedactingFilter
 from s3kit._session import Session
+from s3kit._uri import Location, S3Url, parse_location, parse_s3_url, validate_bucket_name
 from s3kit.errors import UsageError
 from s3kit.storage.s3 import S3Storage
 
@@ -165,6 +166,30 @@ def _refuse_two_values(front: list[str], movable: dict[str, Any]) -> None:
         if first != value:
             raise UsageError(f"{name} was given twice ({first!r}, then {value!r}): give it once")
         at += 1
+
+
+# The bucket `s3://` and `s3:///key` stand for on this command line: the active saved
+# connection's default bucket, set once the connection is known. The CLI's own, handed to the
+# parsers explicitly: no library call ever reads it.
+_DEFAULT_BUCKET: ContextVar[str | None] = ContextVar("s3kit_default_bucket", default=None)
+
+
+def set_default_bucket(name: str | None) -> None:
+    _DEFAULT_BUCKET.set(None if name is None else validate_bucket_name(name))
+
+
+def default_bucket() -> str | None:
+    return _DEFAULT_BUCKET.get()
+
+
+def cli_location(text: str) -> Location:
+    """A location typed on the command line (`s3:///key` names the connection's bucket)."""
+    return parse_location(text, default_bucket=_DEFAULT_BUCKET.get())
+
+
+def cli_s3_url(text: str) -> S3Url:
+    """An S3 URL typed on the command line (`s3:///key` names the connection's bucket)."""
+    return parse_s3_url(text, default_bucket=_DEFAULT_BUCKET.get())
 
 
 def notice(message: str) -> None:

@@ -34,9 +34,8 @@ from s3kit._sync.run import (
 )
 from s3kit._sync.scan import Side, side_of
 from s3kit._sync.throughput import describe_estimate
-from s3kit._uri import parse_location
 from s3kit.cli import output
-from s3kit.cli.copy import (
+from s3kit.cli.cp_mv import (
     Acl,
     BwLimit,
     CacheControl,
@@ -61,7 +60,7 @@ from s3kit.cli.copy import (
     write_options,
 )
 from s3kit.cli.progress import TransferProgress, notice, progress_wanted
-from s3kit.cli.state import CliState, raw_args, state_of
+from s3kit.cli.state import CliState, cli_location, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.storage.local import shown_key
 from s3kit.transfer import TransferEvent, WriteOptions
@@ -181,7 +180,7 @@ def run_one_way(
     """One one-way sync: the library's `sync_async` with `library` (its keyword arguments),
     and what the command prints around it — the plan of a dry run, each action as it ends, the
     closing count."""
-    src, dst = parse_location(source), parse_location(destination)
+    src, dst = cli_location(source), cli_location(destination)
     planning = bool(library.get("dryrun")) or library.get("plan_out") is not None
 
     def show(outcome: SyncOutcome) -> None:
@@ -523,8 +522,8 @@ def apply(
     """
     state = state_of(ctx)
     plan, source_text, destination_text = read_plan(plan_file)
-    source = side_of(parse_location(source_text))
-    destination = side_of(parse_location(destination_text))
+    source = side_of(cli_location(source_text))
+    destination = side_of(cli_location(destination_text))
     checked = run_sync(check_plan_async(state.session, plan, source, destination))
     problems = checked.changed
     if problems:

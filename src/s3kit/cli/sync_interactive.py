@@ -196,7 +196,7 @@ def available_targets(env: dict[str, str] | None = None) -> list[Target]:
     """Current settings first, then saved connections, then AWS profiles."""
     from s3kit._config import AwsFiles
     from s3kit._config.connections import ConnectionStore
-    from s3kit._uri import default_bucket
+    from s3kit.cli.state import default_bucket
 
     targets = [Target("current", bucket=default_bucket())]
     targets += [Target("connection", c.name, c.bucket) for c in ConnectionStore()]

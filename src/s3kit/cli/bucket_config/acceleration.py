@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from s3kit.cli.bucket_config.base import BucketArg, add_get_delete, config_group, say, service_of
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
 
 acceleration = config_group("S3 Transfer Acceleration: get, enable, suspend.")
 add_get_delete(

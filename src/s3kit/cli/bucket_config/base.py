@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from s3kit.cli.buckets import bucket_only
 from s3kit.cli.documents import load_document, print_document
+from s3kit.cli.mb_rb import bucket_only
 from s3kit.cli.state import state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service

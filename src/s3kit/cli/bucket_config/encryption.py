@@ -16,7 +16,7 @@ from s3kit.cli.bucket_config.base import (
     say,
     service_of,
 )
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
 from s3kit.service.configs import SseAlgorithm, build_encryption
 
 encryption = config_group("Default encryption of new objects: SSE-S3 or SSE-KMS.")

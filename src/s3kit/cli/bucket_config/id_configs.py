@@ -19,8 +19,8 @@ from s3kit.cli.bucket_config.base import (
     service_of,
     show_document,
 )
-from s3kit.cli.buckets import bucket_only
 from s3kit.cli.documents import load_document, print_document
+from s3kit.cli.mb_rb import bucket_only
 from s3kit.errors import UsageError
 from s3kit.service.configs import (
     ID_CONFIGS,

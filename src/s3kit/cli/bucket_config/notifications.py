@@ -16,7 +16,7 @@ from s3kit.cli.bucket_config.base import (
     say,
     service_of,
 )
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
 from s3kit.errors import UsageError
 from s3kit.service.configs import Document, build_notification
 

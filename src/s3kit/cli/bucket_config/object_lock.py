@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from s3kit._uri import parse_s3_url
 from s3kit.cli.bucket_config.base import (
     BucketArg,
     FileOpt,
@@ -21,7 +20,8 @@ from s3kit.cli.bucket_config.base import (
     service_of,
     show_document,
 )
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
+from s3kit.cli.state import cli_s3_url
 from s3kit.errors import UsageError
 from s3kit.service.configs import LockMode, build_object_lock, build_retention
 
@@ -30,7 +30,7 @@ VersionOpt = Annotated[str | None, typer.Option("--version-id", help="A specific
 
 
 def _object(path: str) -> tuple[str, str]:
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     if not url.key or url.key.endswith("/"):
         raise UsageError(f"'{path}' names no object; give s3://bucket/key")
     return url.bucket, url.key

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from s3kit.cli.bucket_config.base import BucketArg, add_get_delete, config_group, say, service_of
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
 
 versioning = config_group("Object versioning: get, enable, suspend (with MFA delete).")
 add_get_delete(versioning, "versioning", lambda s, b: s.get_versioning(b) or None)

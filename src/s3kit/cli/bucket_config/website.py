@@ -19,7 +19,7 @@ from s3kit.cli.bucket_config.base import (
     service_of,
     show_document,
 )
-from s3kit.cli.buckets import bucket_only
+from s3kit.cli.mb_rb import bucket_only
 from s3kit.service import S3Service
 from s3kit.service.configs import build_website
 

@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 
 from s3kit._storage_classes import validate_storage_class
-from s3kit._uri import S3Url, parse_s3_url
+from s3kit._uri import S3Url
 from s3kit.cli import output
-from s3kit.cli.copy import parse_metadata
+from s3kit.cli.cp_mv import parse_metadata
 from s3kit.cli.documents import print_document
 from s3kit.cli.format import timestamp
-from s3kit.cli.state import state_of
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
 
@@ -43,7 +43,7 @@ def _service(ctx: typer.Context) -> S3Service:
 
 
 def _object(text: str) -> S3Url:
-    url = parse_s3_url(text)
+    url = cli_s3_url(text)
     if url.is_prefix:
         raise UsageError(f"{url} is a bucket or prefix — name an object, e.g. s3://bucket/key")
     return url
@@ -179,7 +179,7 @@ def tags_delete(ctx: typer.Context, path: ObjectUrl, version_id: OptionalVersion
 
 
 def _copy(ctx: typer.Context, source: str, destination: str, *, move: bool) -> None:
-    src, dst = _object(source), parse_s3_url(destination)
+    src, dst = _object(source), cli_s3_url(destination)
     summary = _service(ctx).copy_or_move(src, dst, move=move)
     target = dst.join(src.key.rsplit("/", 1)[-1]) if dst.is_prefix else dst
     _say(f"{'move' if move else 'copy'}: {src} to {target} ({summary.bytes} bytes)")
@@ -228,7 +228,7 @@ def delete_many(
     """
     from s3kit.service.objects import parse_key_lines
 
-    url = parse_s3_url(bucket_url)
+    url = cli_s3_url(bucket_url)
     if url.key:
         raise UsageError(f"name only the bucket (s3://{url.bucket}); keys follow it")
     wanted = list(keys or [])
@@ -320,7 +320,7 @@ def versions(
     Example: s3kit object versions s3://docs/report.pdf
     """
     mode = output.mode_of(json_out=json_out, jsonl=jsonl)
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     entries = _service(ctx).list_versions(url.bucket, url.key)
     if mode != "text":
         output.emit_listing((entry.as_dict() for entry in entries), jsonl=mode == "jsonl")

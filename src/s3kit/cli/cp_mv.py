@@ -14,10 +14,10 @@ import typer
 from s3kit._acls import OBJECT_CANNED_ACLS
 from s3kit._encryption import encryption_from_options
 from s3kit._storage_classes import validate_storage_class
-from s3kit._uri import StdStream, parse_location
+from s3kit._uri import StdStream
 from s3kit.cli import output
 from s3kit.cli.progress import TransferProgress, notice, progress_wanted
-from s3kit.cli.state import raw_args, state_of
+from s3kit.cli.state import cli_location, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.transfer import (
     TransferConfig,
@@ -263,7 +263,7 @@ def run_copy(
     ctx: typer.Context, source: str, destination: str, flags: CopyFlags, *, move: bool
 ) -> None:
     state = state_of(ctx)
-    src, dst = parse_location(source), parse_location(destination)
+    src, dst = cli_location(source), cli_location(destination)
     if flags.json_out and isinstance(dst, StdStream):
         raise UsageError("--json cannot be used when the destination is '-' (standard output)")
     options = write_options(flags, state.config.storage.default_storage_class)

@@ -7,15 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from s3kit._uri import parse_s3_url
-from s3kit.cli.state import state_of
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
 
 
 def bucket_only(path: str) -> str:
     """The bucket of `s3://bucket`; a URL naming an object is a usage error."""
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     if url.key:
         raise UsageError(f"'{path}' names an object; give just the bucket, e.g. s3://{url.bucket}")
     return url.bucket

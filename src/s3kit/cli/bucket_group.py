@@ -13,12 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from s3kit._uri import parse_s3_url
 from s3kit.cli import bucket_config, output
-from s3kit.cli.buckets import EmptyFirst, bucket_only
 from s3kit.cli.documents import load_document, print_document
 from s3kit.cli.format import timestamp
-from s3kit.cli.state import notice, state_of
+from s3kit.cli.mb_rb import EmptyFirst, bucket_only
+from s3kit.cli.state import cli_s3_url, notice, state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
 from s3kit.service.access import (
@@ -432,7 +431,7 @@ ObjectPath = Annotated[str, typer.Argument(help="s3://bucket/key", metavar="s3:/
 
 
 def _object_only(path: str) -> tuple[str, str]:
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     if not url.key or url.key.endswith("/"):
         raise UsageError(f"'{path}' does not name an object; give s3://bucket/key")
     return url.bucket, url.key

@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 
 from s3kit._aio import iter_sync, run_sync
-from s3kit._uri import parse_s3_url
 from s3kit.cli import format as fmt
 from s3kit.cli import output
-from s3kit.cli.state import state_of
+from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
 from s3kit.storage.base import ObjectInfo, Prefix
@@ -79,7 +78,7 @@ def ls(
             for bucket in buckets:
                 _out(f"{fmt.timestamp(bucket.created)} {bucket.name}")
         return
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     storage = state.storage(url.bucket)
     # Without --recursive, `s3://b/dir` lists like `aws s3 ls`: entries starting with "dir".
     folder = url.key.rsplit("/", 1)[0] + "/" if "/" in url.key else ""
@@ -137,7 +136,7 @@ def rm(
     items = output.ItemReport(output.mode_of(json_out=json_out, jsonl=jsonl))
     quiet = quiet or items.mode != "text"
     status: output.Status = "planned" if dryrun else "done"
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     storage = state_of(ctx).storage(url.bucket)
     tag = "(dryrun) " if dryrun else ""
     if not recursive:
@@ -198,7 +197,7 @@ def cat(
 
     Example: s3kit cat s3://demo/site/index.html | head
     """
-    url = parse_s3_url(path)
+    url = cli_s3_url(path)
     if url.is_prefix:
         raise UsageError(f"{url} is a bucket or prefix — name an object")
     out = sys.stdout.buffer
