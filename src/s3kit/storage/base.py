@@ -56,7 +56,8 @@ def plain_md5(etag: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """One object. `metadata`, `content_type` and `cache_control` are filled by `head` only."""
+    """One object. `metadata`, `content_type`, `cache_control` and `content_encoding` are
+    filled by `head` only."""
 
     key: str
     size: int
@@ -67,6 +68,7 @@ class ObjectInfo:
     content_type: str | None = None
     cache_control: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    content_encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

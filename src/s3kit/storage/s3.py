@@ -200,6 +200,32 @@ class S3Storage(SyncStorageMixin):
             key, data, attributes, mode, if_match, content_md5, verify=verify
         )
 
+    def put(
+        self,
+        key: str,
+        body: Body,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        mode: PutMode = "overwrite",
+        if_match: str | None = None,
+        content_encoding: str | None = None,
+        storage_class: str | None = None,
+        content_md5: str | None = None,
+        verify: bool = True,
+        acl: str | None = None,
+    ) -> PutResult:
+        """The blocking twin of `put_async`, with all of its options."""
+        return run_sync(
+            self.put_async(
+                key, body, content_type=content_type, cache_control=cache_control,
+                metadata=metadata, mode=mode, if_match=if_match,
+                content_encoding=content_encoding, storage_class=storage_class,
+                content_md5=content_md5, verify=verify, acl=acl,
+            )
+        )  # fmt: skip
+
     async def _put_verified(
         self,
         key: str,
@@ -531,6 +557,7 @@ def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
         content_type=headers.get("Content-Type"),
         cache_control=headers.get("Cache-Control"),
         metadata=user_metadata(headers),
+        content_encoding=headers.get("Content-Encoding"),
     )
 
 

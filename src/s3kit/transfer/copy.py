@@ -3,6 +3,11 @@ UploadPartCopy above (S3 refuses CopyObject for larger sources).
 
 Both go through the raw signed path (s3http), which also crosses buckets; the source is pinned
 with x-amz-copy-source-if-match so a source overwritten mid-copy fails instead of mixing.
+
+Both give the copy the same metadata: the source's, with what the caller asked to change
+(`WriteOptions`: user metadata, Content-Type, Cache-Control, Content-Encoding) laid over it.
+With no change asked, one CopyObject copies it as it is (`COPY`); with one, the source's is read
+first and sent whole with the changes (`REPLACE`), as the multipart copy always does.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import NamedTuple
 from s3kit._limits import copy_in_parts
 from s3kit._uri import S3Url
 from s3kit.errors import S3KitError
+from s3kit.storage.base import ObjectInfo
 from s3kit.storage.s3http import copy_source
 from s3kit.transfer.checksum import PART_SIZE_KEY
-from s3kit.transfer.context import TransferContext, first_error
+from s3kit.transfer.context import TransferContext, WriteOptions, first_error
 from s3kit.transfer.multipart import Multipart
 from s3kit.transfer.parts import Part, plan_parts
 
@@ -63,10 +69,43 @@ def _common_headers(ctx: TransferContext, etag: str) -> dict[str, str]:
     return headers
 
 
+def _changes_metadata(options: WriteOptions) -> bool:
+    return bool(
+        options.metadata or options.content_type or options.cache_control
+        or options.content_encoding
+    )  # fmt: skip
+
+
+def object_headers(
+    options: WriteOptions, info: ObjectInfo, *, part_size: int | None = None
+) -> dict[str, str]:
+    """The headers that give a copy of the object `info` describes its metadata: the
+    source's, with `options`' changes laid over it. The source's recorded part size is never
+    the copy's: `part_size` is (None for a single CopyObject)."""
+    metadata = {k: v for k, v in info.metadata.items() if k != PART_SIZE_KEY}
+    metadata.update(options.metadata)
+    if part_size is not None:
+        metadata[PART_SIZE_KEY] = str(part_size)
+    headers = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
+    for name, value in (
+        ("Content-Type", options.content_type or info.content_type),
+        ("Cache-Control", options.cache_control or info.cache_control),
+        ("Content-Encoding", options.content_encoding or info.content_encoding),
+    ):
+        if value:
+            headers[name] = value
+    return headers
+
+
 async def _copy_single(ctx: TransferContext, source: S3Url, target: S3Url, etag: str) -> str | None:
     headers = _common_headers(ctx, etag)
     headers["x-amz-copy-source"] = copy_source(source.bucket, source.key, source.version_id)
-    headers["x-amz-metadata-directive"] = "COPY"
+    if _changes_metadata(ctx.options):
+        info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
+        headers["x-amz-metadata-directive"] = "REPLACE"
+        headers.update(object_headers(ctx.options, info))
+    else:
+        headers["x-amz-metadata-directive"] = "COPY"
     response = await ctx.http.request_async("PUT", target.bucket, target.key, headers=headers)
     return response.headers.get("x-amz-version-id")
 
@@ -79,16 +118,7 @@ async def _copy_multipart(
     # UploadPartCopy copies bytes only: the new object's metadata and headers are the
     # source's, with whatever the caller asked to change laid over them.
     parts = plan_parts(size, ctx.config.multipart_chunksize)
-    # The source's part size, if it recorded one, is not the copy's.
-    metadata = {**info.metadata, **options.metadata, PART_SIZE_KEY: str(parts[0].size)}
-    create = {f"x-amz-meta-{k}": v for k, v in metadata.items()}
-    for name, value in (
-        ("Content-Type", options.content_type or info.content_type),
-        ("Cache-Control", options.cache_control or info.cache_control),
-        ("Content-Encoding", options.content_encoding),
-    ):
-        if value:
-            create[name] = value
+    create = object_headers(options, info, part_size=parts[0].size)
     if options.storage_class:
         create["x-amz-storage-class"] = options.storage_class
     create.update(options.acl_headers())
@@ -130,4 +160,4 @@ async def _copy_multipart(
     return version
 
 
-__all__ = ["copy_object"]
+__all__ = ["Copied", "copy_object", "object_headers"]
