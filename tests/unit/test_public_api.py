@@ -161,3 +161,17 @@ def test_import_does_not_load_boto3(statement: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{statement} loaded {result.stdout.strip()}"
+
+
+def test_the_storage_layer_does_not_import_the_session() -> None:
+    """Layers call down only: the Session builds the storage clients (lazily), and storage
+    never imports the Session back (it is a type there, nothing more)."""
+    code = (
+        "import sys, s3kit.storage.s3, s3kit.storage.s3http, s3kit.storage.local;"
+        " print('s3kit._session' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -33,12 +33,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from s3kit._observe import logger
 from s3kit._retry import RetryKind, RetryPolicy, retry_kind
-from s3kit._session import Session
 from s3kit.errors import (
     BucketNotFound,
     EncryptionAsked,
@@ -50,6 +49,9 @@ from s3kit.errors import (
 from s3kit.events import RequestEvent
 from s3kit.storage.httpclient import Answer, ConnectionPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
+
+if TYPE_CHECKING:  # the Session builds this client; this module never imports it
+    from s3kit._session import Session
 
 _CUSTOMER_KEY_HEADERS = (
     "x-amz-server-side-encryption-customer-key",
