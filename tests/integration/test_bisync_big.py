@@ -79,8 +79,11 @@ def progress_of(events: list[TransferEvent], action: str) -> list[int]:
 
 
 def assert_one_transfer(events: list[TransferEvent], action: str, size: int) -> None:
-    """queued first, done last, and the progress in between adds up to the size."""
-    kinds = [e.kind for e in events if e.action == action]
+    """The plan's total first ("scanned", one transfer of `size`), then queued, done last,
+    and the progress in between adds up to the size."""
+    scanned = [e for e in events if e.kind == "scanned"]
+    assert [(e.files, e.bytes) for e in scanned] == [(1, size)], scanned
+    kinds = [e.kind for e in events if e.action == action and e.kind != "scanned"]
     assert kinds[0] == "queued" and kinds[-1] == "done", kinds
     assert set(kinds[1:-1]) == {"progress"}, kinds
     assert sum(progress_of(events, action)) == size

@@ -1,17 +1,17 @@
 """ServiceBase: the one path for every control-plane (boto3) call of S3Service.
 
-`call` and `pages` translate botocore errors into s3kit errors that carry the call's context;
+`call` translates botocore errors into s3kit errors that carry the call's context;
 retries (the Session's one policy), timeouts and request events are already set up on the
 Session's client. Each feature module adds a mixin on top of this base.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from s3kit._session import Session
-from s3kit.errors import S3KitError, for_operation, translate, translating
+from s3kit.errors import S3KitError, for_operation, translating
 
 
 class ServiceBase:
@@ -43,11 +43,3 @@ class ServiceBase:
         ):
             method: Callable[..., Any] = getattr(client, operation)
             return method(**kwargs)
-
-    def pages(self, operation: str, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a paginated boto3 operation, fetched lazily."""
-        client = self.session.client("s3")
-        try:
-            yield from client.get_paginator(operation).paginate(**kwargs)
-        except Exception as exc:
-            raise translate(exc, bucket=bucket, endpoint=self.session.endpoint_url) from exc

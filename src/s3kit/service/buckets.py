@@ -22,13 +22,13 @@ from s3kit.errors import (
     BucketNotEmpty,
     BucketNotFound,
     NotSupported,
-    ObjectNotFound,
     PermissionDenied,
     S3KitError,
     UsageError,
     server_code,
 )
 from s3kit.service.base import ServiceBase
+from s3kit.service.uploads import pending_uploads
 from s3kit.storage.base import ObjectInfo
 
 
@@ -422,21 +422,18 @@ class BucketsMixin(ServiceBase):
                 return "objects"
             if first is not None:
                 return "object versions or delete markers"
-        if next(self._iter_uploads(bucket, MaxUploads=1), None) is not None:
+        if next(self._iter_uploads(bucket, page_size=1), None) is not None:
             return "incomplete multipart uploads"
         return ""
 
-    def _iter_uploads(self, bucket: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every pending multipart upload. None where the store lists none: NotImplemented, or
-        NoSuchUpload, which rclone serve s3 answers for a bucket without uploads."""
+    def _iter_uploads(self, bucket: str, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every pending multipart upload, as {"Key", "UploadId"} (the one signed listing,
+        `service.uploads.pending_uploads`); none where the store lists none (NotImplemented)."""
         try:
-            for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket, **kwargs):
-                yield from page.get("Uploads", [])
+            for upload in pending_uploads(self.session, bucket, page_size=page_size):
+                yield {"Key": upload.key, "UploadId": upload.upload_id}
         except NotSupported:
             return
-        except ObjectNotFound as exc:
-            if server_code(exc) != "NoSuchUpload":
-                raise
 
     def iter_bucket_contents(self, bucket: str) -> Iterator[dict[str, Any]]:
         """Everything that keeps a bucket from being deleted: object versions, delete markers
@@ -452,8 +449,7 @@ class BucketsMixin(ServiceBase):
             for entry in storage.list():
                 if isinstance(entry, ObjectInfo):
                     yield {"Key": entry.key}
-        for upload in self._iter_uploads(bucket):
-            yield {"Key": upload["Key"], "UploadId": upload["UploadId"]}
+        yield from self._iter_uploads(bucket)
 
     def empty_bucket(
         self, bucket: str, *, on_delete: Callable[[dict[str, Any]], None] | None = None

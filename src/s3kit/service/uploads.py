@@ -10,11 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3kit._uri import validate_bucket_name
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
+
+if TYPE_CHECKING:
+    from s3kit._session import Session
+    from s3kit.transfer.multipart import PendingUpload
+
+
+def pending_uploads(
+    session: Session, bucket: str, prefix: str = "", *, page_size: int = 1000
+) -> Iterator[PendingUpload]:
+    """The one listing of incomplete multipart uploads, blocking."""
+    from s3kit._aio import iter_sync
+    from s3kit.transfer.multipart import Multipart
+
+    return iter_sync(Multipart(session.http(), bucket).iter_pending(prefix, page_size=page_size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +78,16 @@ def select_uploads(
 
 class UploadsMixin(ServiceBase):
     def list_uploads(self, bucket: str, prefix: str = "") -> Iterator[Upload]:
-        """Incomplete multipart uploads under `prefix`, in key order."""
+        """Incomplete multipart uploads under `prefix`, in key order (the signed listing of
+        `Multipart.iter_pending`, page by page)."""
         validate_bucket_name(bucket)
-        for page in self.pages("list_multipart_uploads", bucket, Bucket=bucket, Prefix=prefix):
-            for item in page.get("Uploads", []):
-                yield Upload(
-                    key=item["Key"],
-                    upload_id=item["UploadId"],
-                    initiated=item.get("Initiated"),
-                    storage_class=item.get("StorageClass"),
-                )
+        for pending in pending_uploads(self.session, bucket, prefix):
+            yield Upload(
+                key=pending.key,
+                upload_id=pending.upload_id,
+                initiated=pending.initiated,
+                storage_class=pending.storage_class,
+            )
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
         self.call(
