@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 

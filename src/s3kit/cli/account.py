@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from s3kit.cli import output
+from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
@@ -16,18 +17,22 @@ from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
 
 def presign(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket/key")],
+    path: Annotated[str, typer.Argument(help="s3://bucket/key", autocompletion=complete_s3_url)],
     expires_in: Annotated[
         int,
         typer.Option(
-            "--expires-in", help=f"Seconds the URL stays valid (1-{MAX_PRESIGN_SECONDS})."
+            "--expires-in",
+            metavar="SECONDS",
+            help=f"Seconds the URL stays valid (1-{MAX_PRESIGN_SECONDS}).",
         ),
     ] = 3600,
     method: Annotated[
-        str, typer.Option("--method", help="GET to download, PUT to upload.")
+        str, typer.Option("--method", metavar="GET|PUT", help="GET to download, PUT to upload.")
     ] = "GET",
 ) -> None:
-    """Print a presigned URL that grants GET or PUT on one object without credentials.
+    """Print a presigned URL granting GET or PUT on one object.
+
+    Whoever holds the URL needs no credentials until it expires.
 
     Example: s3kit presign s3://demo/site/index.html --expires-in 600
     """
@@ -49,7 +54,7 @@ def whoami(
     ctx: typer.Context,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show which endpoint and identity the current configuration reaches.
+    """Show the endpoint and identity the configuration reaches.
 
     Example: s3kit --profile prod whoami
     """

@@ -23,6 +23,7 @@ from s3kit.cli import (
     account,
     batch,
     bucket_group,
+    completion,
     connections,
     cp_mv,
     local,
@@ -101,6 +102,7 @@ class S3KitGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         typed = sys.argv[1:] if args is None else list(args)
+        completion.use_s3kit_shells()
         if not standalone_mode:
             argv = hoist_global_options(self, typed)
             return super().main(argv, prog_name, complete_var, False, **extra)
@@ -188,17 +190,23 @@ def _setup_logging(state: CliState) -> None:
 def root(
     ctx: typer.Context,
     profile: Annotated[
-        str | None, typer.Option("--profile", help="AWS profile from ~/.aws/config.")
+        str | None,
+        typer.Option("--profile", metavar="NAME", help="AWS profile from ~/.aws/config."),
     ] = None,
     endpoint_url: Annotated[
         str | None,
-        typer.Option("--endpoint-url", help="S3 endpoint, e.g. http://127.0.0.1:8333."),
+        typer.Option(
+            "--endpoint-url", metavar="URL", help="S3 endpoint, e.g. http://127.0.0.1:8333."
+        ),
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Region name.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", metavar="REGION", help="Region name.")
+    ] = None,
     connection: Annotated[
         str | None,
         typer.Option(
             "--connection",
+            metavar="NAME",
             envvar="S3KIT_CONNECTION",
             help="Saved connection (see `s3kit connections`); explicit flags still win.",
         ),
@@ -207,8 +215,10 @@ def root(
         Path | None,
         typer.Option(
             "--config",
+            metavar="FILE",
             envvar="S3KIT_CONFIG",
-            help="Config file (default: ./s3kit.yaml, then the user config dir's).",
+            help="Config file (s3kit.yaml).",
+            show_default="./s3kit.yaml, then the one in the user config dir",
         ),
     ] = None,
     use_local: Annotated[
@@ -229,6 +239,7 @@ def root(
         str | None,
         typer.Option(
             "--ca-bundle",
+            metavar="FILE",
             help="PEM file of CA certificates to trust (also AWS_CA_BUNDLE).",
         ),
     ] = None,
@@ -240,9 +251,7 @@ def root(
     ] = False,
 ) -> None:
     state = state_of(ctx)
-    state.profile, state.endpoint_url, state.region = profile, endpoint_url, region
-    state.use_local, state.debug = use_local, debug
-    state.verify_ssl, state.ca_bundle = (False if no_verify_ssl else None), ca_bundle
+    state.take_globals(ctx.params)
     _setup_logging(state)
     connections.load_global_config(state, connection=connection, config=config)
 
@@ -268,6 +277,12 @@ app.command("profiles")(connections.profiles)
 
 
 def main() -> None:
+    if os.environ.get("_S3KIT_COMPLETE", "").startswith("complete_"):
+        # The shell asked for completions: anything on stderr would land on the command line
+        # being typed. (completion.py prints nothing; this also covers what it cannot catch.)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
     try:
         app(prog_name="s3kit")
     except SystemExit as exc:

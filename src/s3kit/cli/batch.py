@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from s3kit.cli import output
+from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.cp_mv import parse_metadata, storage_class
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
@@ -30,42 +31,80 @@ def _item(result: BatchResult) -> dict[str, Any]:
 def batch(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(help=f"One of: {', '.join(ACTIONS)}.")],
-    location: Annotated[str, typer.Argument(help="s3://bucket[/prefix] the objects are in.")],
+    location: Annotated[
+        str,
+        typer.Argument(
+            help="s3://bucket[/prefix] the objects are in.", autocompletion=complete_s3_url
+        ),
+    ],
     glob: Annotated[
-        str | None, typer.Option("--glob", help="Only keys matching this glob, e.g. 'logs/*.gz'.")
+        str | None,
+        typer.Option(
+            "--glob", metavar="PATTERN", help="Only keys matching this glob, e.g. 'logs/*.gz'."
+        ),
     ] = None,
     manifest: Annotated[
         Path | None,
-        typer.Option("--manifest", help="CSV (bucket,key[,version]) or JSON-lines key list."),
+        typer.Option(
+            "--manifest",
+            metavar="FILE",
+            help="CSV (bucket,key[,version]) or JSON-lines key list.",
+        ),
     ] = None,
     destination: Annotated[
-        str | None, typer.Option("--dest", help="copy: s3://bucket/prefix to copy into.")
+        str | None,
+        typer.Option(
+            "--dest",
+            metavar="S3_URL",
+            help="copy: s3://bucket/prefix to copy into.",
+            autocompletion=complete_s3_url,
+        ),
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag: k=v (repeatable).")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="KEY=VALUE", help="tag: a tag (repeatable)."),
+    ] = None,
     metadata: Annotated[
-        list[str] | None, typer.Option("--metadata", help="set-metadata: k=v (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--metadata", metavar="KEY=VALUE", help="set-metadata: user metadata (repeatable)."
+        ),
     ] = None,
     storage_class_: Annotated[
-        str | None, typer.Option("--storage-class", help="set-storage-class: the class.")
+        str | None,
+        typer.Option("--storage-class", metavar="CLASS", help="set-storage-class: the class."),
     ] = None,
-    days: Annotated[int, typer.Option("--days", help="restore: days to keep the copy.")] = 1,
+    days: Annotated[
+        int, typer.Option("--days", metavar="DAYS", help="restore: days to keep the copy.")
+    ] = 1,
     tier: Annotated[
-        str, typer.Option("--tier", help="restore: Standard, Bulk or Expedited.")
+        str, typer.Option("--tier", metavar="TIER", help="restore: Standard, Bulk or Expedited.")
     ] = "Standard",
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256)] = 16,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", min=1, max=256, metavar="N", help="Objects acted on at once."
+        ),
+    ] = 16,
     dryrun: Annotated[
         bool, typer.Option("--dryrun", help="List the keys; change nothing.")
     ] = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Write per-key results as JSON lines (items, as --jsonl)."),
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help="Write per-key results as JSON lines (items, as --jsonl).",
+        ),
     ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print a JSON report: action, objects, failed, results.")
     ] = False,
     jsonl: output.Jsonl = False,
 ) -> None:
-    """Copy, delete, tag, set metadata or storage class, or restore many objects at once.
+    """Copy, delete, tag or restore many objects at once.
+
+    Also sets the metadata or the storage class of many objects.
 
     Examples: s3kit batch tag s3://logs/2025/ --tag retain=no ;
     s3kit batch delete s3://logs --glob 'tmp/*.log' --dryrun ;

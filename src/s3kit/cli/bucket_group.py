@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from s3kit.cli import bucket_config, output
+from s3kit.cli.completion import complete_bucket, complete_s3_url
 from s3kit.cli.documents import load_document, print_document
 from s3kit.cli.format import timestamp
 from s3kit.cli.mb_rb import EmptyFirst, bucket_only
@@ -35,12 +36,14 @@ from s3kit.service.access import (
 from s3kit.service.buckets import BUCKET_CANNED_ACLS, BucketDetails, ContentSummary, parse_tags
 
 app = typer.Typer(
-    help="Buckets: details, secure creation, tags, policies, ACLs, public access block and"
-    " every bucket configuration.",
+    help="Buckets: details, tags, policies, ACLs and configuration.\n\nAlso secure creation"
+    " and the public access block.",
     no_args_is_help=True,
 )
 
-Bucket = Annotated[str, typer.Argument(help="s3://bucket", metavar="s3://BUCKET")]
+Bucket = Annotated[
+    str, typer.Argument(help="s3://bucket", metavar="s3://BUCKET", autocompletion=complete_bucket)
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of YAML.")]
 
 
@@ -74,10 +77,11 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
 
 @app.command("info")
 def info(ctx: typer.Context, path: Bucket, json_out: Json = False) -> None:
-    """Show a bucket's region, versioning, encryption, tags, policy status, lifecycle,
-    website, public access block and object lock — 'none' where not configured, 'not
-    supported' where the store lacks the feature (with --json: null, and the reason in
-    "errors").
+    """Show a bucket's region and settings.
+
+    Versioning, encryption, tags, policy status, lifecycle, website, public access block and
+    object lock — 'none' where not configured, 'not supported' where the store lacks the
+    feature (with --json: null, and the reason in "errors").
 
     Example: s3kit bucket info s3://demo
     """
@@ -105,7 +109,9 @@ def _info_document(details: BucketDetails) -> dict[str, Any]:
 
 @app.command("exists")
 def exists(ctx: typer.Context, path: Bucket) -> None:
-    """Print yes and exit 0 if the bucket exists, else print no and exit 1.
+    """Print yes if the bucket exists, else no.
+
+    The exit code is 0 for yes, 1 for no.
 
     Example: s3kit bucket exists s3://demo && echo ready
     """
@@ -122,10 +128,12 @@ def exists(ctx: typer.Context, path: Bucket) -> None:
 def create(
     ctx: typer.Context,
     path: Bucket,
-    region: Annotated[str | None, typer.Option("--region", help="Region for the bucket.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", metavar="REGION", help="Region for the bucket.")
+    ] = None,
     acl: Annotated[
         str | None,
-        typer.Option("--acl", help=f"Canned ACL: {'|'.join(BUCKET_CANNED_ACLS)}."),
+        typer.Option("--acl", metavar="ACL", help=f"Canned ACL: {'|'.join(BUCKET_CANNED_ACLS)}."),
     ] = None,
     object_lock: Annotated[
         bool, typer.Option("--object-lock", help="Enable S3 Object Lock (implies versioning).")
@@ -139,10 +147,11 @@ def create(
         ),
     ] = False,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeat for more tags.")
+        list[str] | None,
+        typer.Option("--tag", metavar="KEY=VALUE", help="A tag; repeat for more tags."),
     ] = None,
 ) -> None:
-    """Create a bucket, optionally with secure defaults and tags.
+    """Create a bucket, optionally secure and tagged.
 
     Example: s3kit bucket create s3://demo --secure --tag team=data
     """
@@ -183,7 +192,9 @@ def delete(
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation with --force.")
     ] = False,
 ) -> None:
-    """Delete a bucket; with --force, everything in it first (after showing what and asking).
+    """Delete a bucket; with --force, empty it first.
+
+    What would go is shown, and asked about, first.
 
     Example: s3kit bucket delete s3://demo --force --yes
     """
@@ -208,7 +219,7 @@ def delete(
 
 # -- tags --------------------------------------------------------------------------------------
 
-tags_app = typer.Typer(help="Bucket tags: get, set (replace all), add (merge), remove.")
+tags_app = typer.Typer(help="Bucket tags: get, set, add (merge), remove.")
 app.add_typer(tags_app, name="tags")
 
 TagPairs = Annotated[list[str], typer.Argument(help="KEY=VALUE ...", metavar="KEY=VALUE...")]
@@ -239,7 +250,9 @@ def tags_set(ctx: typer.Context, path: Bucket, pairs: TagPairs) -> None:
 
 @tags_app.command("add")
 def tags_add(ctx: typer.Context, path: Bucket, pairs: TagPairs) -> None:
-    """Add tags, keeping the others (a key given again gets the new value).
+    """Add tags, keeping the others.
+
+    A key given again gets the new value.
 
     Example: s3kit bucket tags add s3://demo owner=alice
     """
@@ -265,7 +278,7 @@ def tags_remove(
 
 # -- policy ------------------------------------------------------------------------------------
 
-policy_app = typer.Typer(help="Bucket policy: get, set (from a file or canned), delete.")
+policy_app = typer.Typer(help="Bucket policy: get, set (file or canned), delete.")
 app.add_typer(policy_app, name="policy")
 
 
@@ -307,6 +320,7 @@ def policy_set(
         list[str] | None,
         typer.Option(
             "--canned",
+            metavar="NAME",
             help=f"Standard policy for the bucket: {'|'.join(CANNED_POLICIES)}; repeat to combine.",
         ),
     ] = None,
@@ -315,7 +329,7 @@ def policy_set(
         typer.Option("--yes", "-y", help="Set deny-insecure-transport over plain HTTP anyway."),
     ] = False,
 ) -> None:
-    """Replace the bucket policy with a file's document or canned statements.
+    """Replace the bucket policy with a file's or canned statements.
 
     Example: s3kit bucket policy set s3://demo --canned deny-insecure-transport
     """
@@ -358,12 +372,20 @@ object_acl_app = typer.Typer(help="Object ACL: get, set (canned or explicit gran
 app.add_typer(object_acl_app, name="object-acl")
 
 _GRANTEE_HELP = "id=CANONICAL_ID, uri=GROUP_URI, emailaddress=A@B or group=AllUsers; repeatable."
-GrantRead = Annotated[list[str] | None, typer.Option("--grant-read", help=_GRANTEE_HELP)]
-GrantWrite = Annotated[list[str] | None, typer.Option("--grant-write", help=_GRANTEE_HELP)]
-GrantReadAcp = Annotated[list[str] | None, typer.Option("--grant-read-acp", help=_GRANTEE_HELP)]
-GrantWriteAcp = Annotated[list[str] | None, typer.Option("--grant-write-acp", help=_GRANTEE_HELP)]
-GrantFull = Annotated[list[str] | None, typer.Option("--grant-full-control", help=_GRANTEE_HELP)]
-VersionId = Annotated[str | None, typer.Option("--version-id", help="A specific version.")]
+
+
+def _grant(name: str) -> Any:
+    return typer.Option(name, metavar="GRANTEE", help=_GRANTEE_HELP)
+
+
+GrantRead = Annotated[list[str] | None, _grant("--grant-read")]
+GrantWrite = Annotated[list[str] | None, _grant("--grant-write")]
+GrantReadAcp = Annotated[list[str] | None, _grant("--grant-read-acp")]
+GrantWriteAcp = Annotated[list[str] | None, _grant("--grant-write-acp")]
+GrantFull = Annotated[list[str] | None, _grant("--grant-full-control")]
+VersionId = Annotated[
+    str | None, typer.Option("--version-id", metavar="VERSION_ID", help="A specific version.")
+]
 
 
 def _grants(
@@ -403,7 +425,8 @@ def acl_set(
     ctx: typer.Context,
     path: Bucket,
     acl: Annotated[
-        str | None, typer.Option("--acl", help=f"Canned ACL: {'|'.join(BUCKET_CANNED_ACLS)}.")
+        str | None,
+        typer.Option("--acl", metavar="ACL", help=f"Canned ACL: {'|'.join(BUCKET_CANNED_ACLS)}."),
     ] = None,
     grant_read: GrantRead = None,
     grant_write: GrantWrite = None,
@@ -411,8 +434,9 @@ def acl_set(
     grant_write_acp: GrantWriteAcp = None,
     grant_full_control: GrantFull = None,
 ) -> None:
-    """Replace the bucket's ACL with a canned one or with explicit grants (grants replace
-    all others, the owner's too unless granted again).
+    """Replace the bucket's ACL with a canned one or explicit grants.
+
+    Grants replace all others, the owner's too unless granted again.
 
     Example: s3kit bucket acl set s3://demo --acl private
     """
@@ -427,7 +451,12 @@ def acl_set(
     _report_acl(f"s3://{bucket}", _service(ctx).set_bucket_acl(bucket, request))
 
 
-ObjectPath = Annotated[str, typer.Argument(help="s3://bucket/key", metavar="s3://BUCKET/KEY")]
+ObjectPath = Annotated[
+    str,
+    typer.Argument(
+        help="s3://bucket/key", metavar="s3://BUCKET/KEY", autocompletion=complete_s3_url
+    ),
+]
 
 
 def _object_only(path: str) -> tuple[str, str]:
@@ -455,7 +484,8 @@ def object_acl_set(
     ctx: typer.Context,
     path: ObjectPath,
     acl: Annotated[
-        str | None, typer.Option("--acl", help=f"Canned ACL: {'|'.join(OBJECT_CANNED_ACLS)}.")
+        str | None,
+        typer.Option("--acl", metavar="ACL", help=f"Canned ACL: {'|'.join(OBJECT_CANNED_ACLS)}."),
     ] = None,
     grant_read: GrantRead = None,
     grant_read_acp: GrantReadAcp = None,
@@ -489,7 +519,9 @@ def _flag(name: str, text: str) -> Any:
 
 @pab_app.command("get")
 def pab_get(ctx: typer.Context, path: Bucket, json_out: Json = False) -> None:
-    """Print the bucket's public access block, or 'none' (null with --json).
+    """Print the bucket's public access block, or 'none'.
+
+    With --json, null where there is none.
 
     Example: s3kit bucket public-access-block get s3://demo
     """
@@ -521,7 +553,9 @@ def pab_set(
     all_: Annotated[bool, typer.Option("--all", help="Turn all four settings on.")] = False,
     json_out: Json = False,
 ) -> None:
-    """Change public access block settings; settings not named keep their value.
+    """Change public access block settings.
+
+    Settings not named keep their value.
 
     Example: s3kit bucket public-access-block set s3://demo --all
     """

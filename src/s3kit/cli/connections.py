@@ -24,23 +24,29 @@ from s3kit.cli.state import CliState, notice, set_default_bucket
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
 
 app = typer.Typer(
-    help="Saved connections: endpoint, region, AWS profile and addressing style under a name"
-    " (never secrets). Use one with `s3kit --connection NAME ...`.",
+    help="Saved connections: endpoint, region and profile by name.\n\nEach holds an endpoint,"
+    " region, AWS profile and addressing style under a name (never secrets). Use one with"
+    " `s3kit --connection NAME ...`.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 
 EndpointOpt = Annotated[
-    str | None, typer.Option("--endpoint-url", help="S3 endpoint, e.g. https://s3.example.com.")
+    str | None,
+    typer.Option("--endpoint-url", metavar="URL", help="S3 endpoint, e.g. https://s3.example.com."),
 ]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="Region name.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", metavar="REGION", help="Region name.")]
 ProfileOpt = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile that holds the credentials.")
+    str | None,
+    typer.Option("--profile", metavar="NAME", help="AWS profile that holds the credentials."),
 ]
 BucketOpt = Annotated[
-    str | None, typer.Option("--bucket", help="Default bucket: s3:// and s3:///key name it.")
+    str | None,
+    typer.Option("--bucket", metavar="BUCKET", help="Default bucket: s3:// and s3:///key name it."),
 ]
-StyleOpt = Annotated[str | None, typer.Option("--addressing-style", help="path, virtual or auto.")]
+StyleOpt = Annotated[
+    str | None, typer.Option("--addressing-style", metavar="STYLE", help="path, virtual or auto.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 # Settings that would shadow what a connection or profile says when checking it on its own.
@@ -200,7 +206,9 @@ def edit(
     bucket: BucketOpt = None,
     addressing_style: StyleOpt = None,
 ) -> None:
-    """Change a connection's settings; an empty value ("") clears that setting.
+    """Change a connection's settings.
+
+    An empty value ("") clears that setting.
 
     Example: s3kit connections edit minio --region eu-west-1 --bucket ""
     """
@@ -223,7 +231,9 @@ def remove(name: Annotated[str, typer.Argument(help="Connection name.")]) -> Non
 
 @app.command("test")
 def test(name: Annotated[str, typer.Argument(help="Connection name.")]) -> None:
-    """Connect with a saved connection and check the credentials (whoami, ListBuckets).
+    """Connect with a saved connection and check the credentials.
+
+    With whoami, then ListBuckets.
 
     Example: s3kit connections test minio
     """
@@ -290,7 +300,7 @@ def profiles(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List the AWS profiles in ~/.aws/config and ~/.aws/credentials.
+    """List the AWS profiles (~/.aws/config and credentials).
 
     Example: s3kit profiles --check
     """

@@ -16,6 +16,7 @@ from s3kit._encryption import encryption_from_options
 from s3kit._storage_classes import validate_storage_class
 from s3kit._uri import StdStream
 from s3kit.cli import output
+from s3kit.cli.completion import complete_location
 from s3kit.cli.progress import TransferProgress, notice, progress_wanted
 from s3kit.cli.state import cli_location, raw_args, state_of
 from s3kit.errors import S3KitError, UsageError
@@ -29,6 +30,12 @@ from s3kit.transfer import (
 from s3kit.transfer.context import MAX_CONCURRENT_FILES, MAX_CONCURRENT_PARTS
 from s3kit.transfer.filters import filters_from_args
 from s3kit.transfer.parts import parse_size
+
+
+def from_config(setting: str, builtin: object) -> str:
+    """How a transfer option's default reads in --help when s3kit.yaml may set it."""
+    return f"{setting} in s3kit.yaml, else {builtin}"
+
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Copy everything under the folder or prefix.")
@@ -45,69 +52,116 @@ JsonOut = Annotated[
 ]
 Include = Annotated[
     list[str] | None,
-    typer.Option("--include", help="Glob of paths to include (aws s3 semantics, repeatable)."),
+    typer.Option(
+        "--include",
+        metavar="PATTERN",
+        help="Glob of paths to include (aws s3 semantics, repeatable).",
+    ),
 ]
 Exclude = Annotated[
     list[str] | None,
-    typer.Option("--exclude", help="Glob of paths to exclude (repeatable; last match wins)."),
+    typer.Option(
+        "--exclude",
+        metavar="PATTERN",
+        help="Glob of paths to exclude (repeatable; last match wins).",
+    ),
 ]
 Concurrency = Annotated[
     int,
     typer.Option(
-        "--concurrency", min=1, max=MAX_CONCURRENT_FILES, help="Files transferred at once."
+        "--concurrency",
+        min=1,
+        max=MAX_CONCURRENT_FILES,
+        metavar="N",
+        help="Files transferred at once.",
     ),
 ]
 # cp/mv: None means the config file's parallel_uploads, else 32.
 FileConcurrency = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", min=1, max=MAX_CONCURRENT_FILES, help="Files transferred at once (32)."
+        "--concurrency",
+        min=1,
+        max=MAX_CONCURRENT_FILES,
+        metavar="N",
+        help="Files transferred at once.",
+        show_default=from_config("performance.parallel_uploads", 32),
     ),
 ]
 PartConcurrency = Annotated[
     int,
     typer.Option(
         "--part-concurrency",
+        metavar="N",
         min=1,
         max=MAX_CONCURRENT_PARTS,
         help="Parts of large files at once.",
     ),
 ]
 PartSize = Annotated[
-    str | None, typer.Option("--part-size", help="Multipart chunk size, e.g. 16MiB (min 5MiB).")
+    str | None,
+    typer.Option(
+        "--part-size", metavar="SIZE", help="Multipart chunk size, e.g. 16MiB (min 5MiB)."
+    ),
 ]
 Threshold = Annotated[
     str | None,
-    typer.Option("--multipart-threshold", help="Use multipart from this size up (default 64MiB)."),
+    typer.Option(
+        "--multipart-threshold",
+        metavar="SIZE",
+        help="Use multipart from this size up.",
+        show_default=from_config("performance.multipart_threshold", "64MiB"),
+    ),
 ]
 BwLimit = Annotated[
-    str | None, typer.Option("--bwlimit", help="Bandwidth limit for all transfers, e.g. 10MiB.")
+    str | None,
+    typer.Option(
+        "--bwlimit",
+        metavar="RATE",
+        help="Bandwidth limit for all transfers, e.g. 10MiB.",
+    ),
 ]
 StorageClass = Annotated[
-    str | None, typer.Option("--storage-class", help="STANDARD, STANDARD_IA, GLACIER_IR, ...")
+    str | None,
+    typer.Option("--storage-class", metavar="CLASS", help="STANDARD, STANDARD_IA, GLACIER_IR, ..."),
 ]
-Sse = Annotated[str | None, typer.Option("--sse", help="AES256, aws:kms or sse-c.")]
-SseKms = Annotated[str | None, typer.Option("--sse-kms-key-id", help="KMS key for aws:kms.")]
+Sse = Annotated[str | None, typer.Option("--sse", metavar="TYPE", help="AES256, aws:kms or sse-c.")]
+SseKms = Annotated[
+    str | None, typer.Option("--sse-kms-key-id", metavar="KEY_ID", help="KMS key for aws:kms.")
+]
 SseCKey = Annotated[
     Path | None,
     typer.Option(
         "--sse-c-key-file",
+        metavar="FILE",
         help="File with the 32-byte SSE-C key (raw or base64); or set S3KIT_SSE_C_KEY.",
     ),
 ]
 Metadata = Annotated[
-    list[str] | None, typer.Option("--metadata", help="User metadata key=value (repeatable).")
+    list[str] | None,
+    typer.Option("--metadata", metavar="KEY=VALUE", help="User metadata (repeatable)."),
 ]
 ContentType = Annotated[
-    str | None, typer.Option("--content-type", help="Content-Type (default: from the name).")
+    str | None,
+    typer.Option(
+        "--content-type",
+        metavar="TYPE",
+        help="Content-Type.",
+        show_default="guessed from the name",
+    ),
 ]
-CacheControl = Annotated[str | None, typer.Option("--cache-control", help="Cache-Control.")]
+CacheControl = Annotated[
+    str | None, typer.Option("--cache-control", metavar="VALUE", help="Cache-Control.")
+]
 ContentEncoding = Annotated[
-    str | None, typer.Option("--content-encoding", help="Content-Encoding, e.g. gzip.")
+    str | None,
+    typer.Option("--content-encoding", metavar="ENCODING", help="Content-Encoding, e.g. gzip."),
 ]
 Acl = Annotated[
     str | None,
-    typer.Option("--acl", help=f"Canned ACL for new objects: {'|'.join(OBJECT_CANNED_ACLS)}."),
+    typer.Option(
+        "--acl", metavar="ACL", help=f"Canned ACL for new objects: {'|'.join(OBJECT_CANNED_ACLS)}."
+    ),
 ]
 Resume = Annotated[
     bool,
@@ -326,9 +380,17 @@ def _json_summary(summary: TransferSummary, *, move: bool, dryrun: bool) -> dict
 
 def cp(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local path, s3://bucket/key, or - for stdin.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Local path, s3://bucket/key, or - for stdin.", autocompletion=complete_location
+        ),
+    ],
     destination: Annotated[
-        str, typer.Argument(help="Local path, s3://bucket/key, or - for stdout.")
+        str,
+        typer.Argument(
+            help="Local path, s3://bucket/key, or - for stdout.", autocompletion=complete_location
+        ),
     ],
     recursive: Recursive = False,
     dryrun: Dryrun = False,
@@ -375,8 +437,12 @@ def cp(
 
 def mv(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
-    destination: Annotated[str, typer.Argument(help="Local path or s3://bucket/key.")],
+    source: Annotated[
+        str, typer.Argument(help="Local path or s3://bucket/key.", autocompletion=complete_location)
+    ],
+    destination: Annotated[
+        str, typer.Argument(help="Local path or s3://bucket/key.", autocompletion=complete_location)
+    ],
     recursive: Recursive = False,
     dryrun: Dryrun = False,
     quiet: Quiet = False,

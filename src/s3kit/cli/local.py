@@ -26,8 +26,10 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--dir",
+        metavar="FOLDER",
         envvar="S3KIT_LOCAL_DIR",
-        help="Data folder (default: the user data dir, e.g. ~/.local/share/s3kit/local).",
+        help="Data folder.",
+        show_default="the user data dir's, e.g. ~/.local/share/s3kit/local",
     ),
 ]
 
@@ -41,7 +43,9 @@ def start(
             "--port",
             min=1,
             max=65535,
-            help="S3 port to listen on, kept for later starts (default: the last one, if free).",
+            metavar="PORT",
+            help="S3 port to listen on, kept for later starts.",
+            show_default="the last one, if free",
         ),
     ] = None,
 ) -> None:
@@ -108,7 +112,9 @@ def env(
     data_dir: DataDir = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the server's endpoint, keys (the secret too) and region as AWS_* exports.
+    """Print the server's endpoint, keys and region as AWS_* exports.
+
+    The secret key too.
 
     For aws-cli, rclone and boto3: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
     and AWS_REGION, quoted for sh. Starts the server if it is not running.

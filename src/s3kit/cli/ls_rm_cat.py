@@ -11,6 +11,7 @@ import typer
 from s3kit._aio import iter_sync, run_sync
 from s3kit.cli import format as fmt
 from s3kit.cli import output
+from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service import S3Service
@@ -49,7 +50,10 @@ def _record(entry: ObjectInfo | Prefix) -> dict[str, object]:
 def ls(
     ctx: typer.Context,
     path: Annotated[
-        str | None, typer.Argument(help="s3://bucket[/prefix]; none lists buckets.")
+        str | None,
+        typer.Argument(
+            help="s3://bucket[/prefix]; none lists buckets.", autocompletion=complete_s3_url
+        ),
     ] = None,
     recursive: Recursive = False,
     human_readable: Annotated[
@@ -63,7 +67,7 @@ def ls(
     json_out: JsonOut = False,
     jsonl: output.Jsonl = False,
 ) -> None:
-    """List buckets, or the objects and prefixes under s3://bucket/prefix.
+    """List buckets, or the objects and prefixes under a prefix.
 
     Example: s3kit ls s3://demo/site/ --recursive --human-readable --summarize
     """
@@ -120,7 +124,12 @@ def _nothing_matched(prefix: str, matched: int) -> None:
 
 def rm(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket/key, or a prefix with --recursive.")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="s3://bucket/key, or a prefix with --recursive.", autocompletion=complete_s3_url
+        ),
+    ],
     recursive: Recursive = False,
     dryrun: Dryrun = False,
     quiet: Quiet = False,
@@ -129,7 +138,7 @@ def rm(
     ] = False,
     jsonl: output.Jsonl = False,
 ) -> None:
-    """Delete an object, or every object under a prefix with --recursive.
+    """Delete an object, or all under a prefix with --recursive.
 
     Example: s3kit rm --recursive --dryrun s3://demo/site/
     """
@@ -191,7 +200,7 @@ def rm(
 
 def cat(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket/key")],
+    path: Annotated[str, typer.Argument(help="s3://bucket/key", autocompletion=complete_s3_url)],
 ) -> None:
     """Write an object's content to standard output.
 

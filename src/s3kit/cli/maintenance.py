@@ -11,6 +11,7 @@ import typer
 
 from s3kit._uri import S3Url
 from s3kit.cli import output
+from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.format import timestamp
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
@@ -20,11 +21,15 @@ multipart_app = typer.Typer(
     help="Incomplete multipart uploads: list them, abort them.", no_args_is_help=True
 )
 
-BucketOrPrefix = Annotated[str, typer.Argument(help="s3://bucket or s3://bucket/prefix")]
+BucketOrPrefix = Annotated[
+    str, typer.Argument(help="s3://bucket or s3://bucket/prefix", autocompletion=complete_s3_url)
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 OlderThan = Annotated[
     float | None,
-    typer.Option("--older-than", min=0, help="Only uploads started more than DAYS days ago."),
+    typer.Option(
+        "--older-than", min=0, metavar="DAYS", help="Only uploads started more than DAYS days ago."
+    ),
 ]
 
 
@@ -38,12 +43,16 @@ def cost(
     prices: Annotated[
         Path | None,
         typer.Option(
-            "--prices", help="YAML/JSON file of CLASS: USD per GB-month, over the built-in table."
+            "--prices",
+            metavar="FILE",
+            help="YAML/JSON file of CLASS: USD per GB-month, over the built-in table.",
         ),
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Estimate the monthly storage cost per storage class from list prices.
+    """Estimate the monthly storage cost of a bucket or prefix.
+
+    Per storage class, from list prices.
 
     Built-in prices are AWS us-east-1 list prices (storage only: no requests, retrievals,
     minimum durations or volume discounts). Example: s3kit cost s3://logs/2026/ --prices p.yaml
@@ -86,7 +95,7 @@ def multipart_list(
     json_out: JsonOut = False,
     jsonl: output.Jsonl = False,
 ) -> None:
-    """List incomplete multipart uploads (they hold billed storage no listing shows).
+    """List incomplete multipart uploads (billed, yet in no listing).
 
     Example: s3kit multipart list s3://media --older-than 7
     """
@@ -109,9 +118,12 @@ def multipart_abort(
     path: BucketOrPrefix,
     older_than: OlderThan = None,
     upload_id: Annotated[
-        str | None, typer.Option("--upload-id", help="Abort this upload only (needs --key).")
+        str | None,
+        typer.Option("--upload-id", metavar="ID", help="Abort this upload only (needs --key)."),
     ] = None,
-    key: Annotated[str | None, typer.Option("--key", help="Key of the upload(s) to abort.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", metavar="KEY", help="Key of the upload(s) to abort.")
+    ] = None,
     dryrun: Annotated[
         bool, typer.Option("--dryrun", help="Show what would be aborted; abort nothing.")
     ] = False,
@@ -123,7 +135,7 @@ def multipart_abort(
     ] = False,
     json_out: JsonOut = False,
 ) -> None:
-    """Abort incomplete multipart uploads under a prefix, or one named upload. Without
+    """Abort incomplete multipart uploads under a prefix, or one upload. Without
     --older-than, --key or --upload-id every upload found goes, uploads still in progress too:
     that is asked on a terminal, and needs --yes elsewhere.
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit.cli.completion import complete_bucket
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
@@ -22,8 +23,10 @@ def bucket_only(path: str) -> str:
 
 def mb(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket")],
-    region: Annotated[str | None, typer.Option("--region", help="Region for the bucket.")] = None,
+    path: Annotated[str, typer.Argument(help="s3://bucket", autocompletion=complete_bucket)],
+    region: Annotated[
+        str | None, typer.Option("--region", metavar="REGION", help="Region for the bucket.")
+    ] = None,
 ) -> None:
     """Make a bucket.
 
@@ -44,7 +47,7 @@ EmptyFirst = Annotated[
 
 def rb(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket")],
+    path: Annotated[str, typer.Argument(help="s3://bucket", autocompletion=complete_bucket)],
     force: EmptyFirst = False,
 ) -> None:
     """Remove a bucket; it must be empty unless --force is given.

@@ -13,6 +13,7 @@ import typer
 from s3kit._storage_classes import validate_storage_class
 from s3kit._uri import S3Url
 from s3kit.cli import output
+from s3kit.cli.completion import complete_bucket, complete_s3_url
 from s3kit.cli.cp_mv import parse_metadata
 from s3kit.cli.documents import print_document
 from s3kit.cli.format import timestamp
@@ -21,8 +22,8 @@ from s3kit.errors import S3KitError, UsageError
 from s3kit.service import MAX_PRESIGN_SECONDS, S3Service, validate_expiry
 
 app = typer.Typer(
-    help="Objects: metadata, tags, copy/move, batch delete, presigned POST, versions, storage"
-    " classes, Glacier restore and SSE-C key rotation.",
+    help="Objects: metadata, tags, versions, copies and restores.\n\nAlso copy/move, batch"
+    " delete, presigned POST, storage classes, Glacier restore and SSE-C key rotation.",
     no_args_is_help=True,
 )
 metadata_app = typer.Typer(help="User metadata and content headers.", no_args_is_help=True)
@@ -30,11 +31,23 @@ tags_app = typer.Typer(help="Object tags: get, set, delete.", no_args_is_help=Tr
 app.add_typer(metadata_app, name="metadata")
 app.add_typer(tags_app, name="tags")
 
-ObjectUrl = Annotated[str, typer.Argument(help="s3://bucket/key")]
+ObjectUrl = Annotated[str, typer.Argument(help="s3://bucket/key", autocompletion=complete_s3_url)]
+ObjectDestination = Annotated[
+    str,
+    typer.Argument(help="s3://bucket/key, or s3://bucket/prefix/", autocompletion=complete_s3_url),
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of YAML/text.")]
-VersionId = Annotated[str, typer.Option("--version-id", help="The version to act on.")]
+VersionId = Annotated[
+    str, typer.Option("--version-id", metavar="VERSION_ID", help="The version to act on.")
+]
 OptionalVersion = Annotated[
-    str | None, typer.Option("--version-id", help="A specific version (default: the latest).")
+    str | None,
+    typer.Option(
+        "--version-id",
+        metavar="VERSION_ID",
+        help="A specific version.",
+        show_default="the latest",
+    ),
 ]
 
 
@@ -66,11 +79,14 @@ def head(
     path: ObjectUrl,
     version_id: OptionalVersion = None,
     sse_c_key_file: Annotated[
-        Path | None, typer.Option("--sse-c-key-file", help="SSE-C key of the object.")
+        Path | None,
+        typer.Option("--sse-c-key-file", metavar="FILE", help="SSE-C key of the object."),
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Show everything HeadObject says: size, ETag, content headers, metadata, class, SSE.
+    """Show everything HeadObject says about an object.
+
+    Size, ETag, content headers, metadata, storage class, SSE.
 
     Example: s3kit object head s3://docs/report.pdf --json
     """
@@ -89,17 +105,27 @@ def metadata_set(
     ctx: typer.Context,
     path: ObjectUrl,
     metadata: Annotated[
-        list[str] | None, typer.Option("--metadata", help="key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--metadata", metavar="KEY=VALUE", help="User metadata (repeatable)."),
     ] = None,
-    content_type: Annotated[str | None, typer.Option("--content-type")] = None,
-    cache_control: Annotated[str | None, typer.Option("--cache-control")] = None,
+    content_type: Annotated[
+        str | None, typer.Option("--content-type", metavar="TYPE", help="Content-Type.")
+    ] = None,
+    cache_control: Annotated[
+        str | None, typer.Option("--cache-control", metavar="VALUE", help="Cache-Control.")
+    ] = None,
     replace: Annotated[
         bool,
-        typer.Option("--replace", help="Drop the user metadata not given here (default: merge)."),
+        typer.Option(
+            "--replace",
+            help="Drop the user metadata not given here (without --replace: merge into it).",
+        ),
     ] = False,
     json_out: JsonOut = False,
 ) -> None:
-    """Change user metadata and content headers in place; everything not named is kept.
+    """Change user metadata and content headers in place.
+
+    Everything not named is kept.
 
     Example: s3kit object metadata set s3://docs/a.pdf --metadata owner=ana
     --cache-control max-age=60
@@ -151,7 +177,9 @@ def tags_set(
     tags: Annotated[list[str], typer.Argument(help="key=value pairs; they replace all tags.")],
     version_id: OptionalVersion = None,
 ) -> None:
-    """Replace the object's tags with the pairs given (S3 keeps one tag set per object).
+    """Replace the object's tags with the pairs given.
+
+    S3 keeps one tag set per object.
 
     Example: s3kit object tags set s3://docs/a.pdf team=data env=prod
     """
@@ -189,9 +217,11 @@ def _copy(ctx: typer.Context, source: str, destination: str, *, move: bool) -> N
 def copy(
     ctx: typer.Context,
     source: ObjectUrl,
-    destination: Annotated[str, typer.Argument(help="s3://bucket/key, or s3://bucket/prefix/")],
+    destination: ObjectDestination,
 ) -> None:
-    """Server-side copy within or between buckets (multipart above 5 GiB).
+    """Copy server-side, within or between buckets.
+
+    In parts above 5 GiB.
 
     Example: s3kit object copy s3://inbox/a.csv s3://archive/2026/
     """
@@ -202,9 +232,11 @@ def copy(
 def move(
     ctx: typer.Context,
     source: ObjectUrl,
-    destination: Annotated[str, typer.Argument(help="s3://bucket/key, or s3://bucket/prefix/")],
+    destination: ObjectDestination,
 ) -> None:
-    """Server-side copy, then delete the source once the copy succeeded.
+    """Copy server-side, then delete the source.
+
+    The source is deleted only once the copy succeeded.
 
     Example: s3kit object move s3://inbox/a.csv s3://archive/2026/a.csv
     """
@@ -214,15 +246,21 @@ def move(
 @app.command("delete-many")
 def delete_many(
     ctx: typer.Context,
-    bucket_url: Annotated[str, typer.Argument(help="s3://bucket")],
+    bucket_url: Annotated[str, typer.Argument(help="s3://bucket", autocompletion=complete_bucket)],
     keys: Annotated[list[str] | None, typer.Argument(help="Keys to delete.")] = None,
     from_file: Annotated[
         Path | None,
-        typer.Option("--from-file", help="File with one key a line ('-' for standard input)."),
+        typer.Option(
+            "--from-file",
+            metavar="FILE",
+            help="File with one key a line ('-' for standard input).",
+        ),
     ] = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Delete many keys, 1,000 per request; every key that fails is reported (exit code 1).
+    """Delete many keys, 1,000 per request.
+
+    Every key that fails is reported (exit code 1).
 
     Example: s3kit object delete-many s3://logs --from-file old-keys.txt
     """
@@ -273,21 +311,31 @@ def presign_post(
     expires_in: Annotated[
         int,
         typer.Option(
-            "--expires-in", help=f"Seconds the form stays valid (1-{MAX_PRESIGN_SECONDS})."
+            "--expires-in",
+            metavar="SECONDS",
+            help=f"Seconds the form stays valid (1-{MAX_PRESIGN_SECONDS}).",
         ),
     ] = 3600,
     content_length_range: Annotated[
         tuple[int, int] | None,
-        typer.Option("--content-length-range", help="MIN MAX bytes the upload may have."),
+        typer.Option(
+            "--content-length-range",
+            metavar="MIN MAX",
+            help="Sizes in bytes the upload may have.",
+        ),
     ] = None,
     content_type_prefix: Annotated[
         str | None,
         typer.Option(
-            "--content-type-prefix", help="Content-Type must start with this, e.g. image/."
+            "--content-type-prefix",
+            metavar="PREFIX",
+            help="Content-Type must start with this, e.g. image/.",
         ),
     ] = None,
 ) -> None:
-    """Print a presigned POST (url and form fields, as JSON) for browser uploads.
+    """Print a presigned POST for browser uploads.
+
+    Its url and form fields, as JSON.
 
     Example: s3kit object presign-post s3://uploads/avatar.png --expires-in 600
     --content-length-range 1 1048576 --content-type-prefix image/
@@ -311,11 +359,18 @@ def presign_post(
 @app.command("versions")
 def versions(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="s3://bucket/key or s3://bucket/prefix")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="s3://bucket/key or s3://bucket/prefix", autocompletion=complete_s3_url
+        ),
+    ],
     json_out: JsonOut = False,
     jsonl: output.Jsonl = False,
 ) -> None:
-    """List every version and delete marker under a key or prefix, newest first per key.
+    """List versions and delete markers under a key or prefix.
+
+    Every one of them, newest first for each key.
 
     Example: s3kit object versions s3://docs/report.pdf
     """
@@ -338,7 +393,9 @@ def get(
     destination: Annotated[Path, typer.Argument(help="Local file or folder.")],
     version_id: OptionalVersion = None,
 ) -> None:
-    """Download one version of an object (the latest without --version-id).
+    """Download one version of an object.
+
+    The latest without --version-id.
 
     Example: s3kit object get s3://docs/report.pdf --version-id 3HL4kqtJ ./report-old.pdf
     """
@@ -361,7 +418,9 @@ def delete_version(ctx: typer.Context, path: ObjectUrl, version_id: VersionId) -
 
 @app.command("restore-version")
 def restore_version(ctx: typer.Context, path: ObjectUrl, version_id: VersionId) -> None:
-    """Make an earlier version current again by copying it over the key (history is kept).
+    """Make an earlier version current again.
+
+    It is copied over the key; the history is kept.
 
     Example: s3kit object restore-version s3://docs/report.pdf --version-id 3HL4kqtJ
     """
@@ -372,7 +431,9 @@ def restore_version(ctx: typer.Context, path: ObjectUrl, version_id: VersionId) 
 
 @app.command("undelete")
 def undelete(ctx: typer.Context, path: ObjectUrl) -> None:
-    """Remove the delete marker hiding a key, bringing back its latest version.
+    """Remove the delete marker hiding a key.
+
+    That brings back its latest version.
 
     Example: s3kit object undelete s3://docs/report.pdf
     """
@@ -390,7 +451,9 @@ def set_class(
     path: ObjectUrl,
     class_name: Annotated[str, typer.Argument(metavar="CLASS", help="STANDARD_IA, GLACIER, ...")],
 ) -> None:
-    """Change the storage class by copying the object onto itself.
+    """Change an object's storage class.
+
+    The object is copied onto itself.
 
     Example: s3kit object set-class s3://docs/2019.tar STANDARD_IA
     """
@@ -404,10 +467,16 @@ def set_class(
 def restore(
     ctx: typer.Context,
     path: ObjectUrl,
-    days: Annotated[int, typer.Option("--days", help="Days the restored copy stays readable.")],
-    tier: Annotated[str, typer.Option("--tier", help="Standard, Bulk or Expedited.")] = "Standard",
+    days: Annotated[
+        int, typer.Option("--days", metavar="DAYS", help="Days the restored copy stays readable.")
+    ],
+    tier: Annotated[
+        str, typer.Option("--tier", metavar="TIER", help="Standard, Bulk or Expedited.")
+    ] = "Standard",
 ) -> None:
-    """Start a restore of a GLACIER or DEEP_ARCHIVE object (see restore-status).
+    """Start restoring a GLACIER or DEEP_ARCHIVE object.
+
+    See restore-status.
 
     Example: s3kit object restore s3://archive/2019.tar --days 7 --tier Bulk
     """
@@ -424,7 +493,9 @@ def restore(
 
 @app.command("restore-status")
 def restore_status(ctx: typer.Context, path: ObjectUrl, json_out: JsonOut = False) -> None:
-    """Show whether an archived object is being restored or readable, and until when.
+    """Show the restore state of an archived object.
+
+    Whether it is being restored or readable, and until when.
 
     Example: s3kit object restore-status s3://archive/2019.tar
     """
@@ -442,10 +513,14 @@ def rotate_sse_c(
     ctx: typer.Context,
     path: ObjectUrl,
     old_key_file: Annotated[
-        Path, typer.Option("--old-key-file", help="The current 32-byte key (raw or base64).")
+        Path,
+        typer.Option(
+            "--old-key-file", metavar="FILE", help="The current 32-byte key (raw or base64)."
+        ),
     ],
     new_key_file: Annotated[
-        Path, typer.Option("--new-key-file", help="The new 32-byte key (raw or base64).")
+        Path,
+        typer.Option("--new-key-file", metavar="FILE", help="The new 32-byte key (raw or base64)."),
     ],
 ) -> None:
     """Re-encrypt an SSE-C object under a new key, server-side.

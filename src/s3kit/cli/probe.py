@@ -31,11 +31,19 @@ def _record(result: ProbeResult) -> dict[str, object]:
 def probe(
     ctx: typer.Context,
     endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="Endpoint to probe (default: current).")
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            metavar="URL",
+            help="Endpoint to probe.",
+            show_default="the current one",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Try each S3 feature once on a scratch bucket and print what the endpoint supports.
+    """Show which S3 features the endpoint supports.
+
+    Each feature is tried once on a scratch bucket.
 
     Everything the probe creates is removed again. Example: s3kit probe --endpoint-url
     http://127.0.0.1:8333

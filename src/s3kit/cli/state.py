@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,20 +215,34 @@ class CliState:
     log_filter: RedactingFilter | None = None
     _session: Session | None = field(default=None, repr=False)
 
+    def take_globals(self, params: Mapping[str, Any]) -> None:
+        """The global options as click parsed them for the root command (by parameter name):
+        the root callback's, and shell completion's, which runs no callback."""
+        self.profile, self.endpoint_url = params.get("profile"), params.get("endpoint_url")
+        self.region, self.ca_bundle = params.get("region"), params.get("ca_bundle")
+        self.use_local, self.debug = bool(params.get("use_local")), bool(params.get("debug"))
+        self.verify_ssl = False if params.get("no_verify_ssl") else None
+
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(
-                profile=self.profile,
-                endpoint_url=self.endpoint_url,
-                region=self.region,
-                use_local=True if self.use_local else None,
-                verify_ssl=self.verify_ssl,
-                ca_bundle=self.ca_bundle,
-                env=self.session_env(),
-                notify=notice,
-            )
+            self._session = self.make_session()
         return self._session
+
+    def make_session(self, **overrides: Any) -> Session:
+        """A new Session from the global options; `overrides` are further Session arguments
+        (shell completion's short timeouts, its silence, its server that never starts)."""
+        arguments: dict[str, Any] = {
+            "profile": self.profile,
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "use_local": True if self.use_local else None,
+            "verify_ssl": self.verify_ssl,
+            "ca_bundle": self.ca_bundle,
+            "env": self.session_env(),
+            "notify": notice,
+        }
+        return Session(**{**arguments, **overrides})
 
     def session_env(self) -> dict[str, str] | None:
         """The environment the Session resolves from: --connection and the config file found

@@ -35,6 +35,7 @@ from s3kit._sync.run import (
 from s3kit._sync.scan import Side, side_of
 from s3kit._sync.throughput import describe_estimate
 from s3kit.cli import output
+from s3kit.cli.completion import complete_location
 from s3kit.cli.cp_mv import (
     Acl,
     BwLimit,
@@ -74,6 +75,7 @@ LogFile = Annotated[
     Path | None,
     typer.Option(
         "--log-file",
+        metavar="FILE",
         help="Append one JSON line per action (what, why, result) to FILE; with --dryrun,"
         " the planned actions.",
     ),
@@ -268,18 +270,23 @@ def _json_result(outcome: SyncOutcome, result: SyncResult) -> dict[str, Any]:
 def sync(
     ctx: typer.Context,
     source: Annotated[
-        str | None, typer.Argument(help="Local folder or s3://bucket/prefix.")
+        str | None,
+        typer.Argument(
+            help="Local folder or s3://bucket/prefix.", autocompletion=complete_location
+        ),
     ] = None,
     destination: Annotated[
-        str | None, typer.Argument(help="Local folder or s3://bucket/prefix.")
+        str | None,
+        typer.Argument(
+            help="Local folder or s3://bucket/prefix.", autocompletion=complete_location
+        ),
     ] = None,
     delete: Annotated[
         bool | None,
         typer.Option(
             "--delete/--no-delete",
-            help="Delete destination entries absent from the source (default: s3kit.yaml's"
-            " sync.delete_removed, else no).",
-            show_default=False,
+            help="Delete destination entries absent from the source.",
+            show_default="sync.delete_removed in s3kit.yaml, else --no-delete",
         ),
     ] = None,
     size_only: Annotated[
@@ -310,13 +317,17 @@ def sync(
     exclude: Exclude = None,
     exclude_from: Annotated[
         list[Path] | None,
-        typer.Option("--exclude-from", help="File of .gitignore-style patterns (repeatable)."),
+        typer.Option(
+            "--exclude-from",
+            metavar="FILE",
+            help="File of .gitignore-style patterns (repeatable).",
+        ),
     ] = None,
     no_default_excludes: Annotated[
         bool,
         typer.Option(
             "--no-default-excludes",
-            help=f"Also sync what is skipped by default: {' '.join(DEFAULT_EXCLUDES)}.",
+            help=f"Also sync what the built-in excludes skip: {' '.join(DEFAULT_EXCLUDES)}.",
         ),
     ] = False,
     follow_symlinks: Annotated[
@@ -336,7 +347,8 @@ def sync(
         ),
     ] = False,
     max_delete: Annotated[
-        int | None, typer.Option("--max-delete", min=0, help="Refuse to delete more than N.")
+        int | None,
+        typer.Option("--max-delete", min=0, metavar="N", help="Refuse to delete more than N."),
     ] = None,
     force: Annotated[
         bool,
@@ -348,7 +360,9 @@ def sync(
     plan_out: Annotated[
         Path | None,
         typer.Option(
-            "--plan-out", help="Write the plan as JSON and change nothing; see `s3kit apply`."
+            "--plan-out",
+            metavar="FILE",
+            help="Write the plan as JSON and change nothing; see `s3kit apply`.",
         ),
     ] = None,
     yes: Yes = False,
@@ -360,9 +374,8 @@ def sync(
         bool | None,
         typer.Option(
             "--verify/--no-verify",
-            help="Check every transfer end to end (ETag/MD5 and CRC64NVME); on by default"
-            " (s3kit.yaml: sync.verify_checksums).",
-            show_default=False,
+            help="Check every transfer end to end (ETag/MD5 and CRC64NVME).",
+            show_default="sync.verify_checksums in s3kit.yaml, else --verify",
         ),
     ] = None,
     bidirectional: Annotated[
@@ -398,12 +411,15 @@ def sync(
         str,
         typer.Option(
             "--conflict",
+            metavar="RULE",
             help="With --bidirectional, a path changed on both sides: newer, local, remote,"
             " rename (keep both), skip or ask.",
         ),
     ] = "rename",
 ) -> None:
-    """Make DESTINATION match SOURCE: local→S3, S3→local or S3→S3 (server-side copies).
+    """Make DESTINATION match SOURCE: local→S3, S3→local or S3→S3.
+
+    S3→S3 copies are server-side.
 
     Transfers what is new, of another size, or newer at the source (as aws s3 sync does).
     .s3kitignore at the source root (gitignore syntax) is honoured.
@@ -516,7 +532,9 @@ def apply(
     concurrency: FileConcurrency = None,
     no_progress: NoProgress = False,
 ) -> None:
-    """Carry out exactly the plan in PLAN_FILE; refuse if a source entry changed since.
+    """Carry out a plan written by sync --plan-out.
+
+    Exactly the plan in PLAN_FILE; refused if a source entry changed since.
 
     Example: s3kit sync ./site s3://www/ --delete --plan-out plan.json && s3kit apply plan.json
     """

@@ -10,17 +10,25 @@ from typing import Annotated, Any
 
 import typer
 
+from s3kit.cli.completion import complete_bucket
 from s3kit.cli.documents import load_document, print_document
 from s3kit.cli.mb_rb import bucket_only
 from s3kit.cli.state import state_of
 from s3kit.errors import UsageError
 from s3kit.service import S3Service
 
-BucketArg = Annotated[str, typer.Argument(help="s3://bucket", show_default=False)]
+BucketArg = Annotated[
+    str, typer.Argument(help="s3://bucket", show_default=False, autocompletion=complete_bucket)
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of YAML.")]
 FileOpt = Annotated[
     Path | None,
-    typer.Option("--file", "-f", help="The full document, YAML or JSON (as `get` prints it)."),
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="FILE",
+        help="The full document, YAML or JSON (as `get` prints it).",
+    ),
 ]
 
 
@@ -79,7 +87,7 @@ def add_get_delete(
             shown = none if none is not None else f"s3://{bucket} has no {what}"
             show_document(document, json_out=json_out, none=shown)
 
-        group.command("get", help=f"Print the bucket's {what} (YAML, or JSON with --json).")(
+        group.command("get", help=f"Print the bucket's {what}.\n\nYAML, or JSON with --json.")(
             get_command
         )
     if delete is not None:
@@ -90,6 +98,6 @@ def add_get_delete(
             remover(service_of(ctx), bucket)
             say(f"deleted the {what} of s3://{bucket}")
 
-        group.command("delete", help=f"Remove the bucket's {what} (fine if it has none).")(
+        group.command("delete", help=f"Remove the bucket's {what}.\n\nFine if it has none.")(
             delete_command
         )

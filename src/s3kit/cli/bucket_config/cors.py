@@ -19,7 +19,7 @@ from s3kit.cli.bucket_config.base import (
 from s3kit.cli.mb_rb import bucket_only
 from s3kit.service.configs import build_cors_rule
 
-cors = config_group("Cross-origin resource sharing (CORS) rules for browsers.")
+cors = config_group("Cross-origin (CORS) rules for browsers.")
 add_get_delete(
     cors, "CORS configuration", lambda s, b: s.get_cors(b), lambda s, b: s.delete_cors(b)
 )
@@ -32,23 +32,37 @@ def cors_set(
     file: FileOpt = None,
     origins: Annotated[
         list[str] | None,
-        typer.Option("--allowed-origin", help="e.g. https://example.com or * (repeatable)."),
+        typer.Option(
+            "--allowed-origin",
+            metavar="ORIGIN",
+            help="e.g. https://example.com or * (repeatable).",
+        ),
     ] = None,
     methods: Annotated[
         list[str] | None,
-        typer.Option("--allowed-method", help="GET, PUT, POST, DELETE or HEAD (repeatable)."),
+        typer.Option(
+            "--allowed-method",
+            metavar="METHOD",
+            help="GET, PUT, POST, DELETE or HEAD (repeatable).",
+        ),
     ] = None,
     headers: Annotated[
-        list[str] | None, typer.Option("--allowed-header", help="Request header (repeatable).")
+        list[str] | None,
+        typer.Option("--allowed-header", metavar="HEADER", help="Request header (repeatable)."),
     ] = None,
     expose: Annotated[
         list[str] | None,
-        typer.Option("--expose-header", help="Response header scripts may read (repeatable)."),
+        typer.Option(
+            "--expose-header",
+            metavar="HEADER",
+            help="Response header scripts may read (repeatable).",
+        ),
     ] = None,
     max_age: Annotated[
-        int | None, typer.Option("--max-age", help="Seconds browsers may cache the answer.")
+        int | None,
+        typer.Option("--max-age", metavar="SECONDS", help="Seconds browsers may cache the answer."),
     ] = None,
-    rule_id: Annotated[str | None, typer.Option("--id", help="Rule ID.")] = None,
+    rule_id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Rule ID.")] = None,
 ) -> None:
     """Replace the CORS rules: one rule from flags, or the whole --file.
 

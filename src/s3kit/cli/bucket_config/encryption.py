@@ -35,10 +35,18 @@ def encryption_set(
     file: FileOpt = None,
     sse: Annotated[
         SseAlgorithm | None,
-        typer.Option("--sse", help="AES256 (SSE-S3, the default) or aws:kms (SSE-KMS)."),
+        typer.Option(
+            "--sse",
+            metavar="ALGORITHM",
+            help="AES256 (SSE-S3), aws:kms (SSE-KMS) or aws:kms:dsse.",
+            show_default="AES256; aws:kms with --kms-key-id",
+        ),
     ] = None,
     kms_key_id: Annotated[
-        str | None, typer.Option("--kms-key-id", help="KMS key id, ARN or alias (implies aws:kms).")
+        str | None,
+        typer.Option(
+            "--kms-key-id", metavar="KEY_ID", help="KMS key id, ARN or alias (implies aws:kms)."
+        ),
     ] = None,
     bucket_key: Annotated[
         bool | None,

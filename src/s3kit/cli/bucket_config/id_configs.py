@@ -40,7 +40,9 @@ def _id_group(kind: IdConfigKind, help_text: str) -> typer.Typer:
     group = config_group(help_text)
     label = ID_CONFIGS[kind].label
 
-    @group.command("list", help=f"List the bucket's {label}s (Ids; full documents with --json).")
+    @group.command(
+        "list", help=f"List the bucket's {label}s.\n\nTheir Ids; the full documents with --json."
+    )
     def list_command(ctx: typer.Context, path: BucketArg, json_out: JsonOpt = False) -> None:
         bucket = bucket_only(path)
         documents = list(service_of(ctx).list_id_configs(kind, bucket))
@@ -50,7 +52,7 @@ def _id_group(kind: IdConfigKind, help_text: str) -> typer.Typer:
             for document in documents:
                 say(str(document.get("Id", "")))
 
-    @group.command("get", help=f"Print one {label} (YAML, or JSON with --json).")
+    @group.command("get", help=f"Print one {label}.\n\nYAML, or JSON with --json.")
     def get_command(
         ctx: typer.Context, path: BucketArg, config_id: IdArg, json_out: JsonOpt = False
     ) -> None:
@@ -60,7 +62,7 @@ def _id_group(kind: IdConfigKind, help_text: str) -> typer.Typer:
             document, json_out=json_out, none=f"s3://{bucket} has no {label} '{config_id}'"
         )
 
-    @group.command("delete", help=f"Delete one {label} (fine if it is not there).")
+    @group.command("delete", help=f"Delete one {label}.\n\nFine if it is not there.")
     def delete_command(ctx: typer.Context, path: BucketArg, config_id: IdArg) -> None:
         bucket = bucket_only(path)
         service_of(ctx).delete_id_config(kind, bucket, config_id)
@@ -92,12 +94,14 @@ def _set_id_config(
     say(f"set the {ID_CONFIGS[kind].label} '{document['Id']}' of s3://{bucket}")
 
 
-ConfigIdOpt = Annotated[str | None, typer.Option("--id", help="The configuration's Id.")]
-PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="Only keys under this prefix.")]
+ConfigIdOpt = Annotated[
+    str | None, typer.Option("--id", metavar="ID", help="The configuration's Id.")
+]
+PrefixOpt = Annotated[
+    str | None, typer.Option("--prefix", metavar="PREFIX", help="Only keys under this prefix.")
+]
 
-inventory = _id_group(
-    "inventory", "Inventory reports of the bucket's objects: list, get, set, delete."
-)
+inventory = _id_group("inventory", "Inventory reports: list, get, set, delete.")
 
 
 @inventory.command("set")
@@ -107,16 +111,22 @@ def inventory_set(
     file: FileOpt = None,
     config_id: ConfigIdOpt = None,
     destination: Annotated[
-        str | None, typer.Option("--destination", help="Bucket ARN (or name) for the reports.")
+        str | None,
+        typer.Option(
+            "--destination", metavar="BUCKET", help="Bucket ARN (or name) for the reports."
+        ),
     ] = None,
     destination_prefix: Annotated[
-        str | None, typer.Option("--destination-prefix", help="Prefix of the reports.")
+        str | None,
+        typer.Option("--destination-prefix", metavar="PREFIX", help="Prefix of the reports."),
     ] = None,
     format: Annotated[
-        Literal["CSV", "ORC", "Parquet"], typer.Option("--format", help="Report format.")
+        Literal["CSV", "ORC", "Parquet"],
+        typer.Option("--format", metavar="CSV|ORC|Parquet", help="Report format."),
     ] = "CSV",
     frequency: Annotated[
-        Literal["Daily", "Weekly"], typer.Option("--frequency", help="How often.")
+        Literal["Daily", "Weekly"],
+        typer.Option("--frequency", metavar="Daily|Weekly", help="How often."),
     ] = "Daily",
     prefix: PrefixOpt = None,
     all_versions: Annotated[
@@ -124,7 +134,11 @@ def inventory_set(
     ] = False,
     fields: Annotated[
         list[str] | None,
-        typer.Option("--field", help="Optional field, e.g. Size, StorageClass (repeatable)."),
+        typer.Option(
+            "--field",
+            metavar="FIELD",
+            help="Optional field, e.g. Size, StorageClass (repeatable).",
+        ),
     ] = None,
 ) -> None:
     """Create or replace an inventory.
@@ -160,10 +174,11 @@ def analytics_set(
     config_id: ConfigIdOpt = None,
     prefix: PrefixOpt = None,
     export_destination: Annotated[
-        str | None, typer.Option("--export-destination", help="Bucket ARN for CSV exports.")
+        str | None,
+        typer.Option("--export-destination", metavar="BUCKET", help="Bucket ARN for CSV exports."),
     ] = None,
     export_prefix: Annotated[
-        str | None, typer.Option("--export-prefix", help="Prefix of the exports.")
+        str | None, typer.Option("--export-prefix", metavar="PREFIX", help="Prefix of the exports.")
     ] = None,
 ) -> None:
     """Create or replace a storage class analysis.
@@ -183,7 +198,9 @@ def analytics_set(
     _set_id_config(ctx, "analytics", path, file, config_id, flags, build)
 
 
-metrics = _id_group("metrics", "CloudWatch request metrics filters: list, get, set, delete.")
+metrics = _id_group(
+    "metrics", "Request metrics filters: list, get, set, delete.\n\nFor CloudWatch."
+)
 
 
 @metrics.command("set")
@@ -210,7 +227,8 @@ def metrics_set(
 
 
 tiering = _id_group(
-    "intelligent-tiering", "Intelligent-Tiering archive settings: list, get, set, delete."
+    "intelligent-tiering",
+    "Intelligent-Tiering: list, get, set, delete.\n\nIts archive tiers' settings.",
 )
 
 
@@ -222,11 +240,18 @@ def tiering_set(
     config_id: ConfigIdOpt = None,
     prefix: PrefixOpt = None,
     archive_days: Annotated[
-        int | None, typer.Option("--archive-days", help="Archive Access tier after N days (90+).")
+        int | None,
+        typer.Option(
+            "--archive-days", metavar="DAYS", help="Archive Access tier after DAYS days (90+)."
+        ),
     ] = None,
     deep_archive_days: Annotated[
         int | None,
-        typer.Option("--deep-archive-days", help="Deep Archive Access tier after N days (180+)."),
+        typer.Option(
+            "--deep-archive-days",
+            metavar="DAYS",
+            help="Deep Archive Access tier after DAYS days (180+).",
+        ),
     ] = None,
 ) -> None:
     """Create or replace an Intelligent-Tiering configuration.

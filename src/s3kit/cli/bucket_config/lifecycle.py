@@ -20,7 +20,8 @@ from s3kit.cli.mb_rb import bucket_only
 from s3kit.service.configs import build_lifecycle_rule, parse_transition
 
 lifecycle = config_group(
-    "Lifecycle rules: expiration, transitions, cleanup of versions and uploads."
+    "Lifecycle rules: expiry, transitions, cleanup.\n\nExpiration, transitions to other"
+    " storage classes, cleanup of old versions and unfinished uploads."
 )
 add_get_delete(
     lifecycle,
@@ -35,26 +36,43 @@ def lifecycle_set(
     ctx: typer.Context,
     path: BucketArg,
     file: FileOpt = None,
-    rule_id: Annotated[str | None, typer.Option("--id", help="Rule ID.")] = None,
-    prefix: Annotated[str, typer.Option("--prefix", help="Only keys under this prefix.")] = "",
+    rule_id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Rule ID.")] = None,
+    prefix: Annotated[
+        str, typer.Option("--prefix", metavar="PREFIX", help="Only keys under this prefix.")
+    ] = "",
     expire_days: Annotated[
-        int | None, typer.Option("--expire-days", help="Delete objects N days after creation.")
+        int | None,
+        typer.Option(
+            "--expire-days", metavar="DAYS", help="Delete objects DAYS days after creation."
+        ),
     ] = None,
     transition: Annotated[
         list[str] | None,
-        typer.Option("--transition", help="DAYS:CLASS, e.g. 30:STANDARD_IA (repeatable)."),
+        typer.Option(
+            "--transition",
+            metavar="DAYS:CLASS",
+            help="Move objects to CLASS after DAYS days, e.g. 30:STANDARD_IA (repeatable).",
+        ),
     ] = None,
     noncurrent_days: Annotated[
         int | None,
-        typer.Option("--noncurrent-expire-days", help="Delete old versions N days later."),
+        typer.Option(
+            "--noncurrent-expire-days",
+            metavar="DAYS",
+            help="Delete old versions DAYS days later.",
+        ),
     ] = None,
     abort_days: Annotated[
         int | None,
-        typer.Option("--abort-multipart-days", help="Abort unfinished uploads after N days."),
+        typer.Option(
+            "--abort-multipart-days",
+            metavar="DAYS",
+            help="Abort unfinished uploads after DAYS days.",
+        ),
     ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Add the rule disabled.")] = False,
 ) -> None:
-    """Replace the lifecycle configuration: one rule from flags, or the whole --file.
+    """Replace the lifecycle rules: one from flags, or a whole --file.
 
     Example: s3kit bucket lifecycle set s3://demo --prefix logs/ --expire-days 30
     """

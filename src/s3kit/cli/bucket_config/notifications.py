@@ -20,7 +20,7 @@ from s3kit.cli.mb_rb import bucket_only
 from s3kit.errors import UsageError
 from s3kit.service.configs import Document, build_notification
 
-notifications = config_group("Event notifications to SNS topics, SQS queues and Lambda functions.")
+notifications = config_group("Event notifications to SNS, SQS and Lambda.")
 add_get_delete(
     notifications,
     "event notifications",
@@ -35,15 +35,27 @@ def notifications_set(
     path: BucketArg,
     file: FileOpt = None,
     target: Annotated[
-        str | None, typer.Option("--target", help="SNS topic, SQS queue or Lambda ARN.")
+        str | None,
+        typer.Option("--target", metavar="ARN", help="SNS topic, SQS queue or Lambda ARN."),
     ] = None,
     events: Annotated[
         list[str] | None,
-        typer.Option("--event", help="e.g. s3:ObjectCreated:* (the default; repeatable)."),
+        typer.Option(
+            "--event",
+            metavar="EVENT",
+            help="Event type, e.g. s3:ObjectRemoved:* (repeatable).",
+            show_default="s3:ObjectCreated:*",
+        ),
     ] = None,
-    prefix: Annotated[str | None, typer.Option("--prefix", help="Key prefix filter.")] = None,
-    suffix: Annotated[str | None, typer.Option("--suffix", help="Key suffix filter.")] = None,
-    config_id: Annotated[str | None, typer.Option("--id", help="Configuration Id.")] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", metavar="PREFIX", help="Key prefix filter.")
+    ] = None,
+    suffix: Annotated[
+        str | None, typer.Option("--suffix", metavar="SUFFIX", help="Key suffix filter.")
+    ] = None,
+    config_id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", help="Configuration Id.")
+    ] = None,
 ) -> None:
     """Replace the event notifications.
 

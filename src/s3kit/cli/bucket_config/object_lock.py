@@ -20,13 +20,18 @@ from s3kit.cli.bucket_config.base import (
     service_of,
     show_document,
 )
+from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.mb_rb import bucket_only
 from s3kit.cli.state import cli_s3_url
 from s3kit.errors import UsageError
 from s3kit.service.configs import LockMode, build_object_lock, build_retention
 
-ObjectArg = Annotated[str, typer.Argument(help="s3://bucket/key", show_default=False)]
-VersionOpt = Annotated[str | None, typer.Option("--version-id", help="A specific version.")]
+ObjectArg = Annotated[
+    str, typer.Argument(help="s3://bucket/key", show_default=False, autocompletion=complete_s3_url)
+]
+VersionOpt = Annotated[
+    str | None, typer.Option("--version-id", metavar="VERSION_ID", help="A specific version.")
+]
 
 
 def _object(path: str) -> tuple[str, str]:
@@ -37,11 +42,13 @@ def _object(path: str) -> tuple[str, str]:
 
 
 object_lock = config_group(
-    "Object lock: the bucket's default retention, and per-object retention and legal holds."
+    "Object lock: retention and legal holds.\n\nThe bucket's default retention, and"
+    " per-object retention and legal holds."
 )
 add_get_delete(object_lock, "object lock configuration", lambda s, b: s.get_object_lock(b))
 ModeOpt = Annotated[
-    LockMode | None, typer.Option("--mode", help="GOVERNANCE or COMPLIANCE.", case_sensitive=False)
+    LockMode | None,
+    typer.Option("--mode", metavar="MODE", help="GOVERNANCE or COMPLIANCE.", case_sensitive=False),
 ]
 
 
@@ -51,12 +58,16 @@ def object_lock_set(
     path: BucketArg,
     file: FileOpt = None,
     mode: ModeOpt = None,
-    days: Annotated[int | None, typer.Option("--days", help="Default retention in days.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", metavar="DAYS", help="Default retention in days.")
+    ] = None,
     years: Annotated[
-        int | None, typer.Option("--years", help="Default retention in years.")
+        int | None, typer.Option("--years", metavar="YEARS", help="Default retention in years.")
     ] = None,
 ) -> None:
-    """Set the default retention of a bucket created with object lock.
+    """Set the default retention of a bucket with object lock.
+
+    The bucket must have been created with object lock.
 
     Example: s3kit bucket object-lock set s3://demo --mode GOVERNANCE --days 30
     """
@@ -99,9 +110,12 @@ def retention_set(
     path: ObjectArg,
     mode: ModeOpt = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="End date, ISO 8601 (UTC if no zone).")
+        str | None,
+        typer.Option("--until", metavar="DATE", help="End date, ISO 8601 (UTC if no zone)."),
     ] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Retain for N days from now.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", metavar="DAYS", help="Retain for DAYS days from now.")
+    ] = None,
     version_id: VersionOpt = None,
     bypass_governance: Annotated[
         bool,

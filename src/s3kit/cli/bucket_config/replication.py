@@ -20,7 +20,7 @@ from s3kit.cli.mb_rb import bucket_only
 from s3kit.errors import UsageError
 from s3kit.service.configs import Document, build_replication
 
-replication = config_group("Replication to another bucket (needs versioning on both).")
+replication = config_group("Replication to another bucket (versioning on both).")
 add_get_delete(
     replication,
     "replication configuration",
@@ -35,16 +35,21 @@ def replication_set(
     path: BucketArg,
     file: FileOpt = None,
     role: Annotated[
-        str | None, typer.Option("--role", help="ARN of the IAM role S3 replicates as.")
+        str | None,
+        typer.Option("--role", metavar="ARN", help="ARN of the IAM role S3 replicates as."),
     ] = None,
     destination: Annotated[
-        str | None, typer.Option("--destination", help="Destination bucket ARN (or name).")
+        str | None,
+        typer.Option("--destination", metavar="BUCKET", help="Destination bucket ARN (or name)."),
     ] = None,
-    prefix: Annotated[str, typer.Option("--prefix", help="Only keys under this prefix.")] = "",
+    prefix: Annotated[
+        str, typer.Option("--prefix", metavar="PREFIX", help="Only keys under this prefix.")
+    ] = "",
     storage_class: Annotated[
-        str | None, typer.Option("--storage-class", help="Storage class of the replicas.")
+        str | None,
+        typer.Option("--storage-class", metavar="CLASS", help="Storage class of the replicas."),
     ] = None,
-    rule_id: Annotated[str | None, typer.Option("--id", help="Rule ID.")] = None,
+    rule_id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Rule ID.")] = None,
     delete_markers: Annotated[
         bool, typer.Option("--delete-markers", help="Replicate delete markers too.")
     ] = False,

@@ -9,11 +9,15 @@ import typer
 from s3kit.cli.bucket_config.base import BucketArg, add_get_delete, config_group, say, service_of
 from s3kit.cli.mb_rb import bucket_only
 
-versioning = config_group("Object versioning: get, enable, suspend (with MFA delete).")
+versioning = config_group("Versioning: get, enable, suspend (with MFA delete).")
 add_get_delete(versioning, "versioning", lambda s, b: s.get_versioning(b) or None)
 MfaOpt = Annotated[
     str | None,
-    typer.Option("--mfa", help="'SERIAL CODE': MFA device serial (or ARN) and current code."),
+    typer.Option(
+        "--mfa",
+        metavar="'SERIAL CODE'",
+        help="MFA device serial (or ARN) and its current code, as one argument.",
+    ),
 ]
 MfaDeleteOpt = Annotated[
     bool | None,

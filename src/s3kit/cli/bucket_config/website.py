@@ -23,7 +23,10 @@ from s3kit.cli.mb_rb import bucket_only
 from s3kit.service import S3Service
 from s3kit.service.configs import build_website
 
-website = config_group("Static website hosting: index and error documents, or redirect everything.")
+website = config_group(
+    "Static website hosting: documents or a redirect.\n\nIndex and error documents, or a"
+    " redirect of every request."
+)
 
 
 def _endpoint_line(service: S3Service, bucket: str) -> str:
@@ -57,14 +60,23 @@ def website_set(
     ctx: typer.Context,
     path: BucketArg,
     file: FileOpt = None,
-    index: Annotated[str | None, typer.Option("--index", help="e.g. index.html")] = None,
-    error: Annotated[str | None, typer.Option("--error", help="e.g. 404.html")] = None,
+    index: Annotated[
+        str | None, typer.Option("--index", metavar="KEY", help="Index document, e.g. index.html.")
+    ] = None,
+    error: Annotated[
+        str | None, typer.Option("--error", metavar="KEY", help="Error document, e.g. 404.html.")
+    ] = None,
     redirect_host: Annotated[
-        str | None, typer.Option("--redirect-host", help="Redirect every request to this host.")
+        str | None,
+        typer.Option(
+            "--redirect-host", metavar="HOST", help="Redirect every request to this host."
+        ),
     ] = None,
     redirect_protocol: Annotated[
         Literal["http", "https"] | None,
-        typer.Option("--redirect-protocol", help="Protocol of the redirects."),
+        typer.Option(
+            "--redirect-protocol", metavar="http|https", help="Protocol of the redirects."
+        ),
     ] = None,
 ) -> None:
     """Serve the bucket as a website.
