@@ -261,6 +261,10 @@ def test_a_bad_config_file_reports_each_problem_and_exits_2(
     assert_usage_error(ghost)
     assert "aws.connection" in ghost.stderr
     assert_one_error_line(ghost)
+    # The error says to add it: `connections add` must then work from this very folder.
+    added = cli("connections", "add", "ghost", "--endpoint-url", "http://127.0.0.1:9")
+    assert added.exit_code == 0, added.stderr
+    assert cli("local", "status").exit_code != 2  # the file's connection exists now
 
 
 def test_a_connections_default_bucket_stands_in_for_an_empty_bucket_name(

@@ -253,7 +253,12 @@ def root(
     state = state_of(ctx)
     state.take_globals(ctx.params)
     _setup_logging(state)
-    connections.load_global_config(state, connection=connection, config=config)
+    connections.load_global_config(
+        state,
+        connection=connection,
+        config=config,
+        managing_connections=ctx.invoked_subcommand == "connections",
+    )
 
 
 app.command("ls")(ls_rm_cat.ls)

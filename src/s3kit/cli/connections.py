@@ -69,11 +69,19 @@ _SHADOWING_ENV = (
 )
 
 
-def load_global_config(state: CliState, *, connection: str | None, config: Path | None) -> None:
+def load_global_config(
+    state: CliState,
+    *,
+    connection: str | None,
+    config: Path | None,
+    managing_connections: bool = False,
+) -> None:
     """Check --connection/S3KIT_CONNECTION and find, validate and keep the config file.
 
     Done before any command runs, so a missing connection or a broken s3kit.yaml stops every
-    command with exit code 2 rather than only those that reach the server.
+    command with exit code 2 rather than only those that reach the server — except that the
+    `connections` commands (`managing_connections`) still run when s3kit.yaml names a
+    connection not saved yet: they are how it gets saved.
     """
     store = ConnectionStore()
     set_default_bucket(None)  # this run's connection decides, not an earlier one's
@@ -95,7 +103,8 @@ def load_global_config(state: CliState, *, connection: str | None, config: Path 
         try:
             set_default_bucket(store.get(named).bucket)
         except UsageError as exc:
-            raise UsageError(f"{path}: aws.connection: {exc.message}") from None
+            if not managing_connections:
+                raise UsageError(f"{path}: aws.connection: {exc.message}") from None
 
 
 # -- connections -------------------------------------------------------------------------------
