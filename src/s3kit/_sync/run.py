@@ -21,11 +21,12 @@ raise: they are in the outcome's `result.failures`, as each one ended (`on_actio
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from s3kit._aio import run_sync
 from s3kit._config.file import S3KitConfig, find_config_file, load_config
@@ -63,6 +64,23 @@ from s3kit.transfer import EventCallback, TransferConfig, WriteOptions
 from s3kit.transfer.filters import Filters, Rule
 
 PlaceLike = str | os.PathLike[str] | Location
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def blocking(twin: Callable[P, Coroutine[Any, Any, R]], name: str) -> Callable[P, R]:
+    """The blocking form of the coroutine function `twin`: the same arguments, types and
+    documentation, run to completion (`_aio.run_sync`)."""
+
+    @functools.wraps(twin)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run_sync(twin(*args, **kwargs))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"The blocking twin of `{twin.__name__}`:\n\n{twin.__doc__ or ''}"
+    return run
+
+
 Confirm = Callable[[Plan], bool]
 
 
@@ -229,12 +247,7 @@ async def sync_async(
     session = session or Session()
     settings = file_settings() if settings is None else settings
     defaults = settings.sync
-    if transfer is None:
-        configured: dict[str, Any] = settings.transfer_overrides()
-        transfer = TransferConfig(**configured)
-    checks = defaults.verify_checksums if verify is None else verify
-    if checks is not None:
-        transfer = replace(transfer, verify=checks)
+    transfer = transfer_config(settings, transfer, verify)
     if write is None:
         write = default_write_options(settings)
     run = _Run(
@@ -275,9 +288,19 @@ async def sync_async(
     )  # fmt: skip
 
 
-def sync(source: PlaceLike, destination: PlaceLike, **options: Any) -> SyncOutcome:
-    """The blocking twin of `sync_async` (same arguments)."""
-    return run_sync(sync_async(source, destination, **options))
+sync = blocking(sync_async, "sync")
+
+
+def transfer_config(
+    settings: S3KitConfig, transfer: TransferConfig | None, verify: bool | None
+) -> TransferConfig:
+    """How a sync's transfers run: `transfer`, else the settings' performance section; with
+    `verify`, else the settings' `sync.verify_checksums`, deciding the end-to-end checks."""
+    if transfer is None:
+        configured: dict[str, Any] = settings.transfer_overrides()
+        transfer = TransferConfig(**configured)
+    checks = settings.sync.verify_checksums if verify is None else verify
+    return transfer if checks is None else replace(transfer, verify=checks)
 
 
 def default_write_options(settings: S3KitConfig) -> WriteOptions:
@@ -487,12 +510,7 @@ async def bisync_async(
         raise UsageError("--bidirectional syncs a local folder with an S3 prefix: LOCAL s3://...")
     if conflict not in CONFLICT_POLICIES:
         raise UsageError(f"--conflict must be one of {', '.join(CONFLICT_POLICIES)}")
-    if transfer is None:
-        configured: dict[str, Any] = settings.transfer_overrides()
-        transfer = TransferConfig(**configured)
-    checks = settings.sync.verify_checksums if verify is None else verify
-    if checks is not None:
-        transfer = replace(transfer, verify=checks)
+    transfer = transfer_config(settings, transfer, verify)
     selection = await selection_async(
         session, local_side, settings, _filters(filters),
         tuple(Path(path) for path in exclude_from), default_excludes=default_excludes,
@@ -510,6 +528,4 @@ async def bisync_async(
     return outcome
 
 
-def bisync(local: PlaceLike, remote: PlaceLike, **options: Any) -> BisyncOutcome:
-    """The blocking twin of `bisync_async` (same arguments)."""
-    return run_sync(bisync_async(local, remote, **options))
+bisync = blocking(bisync_async, "bisync")
