@@ -311,8 +311,12 @@ def test_the_bar_has_no_total_until_the_scan_has_ended() -> None:
     output = StringIO()
     console = Console(file=output, force_terminal=True, width=120)
 
+    # One object per item, passed with each of its events as the transfer layer does: the
+    # bar tells items apart by identity, and a fresh object per event could reuse a freed id.
+    items = [TransferItem(LocalPath(f"/d/{n}"), S3Url("b", str(n)), 10) for n in range(3)]
+
     def item(n: int) -> TransferItem:
-        return TransferItem(LocalPath(f"/d/{n}"), S3Url("b", str(n)), 10)
+        return items[n]
 
     with TransferProgress(console) as bar:
         for n in range(2):
