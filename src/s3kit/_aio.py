@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
 
 
 def _in_running_loop() -> bool:
@@ -84,3 +87,39 @@ async def run_bounded(jobs: Iterable[Awaitable[None]], limit: int) -> None:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+
+
+def async_twin(
+    method: Callable[Concatenate[S, P], T],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """The `x_async` twin of a blocking method `x`: same signature, awaitable, run on a worker
+    thread so the caller's event loop keeps going. In a class body: `x_async = async_twin(x)`
+    (a type checker sees the exact signature; no second implementation to drift)."""
+
+    @functools.wraps(method)
+    async def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(method, self, *args, **kwargs)
+
+    twin.__name__ = twin.__qualname__ = f"{method.__name__}_async"
+    twin.__doc__ = f"Awaitable twin of `{method.__name__}` (run on a worker thread)."
+    return twin
+
+
+_DONE = object()
+
+
+def async_iter_twin(
+    method: Callable[Concatenate[S, P], Iterable[T]],
+) -> Callable[Concatenate[S, P], AsyncIterator[T]]:
+    """The `x_async` twin of a method returning an iterator: an async iterator whose every
+    step (a page request, as the blocking one makes them) runs on a worker thread."""
+
+    @functools.wraps(method)
+    async def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
+        iterator = iter(await asyncio.to_thread(method, self, *args, **kwargs))
+        while (item := await asyncio.to_thread(next, iterator, _DONE)) is not _DONE:
+            yield item  # type: ignore[misc]  # _DONE is the only non-T value, handled above
+
+    twin.__name__ = twin.__qualname__ = f"{method.__name__}_async"
+    twin.__doc__ = f"Async-iterator twin of `{method.__name__}` (each step on a worker thread)."
+    return twin

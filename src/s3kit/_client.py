@@ -1,8 +1,9 @@
 """S3Client: a small, blocking facade over one bucket, for scripts and AI agents.
 
-Five verbs and their byte twins, and whole folders; everything is synchronous and every
-failure is an `S3KitError` with a message that says what to do. With `ensure_bucket=True` (the
-default) the bucket is created the first time an operation finds it missing.
+Five verbs and their byte twins, and whole folders; each call blocks, and has an awaitable
+twin (`upload_file_async`, ...) for code already in an event loop. Every failure is an
+`S3KitError` with a message that says what to do. With `ensure_bucket=True` (the default) the
+bucket is created the first time an operation finds it missing.
 
 A folder call goes on past a file that fails and returns what became of each one
 (`S3FileResult`); it raises only when nothing could start (no such folder, no such bucket).
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from s3kit._aio import iter_sync
+from s3kit._aio import async_twin, iter_sync
 from s3kit._session import Session
 from s3kit._uri import LocalPath, Location, S3Url, validate_key
 from s3kit.errors import (
@@ -208,6 +209,17 @@ class S3Client:
         except (BucketNotFound, ObjectNotFound):
             return False
         return True
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    upload_file_async = async_twin(upload_file)
+    download_file_async = async_twin(download_file)
+    upload_folder_async = async_twin(upload_folder)
+    download_folder_async = async_twin(download_folder)
+    upload_bytes_async = async_twin(upload_bytes)
+    download_bytes_async = async_twin(download_bytes)
+    list_files_async = async_twin(list_files)
+    file_exists_async = async_twin(file_exists)
+    delete_file_async = async_twin(delete_file)
 
 
 def _file_result(result: ItemResult) -> S3FileResult:

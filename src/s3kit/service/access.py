@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from s3kit._acls import OBJECT_CANNED_ACLS as OBJECT_CANNED_ACLS
+from s3kit._aio import async_twin
 from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import BucketNotEmpty, NotSupported, S3KitError, UsageError
 from s3kit.service.base import ServiceBase
@@ -420,3 +421,15 @@ class AccessMixin(ServiceBase):
                 f"{self.session.endpoint_label} does not support public access blocks (it"
                 " answered as if asked to delete the bucket)"
             ) from exc
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_bucket_policy_async = async_twin(get_bucket_policy)
+    set_bucket_policy_async = async_twin(set_bucket_policy)
+    delete_bucket_policy_async = async_twin(delete_bucket_policy)
+    get_bucket_acl_async = async_twin(get_bucket_acl)
+    set_bucket_acl_async = async_twin(set_bucket_acl)
+    get_object_acl_async = async_twin(get_object_acl)
+    set_object_acl_async = async_twin(set_object_acl)
+    get_public_access_block_async = async_twin(get_public_access_block)
+    set_public_access_block_async = async_twin(set_public_access_block)
+    delete_public_access_block_async = async_twin(delete_public_access_block)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import unquote_plus
 
-from s3kit._aio import run_sync
+from s3kit._aio import async_iter_twin, async_twin, run_sync
 from s3kit._uri import S3Url, validate_bucket_name, validate_key
 from s3kit.errors import S3KitError, UsageError
 from s3kit.service.base import ServiceBase
@@ -190,6 +190,10 @@ class BatchMixin(ServiceBase):
                 else:
                     results.append(BatchResult(bucket, target.key, "delete", "done"))
         return results
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    select_keys_async = async_iter_twin(select_keys)
+    batch_async = async_twin(batch)
 
 
 def write_report(path: Path, results: Iterable[BatchResult]) -> None:

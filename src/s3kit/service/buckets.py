@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from s3kit._acls import BUCKET_CANNED_ACLS as BUCKET_CANNED_ACLS
-from s3kit._aio import run_sync
+from s3kit._aio import async_iter_twin, async_twin, run_sync
 from s3kit._uri import validate_bucket_name
 from s3kit.errors import (
     BucketAlreadyExists,
@@ -492,3 +492,19 @@ class BucketsMixin(ServiceBase):
                 on_delete(item)
         flush()
         return count
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    list_buckets_async = async_twin(list_buckets)
+    bucket_region_async = async_twin(bucket_region)
+    bucket_exists_async = async_twin(bucket_exists)
+    create_bucket_async = async_twin(create_bucket)
+    secure_bucket_async = async_twin(secure_bucket)
+    bucket_info_async = async_twin(bucket_info)
+    get_bucket_tags_async = async_twin(get_bucket_tags)
+    set_bucket_tags_async = async_twin(set_bucket_tags)
+    add_bucket_tags_async = async_twin(add_bucket_tags)
+    remove_bucket_tags_async = async_twin(remove_bucket_tags)
+    bucket_contents_summary_async = async_twin(bucket_contents_summary)
+    delete_bucket_async = async_twin(delete_bucket)
+    iter_bucket_contents_async = async_iter_twin(iter_bucket_contents)
+    empty_bucket_async = async_twin(empty_bucket)

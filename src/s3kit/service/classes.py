@@ -16,6 +16,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from s3kit._aio import async_twin
 from s3kit._storage_classes import ARCHIVE_CLASSES, validate_storage_class
 from s3kit._units import GiB
 from s3kit._uri import S3Url, validate_bucket_name, validate_key
@@ -302,6 +303,14 @@ class StorageClassMixin(ServiceBase):
             options=options,
             read_encryption=old,
         )
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    set_storage_class_async = async_twin(set_storage_class)
+    restore_object_async = async_twin(restore_object)
+    restore_status_async = async_twin(restore_status)
+    storage_usage_async = async_twin(storage_usage)
+    storage_cost_async = async_twin(storage_cost)
+    rotate_sse_c_key_async = async_twin(rotate_sse_c_key)
 
 
 def usage_from_sizes(entries: Iterable[tuple[str | None, int]]) -> dict[str, ClassUsage]:

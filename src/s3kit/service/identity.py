@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from s3kit._aio import async_twin
 from s3kit.errors import S3KitError
 from s3kit.service.buckets import BucketsMixin
 
@@ -62,3 +63,6 @@ class IdentityMixin(BucketsMixin):
         return Identity(
             **base, account=None, arn=None, user_id=None, buckets=buckets, method="list-buckets"
         )
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    whoami_async = async_twin(whoami)

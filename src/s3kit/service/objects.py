@@ -1,4 +1,5 @@
-"""Objects: metadata, tagging, copy/move, batch delete, presigned POST.
+"""Objects: upload, download, copy, delete one object; metadata, tagging, copy/move, batch
+delete, presigned POST.
 
 Metadata and tags go through boto3 (control plane); copies of whole objects go through the
 transfer layer (`transfer.copy.copy_object`, `TransferManager`), which already knows when a
@@ -11,10 +12,12 @@ headers, storage class, SSE settings) is carried over explicitly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s3kit._aio import run_sync
+from s3kit._aio import async_twin, run_sync
 from s3kit._limits import DELETE_BATCH as DELETE_BATCH
 from s3kit._limits import MAX_COPY_OBJECT as MAX_COPY_OBJECT
 from s3kit._limits import MAX_POST_UPLOAD, copy_in_parts
@@ -27,7 +30,7 @@ from s3kit.storage.base import DeleteFailure, DeleteReport
 if TYPE_CHECKING:
     from s3kit._encryption import Encryption
     from s3kit._session import Session
-    from s3kit.transfer import TransferSummary
+    from s3kit.transfer import ItemResult, TransferSummary
     from s3kit.transfer.context import WriteOptions
     from s3kit.transfer.copy import Copied
 
@@ -45,7 +48,41 @@ _KEPT_ON_REPLACE = (
 )
 
 
+# boto3's ExtraArgs names that `upload_object`/`copy_object` accept, and the WriteOptions field
+# each one sets (ServerSideEncryption and SSEKMSKeyId together make its `encryption`).
+_EXTRA_ARGS = {
+    "ContentType": "content_type",
+    "CacheControl": "cache_control",
+    "ContentEncoding": "content_encoding",
+    "StorageClass": "storage_class",
+    "Metadata": "metadata",
+    "ACL": "acl",
+    "ServerSideEncryption": "",
+    "SSEKMSKeyId": "",
+}
+
+
 # -- pure helpers -------------------------------------------------------------------------------
+
+
+def write_options_from_extra_args(extra_args: Mapping[str, Any] | None) -> WriteOptions:
+    """boto3-style `ExtraArgs` ({"ContentType": ..., "Metadata": {...}}) as the WriteOptions
+    every upload and copy takes; a name s3kit does not apply is refused, not ignored."""
+    from s3kit._encryption import encryption_from_options
+    from s3kit.transfer.context import WriteOptions
+
+    extra = dict(extra_args or {})
+    unknown = sorted(set(extra) - set(_EXTRA_ARGS))
+    if unknown:
+        raise UsageError(
+            f"extra_args {', '.join(unknown)} not supported — use {', '.join(_EXTRA_ARGS)}"
+        )
+    fields = {_EXTRA_ARGS[name]: value for name, value in extra.items() if _EXTRA_ARGS[name]}
+    if "metadata" in fields:
+        fields["metadata"] = {str(k): str(v) for k, v in dict(fields["metadata"]).items()}
+    sse, kms_key = extra.get("ServerSideEncryption"), extra.get("SSEKMSKeyId")
+    encryption = encryption_from_options(sse, kms_key_id=kms_key, env={})
+    return WriteOptions(encryption=encryption, **fields)
 
 
 def parse_pairs(pairs: Sequence[str], *, what: str) -> dict[str, str]:
@@ -205,6 +242,79 @@ class ObjectsMixin(ServiceBase):
             kwargs["VersionId"] = version_id
         self.call("delete_object_tagging", bucket=bucket, key=key, **kwargs)
 
+    # -- one object: upload, download, copy, delete, exists -----------------------------------
+    # Each is one item of the transfer layer (verified, atomic, multipart where it is big), or
+    # one request; the folder and batch forms are TransferManager and `delete_keys`.
+
+    def upload_object(
+        self,
+        bucket_name: str,
+        key: str,
+        file_path: str | os.PathLike[str],
+        extra_args: Mapping[str, Any] | None = None,
+    ) -> ItemResult:
+        """Upload one file to `key` (`extra_args` as boto3's: ContentType, CacheControl,
+        ContentEncoding, StorageClass, Metadata, ACL, ServerSideEncryption, SSEKMSKeyId).
+        A failed upload leaves what was at `key` as it was."""
+        from s3kit._uri import LocalPath
+        from s3kit.transfer import TransferManager
+
+        validate_bucket_name(bucket_name)
+        validate_key(key)
+        manager = TransferManager(self.session, options=write_options_from_extra_args(extra_args))
+        summary = manager.run(LocalPath(Path(file_path)), S3Url(bucket_name, key))
+        return summary.results[0]
+
+    def download_object(
+        self,
+        bucket_name: str,
+        key: str,
+        file_path: str | os.PathLike[str],
+        *,
+        version_id: str | None = None,
+    ) -> ItemResult:
+        """Download one object (or one version of it) to `file_path` (a file, or a folder to
+        put it in): verified against its checksums, written to a temporary file renamed into
+        place, so a failure leaves nothing half-written."""
+        return download_to_file(self, bucket_name, key, file_path, version_id=version_id)
+
+    def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        destination_bucket: str,
+        destination_key: str,
+        *,
+        version_id: str | None = None,
+        extra_args: Mapping[str, Any] | None = None,
+    ) -> ItemResult:
+        """Server-side copy of one object (or version): one CopyObject up to 5 GiB, a
+        multipart copy above. The copy keeps the source's metadata and content headers;
+        `extra_args` change what they name (a Metadata entry is added to the source's)."""
+        from s3kit.transfer import TransferManager
+
+        for bucket, key in ((source_bucket, source_key), (destination_bucket, destination_key)):
+            validate_bucket_name(bucket)
+            validate_key(key)
+        options = None if extra_args is None else write_options_from_extra_args(extra_args)
+        summary = TransferManager(self.session, options=options).run(
+            S3Url(source_bucket, source_key, version_id or None),
+            S3Url(destination_bucket, destination_key),
+        )
+        return summary.results[0]
+
+    def delete_object(self, bucket_name: str, key: str) -> None:
+        """Delete the current object at `key` (on a versioned bucket this adds a delete marker;
+        `delete_version` removes one version for good). Deleting a key that is not there
+        succeeds, as in S3."""
+        validate_bucket_name(bucket_name)
+        self.session.storage(bucket_name).delete(validate_key(key))
+
+    def object_exists(self, bucket_name: str, key: str) -> bool:
+        """Whether `key` has a current object (a missing bucket raises BucketNotFound)."""
+        validate_bucket_name(bucket_name)
+        return self.session.storage(bucket_name).exists(validate_key(key))
+
     # -- copy, move, delete ------------------------------------------------------------------
 
     def copy_or_move(
@@ -268,6 +378,21 @@ class ObjectsMixin(ServiceBase):
         )
         return {"url": post["url"], "fields": dict(post["fields"])}
 
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    head_object_async = async_twin(head_object)
+    set_object_metadata_async = async_twin(set_object_metadata)
+    get_object_tags_async = async_twin(get_object_tags)
+    set_object_tags_async = async_twin(set_object_tags)
+    delete_object_tags_async = async_twin(delete_object_tags)
+    upload_object_async = async_twin(upload_object)
+    download_object_async = async_twin(download_object)
+    copy_object_async = async_twin(copy_object)
+    delete_object_async = async_twin(delete_object)
+    object_exists_async = async_twin(object_exists)
+    copy_or_move_async = async_twin(copy_or_move)
+    delete_keys_async = async_twin(delete_keys)
+    presign_post_async = async_twin(presign_post)
+
 
 def head_object(
     service: ServiceBase,
@@ -288,6 +413,27 @@ def head_object(
     response: dict[str, Any] = service.call("head_object", bucket=bucket, key=key, **kwargs)
     response.pop("ResponseMetadata", None)
     return response
+
+
+def download_to_file(
+    service: ServiceBase,
+    bucket: str,
+    key: str,
+    file_path: str | os.PathLike[str],
+    *,
+    version_id: str | None = None,
+) -> ItemResult:
+    """One download through the transfer layer, shared by `download_object` and
+    `download_version`."""
+    from s3kit._uri import LocalPath
+    from s3kit.transfer import TransferManager
+
+    validate_bucket_name(bucket)
+    validate_key(key)
+    summary = TransferManager(service.session).run(
+        S3Url(bucket, key, version_id or None), LocalPath(Path(file_path))
+    )
+    return summary.results[0]
 
 
 def copy_in_place(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from s3kit._aio import async_twin
 from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
@@ -44,3 +45,6 @@ class PresignMixin(ServiceBase):
             ExpiresIn=expires_in,
         )
         return url
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    presign_async = async_twin(presign)

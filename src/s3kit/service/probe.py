@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from s3kit._aio import async_twin
 from s3kit._limits import MIN_PART
 from s3kit.errors import (
     EndpointError,
@@ -323,3 +324,6 @@ class ProbeMixin(ServiceBase):
         if region == "us-east-1" or self.session.settings.use_local:
             return {}
         return {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    probe_async = async_twin(probe)

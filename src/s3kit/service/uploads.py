@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import async_iter_twin, async_twin
 from s3kit._uri import validate_bucket_name
 from s3kit.errors import UsageError
 from s3kit.service.base import ServiceBase
@@ -129,6 +130,11 @@ class UploadsMixin(ServiceBase):
             for upload in chosen:
                 self.abort_upload(bucket, upload.key, upload.upload_id)
         return chosen
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    list_uploads_async = async_iter_twin(list_uploads)
+    abort_upload_async = async_twin(abort_upload)
+    abort_uploads_async = async_twin(abort_uploads)
 
 
 __all__ = ["Upload", "UploadsMixin", "select_uploads"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from s3kit._aio import async_iter_twin, async_twin
 from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import ObjectNotFound, UsageError
 from s3kit.service.base import ServiceBase
@@ -31,17 +32,9 @@ class VersionsMixin(ServiceBase):
         in), as every download is written: verified against the version's checksums, to a
         temporary file renamed into place (a failure leaves nothing half-written), in
         parallel ranges when it is big. Returns the bytes written."""
-        from s3kit._uri import LocalPath, S3Url
-        from s3kit.transfer import TransferManager
+        from s3kit.service.objects import download_to_file
 
-        validate_bucket_name(bucket)
-        validate_key(key)
-        summary = TransferManager(self.session).run(
-            S3Url(bucket, key, version_id or None), LocalPath(destination)
-        )
-        if summary.failures:
-            raise summary.failures[0][1]
-        return summary.bytes
+        return download_to_file(self, bucket, key, destination, version_id=version_id).bytes
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Delete one version (or delete marker) for good."""
@@ -83,6 +76,13 @@ class VersionsMixin(ServiceBase):
             f"s3://{bucket}/{key} has no versions at all — check the key with"
             f" `s3kit object versions s3://{bucket}/{key}`"
         )
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    list_versions_async = async_iter_twin(list_versions)
+    download_version_async = async_twin(download_version)
+    delete_version_async = async_twin(delete_version)
+    restore_version_async = async_twin(restore_version)
+    undelete_async = async_twin(undelete)
 
 
 __all__ = ["VersionEntry", "VersionsMixin"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need
 from s3kit.service.configs.specs import ACCELERATION, ConfigDocuments
 
@@ -21,3 +22,7 @@ class AccelerationMixin(ConfigDocuments):
             " works for names without dots",
         )
         self._put_document(ACCELERATION, bucket, {"Status": "Enabled" if enabled else "Suspended"})
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_acceleration_async = async_twin(get_acceleration)
+    set_acceleration_async = async_twin(set_acceleration)

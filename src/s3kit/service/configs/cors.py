@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need, rule_name, rules_of, unwrap
 from s3kit.service.configs.specs import CORS, ConfigDocuments, Document
 
@@ -81,3 +82,8 @@ class CorsMixin(ConfigDocuments):
 
     def delete_cors(self, bucket: str) -> None:
         self._delete_document(CORS, bucket)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_cors_async = async_twin(get_cors)
+    set_cors_async = async_twin(set_cors)
+    delete_cors_async = async_twin(delete_cors)

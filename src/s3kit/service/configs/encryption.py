@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need, rules_of, unwrap
 from s3kit.service.configs.specs import ENCRYPTION, ConfigDocuments, Document
 
@@ -70,3 +71,8 @@ class DefaultEncryptionMixin(ConfigDocuments):
 
     def delete_encryption(self, bucket: str) -> None:
         self._delete_document(ENCRYPTION, bucket)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_encryption_async = async_twin(get_encryption)
+    set_encryption_async = async_twin(set_encryption)
+    delete_encryption_async = async_twin(delete_encryption)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
+from s3kit._aio import async_iter_twin, async_twin
 from s3kit.service.configs.checks import need, positive_days, unwrap
 from s3kit.service.configs.specs import ID_CONFIGS, ConfigDocuments, Document, IdConfigKind
 
@@ -198,3 +199,9 @@ class IdConfigsMixin(ConfigDocuments):
             lambda: self.get_id_config(kind, bucket, config_id),
             Id=config_id,
         )
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    list_id_configs_async = async_iter_twin(list_id_configs)
+    get_id_config_async = async_twin(get_id_config)
+    set_id_config_async = async_twin(set_id_config)
+    delete_id_config_async = async_twin(delete_id_config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import async_twin
 from s3kit._storage_classes import TRANSITION_STORAGE_CLASSES
 from s3kit.service.configs.checks import need, positive_days, rule_name, rules_of, unwrap
 from s3kit.service.configs.specs import LIFECYCLE, ConfigDocuments, Document
@@ -139,3 +140,8 @@ class LifecycleMixin(ConfigDocuments):
 
     def delete_lifecycle(self, bucket: str) -> None:
         self._delete_document(LIFECYCLE, bucket)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_lifecycle_async = async_twin(get_lifecycle)
+    set_lifecycle_async = async_twin(set_lifecycle)
+    delete_lifecycle_async = async_twin(delete_lifecycle)

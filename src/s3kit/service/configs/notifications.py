@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need, unwrap
 from s3kit.service.configs.specs import NOTIFICATIONS, ConfigDocuments, Document
 
@@ -91,3 +92,8 @@ class NotificationsMixin(ConfigDocuments):
         if self.get_notifications(bucket) is None:
             return
         self._put_document(NOTIFICATIONS, bucket, {})
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_notifications_async = async_twin(get_notifications)
+    set_notifications_async = async_twin(set_notifications)
+    delete_notifications_async = async_twin(delete_notifications)

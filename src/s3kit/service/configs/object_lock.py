@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
+from s3kit._aio import async_twin
 from s3kit.errors import S3KitError, server_code
 from s3kit.service.configs.checks import need, positive_days, unwrap
 from s3kit.service.configs.specs import (
@@ -157,3 +158,11 @@ class ObjectLockMixin(ConfigDocuments):
         if version_id:
             kwargs["VersionId"] = version_id
         self.call("put_object_legal_hold", bucket=bucket, key=key, Bucket=bucket, **kwargs)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_object_lock_async = async_twin(get_object_lock)
+    set_object_lock_async = async_twin(set_object_lock)
+    get_retention_async = async_twin(get_retention)
+    set_retention_async = async_twin(set_retention)
+    get_legal_hold_async = async_twin(get_legal_hold)
+    set_legal_hold_async = async_twin(set_legal_hold)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from s3kit._aio import async_twin
 from s3kit._storage_classes import REPLICA_STORAGE_CLASSES
 from s3kit.service.configs.checks import need, rule_name, rules_of, unwrap
 from s3kit.service.configs.specs import REPLICATION, ConfigDocuments, Document
@@ -78,3 +79,8 @@ class ReplicationMixin(ConfigDocuments):
 
     def delete_replication(self, bucket: str) -> None:
         self._delete_document(REPLICATION, bucket)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_replication_async = async_twin(get_replication)
+    set_replication_async = async_twin(set_replication)
+    delete_replication_async = async_twin(delete_replication)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal, cast, get_args
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need
 from s3kit.service.configs.specs import VERSIONING, ConfigDocuments, Document, plain_document
 
@@ -59,3 +60,7 @@ class VersioningMixin(ConfigDocuments):
         if mfa is not None:
             kwargs["MFA"] = validate_mfa(mfa)
         self._put_document(VERSIONING, bucket, config, **kwargs)
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_versioning_async = async_twin(get_versioning)
+    set_versioning_async = async_twin(set_versioning)

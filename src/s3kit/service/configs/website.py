@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from s3kit._aio import async_twin
 from s3kit.service.configs.checks import need, unwrap
 from s3kit.service.configs.specs import WEBSITE, ConfigDocuments, Document
 
@@ -81,3 +82,9 @@ class WebsiteMixin(ConfigDocuments):
         location = self.call("get_bucket_location", bucket=bucket, Bucket=bucket)
         region = location.get("LocationConstraint") or "us-east-1"
         return website_endpoint(bucket, "eu-west-1" if region == "EU" else str(region))
+
+    # -- awaitable twins: the same calls on a worker thread (s3kit._aio.async_twin) ---------
+    get_website_async = async_twin(get_website)
+    set_website_async = async_twin(set_website)
+    delete_website_async = async_twin(delete_website)
+    website_url_async = async_twin(website_url)
