@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from s3kit.errors import translate
+from s3kit.errors import translate, translating
 
 _counter = itertools.count()
 TEMP_PREFIX = ".s3kit-"
@@ -142,10 +142,8 @@ def write_file(
 def write_atomic(target: Path, data: bytes, mtime_ns: int | None, *, fsync: bool) -> None:
     """`write_file` for copies and sync: the lean path for small files (one create, write,
     rename — no MD5, no buffering layer), failing with the s3kit error for the OS error."""
-    try:
+    with translating(path=str(target)):
         write_file(target, data, fsync=fsync, mtime_ns=mtime_ns)
-    except OSError as exc:
-        raise translate(exc, path=str(target)) from exc
 
 
 class AtomicFile:
@@ -156,10 +154,8 @@ class AtomicFile:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.tmp = temp_name(target)
-        try:
+        with translating(path=str(target)):
             fd, self._made_dirs = open_new(self.tmp)
-        except OSError as exc:
-            raise translate(exc, path=str(target)) from exc
         self._handle: IO[bytes] = os.fdopen(fd, "wb")
         self._digest = hashlib.md5(usedforsecurity=False)
 

@@ -20,7 +20,7 @@ from s3kit._sync.bisync import BiAction
 from s3kit._sync.bisync_run import BisyncOutcome
 from s3kit._sync.plan import Action, Plan
 from s3kit._sync.scan import Side
-from s3kit.errors import S3KitError, translate
+from s3kit.errors import S3KitError, translating
 from s3kit.transfer import EventCallback, TransferEvent
 
 AuditAction = Literal["upload", "download", "copy", "delete", "mkdir", "skip", "conflict", "keep"]
@@ -271,10 +271,8 @@ class AuditLog:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> AuditLog:
-        try:
+        with translating(path=str(self.path)):
             self._handle = self.path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise translate(exc, path=str(self.path)) from exc
         return self
 
     def __exit__(self, *exc_info: object) -> None:

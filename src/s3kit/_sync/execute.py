@@ -37,7 +37,7 @@ from s3kit._sync.closer import closer_look_async, needs_closer_look, replace_ent
 from s3kit._sync.plan import Action, CompareOptions, Direction, Entry, Plan, compare
 from s3kit._sync.scan import LocalSide, S3Side, Side, entry_as_seen_async, folder_as_seen_async
 from s3kit._uri import LocalPath, Location
-from s3kit.errors import ObjectNotFound, S3KitError, from_code, translate
+from s3kit.errors import ObjectNotFound, S3KitError, from_code, translate, translating
 from s3kit.storage.base import etags_match
 from s3kit.transfer import (
     EventCallback,
@@ -284,10 +284,8 @@ class SyncExecutor:
                 await self._marker("PUT", destination, action.key)
             else:
                 path = destination.target(action.key)
-                try:
+                with translating(path=str(path)):
                     await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise translate(exc, path=str(path)) from exc
         except S3KitError as exc:
             result.failures.append((str(item.source), exc))
             self._emit(TransferEvent("failed", direction, item, exc))

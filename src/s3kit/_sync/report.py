@@ -18,7 +18,7 @@ from typing import Any
 
 from s3kit._sync.plan import ACTION_KINDS, Action, CompareOptions, Entry, Plan
 from s3kit._units import human_size
-from s3kit.errors import S3KitError, UsageError
+from s3kit.errors import S3KitError, UsageError, translating
 
 PLAN_FORMAT = "s3kit-sync-plan/1"
 _VERBS = {
@@ -137,12 +137,8 @@ def plan_document(
 
 
 def write_plan(path: Path, document: Mapping[str, Any]) -> None:
-    try:
+    with translating(path=str(path)):
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        from s3kit.errors import translate
-
-        raise translate(exc, path=str(path)) from exc
 
 
 def read_plan(path: Path) -> tuple[Plan, str, str]:

@@ -15,7 +15,7 @@ from s3kit._sync.sides import S3Side
 from s3kit.errors import (
     ObjectNotFound,
     UsageError,
-    translate,
+    translating,
 )
 from s3kit.transfer.filters import Filters
 
@@ -83,10 +83,8 @@ def build_selection(
         files.append(source_root / IGNORE_FILE)
     files.extend(exclude_from)
     for path in files:
-        try:
+        with translating(path=str(path)):
             text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise translate(exc, path=str(path)) from exc
         rules = rules + IgnoreRules.parse(text.splitlines())
     return Selection(rules, filters or Filters())
 

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 import typer
 
-from s3kit.errors import S3KitError, UsageError, translate
+from s3kit.errors import S3KitError, UsageError, translating
 
 INDENT = 2
 
@@ -106,12 +106,9 @@ def emit_listing(records: Iterable[Any], *, jsonl: bool = False) -> None:
 
 def write_lines(path: Path, records: Iterable[Any]) -> None:
     """Records as JSON lines in a file (`batch --report`)."""
-    try:
-        with path.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(line(record) + "\n")
-    except OSError as exc:
-        raise translate(exc, path=str(path)) from exc
+    with translating(path=str(path)), path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(line(record) + "\n")
 
 
 def error_object(error: S3KitError | None) -> ErrorObject | None:

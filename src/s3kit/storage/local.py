@@ -54,6 +54,7 @@ from s3kit.errors import (
     ObjectNotFound,
     UsageError,
     translate,
+    translating,
 )
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
@@ -139,10 +140,8 @@ class LocalStorage(SyncStorageMixin):
 
     async def delete_async(self, key: str) -> None:
         target = self.path_for(key)
-        try:
+        with translating(path=str(target)):
             await asyncio.to_thread(target.unlink, missing_ok=True)
-        except OSError as exc:
-            raise translate(exc, path=str(target)) from exc
 
     async def copy_async(self, src_key: str, dst_key: str) -> None:
         source, target = self.path_for(src_key), self.path_for(dst_key)
@@ -332,10 +331,8 @@ def _iter_body(body: Body) -> Iterator[bytes]:
     if isinstance(body, bytes | bytearray | memoryview):
         yield bytes(body)
     elif isinstance(body, Path):
-        try:
+        with translating(path=str(body)):
             handle = body.open("rb")
-        except OSError as exc:
-            raise translate(exc, path=str(body)) from exc
         with handle:
             yield from iter(lambda: handle.read(DEFAULT_CHUNK), b"")
     elif hasattr(body, "read"):

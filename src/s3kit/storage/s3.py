@@ -47,7 +47,7 @@ from s3kit.errors import (
     TransferError,
     UsageError,
     for_operation,
-    translate,
+    translating,
 )
 from s3kit.storage.base import (
     DEFAULT_CHUNK,
@@ -587,12 +587,10 @@ async def _gather(key: str, body: Body) -> bytes:
         )
 
     if isinstance(body, Path):
-        try:
+        with translating(path=str(body)):
             if body.stat().st_size > MAX_BUFFERED_PUT:
                 raise too_big()
             return await asyncio.to_thread(body.read_bytes)
-        except OSError as exc:
-            raise translate(exc, path=str(body)) from exc
     pieces: list[bytes] = []
     total = 0
 

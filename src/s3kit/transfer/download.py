@@ -44,6 +44,7 @@ from s3kit.errors import (
     Throttled,
     TransferError,
     translate,
+    translating,
 )
 from s3kit.storage.base import user_metadata
 from s3kit.storage.httpclient import Answer
@@ -515,12 +516,10 @@ async def _download_ranged(
             object_etag=etag,
             temp_path=str(temp),
         )
-        try:
+        with translating(path=str(target)):
             target.parent.mkdir(parents=True, exist_ok=True)
             with temp.open("wb") as handle:
                 handle.truncate(size)
-        except OSError as exc:
-            raise translate(exc, path=str(target)) from exc
     resumed = sum(p.size for p in entry.parts.values())
     if resumed:
         if partial is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from s3kit._session import Session
 from s3kit._uri import LocalPath, Location, S3Url
-from s3kit.errors import LocalPathError, S3KitError, translate
+from s3kit.errors import LocalPathError, S3KitError, translate, translating
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.local import stream_in_thread, walk_folder
 from s3kit.transfer.filters import Filters
@@ -113,10 +113,8 @@ async def _prefix_items(
 
 def _single_item(source: Location, destination: Location) -> TransferItem:
     if isinstance(source, LocalPath):
-        try:
+        with translating(path=str(source)):
             size: int | None = source.path.stat().st_size
-        except OSError as exc:
-            raise translate(exc, path=str(source)) from exc
         name = source.path.name
     elif isinstance(source, S3Url):
         size, name = None, base_name(source.key)

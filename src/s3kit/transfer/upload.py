@@ -45,7 +45,7 @@ from s3kit.errors import (
     ObjectNotFound,
     S3KitError,
     TransferError,
-    translate,
+    translating,
 )
 from s3kit.storage.base import etags_match
 from s3kit.transfer.checksum import (
@@ -150,21 +150,17 @@ async def upload_file(
     of a multipart upload resumed, or kept by an interruption (see the module docstring)."""
     await clear_abandoned_stream(ctx, target)
     if size is None or size >= INLINE_READ:
-        try:
+        with translating(path=str(path)):
             stat = await asyncio.to_thread(path.stat)
-        except OSError as exc:
-            raise translate(exc, path=str(path)) from exc
         if use_multipart(stat.st_size, ctx.config.multipart_threshold):
             return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
         size = stat.st_size
-    try:
+    with translating(path=str(path)):
         if size < INLINE_READ:
             # A few KiB from the page cache: cheaper on the loop than a hop to a thread.
             data, stat, md5, crc = _read_whole(path)
         else:
             data, stat, md5, crc = await asyncio.to_thread(_read_whole, path)
-    except OSError as exc:
-        raise translate(exc, path=str(path)) from exc
     if use_multipart(stat.st_size, ctx.config.multipart_threshold):  # it grew meanwhile
         return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
     return await _upload_single(ctx, path, target, progress, data, stat, md5, crc, condition)
@@ -342,10 +338,8 @@ async def _upload_multipart(
     check_etags = ctx.config.verify and not (encryption and encryption.changes_etag)
     reported = set(done)  # parts counted in the progress already (a restart resends them)
 
-    try:
+    with translating(path=str(path)):
         handle = path.open("rb")
-    except OSError as exc:
-        raise translate(exc, path=str(path)) from exc
 
     async def send(part: Part, current: JournalEntry) -> None:
         async with ctx.part_buffer(part.size) as buffer:
