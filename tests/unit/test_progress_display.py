@@ -212,3 +212,23 @@ def test_the_lines_said_of_a_resume_and_of_what_an_interruption_kept() -> None:
     assert kept_lines() == [kept_line(kept_up)]
     start_command()
     assert kept_lines() == []
+
+
+def test_an_item_that_never_ended_cannot_lend_its_id_to_a_new_one() -> None:
+    """Items are told apart by identity. An item the run left behind (resumed, then the run
+    stopped before its bytes came) stays held by the figures, so Python cannot give its id to
+    a new item, whose bytes would then be taken for the old one's resumed bytes and left out
+    of the rate."""
+    clock = Clock()
+    figures = Figures(clock)
+    for n in range(50):  # CPython reuses a freed object's memory at once, most times
+        left = download(f"left-{n}.bin", 10)
+        figures.note(event("queued", left))
+        figures.note(event("resumed", left))
+        del left  # no one else holds it now
+        new = download(f"new-{n}.bin", 1)
+        figures.note(event("queued", new))
+        clock.now += 1
+        figures.note(event("progress", new, 1))
+        figures.note(event("done", new))
+    assert figures.rate.per_second() == 50 / 50  # every new item's byte, in 50 s

@@ -94,9 +94,12 @@ class Figures:
         self.scanned = False  # the plan is complete: `found` and `found_bytes` are totals
         self.rate = Rate(clock)
         self._learned = 0  # bytes of sizes learned late ("sized"): in no plan's figure
-        self._unsized: set[int] = set()  # queued without a size and not sized since
-        self._queued: set[int] = set()  # queued and not ended
-        self._resumed: set[int] = set()  # their next "progress" is the bytes resumed
+        # Items by identity (the transfer layer passes one object per item). Each map holds
+        # its items, so an id stays theirs while it is in one: a freed item's id, which
+        # Python reuses, can never make a new item look already queued, sized or resumed.
+        self._unsized: dict[int, object] = {}  # queued without a size and not sized since
+        self._queued: dict[int, object] = {}  # queued and not ended
+        self._resumed: dict[int, object] = {}  # their next "progress" is the bytes resumed
 
     @property
     def total_bytes(self) -> int | None:
@@ -104,27 +107,28 @@ class Figures:
         return self.found_bytes if self.scanned and not self._unsized else None
 
     def note(self, event: TransferEvent) -> None:
-        ident, kind = id(event.item), event.kind
+        item, kind = event.item, event.kind
+        ident = id(item)
         if kind == "queued":
-            self._queued.add(ident)
-            if event.item.size is None:
-                self._unsized.add(ident)
+            self._queued[ident] = item
+            if item.size is None:
+                self._unsized[ident] = item
             if not self.scanned:
                 self.found += 1
                 self.found_bytes += event.bytes
         elif kind == "sized" and ident in self._unsized:
-            self._unsized.discard(ident)
+            del self._unsized[ident]
             self._learned += event.bytes
             self.found_bytes += event.bytes
         elif kind == "scanned":
             self.scanned = True
             self.found, self.found_bytes = event.files, event.bytes + self._learned
         elif kind == "resumed":
-            self._resumed.add(ident)
+            self._resumed[ident] = item
         elif kind == "progress":
             self.moved += event.bytes
             if ident in self._resumed:
-                self._resumed.discard(ident)
+                del self._resumed[ident]
             else:
                 self.rate.add(event.bytes)
         elif kind in ("done", "failed"):
@@ -133,7 +137,7 @@ class Figures:
     def _ended(self, event: TransferEvent) -> None:
         ident = id(event.item)
         if ident in self._queued:
-            self._queued.discard(ident)
+            del self._queued[ident]
         elif event.item.refused is None:
             return  # no transfer of the plan: a sync's deletion, or a folder it made
         elif not self.scanned:  # refused by the plan: never queued, and still found
@@ -143,8 +147,8 @@ class Figures:
             self.done += 1
         else:
             self.failed += 1
-        self._unsized.discard(ident)
-        self._resumed.discard(ident)
+        self._unsized.pop(ident, None)
+        self._resumed.pop(ident, None)
 
     def seconds_left(self) -> float | None:
         total, per_second = self.total_bytes, self.rate.per_second()
