@@ -56,16 +56,17 @@ def test_a_recursive_copy_says_when_its_plan_is_complete(
     assert kinds == ["queued"] * len(sizes) + ["scanned"]  # after the last item found
 
 
-def test_a_single_download_tells_the_size_it_learned(
-    backend: Backend, bucket: str, tmp_path: Path
+@pytest.mark.parametrize("to", ["file", "object"])
+def test_a_single_download_or_copy_tells_the_size_it_learned(
+    backend: Backend, bucket: str, tmp_path: Path, to: str
 ) -> None:
     """The report: `218,103,808/0 bytes` — a single download's size was never known to the
-    bar: the plan has none (no listing), only the download's HEAD learns it."""
+    bar: the plan has none (no listing), only the download's HEAD learns it. A server-side
+    copy of one object learns it the same way."""
     put(backend, bucket, {"big.bin": payload(3 * MiB)})
     events: list[TransferEvent] = []
-    TransferManager(backend.session(), on_event=events.append).run(
-        S3Url(bucket, "big.bin"), LocalPath(tmp_path / "out.bin")
-    )
+    target = LocalPath(tmp_path / "out.bin") if to == "file" else S3Url(bucket, "copy.bin")
+    TransferManager(backend.session(), on_event=events.append).run(S3Url(bucket, "big.bin"), target)
     queued = next(e for e in events if e.kind == "queued")
     assert queued.item.size is None
     sized = [e for e in events if e.kind == "sized"]

@@ -37,10 +37,15 @@ async def copy_object(
     *,
     size: int | None = None,
     etag: str | None = None,
+    sized: Callable[[int], None] | None = None,
 ) -> Copied:
-    """Copy `source` (one version of it, if it names one) to `target` on the server."""
+    """Copy `source` (one version of it, if it names one) to `target` on the server. Without
+    `size` and `etag` (a single copy, not listed first) a HEAD learns them, and `sized` hears
+    of the size, as a download's does."""
     if size is None or etag is None:
         info = await ctx.reader(source.bucket).head_async(source.key, version_id=source.version_id)
+        if size is None and sized is not None:
+            sized(info.size)
         size, etag = info.size, info.etag or ""
     if copy_in_parts(size):
         version = await _copy_multipart(ctx, source, target, size, etag, progress)

@@ -572,8 +572,9 @@ class TransferManager:
             return await self._to_stdout(ctx, source, progress), None
         if isinstance(source, S3Url) and isinstance(destination, S3Url):
             copied = await copy_object(
-                ctx, source, destination, progress, size=item.size, etag=item.etag
-            )
+                ctx, source, destination, progress, size=item.size, etag=item.etag,
+                sized=reports.sized,
+            )  # fmt: skip
             return copied.size, None
         raise AssertionError(f"unplanned pair {source} → {destination}")  # pragma: no cover
 
