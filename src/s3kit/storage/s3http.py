@@ -58,6 +58,8 @@ _CUSTOMER_KEY_HEADERS = (
     "x-amz-copy-source-server-side-encryption-customer-key",
 )
 _NS = re.compile(r"\{[^}]*\}")
+# Server-side copies: SeaweedFS answers one into a missing bucket 500 (see `_send`).
+_COPIES = frozenset({"CopyObject", "UploadPartCopy"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +390,10 @@ class S3Http:
                 return result
             if delay is None:
                 if method == "HEAD" and key and isinstance(error, ObjectNotFound):
+                    error = self._missing_bucket(bucket) or error
+                elif name in _COPIES and (error.status or 0) >= 500:
+                    # SeaweedFS answers a copy into a missing bucket 500 InternalError: asked
+                    # as such, every copy of a run would fail on its own, and say nothing.
                     error = self._missing_bucket(bucket) or error
                 raise error
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
