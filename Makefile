@@ -30,6 +30,7 @@ lint: $(VENV)/.installed-dev
 
 # --durations: the slowest tests are named in every run, so the suite can be kept under 15 min.
 test: lint
+	bash tests/servers/install-shells.sh $(VENV)/shells
 	$(BIN)/pytest --durations=25
 
 # A real Ceph RGW (tests/servers/ceph.py) from Debian's packages; the tests skip, saying why,

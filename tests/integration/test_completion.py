@@ -1,5 +1,7 @@
 """Shell completion against a real server: the protocol the shell drives (`s3kit` run with
-_S3KIT_COMPLETE, COMP_WORDS and COMP_CWORD), and bash itself pressing Tab in a terminal.
+_S3KIT_COMPLETE, COMP_WORDS and COMP_CWORD), bash and zsh themselves pressing Tab in a terminal,
+and fish asked what it would offer (`complete -C`). zsh and fish come from Debian's packages,
+unpacked into .venv/shells by `make test` (tests/servers/install-shells.sh).
 
 SeaweedFS only: completion is two listing calls, the same on every server."""
 
@@ -9,6 +11,7 @@ import contextlib
 import os
 import pty
 import select
+import shlex
 import shutil
 import socket
 import stat
@@ -141,10 +144,12 @@ def test_install_completion_writes_s3kits_bash_script(isolated_env: Path) -> Non
 class Terminal:
     """An interactive bash in a pseudo-terminal: type into it, read what it prints."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(
+        self, env: dict[str, str], argv: tuple[str, ...] = ("bash", "--norc", "--noprofile", "-i")
+    ) -> None:
         self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child, the terminal its own: bash with no startup files
-            os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)  # noqa: S606
+        if self.pid == 0:  # the child, the terminal its own: a shell with no startup files
+            os.execvpe(argv[0], list(argv), env)  # noqa: S606
         self.seen = ""
 
     def type(self, text: str) -> None:
@@ -208,3 +213,96 @@ def test_bash_tab_completes_buckets_and_keys(
         assert terminal.line("s3kit ls s3://et\t") == "s3kit ls s3://et"
     finally:
         terminal.close()
+
+
+# -- zsh and fish, unpacked from Debian's packages by tests/servers/install-shells.sh -----------
+
+SHELLS = Path(__file__).resolve().parents[2] / ".venv" / "shells"  # make test unpacks them there
+ZSH, FISH = SHELLS / "bin" / "zsh", SHELLS / "usr" / "bin" / "fish"
+
+
+def _shell_env(seaweed: Backend, home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        **seaweed.env(),
+        "HOME": str(home),
+        "PATH": f"{Path(S3KIT).parent}{os.pathsep}{os.environ['PATH']}",
+        "LD_LIBRARY_PATH": str(SHELLS / "usr" / "lib" / "x86_64-linux-gnu"),
+        "TERM": "dumb",
+    }
+
+
+@pytest.mark.skipif(not FISH.exists(), reason="fish not unpacked (tests/servers/install-shells.sh)")
+def test_fish_completes_buckets_and_keys(seaweed: Backend, seeded: str, isolated_env: Path) -> None:
+    """fish itself, asked what it would offer (`complete -C`), after loading the script
+    `s3kit --show-completion` prints in fish."""
+
+    def offered(line: str) -> list[str]:
+        script = f"s3kit --show-completion fish | source; complete -C {shlex.quote(line)}"
+        process = subprocess.run(
+            [str(FISH), "--no-config", "-c", script],
+            env=_shell_env(seaweed, isolated_env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert process.returncode == 0, process
+        return [row.split("\t")[0] for row in process.stdout.splitlines()]
+
+    assert offered(f"s3kit ls s3://{seeded[:12]}") == [f"s3://{seeded}/"]
+    assert offered(f"s3kit cp s3://{seeded}/di") == [
+        f"s3://{seeded}/dim.txt",
+        f"s3://{seeded}/dir/",
+    ]
+    assert offered("s3kit ls s3://et") == []  # nothing: no bucket starts so, and no local /etc
+
+
+@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/install-shells.sh)")
+def test_zsh_tab_completes_buckets_and_keys(
+    seaweed: Backend, seeded: str, isolated_env: Path
+) -> None:
+    """zsh with its own completion system (compinit), the script from `s3kit
+    --show-completion`, and Tab pressed in a terminal."""
+    functions = SHELLS / "usr" / "share" / "zsh" / "functions"
+    modules = SHELLS / "usr" / "lib" / "x86_64-linux-gnu" / "zsh" / "5.9"
+    zdotdir = isolated_env / "zdotdir"
+    zdotdir.mkdir()
+    # Where the unpacked zsh finds its modules and functions: set before the line editor
+    # loads (the environment's MODULE_PATH is ignored), so in the startup files.
+    (zdotdir / ".zshenv").write_text(f"module_path=({modules})\n")
+    (zdotdir / ".zshrc").write_text(
+        f"fpath=({functions}/**/*(/N) $fpath)\n"
+        "autoload -Uz compinit && compinit -u -D\n"
+        'eval "$(s3kit --show-completion zsh)"\n'
+        "PS1='$ '\n"
+    )
+    env = {**_shell_env(seaweed, isolated_env), "ZDOTDIR": str(zdotdir)}
+    terminal = Terminal(env, (str(ZSH), "-i"))
+    try:
+        terminal.type("echo READY\r")
+        terminal.read_until("\nREADY")
+        assert terminal.line(f"s3kit ls s3://{seeded[:12]}\tdir\tx\t") == (
+            f"s3kit ls s3://{seeded}/dir/x.txt"
+        )
+        assert terminal.line("s3kit ls s3://et\t") == "s3kit ls s3://et"
+    finally:
+        terminal.close()
+
+
+@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/install-shells.sh)")
+@pytest.mark.parametrize(
+    "value", ["s3://b/a  b.txt", "s3://b/it's $HOME `x`", "s3://b/tab\there", "s3://b/é😀\\n"]
+)
+def test_zsh_reads_every_quoted_key_back_as_it_was(value: str) -> None:
+    """The answer to zsh goes through typer's `eval $(...)`, which splits at whitespace and
+    would run a `$(...)`: each key must come out of it exactly as it went in."""
+    from s3kit.cli.completion import zsh_quote
+
+    process = subprocess.run(
+        [str(ZSH), "-f", "-c", f"eval print -rn -- $(print -r -- {shlex.quote(zsh_quote(value))})"],
+        env={**os.environ, "LD_LIBRARY_PATH": str(SHELLS / "usr" / "lib" / "x86_64-linux-gnu")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (process.returncode, process.stdout) == (0, value), process

@@ -23,8 +23,11 @@ must never keep the shell waiting: a failing or slow endpoint gives no items wit
 Bash splits `s3://bucket/key` at the colon (COMP_WORDBREAKS): s3kit's bash class joins the
 pieces again (`rejoin_words`) and answers only the part after the colon, which is what bash
 replaces; its script (BASH_SCRIPT) adds no space after a bucket or a prefix, so Tab can go on
-one level further. Global options typed after the command are moved in front of it, as for a
-real run, so `s3kit ls --profile x s3://<Tab>` lists with that profile.
+one level further. zsh and fish get the same answers, each in its own form: for zsh one
+`compadd` per item (no space after a bucket or a prefix), for fish an "s3://" word is always
+s3kit's, so that neither falls back to completing `s3://et` as the local folder /etc. Global
+options typed after the command are moved in front of it, as for a real run, so
+`s3kit ls --profile x s3://<Tab>` lists with that profile.
 """
 
 from __future__ import annotations
@@ -372,13 +375,31 @@ def rejoin_words(words: list[str], cword: int) -> tuple[list[str], int]:
     return joined, max(0, len(value) - len(typed[-1]))
 
 
+_ZSH_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:@+=,")
+
+
+def zsh_quote(value: str) -> str:
+    """`value` as one zsh word that survives typer's `eval $(...)` (which splits the answer at
+    whitespace): $'...' with every character outside a plain set escaped by its code point."""
+    return (
+        "$'"
+        + "".join(
+            c
+            if c in _ZSH_PLAIN
+            else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+            for c in value
+        )
+        + "'"
+    )
+
+
 @functools.cache
 def _shell_classes() -> dict[str, type]:
     """typer's completion classes, each taught to move global options typed after the command
     to where click reads them (as `S3KitGroup.main` does for a real run), and bash to join the
     words it split."""
     from typer._click.shell_completion import CompletionItem, ShellComplete, get_completion_class
-    from typer._completion_classes import BashComplete
+    from typer._completion_classes import BashComplete, FishComplete, ZshComplete
 
     from s3kit.cli.state import hoist_global_options
 
@@ -402,8 +423,36 @@ def _shell_classes() -> dict[str, type]:
         def format_completion(self, item: CompletionItem) -> str:
             return str(item.value)[self.keep :]
 
-    classes: dict[str, type] = {"bash": Bash}
-    for name in ("zsh", "fish", "powershell", "pwsh"):
+    class Fish(Hoisting, FishComplete):
+        def complete(self) -> str:
+            # fish asks first whether s3kit has answers ("is-args"); told no, it completes
+            # local paths itself, and takes `s3://et` for the folder /etc. An s3:// word is
+            # never a local path: with nothing to offer, the answer is still "mine".
+            _, incomplete = self.get_completion_args()
+            if os.environ.get("_TYPER_COMPLETE_FISH_ACTION") == "is-args" and (
+                incomplete.startswith("s3:")
+            ):
+                raise SystemExit(0)
+            return str(super().complete())
+
+    class Zsh(Hoisting, ZshComplete):
+        def complete(self) -> str:
+            # typer answers zsh with `_arguments`, which puts a space after every match,
+            # `s3://bucket/` included, and `_files` when there is none, which completes
+            # `s3://et` to the folder /etc. For an s3:// word: one `compadd` per item, with
+            # no space after a bucket or a prefix, and nothing at all when nothing matches.
+            args, incomplete = self.get_completion_args()
+            if not incomplete.startswith("s3:"):
+                return str(super().complete())
+            adds = []
+            for item in self.get_completions(args, incomplete):
+                value = str(item.value)
+                suffix = "-S '' " if value.endswith("/") else ""
+                adds.append(f"compadd {suffix}-- {zsh_quote(value)}")
+            return "; ".join(adds) or ":"
+
+    classes: dict[str, type] = {"bash": Bash, "fish": Fish, "zsh": Zsh}
+    for name in ("powershell", "pwsh"):
         base = get_completion_class(name)
         if base is not None:
             classes[name] = type(base.__name__, (Hoisting, base), {})
