@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from typer.testing import CliRunner
@@ -120,6 +120,22 @@ def ceph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 def backend(request: pytest.FixtureRequest) -> Backend:
     result: Backend = request.getfixturevalue(_FIXTURE_OF[request.param])
     return result
+
+
+# The servers the data-path suites (storage, transfer, sync) run against: the two the rest of
+# the suite uses, and rclone serve s3, a third S3 implementation (gofakes3).
+DATA_BACKENDS = ["seaweedfs", "moto", "rclone"]
+
+
+def _pick_backend(request: pytest.FixtureRequest) -> Backend:
+    result: Backend = request.getfixturevalue(_FIXTURE_OF[request.param])
+    return result
+
+
+def data_backends() -> Any:
+    """A `backend` fixture over DATA_BACKENDS, for a module to take in place of the default
+    (seaweedfs, moto) one: `backend = data_backends()` at its top."""
+    return pytest.fixture(params=DATA_BACKENDS, name="backend")(_pick_backend)
 
 
 @pytest.fixture(scope="module", params=CONFORMANCE_BACKENDS)

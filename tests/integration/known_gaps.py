@@ -34,6 +34,9 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         " answers their PUT as if asked to create the bucket"
         for kind in _ID_CONFIGURATIONS
     },
+    ("seaweedfs", "website redirect objects"): "SeaweedFS has no website hosting and drops"
+    " x-amz-website-redirect-location from PutObject (HeadObject returns no"
+    " WebsiteRedirectLocation)",
     ("seaweedfs", "canned ACL on upload"): "SeaweedFS ignores x-amz-acl on PutObject,"
     " CreateMultipartUpload and CopyObject: it keeps only ACLs set with PutObjectAcl",
     ("seaweedfs", "public access block"): "SeaweedFS has no public access block"
@@ -71,6 +74,15 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     # -- rclone serve s3 over a local folder ----------------------------------------------------
     ("rclone", "user metadata"): "rclone serve s3 over a local folder keeps no x-amz-meta-*"
     " headers (HeadObject returns none of them)",
+    ("rclone", "multipart ETags and checksums"): "rclone serve s3 gives a multipart object the"
+    " MD5 of its whole content as ETag (not the MD5 of the part MD5s with -N) and keeps no S3"
+    " checksums (no ChecksumCRC64NVME)",
+    ("rclone", "conditional writes"): "rclone serve s3 ignores If-None-Match and If-Match on"
+    " PutObject: the object is overwritten whatever the condition",
+    ("rclone", "If-Match on GET"): "rclone serve s3 ignores If-Match on GetObject: a ranged"
+    " download is pinned only by the check of the whole file at its end",
+    ("rclone", "UploadPartCopy"): "rclone serve s3 answers UploadPartCopy 200 with an empty body"
+    " and copies nothing",
 }
 
 

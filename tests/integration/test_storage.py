@@ -30,6 +30,7 @@ from s3kit.errors import (
 from s3kit.service import S3Service
 from s3kit.storage import LocalStorage, ObjectInfo, Prefix, S3Storage, Storage
 from tests.conftest import Backend, unique_bucket_name
+from tests.integration.known_gaps import KNOWN_GAPS
 
 MiB = 1024 * 1024
 
@@ -52,7 +53,7 @@ def _make_rig(
         return
     if request.param not in shared_buckets:
         backend: Backend = request.getfixturevalue(
-            {"seaweedfs": "seaweed", "moto": "moto"}[request.param]
+            {"seaweedfs": "seaweed", "moto": "moto", "rclone": "rclone"}[request.param]
         )
         shared_buckets[request.param] = (backend.session(), unique_bucket_name("st"))
         S3Service(shared_buckets[request.param][0]).create_bucket(shared_buckets[request.param][1])
@@ -69,7 +70,7 @@ def _make_rig(
         service.delete_bucket(name)
 
 
-@pytest.fixture(params=["seaweedfs", "moto", "local"])
+@pytest.fixture(params=["seaweedfs", "moto", "rclone", "local"])
 def rig(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -79,7 +80,7 @@ def rig(
     yield from _make_rig(request, tmp_path, shared_buckets, fresh=False)
 
 
-@pytest.fixture(params=["seaweedfs", "moto", "local"])
+@pytest.fixture(params=["seaweedfs", "moto", "rclone", "local"])
 def fresh_rig(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -338,6 +339,11 @@ def test_copy_from_another_bucket(backend: Backend, bucket: str) -> None:
 
 def test_create_mode_refuses_existing_key(rig: Rig) -> None:
     rig.storage.put("c", b"original")
+    gap = KNOWN_GAPS.get((rig.name, "conditional writes"))
+    if gap is not None:  # the gap as it is: the condition is ignored, the key overwritten
+        rig.storage.put("c", b"replacement", mode="create")
+        assert rig.storage.get("c") == b"replacement"
+        pytest.skip(gap)
     with pytest.raises(ConflictError):
         rig.storage.put("c", b"replacement", mode="create")
     assert rig.storage.get("c") == b"original"
@@ -349,6 +355,11 @@ def test_if_match(rig: Rig) -> None:
     first = rig.storage.put("m", b"version one")
     wrong = '"00000000000000000000000000000000"'
     assert first.etag != wrong
+    gap = KNOWN_GAPS.get((rig.name, "conditional writes"))
+    if gap is not None:  # the gap as it is: the condition is ignored, the key overwritten
+        rig.storage.put("m", b"lost update", if_match=wrong)
+        assert rig.storage.get("m") == b"lost update"
+        pytest.skip(gap)
     with pytest.raises(ConflictError):
         rig.storage.put("m", b"lost update", if_match=wrong)
     assert rig.storage.get("m") == b"version one"

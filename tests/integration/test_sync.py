@@ -7,8 +7,10 @@ import os
 import time
 from pathlib import Path
 
-from tests.conftest import Backend, CliInvoker
+from tests.conftest import Backend, CliInvoker, data_backends
 from tests.integration.cli_support import keys, put, tree
+
+backend = data_backends()  # seaweedfs, moto and rclone serve s3
 
 
 def write(root: Path, files: dict[str, bytes], mtime: float | None = None) -> None:

@@ -29,9 +29,11 @@ from s3kit._sync.throughput import history_file
 from s3kit._uri import parse_location
 from s3kit.storage.base import ObjectInfo
 from s3kit.transfer import TransferConfig, TransferEvent
-from tests.conftest import Backend, CliInvoker
+from tests.conftest import Backend, CliInvoker, data_backends
 from tests.integration.cli_support import keys, put, tree
 from tests.integration.test_sync import write
+
+backend = data_backends()  # seaweedfs, moto and rclone serve s3
 
 OLD = 1_600_000_000.0
 

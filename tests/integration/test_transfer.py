@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import re
 import uuid
@@ -22,7 +23,7 @@ from rich.console import Console
 from s3kit._session import Session
 from s3kit._uri import LocalPath, S3Url
 from s3kit.cli.progress import TransferProgress
-from s3kit.errors import ConflictError, S3KitError, TransferError
+from s3kit.errors import ConflictError, NotSupported, S3KitError, TransferError
 from s3kit.service import S3Service
 from s3kit.transfer import (
     TransferConfig,
@@ -34,7 +35,8 @@ from s3kit.transfer import (
 from s3kit.transfer.checksum import CRC_METADATA_KEY, PART_SIZE_KEY, crc64, crc_b64
 from s3kit.transfer.context import TransferContext
 from s3kit.transfer.copy import _copy_multipart
-from tests.conftest import Backend, unique_bucket_name
+from tests.conftest import Backend, data_backends, unique_bucket_name
+from tests.integration.known_gaps import known_gap
 from tests.integration.transfer_support import (
     BIG,
     OLD_MTIME,
@@ -46,6 +48,8 @@ from tests.integration.transfer_support import (
     small_parts,
     write_file,
 )
+
+backend = data_backends()  # seaweedfs, moto and rclone serve s3
 
 
 def config(tmp_path: Path, **changes: object) -> TransferConfig:
@@ -83,7 +87,7 @@ def upload(session: Session, tmp_path: Path, source: Path, target: S3Url) -> Non
 
 
 def test_multipart_upload_stores_the_file_with_its_checksum(
-    session: Session, bucket: str, key: str, tmp_path: Path
+    backend: Backend, session: Session, bucket: str, key: str, tmp_path: Path
 ) -> None:
     data = payload(BIG)
     source = write_file(tmp_path / "big.bin", data)
@@ -97,11 +101,15 @@ def test_multipart_upload_stores_the_file_with_its_checksum(
     storage = session.storage(bucket)
     assert storage.get(key) == data
     info = storage.head(key)
-    assert (info.etag or "").strip('"').endswith("-3"), info.etag
-    # S3's own full-object CRC64NVME, sent with the parts and the Complete; the part size kept.
     head = session.client("s3").head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    assert head["ChecksumCRC64NVME"] == crc_b64(crc64(data))
-    assert head.get("ChecksumType") == "FULL_OBJECT"
+    if known_gap(backend, "multipart ETags and checksums") is None:
+        assert (info.etag or "").strip('"').endswith("-3"), info.etag
+        # S3's own full-object CRC64NVME, sent with the parts and the Complete.
+        assert head["ChecksumCRC64NVME"] == crc_b64(crc64(data))
+        assert head.get("ChecksumType") == "FULL_OBJECT"
+    else:  # the gap as it is: the whole file's MD5, no checksum
+        assert info.etag == f'"{hashlib.md5(data).hexdigest()}"'
+        assert "ChecksumCRC64NVME" not in head
     assert info.metadata[PART_SIZE_KEY] == str(PART)
     assert CRC_METADATA_KEY not in info.metadata  # no pass over the file before the parts
     assert float(info.metadata["mtime"]) == pytest.approx(OLD_MTIME, abs=0.01)
@@ -145,7 +153,7 @@ def test_file_shrinking_mid_upload_aborts_the_multipart_upload(
 
 
 def test_ranged_download_restores_bytes_and_mtime_and_cleans_up(
-    session: Session, bucket: str, key: str, tmp_path: Path
+    backend: Backend, session: Session, bucket: str, key: str, tmp_path: Path
 ) -> None:
     data = payload(BIG, seed=11)
     upload(session, tmp_path, write_file(tmp_path / "up" / "big.bin", data), S3Url(bucket, key))
@@ -161,8 +169,13 @@ def test_ranged_download_restores_bytes_and_mtime_and_cleans_up(
     assert (out / "big.bin").stat().st_mtime == pytest.approx(OLD_MTIME, abs=0.01)
     assert leftovers(out) == []
     assert journal_files(tmp_path / "journal") == []
-    # Ranged means several GETs: one progress event per 5 MiB range.
-    assert [e.bytes for e in events if e.kind == "progress"] == [PART, PART, BIG - 2 * PART]
+    # Ranged means several GETs: one progress event per range, the upload's 5 MiB parts where
+    # the ETag tells them (else the download's own range size).
+    ranges = [e.bytes for e in events if e.kind == "progress"]
+    if known_gap(backend, "multipart ETags and checksums") is None:
+        assert ranges == [PART, PART, BIG - 2 * PART]
+    else:
+        assert len(ranges) > 1 and sum(ranges) == BIG
 
 
 @pytest.mark.parametrize("size", [1000, BIG], ids=["small", "ranged"])
@@ -197,6 +210,11 @@ def test_object_overwritten_mid_download_leaves_nothing(
 ) -> None:
     session.storage(bucket).put(key, payload(BIG, seed=5))
     client = backend.session().client("s3")
+    gap = known_gap(backend, "If-Match on GET")
+    if gap is not None:  # the gap as it is: a GET pinned to another ETag is answered
+        answer = client.get_object(Bucket=bucket, Key=key, IfMatch='"0123"', Range="bytes=0-9")
+        assert answer["ContentLength"] == 10
+        pytest.skip(gap)
     out = tmp_path / "down"
     out.mkdir()
     overwritten: list[bool] = []
@@ -273,7 +291,7 @@ def test_server_side_copy_keeps_bytes_and_metadata_within_and_across_buckets(
 
 
 def test_multipart_server_side_copy_keeps_bytes_and_metadata(
-    session: Session, bucket: str, other_bucket: str, key: str, tmp_path: Path
+    backend: Backend, session: Session, bucket: str, other_bucket: str, key: str, tmp_path: Path
 ) -> None:
     data = payload(BIG, seed=13)
     storage = session.storage(bucket)
@@ -287,7 +305,14 @@ def test_multipart_server_side_copy_keeps_bytes_and_metadata(
             ctx, S3Url(bucket, key), S3Url(other_bucket, key), BIG, info.etag or "", moved.append
         )
 
+    gap = known_gap(backend, "UploadPartCopy")
     try:
+        if gap is not None:  # the gap as it is: said as not supported, nothing left behind
+            with pytest.raises(NotSupported, match="UploadPartCopy"):
+                asyncio.run(copy())
+            assert pending(session, other_bucket, key.split("/")[0]) == []
+            assert not session.storage(other_bucket).exists(key)
+            pytest.skip(gap)
         asyncio.run(copy())
     finally:
         ctx.close()

@@ -24,8 +24,10 @@ from s3kit._uri import LocalPath, S3Url
 from s3kit.service import S3Service
 from s3kit.storage import ObjectInfo
 from s3kit.transfer import Filters, ItemResult, TransferEvent, TransferItem, TransferManager
-from tests.conftest import Backend, unique_bucket_name
+from tests.conftest import Backend, data_backends, unique_bucket_name
 from tests.integration.transfer_support import BIG, payload, small_parts, write_file
+
+backend = data_backends()  # seaweedfs, moto and rclone serve s3
 
 # Decided before any call: root reads a chmod 000 file anyway.
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

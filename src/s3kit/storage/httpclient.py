@@ -74,8 +74,13 @@ class Connection:
         """Send the request and read the answer's status and headers; the body waits."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
-        if body is not None and not any(name.lower() == "content-length" for name in headers):
-            lines.append(f"Content-Length: {len(body)}")
+        if not any(name.lower() == "content-length" for name in headers):
+            if body is not None:
+                lines.append(f"Content-Length: {len(body)}")
+            elif method in ("PUT", "POST"):
+                # RFC 9110 §8.6: a PUT or POST without a body says so. rclone serve s3 refuses
+                # an UploadPartCopy without it (MissingContentLength).
+                lines.append("Content-Length: 0")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if body is not None and len(body) <= 64 * 1024:
             self.sock.sendall(head + bytes(body))  # one write: no delayed-ACK stall

@@ -173,6 +173,7 @@ class S3Storage(SyncStorageMixin):
         content_md5: str | None = None,
         verify: bool = True,
         acl: str | None = None,
+        website_redirect: str | None = None,
     ) -> PutResult:
         """Write one object in one signed PUT with Content-MD5 (`content_md5`, hex, when the
         caller has it already), so the server refuses a body damaged on the way (BadDigest)
@@ -188,6 +189,7 @@ class S3Storage(SyncStorageMixin):
             ("Content-Encoding", content_encoding),
             ("Storage-Class", storage_class),
             ("ACL", acl),
+            ("Website-Redirect-Location", website_redirect),
         ):
             if value:
                 attributes[name] = value
@@ -215,6 +217,7 @@ class S3Storage(SyncStorageMixin):
         content_md5: str | None = None,
         verify: bool = True,
         acl: str | None = None,
+        website_redirect: str | None = None,
     ) -> PutResult:
         """The blocking twin of `put_async`, with all of its options."""
         return run_sync(
@@ -223,6 +226,7 @@ class S3Storage(SyncStorageMixin):
                 metadata=metadata, mode=mode, if_match=if_match,
                 content_encoding=content_encoding, storage_class=storage_class,
                 content_md5=content_md5, verify=verify, acl=acl,
+                website_redirect=website_redirect,
             )
         )  # fmt: skip
 
@@ -391,7 +395,9 @@ class S3Storage(SyncStorageMixin):
         response = await self.session.http().request_async(
             "GET", self.bucket, key, headers=self._get_headers(start, end, if_match)
         )
-        if response.status == 200 and (start is not None or end is not None):
+        if (start is not None or end is not None) and not _just_the_range(
+            response.status, response.headers
+        ):
             return response.body[start:end]  # a store that ignored the Range sent it all
         return response.body
 
@@ -414,7 +420,9 @@ class S3Storage(SyncStorageMixin):
             "GET", self.bucket, key, headers=self._get_headers(start, end, if_match)
         )
         try:
-            whole = (start is not None or end is not None) and answer.status != 206
+            whole = (start is not None or end is not None) and not _just_the_range(
+                answer.status, answer.headers
+            )
             skip = (start or 0) if whole else 0
             left = end - (start or 0) if whole and end is not None else None
             while left is None or left > 0:
@@ -545,6 +553,13 @@ class S3Storage(SyncStorageMixin):
                 _discard(ahead)
 
 
+def _just_the_range(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether the answer to a ranged GET holds only the range: a 206, or a 200 that says
+    which bytes it holds (rclone serve s3 answers 200 with Content-Range and the range). A 200
+    without Content-Range is the whole object, from a store that ignored the Range."""
+    return status == 206 or bool(headers.get("Content-Range"))
+
+
 def head_info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
     """An object's ObjectInfo from the headers of a HEAD (or GET) answer."""
     return ObjectInfo(
@@ -622,6 +637,8 @@ _ATTRIBUTE_HEADERS = {
     "Content-Language": "Content-Language",
     "Storage-Class": "x-amz-storage-class",
     "ACL": "x-amz-acl",  # a canned ACL
+    # A zero-byte object that website hosting answers with a 301 to this location.
+    "Website-Redirect-Location": "x-amz-website-redirect-location",
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 
 from s3kit._observe import logger
-from s3kit.errors import ObjectNotFound, S3KitError
+from s3kit.errors import NotSupported, ObjectNotFound, S3KitError
 from s3kit.storage.s3http import S3Http
 
 
@@ -89,7 +89,15 @@ class Multipart:
             query={"partNumber": str(number), "uploadId": upload_id},
             headers=part_headers,
         )
-        return response.xml().findtext("ETag") or ""
+        etag = response.xml().findtext("ETag") if response.body.strip() else None
+        if not etag:
+            # rclone serve s3 answers 200 with an empty body and copies nothing.
+            raise NotSupported(
+                f"{self.http.endpoint} answered UploadPartCopy without the part's ETag: it does"
+                " not copy parts on the server, which copies over 5 GiB need — download and"
+                " upload the object instead"
+            )
+        return etag
 
     async def list_parts(self, key: str, upload_id: str) -> dict[int, ServerPart]:
         """Every part the server holds for the upload (following pagination)."""
