@@ -177,6 +177,15 @@ CASES: dict[str, Case] = {
     "object metadata set": case("object", "metadata", "set", "s3://{b}/a.txt", "--metadata",
                                 "k=v", shape="document", keys={"Metadata"}),
     "object tags get": case("object", "tags", "get", "s3://{b}/a.txt", shape="document"),
+    "deploy run": case("deploy", "{tmp}/up", "s3://{b}/site", shape="document",
+                       keys={"deploy_id", "uploaded", "deleted", "failures", "plan"}),
+    "deploy history": case("deploy", "history", "s3://{b}/site", shape="listing",
+                           keys={"id", "created", "live", "files", "source"}, nonempty=True,
+                           setup=(("deploy", "{tmp}/up", "s3://{b}/site"),)),
+    "deploy rollback": case("deploy", "rollback", "s3://{b}/rb", "--dryrun", shape="document",
+                            keys={"deploy_id", "dryrun", "plan"},
+                            setup=(("deploy", "{tmp}/up", "s3://{b}/rb"),
+                                   ("deploy", "{tmp}/up2", "s3://{b}/rb"))),
     "connections list": case("connections", "list", shape="listing", keys=CONNECTION_KEYS,
                              nonempty=True, once=True,
                              setup=(("connections", "add", "c-list", "--endpoint-url",
@@ -208,8 +217,14 @@ def _commands_with(option: str) -> set[str]:
     }
 
 
+# Commands whose --json is checked elsewhere, and why.
+ELSEWHERE = {
+    "website serve": "serves until Ctrl-C; test_website_serve.py reads its --json line",
+}
+
+
 def test_every_json_command_has_a_case() -> None:
-    assert _commands_with("--json") == set(CASES)
+    assert _commands_with("--json") == set(CASES) | set(ELSEWHERE)
     assert _commands_with("--jsonl") == {name for name, c in CASES.items() if c.jsonl}
 
 
@@ -330,6 +345,8 @@ def _seed(backend: Backend, bucket: str, tmp: Path) -> None:
     put(backend, bucket, {"a.txt": b"a", "dir/b.txt": b"bb", "dir/c.txt": b"ccc"})
     (tmp / "up").mkdir()
     (tmp / "up" / "f.txt").write_bytes(b"fff")
+    (tmp / "up2").mkdir()  # a second site, for a second deploy
+    (tmp / "up2" / "g.txt").write_bytes(b"ggg")
     backend.session().client("s3").create_multipart_upload(Bucket=bucket, Key="mp/big.bin")
 
 

@@ -181,6 +181,8 @@ NOT_RUN: dict[str, str] = {
     "inventory-analytics-metrics-intelligent-tiering-1": "AWS S3 only: SeaweedFS has none of"
     " these, moto stores no analytics, metrics or intelligent-tiering configuration and answers"
     " an inventory delete with DeleteBucket",
+    "website-serve--try-a-deployed-site-locally-1": "serves until Ctrl-C;"
+    " test_website_serve.py runs the command and reads its output",
     "benchmarks-1": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
     "development-1": "make and pytest: the suite itself",
 }
@@ -287,6 +289,11 @@ REPORT = File("report.pdf", "%PDF-1.4 the report\n")
 # like the examples, with the test server's variables; {repo} is this repository), files, and
 # server state (buckets, objects, an unfinished upload) made through the library.
 SETUP: dict[str, tuple[str | File | Prepare, ...]] = {
+    "deploy--publish-a-static-site-1": (
+        File("public/index.html", "<!doctype html><h1>hi</h1>\n"),
+        File("public/about.html", "<h1>about</h1>"),
+        File("public/css/site.3f2a9c1b.css", "h1 { color: teal }"),
+    ),
     "saved-connections-1": (
         File("~/.aws/credentials", "[minio]\n" + KEYS),
         buckets("site"),

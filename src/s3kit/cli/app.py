@@ -26,6 +26,7 @@ from s3kit.cli import (
     completion,
     connections,
     cp_mv,
+    deploy,
     local,
     ls_rm_cat,
     maintenance,
@@ -33,6 +34,7 @@ from s3kit.cli import (
     object_group,
     probe,
     sync,
+    website,
 )
 from s3kit.cli.progress import kept_lines, start_command
 from s3kit.cli.state import CliState, hoist_global_options, set_raw_args, state_of
@@ -278,6 +280,8 @@ app.add_typer(local.app, name="local")
 app.add_typer(bucket_group.app, name="bucket")
 app.add_typer(object_group.app, name="object")
 app.add_typer(connections.app, name="connections")
+app.add_typer(website.app, name="website")
+app.add_typer(deploy.app, name="deploy")
 app.command("profiles")(connections.profiles)
 
 

@@ -69,7 +69,11 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             break
         if not _is_option(word):
             if hasattr(command, "commands"):  # a group: this word names its sub-command
-                command = command.commands.get(word)
+                default = getattr(command, "default_command", None)
+                if word not in command.commands and default is not None:
+                    command = command.commands[default]  # `deploy SITE ...` is `deploy run SITE`
+                else:
+                    command = command.commands.get(word)
                 if command is None:  # click reports the unknown command; nothing is moved
                     return words
             kept.append(word)
