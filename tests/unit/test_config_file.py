@@ -108,7 +108,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "s3kit.yaml:7: performance.multipart_chunksize must be at least 5MiB, not '1MB'",
         "s3kit.yaml:9: sync.delete_removed must be true or false, not 'maybe'",
         "s3kit.yaml:10: unknown section 'colours' — known: aws, sync, storage, performance,"
-        " exclusions",
+        " exclusions, deploy",
         "s3kit.yaml:11: exclusions must be a list of patterns, e.g. ['*.tmp', '.git/*']",
     ]
 
@@ -154,8 +154,8 @@ def test_a_problem_list_is_one_usage_error_with_all_lines() -> None:
     with pytest.raises(UsageError) as caught:
         parse_config("a: 1\nb: 2\n", source="f.yaml")
     assert str(caught.value).splitlines() == [
-        "f.yaml:1: unknown section 'a' — known: aws, sync, storage, performance, exclusions",
-        "f.yaml:2: unknown section 'b' — known: aws, sync, storage, performance, exclusions",
+        f"f.yaml:1: unknown section 'a' — known: {KNOWN}",
+        f"f.yaml:2: unknown section 'b' — known: {KNOWN}",
     ]
 
 
@@ -240,3 +240,22 @@ def test_file_connection_sits_below_the_file_section_and_a_chosen_connection(
 def test_default_config_is_empty() -> None:
     assert S3KitConfig().source is None
     assert S3KitConfig().transfer_overrides() == {}
+
+
+KNOWN = "aws, sync, storage, performance, exclusions, deploy"
+
+
+def test_a_deploy_section_holds_the_deploy_rules_with_their_lines() -> None:
+    config = parse_config(
+        "sync:\n  delete_removed: false\n"
+        "deploy:\n  rules:\n    - match: '*.html'\n      gzip: true\n  grace: 1d\n",
+        source="s3kit.yaml",
+    )
+    assert config.deploy is not None
+    assert config.deploy.grace_seconds == 86400
+    assert config.deploy.headers_for("index.html").gzip
+    assert parse_config("sync:\n  delete_removed: false\n").deploy is None
+    with pytest.raises(ConfigFileError, match=r"^s3kit.yaml:5: unknown rule key 'gzp'"):
+        parse_config(
+            "deploy:\n  rules:\n    - match: '*.html'\n\n      gzp: true\n", source="s3kit.yaml"
+        )

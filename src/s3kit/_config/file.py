@@ -78,6 +78,9 @@ class S3KitConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     performance: PerformanceConfig = field(default_factory=PerformanceConfig)
     exclusions: tuple[str, ...] = ()
+    # The `deploy:` section (s3kit deploy's rules), None when the file has none; a
+    # DeployConfig, typed loosely here so that reading s3kit.yaml never imports the deploy code.
+    deploy: Any = None
 
     def transfer_overrides(self) -> dict[str, int]:
         """The `TransferConfig` fields the performance section sets (for cp, mv and sync)."""
@@ -228,7 +231,7 @@ _SCHEMA: dict[str, dict[str, Check]] = {
         "max_bandwidth": _size(1),
     },
 }
-_SECTIONS = (*_SCHEMA, "exclusions")
+_SECTIONS = (*_SCHEMA, "exclusions", "deploy")
 
 
 def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
@@ -256,6 +259,7 @@ def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
     constructor = yaml.constructor.SafeConstructor()
     values: dict[str, dict[str, Any]] = {name: {} for name in _SCHEMA}
     exclusions: list[str] = []
+    deploy: Any = None
     seen: set[str] = set()
     for key_node, value_node in root.value:
         section = key_node.value
@@ -268,6 +272,14 @@ def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
             continue
         if section == "exclusions":
             exclusions = _exclusions(value_node, problem, constructor)
+            continue
+        if section == "deploy":
+            from s3kit.deploy.rules import DeployConfigError, deploy_config_from_node
+
+            try:
+                deploy = deploy_config_from_node(value_node, where)
+            except DeployConfigError as exc:
+                problems.extend(exc.problems)
             continue
         if isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
             continue  # an empty section
@@ -304,6 +316,7 @@ def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
         storage=StorageConfig(**values["storage"]),
         performance=PerformanceConfig(**values["performance"]),
         exclusions=tuple(exclusions),
+        deploy=deploy,
     )
 
 
