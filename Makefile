@@ -32,7 +32,9 @@ lint: $(VENV)/.installed-dev
 # different files never share a bucket or a port. --durations names the slowest tests in every
 # run, so the suite can be kept under 15 min.
 test: lint
-	bash tests/servers/install-shells.sh $(VENV)/shells
+	bash tests/servers/unpack-debs.sh $(VENV)/shells zsh zsh-common fish fish-common libpcre2-32-0
+	bash tests/servers/unpack-debs.sh $(VENV)/prometheus prometheus prometheus-pushgateway \
+		prometheus-alertmanager
 	bash tests/servers/install-openapi.sh $(VENV)/npm
 	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from s3kit.events import RequestEvent
 
 logger = logging.getLogger("s3kit")
 
@@ -78,3 +82,80 @@ class RedactingFilter(logging.Filter):
             )
             record.exc_info = None
         return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record (`--log-format json`): time, level, logger, message, and the
+    record's `fields` (a request's operation, status, ...), every string redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        document: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            for name, value in fields.items():
+                document[name] = redact(value) if isinstance(value, str) else value
+        if record.exc_text:
+            document["traceback"] = record.exc_text
+        return json.dumps(document, ensure_ascii=False)
+
+
+request_logger = logging.getLogger("s3kit.request")
+
+
+def log_request(event: RequestEvent) -> None:
+    """One log record per request attempt (a `session.events` subscriber): DEBUG when it
+    succeeded, INFO when it is retried or failed, so `--log-level info` shows what went wrong
+    and `--log-level debug` every request."""
+    failed = event.status is None or event.status >= 400
+    level = logging.INFO if failed or event.retrying else logging.DEBUG
+    if not request_logger.isEnabledFor(level):
+        return
+    where = f"s3://{event.bucket}/{event.key or ''}" if event.bucket else "(no bucket)"
+    answer = "no answer" if event.status is None else str(event.status)
+    detail = f" {event.error_code}" if event.error_code else ""
+    retry = (
+        f", retried ({event.retry_reason}) in {event.retry_delay:.2f} s"
+        if event.retrying and event.retry_delay is not None
+        else ""
+    )
+    request_logger.log(
+        level,
+        "%s %s %s attempt %d: %s%s in %.0f ms, %d bytes sent, %d received%s",
+        event.operation,
+        event.method,
+        where,
+        event.attempt,
+        answer,
+        detail,
+        event.seconds * 1000,
+        event.bytes_sent,
+        event.bytes_received,
+        retry,
+        extra={
+            "fields": {
+                "event": "request",
+                "client": event.client,
+                "operation": event.operation,
+                "method": event.method,
+                "bucket": event.bucket,
+                "key": event.key,
+                "attempt": event.attempt,
+                "status": event.status,
+                "seconds": round(event.seconds, 6),
+                "bytes_sent": event.bytes_sent,
+                "bytes_received": event.bytes_received,
+                "request_id": event.request_id,
+                "error_code": event.error_code,
+                "retrying": event.retrying,
+                "retry_reason": event.retry_reason,
+            }
+        },
+    )

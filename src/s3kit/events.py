@@ -41,7 +41,7 @@ class RequestEvent:
     bytes_sent: int  # the request body
     bytes_received: int  # the answer's body as read, or as announced for a streamed one
     request_id: str | None  # x-amz-request-id
-    error_code: str | None  # the S3 error code of an error answer
+    error_code: str | None  # the S3 error code of an error answer; "Timeout": none in time
     retrying: bool  # another attempt follows
     retry_reason: str | None = None  # why it is retried: "throttled", "transient", "connection"
     retry_delay: float | None = None  # seconds waited before the next attempt

@@ -1,7 +1,7 @@
 """Shell completion against a real server: the protocol the shell drives (`s3kit` run with
 _S3KIT_COMPLETE, COMP_WORDS and COMP_CWORD), bash and zsh themselves pressing Tab in a terminal,
 and fish asked what it would offer (`complete -C`). zsh and fish come from Debian's packages,
-unpacked into .venv/shells by `make test` (tests/servers/install-shells.sh).
+unpacked into .venv/shells by `make test` (tests/servers/unpack-debs.sh).
 
 SeaweedFS only: completion is two listing calls, the same on every server."""
 
@@ -215,7 +215,7 @@ def test_bash_tab_completes_buckets_and_keys(
         terminal.close()
 
 
-# -- zsh and fish, unpacked from Debian's packages by tests/servers/install-shells.sh -----------
+# -- zsh and fish, unpacked from Debian's packages by tests/servers/unpack-debs.sh -----------
 
 SHELLS = Path(__file__).resolve().parents[2] / ".venv" / "shells"  # make test unpacks them there
 ZSH, FISH = SHELLS / "bin" / "zsh", SHELLS / "usr" / "bin" / "fish"
@@ -232,7 +232,7 @@ def _shell_env(seaweed: Backend, home: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.skipif(not FISH.exists(), reason="fish not unpacked (tests/servers/install-shells.sh)")
+@pytest.mark.skipif(not FISH.exists(), reason="fish not unpacked (tests/servers/unpack-debs.sh)")
 def test_fish_completes_buckets_and_keys(seaweed: Backend, seeded: str, isolated_env: Path) -> None:
     """fish itself, asked what it would offer (`complete -C`), after loading the script
     `s3kit --show-completion` prints in fish."""
@@ -257,7 +257,7 @@ def test_fish_completes_buckets_and_keys(seaweed: Backend, seeded: str, isolated
     assert offered("s3kit ls s3://et") == []  # nothing: no bucket starts so, and no local /etc
 
 
-@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/install-shells.sh)")
+@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/unpack-debs.sh)")
 def test_zsh_tab_completes_buckets_and_keys(
     seaweed: Backend, seeded: str, isolated_env: Path
 ) -> None:
@@ -289,7 +289,7 @@ def test_zsh_tab_completes_buckets_and_keys(
         terminal.close()
 
 
-@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/install-shells.sh)")
+@pytest.mark.skipif(not ZSH.exists(), reason="zsh not unpacked (tests/servers/unpack-debs.sh)")
 @pytest.mark.parametrize(
     "value", ["s3://b/a  b.txt", "s3://b/it's $HOME `x`", "s3://b/tab\there", "s3://b/é😀\\n"]
 )

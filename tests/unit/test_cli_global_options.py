@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from s3kit._config.connections import ConnectionStore, make_connection
 from s3kit._session import Session
 from s3kit.cli.app import app
-from s3kit.cli.state import CliState, hoist_global_options
+from s3kit.cli.state import CliState, Reports, hoist_global_options
 from s3kit.errors import S3KitError, UsageError
 
 ROOT: Any = typer.main.get_command(app)
@@ -33,6 +33,12 @@ GLOBALS: dict[str, str | None] = {
     "--debug": None,
     "--no-verify-ssl": None,
     "--ca-bundle": "/etc/ssl/certs/ca.pem",
+    "--log-level": "info",
+    "--log-format": "json",
+    "--stats": None,
+    "--stats-json": "PLACEHOLDER",  # a file in the test's folder (the `globals_` fixture)
+    "--metrics-file": "PLACEHOLDER",
+    "--metrics-push": "http://127.0.0.1:9",
 }
 # Commands that define an option of a global's name themselves: there it is theirs.
 OWN_OPTIONS = {
@@ -212,7 +218,8 @@ class _Recording(CliState):
 
 def _options_of(state: CliState) -> tuple[Any, ...]:
     return (state.profile, state.endpoint_url, state.region, state.use_local, state.debug,
-            state.verify_ssl, state.ca_bundle, state.connection, state.config_path)  # fmt: skip
+            state.verify_ssl, state.ca_bundle, state.connection, state.config_path,
+            state.log_level, state.log_format, state.reports)  # fmt: skip
 
 
 @dataclass
@@ -234,7 +241,12 @@ def globals_(tmp_path: Path) -> dict[str, str | None]:
     ConnectionStore().add(make_connection("saved", {"region": "eu-west-3"}))
     config = tmp_path / "s3kit.yaml"
     config.write_text("storage:\n  default_storage_class: STANDARD\n")
-    return {**GLOBALS, "--config": str(config)}
+    return {
+        **GLOBALS,
+        "--config": str(config),
+        "--stats-json": str(tmp_path / "stats.json"),
+        "--metrics-file": str(tmp_path / "metrics.prom"),
+    }
 
 
 COMMANDS = {
@@ -301,4 +313,6 @@ def test_ls_capital_h_is_human_readable() -> None:
 
 def test_without_globals_the_state_has_the_defaults() -> None:
     result = _run(["ls", "s3://bucket"])
-    assert result.options == (None, None, None, False, False, None, None, None, None)
+    assert result.options == (
+        None, None, None, False, False, None, None, None, None, None, None, Reports()
+    )  # fmt: skip

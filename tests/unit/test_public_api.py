@@ -102,6 +102,7 @@ PUBLIC_MODULES = {
     "errors",
     "events",
     "github",
+    "metrics",
     "service",
     "storage",
     "transfer",

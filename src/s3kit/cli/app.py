@@ -38,7 +38,7 @@ from s3kit.cli import (
 )
 from s3kit.cli.progress import kept_lines, start_command
 from s3kit.cli.state import CliState, hoist_global_options, set_raw_args, state_of
-from s3kit.errors import S3KitError
+from s3kit.errors import S3KitError, UsageError
 
 try:  # recent typer releases carry their own copy of click and raise its exceptions
     from typer._click import exceptions as click_errors
@@ -113,6 +113,19 @@ class S3KitGroup(TyperGroup):
         except S3KitError as exc:
             _fail(exc.message)
             sys.exit(exc.exit_code)
+        try:
+            self._run(argv, prog_name, complete_var, **extra)
+        except SystemExit as exc:
+            # The run's reports (--stats, --metrics-file, ...) come after it, whatever its end;
+            # one that cannot be written fails a run that had succeeded.
+            from s3kit.cli.reports import report_run
+
+            if not report_run() and exc.code in (0, None):
+                raise SystemExit(1) from None
+            raise
+
+    def _run(self, argv: list[str], prog_name: str | None, complete_var: str | None,
+             **extra: Any) -> None:  # fmt: skip
         debug = _debug_requested(argv)
         set_raw_args(argv)
         start_command()
@@ -174,16 +187,35 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-def _setup_logging(state: CliState) -> None:
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+              "error": logging.ERROR}  # fmt: skip
+
+
+def _setup_logging(state: CliState, level: str | None, fmt: str | None) -> None:
+    """stderr logging, redacted: `--log-level` (default warning; `--debug` is debug),
+    `--log-format text|json`. At info and below every failed or retried request is one record,
+    at debug every request (`_observe.log_request`)."""
+    from s3kit._observe import JsonFormatter
+
+    name = (level or ("debug" if state.debug else "warning")).lower()
+    if name not in LOG_LEVELS:
+        raise UsageError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not '{level}'")
+    if (fmt or "text") not in ("text", "json"):
+        raise UsageError(f"--log-format must be text or json, not '{fmt}'")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("s3kit: %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("s3kit: %(levelname)s %(name)s: %(message)s")
+    )
     state.log_filter = RedactingFilter()
     handler.addFilter(state.log_filter)
-    for name in ("s3kit", "botocore", "urllib3"):
-        log = logging.getLogger(name)
+    for logger_name in ("s3kit", "botocore", "urllib3"):
+        log = logging.getLogger(logger_name)
         log.handlers = [handler]
         log.propagate = False
-    logging.getLogger("s3kit").setLevel(logging.DEBUG if state.debug else logging.WARNING)
+    logging.getLogger("s3kit").setLevel(LOG_LEVELS[name])
+    state.log_requests = LOG_LEVELS[name] <= logging.INFO
     # botocore at DEBUG would dump request headers; INFO shows retries and endpoints only.
     logging.getLogger("botocore").setLevel(logging.INFO if state.debug else logging.ERROR)
 
@@ -228,7 +260,8 @@ def root(
         typer.Option("--local", help="Use the embedded local server, whatever else is set."),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and debug messages (redacted).")
+        bool,
+        typer.Option("--debug", help="Debug logging (every request) and tracebacks, redacted."),
     ] = False,
     no_verify_ssl: Annotated[
         bool,
@@ -245,6 +278,47 @@ def root(
             help="PEM file of CA certificates to trust (also AWS_CA_BUNDLE).",
         ),
     ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            envvar="S3KIT_LOG_LEVEL",
+            help="debug, info, warning or error; info logs failed and retried requests, debug"
+            " every request.",
+            show_default="warning",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            metavar="FORMAT",
+            envvar="S3KIT_LOG_FORMAT",
+            help="text or json (one object a line).",
+            show_default="text",
+        ),
+    ] = None,
+    stats: Annotated[
+        bool,
+        typer.Option("--stats", help="Print request counts, success rate and latency at the end."),
+    ] = False,
+    stats_json: Annotated[
+        Path | None,
+        typer.Option("--stats-json", metavar="FILE", help="Write the --stats figures as JSON."),
+    ] = None,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file",
+            metavar="FILE",
+            help="Write the metrics in Prometheus' text format (node_exporter textfile).",
+        ),
+    ] = None,
+    metrics_push: Annotated[
+        str | None,
+        typer.Option("--metrics-push", metavar="URL", help="Push the metrics to a Pushgateway."),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -254,7 +328,7 @@ def root(
 ) -> None:
     state = state_of(ctx)
     state.take_globals(ctx.params)
-    _setup_logging(state)
+    _setup_logging(state, log_level, log_format)
     connections.load_global_config(
         state,
         connection=connection,

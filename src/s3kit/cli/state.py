@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from s3kit._session import Session
 from s3kit._uri import Location, S3Url, parse_location, parse_s3_url, validate_bucket_name
 from s3kit.errors import UsageError
 from s3kit.storage.s3 import S3Storage
+
+if TYPE_CHECKING:
+    from s3kit.metrics import Metrics
 
 # The command line as typed: click hands options over grouped by name, but --include and
 # --exclude are applied in the order they were typed, as aws s3 does.
@@ -37,7 +40,8 @@ def raw_args() -> tuple[str, ...]:
 # stay where click expects them.
 MOVABLE_GLOBALS = frozenset(
     {"profile", "endpoint_url", "region", "connection", "config", "use_local", "debug",
-     "no_verify_ssl", "ca_bundle"}
+     "no_verify_ssl", "ca_bundle", "log_level", "log_format", "stats", "stats_json",
+     "metrics_file", "metrics_push"}
 )  # fmt: skip
 
 
@@ -217,6 +221,13 @@ class CliState:
     # their defaults from it.
     config: S3KitConfig = field(default_factory=S3KitConfig)
     log_filter: RedactingFilter | None = None
+    # What the run reports about its requests at the end (--stats, --stats-json,
+    # --metrics-file, --metrics-push); `metrics` counts them when any of these is asked for.
+    reports: Reports = field(default_factory=lambda: Reports())
+    metrics: Metrics | None = None
+    log_level: str | None = None
+    log_format: str | None = None
+    log_requests: bool = False  # --log-level info or debug: each session's requests are logged
     _session: Session | None = field(default=None, repr=False)
 
     def take_globals(self, params: Mapping[str, Any]) -> None:
@@ -226,6 +237,18 @@ class CliState:
         self.region, self.ca_bundle = params.get("region"), params.get("ca_bundle")
         self.use_local, self.debug = bool(params.get("use_local")), bool(params.get("debug"))
         self.verify_ssl = False if params.get("no_verify_ssl") else None
+        self.log_level, self.log_format = params.get("log_level"), params.get("log_format")
+        self.reports = Reports(
+            table=bool(params.get("stats")),
+            json_file=params.get("stats_json"),
+            prometheus_file=params.get("metrics_file"),
+            push_url=params.get("metrics_push"),
+        )
+        if self.reports.wanted and self.metrics is None:
+            from s3kit.metrics import Metrics
+
+            self.metrics = Metrics()
+        _CURRENT.set(self)
 
     @property
     def session(self) -> Session:
@@ -246,7 +269,14 @@ class CliState:
             "env": self.session_env(),
             "notify": notice,
         }
-        return Session(**{**arguments, **overrides})
+        session = Session(**{**arguments, **overrides})
+        if self.metrics is not None:
+            self.metrics.watch(session)
+        if self.log_requests:
+            from s3kit._observe import log_request
+
+            session.events.subscribe(log_request)
+        return session
 
     def session_env(self) -> dict[str, str] | None:
         """The environment the Session resolves from: --connection and the config file found
@@ -269,6 +299,28 @@ class CliState:
         if self.log_filter is not None and self._session is not None:
             for secret in self._session.secrets():
                 self.log_filter.add_secret(secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Reports:
+    """The end-of-run reports asked for on the command line."""
+
+    table: bool = False  # --stats: a table on stderr
+    json_file: Path | None = None  # --stats-json FILE
+    prometheus_file: Path | None = None  # --metrics-file FILE (textfile collector)
+    push_url: str | None = None  # --metrics-push URL (a Pushgateway)
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.table or self.json_file or self.prometheus_file or self.push_url)
+
+
+_CURRENT: ContextVar[CliState | None] = ContextVar("s3kit_cli_state", default=None)
+
+
+def current_state() -> CliState | None:
+    """The state of the command being run (for what happens after it: the reports)."""
+    return _CURRENT.get()
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -331,6 +331,7 @@ class S3Http:
             signed.pop("host")  # the connection sends it, as signed
             result: Response | Answer | None
             kind: RetryKind | None = None
+            no_answer: str | None = None  # "Timeout" when the attempt timed out
             try:
                 answer = self._pool.open(origin, method, target, signed, body)
                 if stream and answer.status < 300:
@@ -356,6 +357,7 @@ class S3Http:
             except OSError as exc:
                 result, kind = None, "connection"
                 error = self.unreachable(exc, operation=name, bucket=bucket, key=key)
+                no_answer = "Timeout" if isinstance(exc, TimeoutError) else None
             retrying = error is not None and self.retry.retrying(attempt, kind)
             delay = self.retry.delay(attempt, kind) if retrying and kind else None
             if events.active:
@@ -377,7 +379,9 @@ class S3Http:
                         bytes_sent=0 if body is None else len(body),
                         bytes_received=received,
                         request_id=None if result is None else _request_id(result.headers),
-                        error_code=(error.code or None) if error is not None else None,
+                        error_code=(
+                            (error.code or no_answer or None) if error is not None else None
+                        ),
                         retrying=retrying,
                         retry_reason=kind if retrying else None,
                         retry_delay=delay,
