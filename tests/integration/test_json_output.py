@@ -177,6 +177,8 @@ CASES: dict[str, Case] = {
     "object metadata set": case("object", "metadata", "set", "s3://{b}/a.txt", "--metadata",
                                 "k=v", shape="document", keys={"Metadata"}),
     "object tags get": case("object", "tags", "get", "s3://{b}/a.txt", shape="document"),
+    "health": case("health", "s3://{b}", shape="document",
+                   keys={"endpoint", "bucket", "verdict", "steps"}),
     "deploy run": case("deploy", "{tmp}/up", "s3://{b}/site", shape="document",
                        keys={"deploy_id", "uploaded", "deleted", "failures", "plan"}),
     "deploy history": case("deploy", "history", "s3://{b}/site", shape="listing",

@@ -290,6 +290,7 @@ REPORT = File("report.pdf", "%PDF-1.4 the report\n")
 # server state (buckets, objects, an unfinished upload) made through the library.
 SETUP: dict[str, tuple[str | File | Prepare, ...]] = {
     "logs-metrics-and-statistics-1": SAMPLE_SITE,
+    "health--is-it-up-and-can-i-use-it-1": DEMO,
     "deploy--publish-a-static-site-1": (
         File("public/index.html", "<!doctype html><h1>hi</h1>\n"),
         File("public/about.html", "<h1>about</h1>"),

@@ -27,6 +27,7 @@ from s3kit.cli import (
     connections,
     cp_mv,
     deploy,
+    health,
     local,
     ls_rm_cat,
     maintenance,
@@ -347,6 +348,7 @@ app.command("rb")(mb_rb.rb)
 app.command("presign")(account.presign)
 app.command("whoami")(account.whoami)
 app.command("probe")(probe.probe)
+app.command("health")(health.health)
 app.command("batch")(batch.batch)
 maintenance.register(app)
 sync.register(app)
