@@ -229,3 +229,205 @@ def test_the_library_call_deploys_history_and_rolls_back(
         None,
         first.deploy_id,
     ]
+
+
+# -- the audit log, events, website ---------------------------------------------------------------
+
+
+def log_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_log_file_has_a_line_per_action_in_syncs_format(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('redirects:\n  "/old/": "/new/"\n')
+    log = tmp_path / "deploy.log"
+    www = f"s3://{bucket}/www"
+    deploy(cli, backend, str(root), www, "--rules", str(rules), "--log-file", str(log))
+    lines = log_lines(log)
+    uploads = {r["destination"]: r for r in lines if r["action"] == "upload"}
+    assert set(uploads) == {f"{www}/{key}" for key in SITE}
+    page = uploads[f"{www}/index.html"]
+    assert set(page) == {"time", "action", "source", "destination", "reason", "bytes", "result",
+                         "error"}  # fmt: skip
+    assert (page["source"], page["reason"], page["bytes"], page["result"], page["error"]) == (
+        str(root / "index.html"), "new", len(SITE["index.html"]), "done", None
+    )  # fmt: skip
+    redirects = [r for r in lines if r["action"] == "redirect"]
+    assert [(r["path"], r["destination"], r["result"]) for r in redirects] == [
+        (f"{www}/old/index.html", "/new/", "done")
+    ]
+
+    (root / "assets" / "logo.svg").unlink()
+    log.unlink()
+    deploy(cli, backend, str(root), www, "--rules", str(rules), "--log-file", str(log))
+    (kept,) = log_lines(log)  # nothing else changed
+    assert (kept["action"], kept["path"], kept["result"]) == ("skip", f"{www}/assets/logo.svg",
+                                                              "done")  # fmt: skip
+    assert "grace period" in kept["reason"]
+
+    log.unlink()
+    dry = cli("deploy", str(root), www, "--rules", str(rules), "--delete", "now", "--dryrun",
+              "--log-file", str(log), env=backend.env())  # fmt: skip
+    assert dry.exit_code == 0, dry.stderr
+    assert [(r["action"], r["result"]) for r in log_lines(log)] == [("delete", "planned")]
+    log.unlink()
+    deploy(cli, backend, str(root), www, "--rules", str(rules), "--delete", "now",
+           "--log-file", str(log))  # fmt: skip
+    (deleted,) = log_lines(log)
+    assert (deleted["action"], deleted["path"], deleted["result"]) == (
+        "delete", f"{www}/assets/logo.svg", "done"
+    )  # fmt: skip
+
+
+def test_the_library_reports_uploads_as_transfer_events_a_progress_bar_shows(
+    backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from s3kit.cli.progress import TransferProgress
+    from s3kit.deploy import deploy as deploy_site
+    from s3kit.transfer import TransferEvent
+
+    root = write_site(tmp_path / "site", SITE)
+    events: list[TransferEvent] = []
+    outcome = deploy_site(backend.session(), root, f"s3://{bucket}/ev", on_event=events.append)
+    assert outcome.ok
+    kinds = [e.kind for e in events]
+    assert kinds.count("queued") == kinds.count("done") == len(SITE)
+    (scanned,) = [e for e in events if e.kind == "scanned"]
+    assert (scanned.files, scanned.bytes) == (len(SITE), sum(len(t) for t in SITE.values()))
+    assert kinds.index("scanned") < kinds.index("done")
+    assert {str(e.item.destination) for e in events if e.kind == "done"} == {
+        f"s3://{bucket}/ev/{key}" for key in SITE
+    }
+    out = StringIO()
+    with TransferProgress(Console(file=out, width=120)) as bar:
+        for event in events:
+            bar(event)
+    assert f"{len(SITE)}/{len(SITE)} files" in out.getvalue()
+
+    def broken(event: TransferEvent) -> None:
+        raise RuntimeError("a display that breaks")
+
+    (root / "index.html").write_text("<!doctype html>again")
+    again = deploy_site(backend.session(), root, f"s3://{bucket}/ev", on_event=broken)
+    assert again.ok and again.uploaded == 1  # a failing callback never breaks a deploy
+
+
+def live_id(backend: Backend, bucket: str, prefix: str = "") -> str:
+    manifest: dict[str, Any] = json.loads(get(backend, bucket, prefix + "_s3kit/current.json"))
+    return str(manifest["id"])
+
+
+def test_website_sets_the_index_and_error_documents_and_reads_them_back(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    root = write_site(tmp_path / "site", {**SITE, "404.html": "<!doctype html>not here"})
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("error_document: 404.html\n")
+    gap = known_gap(backend, "website hosting")
+    result = cli("deploy", str(root), f"s3://{bucket}", "--rules", str(rules), "--website",
+                 env=backend.env())  # fmt: skip
+    if gap is not None:
+        assert_failed(result)
+        said = f"deploy {live_id(backend, bucket)} is live, but the website configuration was not"
+        assert said in result.stderr
+        assert "does not support" in result.stderr
+        assert get(backend, bucket, "index.html") == SITE["index.html"].encode()
+        pytest.skip(gap)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"website of s3://{bucket}: index document index.html, error document 404.html"
+        " — set and read back" in result.stdout
+    )
+    website = backend.session().client("s3").get_bucket_website(Bucket=bucket)
+    assert website["IndexDocument"] == {"Suffix": "index.html"}
+    assert website["ErrorDocument"] == {"Key": "404.html"}
+
+    # a single-page app: the index document answers every missing path, with the limit said
+    spa = cli("deploy", str(root), f"s3://{bucket}", "--spa", env=backend.env())
+    assert spa.exit_code == 0, spa.stderr
+    assert "already serves this site" in spa.stdout  # no file changed; the website did
+    assert "status 404" in spa.stdout and "custom error response" in spa.stdout
+    website = backend.session().client("s3").get_bucket_website(Bucket=bucket)
+    assert website["ErrorDocument"] == {"Key": "index.html"}
+    document = deploy(cli, backend, str(root), f"s3://{bucket}", "--spa")
+    assert document["website"]["spa"] is True
+    assert document["website"]["error_document"] == "index.html"
+
+
+def test_a_website_the_deploy_cannot_set_is_refused_before_anything_is_written(
+    cli: CliInvoker, backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    under = cli("deploy", str(root), f"s3://{bucket}/www", "--website", env=backend.env())
+    assert under.exit_code == 2 and "one website configuration per bucket" in under.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("error_document: 404.html\n")
+    missing = cli("deploy", str(root), f"s3://{bucket}", "--rules", str(rules), "--website",
+                  env=backend.env())  # fmt: skip
+    assert missing.exit_code == 2 and "404.html is not a file of the site" in missing.stderr
+    both = cli("deploy", str(root), f"s3://{bucket}", "--rules", str(rules), "--spa",
+               env=backend.env())  # fmt: skip
+    assert both.exit_code == 2 and "keep one" in both.stderr
+    for result in (under, missing, both):
+        assert len(result.stderr.splitlines()) == 1 and "nothing was written" in result.stderr
+    assert keys(backend, bucket) == []
+
+
+def on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run the real `s3kit` with a pseudo-terminal for stdout and stderr; (code, output)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("s3kit")), *args],
+        stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary,
+        env={**os.environ, **env}, start_new_session=True,
+    )  # fmt: skip
+    os.close(secondary)
+    output = b""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(primary, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        code = process.wait(timeout=10)
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+    return code, output.decode(errors="replace")
+
+
+def test_on_a_terminal_the_uploads_show_a_progress_line_but_not_with_json(
+    backend: Backend, bucket: str, tmp_path: Path
+) -> None:
+    root = write_site(tmp_path / "site", SITE)
+    code, output = on_terminal(["deploy", str(root), f"s3://{bucket}/tty"], backend.env())
+    assert code == 0, output
+    assert f"{len(SITE)}/{len(SITE)} files" in output and "deployed " in output
+    (root / "index.html").write_text("<!doctype html>again")
+    code, output = on_terminal(["deploy", str(root), f"s3://{bucket}/tty", "--json"], backend.env())
+    assert code == 0, output
+    assert " files" not in output and json.loads(output)["uploaded"] == 1

@@ -23,7 +23,19 @@ from s3kit._sync.scan import Side
 from s3kit.errors import S3KitError, translating
 from s3kit.transfer import EventCallback, TransferEvent
 
-AuditAction = Literal["upload", "download", "copy", "delete", "mkdir", "skip", "conflict", "keep"]
+# "redirect" and "invalidate": what `deploy --log-file` records beside its uploads and deletions.
+AuditAction = Literal[
+    "upload",
+    "download",
+    "copy",
+    "delete",
+    "mkdir",
+    "skip",
+    "conflict",
+    "keep",
+    "redirect",
+    "invalidate",
+]
 AuditResult = Literal["done", "failed", "planned"]
 Clock = Callable[[], datetime]
 

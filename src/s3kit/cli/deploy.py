@@ -2,7 +2,8 @@
 
 `s3kit deploy SRC s3://bucket/prefix` is `s3kit deploy run ...` (as `git stash` is
 `git stash push`); the other words are subcommands. Each command parses, calls one function of
-`s3kit.deploy.run`, prints.
+`s3kit.deploy.run`, prints. On a terminal (and without --json) the uploads show as cp's and
+sync's progress bar, from the transfer events the library reports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from s3kit._observe import redact
 from s3kit._units import human_size
 from s3kit.cli import output
 from s3kit.cli.completion import complete_s3_url
+from s3kit.cli.cp_mv import maybe_progress_bar
+from s3kit.cli.progress import progress_wanted
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError, translating
 
@@ -47,6 +50,43 @@ app = typer.Typer(
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
+LogFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file", metavar="FILE", help="Append a JSON line per action to FILE (as sync does)."
+    ),
+]
+CloudFront = Annotated[
+    str | None,
+    typer.Option(
+        "--cloudfront",
+        metavar="DIST_ID",
+        help="Invalidate what the deploy made stale on this CloudFront distribution.",
+    ),
+]
+PathPrefix = Annotated[
+    str | None,
+    typer.Option(
+        "--cloudfront-path-prefix",
+        metavar="PATH",
+        help="Put PATH before each invalidated path (the distribution serves the bucket's root"
+        " and the deploy went under PATH).",
+        show_default="none: the distribution's origin path is the deploy's prefix",
+    ),
+]
+Budget = Annotated[
+    int | None,
+    typer.Option(
+        "--invalidation-budget",
+        metavar="N",
+        help="At most N invalidation paths; past it, folders become wildcards (/assets/*).",
+        show_default="15",
+    ),
+]
+Wait = Annotated[
+    bool, typer.Option("--wait", help="Wait until CloudFront says the invalidation completed.")
+]
 S3Arg = typer.Argument(
     metavar="S3_URL",
     help="s3://bucket[/prefix]",
@@ -136,6 +176,26 @@ def run(
     commit: Annotated[
         str | None, typer.Option("--commit", metavar="SHA", help="Record this commit.")
     ] = None,
+    cloudfront: CloudFront = None,
+    path_prefix: PathPrefix = None,
+    budget: Budget = None,
+    wait: Wait = False,
+    website: Annotated[
+        bool,
+        typer.Option(
+            "--website",
+            help="Set the bucket's website index and error documents from the rules (a deploy"
+            " to the bucket's root).",
+        ),
+    ] = False,
+    spa: Annotated[
+        bool,
+        typer.Option(
+            "--spa", help="A single-page app: --website, with the index document as error document."
+        ),
+    ] = False,
+    log_file: LogFile = None,
+    no_progress: NoProgress = False,
     json_out: Json = False,
 ) -> None:
     """Deploy SITE_FOLDER to S3_URL.
@@ -155,16 +215,20 @@ def run(
     if source is None or destination is None:
         raise UsageError("deploy needs the site folder and the s3:// destination")
     target = cli_s3_url(destination)
+    invalidation = _invalidation(cloudfront, path_prefix, budget, wait)
     config = load_config(rules_file)
     session = state_of(ctx).session
     mode: Literal["deferred", "now"] = "now" if delete == "now" else "deferred"
-    outcome = run_sync(
-        deploy_async(
-            session, source, target, config=config, dryrun=dryrun or plan_out is not None,
-            delete=mode, max_delete=_parse_max_delete(max_delete), force=force, expect=expect,
-            commit=commit,
-        )
-    )  # fmt: skip
+    planning = dryrun or plan_out is not None
+    with maybe_progress_bar(_show_bar(no_progress, json_out, planning)) as bar:
+        outcome = run_sync(
+            deploy_async(
+                session, source, target, config=config, dryrun=planning, delete=mode,
+                max_delete=_parse_max_delete(max_delete), force=force, expect=expect,
+                commit=commit, cloudfront=invalidation, website=website, spa=spa,
+                log_file=log_file, on_event=bar,
+            )
+        )  # fmt: skip
     if plan_out is not None:
         document = {
             "source": str(source),
@@ -181,6 +245,39 @@ def run(
         _print_outcome(outcome, config)
     if not outcome.ok:
         raise typer.Exit(1)
+
+
+def _invalidation(
+    distribution: str | None, path_prefix: str | None, budget: int | None, wait: bool
+) -> Any:
+    """The CloudFront options, checked: the others need --cloudfront."""
+    from s3kit.deploy.cloudfront import DEFAULT_BUDGET, CloudFrontInvalidation
+
+    if distribution is None:
+        given = [
+            name
+            for name, value in (
+                ("--cloudfront-path-prefix", path_prefix),
+                ("--invalidation-budget", budget),
+                ("--wait", wait or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(
+                f"{given[0]} is about the CloudFront invalidation: add --cloudfront DIST_ID"
+            )
+        return None
+    return CloudFrontInvalidation(
+        distribution,
+        budget=DEFAULT_BUDGET if budget is None else budget,
+        path_prefix=path_prefix or "",
+        wait=wait,
+    )
+
+
+def _show_bar(no_progress: bool, json_out: bool, dryrun: bool) -> bool:
+    return not (no_progress or json_out or dryrun) and progress_wanted(disabled=False)
 
 
 def _read_plan(path: Path) -> dict[str, Any]:
@@ -214,6 +311,9 @@ def _print_plan(outcome: Any, config: Any) -> None:
     for key in plan.deletions:
         if key not in plan.leaving:
             out.write(f"  delete   {key} (stale since {plan.stale.get(key) or 'earlier'})\n")
+    if outcome.invalidation is not None:
+        for path in outcome.invalidation.paths:
+            out.write(f"  invalidate {path}\n")
     out.write(f"{len(plan.unchanged)} unchanged, {len(plan.stale)} stale kept for now\n")
 
 
@@ -221,14 +321,37 @@ def _print_outcome(outcome: Any, config: Any) -> None:
     for path, error in outcome.failures:
         sys.stderr.write(f"s3kit: error: {path}: {redact(str(error))}\n")
     plan = outcome.plan
-    if outcome.deploy_id is None and outcome.ok:
+    if outcome.deploy_id is None and not outcome.failures:
         sys.stdout.write(f"{outcome.destination} already serves this site ({plan.base})\n")
-        return
-    if outcome.deploy_id is None:
+    elif outcome.deploy_id is None:
         sys.stderr.write(
             "s3kit: error: the deploy did not go live (the previous one still is) — run it again\n"
         )
         return
+    else:
+        _print_deployed(outcome)
+    _print_after_live(outcome, config)
+
+
+def _print_after_live(outcome: Any, config: Any) -> None:
+    from s3kit.deploy.website import SPA_LIMIT
+
+    if outcome.website is not None:
+        sys.stdout.write(outcome.website.line() + "\n")
+        if outcome.website.spa:
+            sys.stdout.write(f"note: {SPA_LIMIT.format(index=config.index_document)}\n")
+    made = outcome.invalidation
+    if made is not None and made.id is not None:
+        sys.stdout.write(
+            f"invalidated {_count(len(made.paths), 'path')} (covering {len(made.wanted)}) on"
+            f" {made.distribution_id}: {made.id}, {made.status}\n"
+        )
+    for error in outcome.after_live:
+        sys.stderr.write(f"s3kit: error: {redact(error.message)}\n")
+
+
+def _print_deployed(outcome: Any) -> None:
+    plan = outcome.plan
     parts = [
         f"{_count(outcome.uploaded, 'file')} uploaded ({human_size(outcome.bytes)})",
         f"{len(plan.unchanged)} unchanged",
@@ -266,6 +389,7 @@ def history(
             "files": len(m.files),
             "uploaded": m.summary.get("uploaded"),
             "deleted": m.summary.get("deleted"),
+            "invalidation": m.summary.get("invalidation"),
             "source": m.source,
         }
         for m in deploys
@@ -298,6 +422,12 @@ def rollback(
     dryrun: Annotated[
         bool, typer.Option("--dryrun", help="Print the plan; change nothing.")
     ] = False,
+    cloudfront: CloudFront = None,
+    path_prefix: PathPrefix = None,
+    budget: Budget = None,
+    wait: Wait = False,
+    log_file: LogFile = None,
+    no_progress: NoProgress = False,
     json_out: Json = False,
 ) -> None:
     """Make an earlier deploy live again.
@@ -307,9 +437,16 @@ def rollback(
     from s3kit.deploy.run import rollback_async
 
     target = cli_s3_url(destination)
+    invalidation = _invalidation(cloudfront, path_prefix, budget, wait)
     session = state_of(ctx).session
     config = load_config(None)
-    outcome = run_sync(rollback_async(session, target, to=to, config=config, dryrun=dryrun))
+    with maybe_progress_bar(_show_bar(no_progress, json_out, dryrun)) as bar:
+        outcome = run_sync(
+            rollback_async(
+                session, target, to=to, config=config, dryrun=dryrun, cloudfront=invalidation,
+                log_file=log_file, on_event=bar,
+            )
+        )  # fmt: skip
     if json_out:
         output.emit(outcome.document())
     elif outcome.dryrun:

@@ -90,7 +90,8 @@ class Manifest:
     stale: dict[str, str] = field(default_factory=dict)
     previous: str | None = None
     source: dict[str, str] = field(default_factory=dict)  # {"path": ..., "commit": ...}
-    summary: dict[str, int] = field(default_factory=dict)
+    # Counts, and the id of the CloudFront invalidation the deploy made ("invalidation").
+    summary: dict[str, int | str] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -134,7 +135,10 @@ class Manifest:
                 stale={str(k): str(v) for k, v in dict(document["stale"]).items()},
                 previous=None if document.get("previous") is None else str(document["previous"]),
                 source={str(k): str(v) for k, v in dict(document.get("source") or {}).items()},
-                summary={str(k): int(v) for k, v in dict(document.get("summary") or {}).items()},
+                summary={
+                    str(k): v if isinstance(v, str) else int(v)
+                    for k, v in dict(document.get("summary") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise S3KitError(

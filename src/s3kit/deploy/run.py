@@ -11,6 +11,12 @@ files an earlier deploy wrote (see `plan`).
 The lock (`_s3kit/lock`, created with If-None-Match: *) keeps two deploys from interleaving.
 A store that ignores conditional writes (see `s3kit probe`) gets a HEAD before the create,
 which stops a second deploy that starts while one runs, but not two that start together.
+
+Once the deploy is live: the bucket's website configuration (`website`, see `website.py`) and
+the CloudFront invalidation of what it made stale (`cloudfront`, see `cloudfront.py`). Their
+failures never undo the deploy; they are the outcome's `after_live` errors, which say it is
+live. As it goes a deploy reports each upload as transfer events (`on_event`: a progress bar,
+which must never break it) and each action as a line of sync's audit log (`log_file`).
 """
 
 from __future__ import annotations
@@ -21,16 +27,27 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from s3kit._aio import run_bounded, run_sync
 from s3kit._session import Session
+from s3kit._sync.audit import AuditLog, AuditRecord, AuditResult, audit_record
 from s3kit._sync.ignore import DEFAULT_EXCLUDES, IgnoreRules
-from s3kit._uri import LocalPath, S3Url, parse_s3_url, validate_key
+from s3kit._uri import LocalPath, Location, S3Url, parse_s3_url, validate_key
+from s3kit.deploy.cloudfront import (
+    CloudFrontInvalidation,
+    InvalidationFailed,
+    InvalidationResult,
+    Invalidator,
+    collapse,
+    edge_stale_keys,
+    invalidate,
+    invalidation_records,
+)
 from s3kit.deploy.compress import gzip_bytes
 from s3kit.deploy.content_types import SNIFF_BYTES
 from s3kit.deploy.manifest import (
@@ -46,6 +63,7 @@ from s3kit.deploy.manifest import (
 )
 from s3kit.deploy.plan import DeleteMode, DeployPlan, SiteFile, Upload, make_plan
 from s3kit.deploy.rules import DeployConfig, FileHeaders
+from s3kit.deploy.website import WebsiteFailed, WebsiteResult, check_website, set_website
 from s3kit.errors import (
     ConflictError,
     LocalPathError,
@@ -57,6 +75,7 @@ from s3kit.errors import (
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.local import walk_folder
 from s3kit.storage.s3 import S3Storage
+from s3kit.transfer.items import EventCallback, TransferEvent, TransferItem, guarded
 
 HEAD_BYTES = SNIFF_BYTES  # what the content-type sniffing of extensionless files looks at
 BUFFERED = 64 * 1024 * 1024  # larger files go through TransferManager (parts, resume)
@@ -73,10 +92,14 @@ class DeployOutcome:
     bytes: int = 0
     deleted: int = 0
     failures: list[tuple[str, S3KitError]] = field(default_factory=list)
+    invalidation: InvalidationResult | None = None  # made, or (a dry run) planned
+    website: WebsiteResult | None = None  # set and read back
+    # What failed once the deploy was live (website, invalidation): the deploy stays live.
+    after_live: list[S3KitError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.after_live
 
     def document(self) -> dict[str, Any]:
         """The `--json` summary."""
@@ -91,11 +114,170 @@ class DeployOutcome:
             "deleted": self.deleted,
             "stale": len(self.plan.stale),
             "failures": [
-                {"path": path, "error": {"code": error.code or None, "message": error.message}}
-                for path, error in self.failures
+                {"path": path, "error": _error_document(error)} for path, error in self.failures
             ],
+            "invalidation_id": self.invalidation.id if self.invalidation else None,
+            "invalidation": self.invalidation.document() if self.invalidation else None,
+            "website": self.website.document() if self.website else None,
+            "errors": [_error_document(error) for error in self.after_live],
             "plan": self.plan.document(),
         }
+
+
+def _error_document(error: S3KitError) -> dict[str, Any]:
+    return {"code": error.code or None, "message": error.message}
+
+
+# -- what a deploy says as it goes ------------------------------------------------------------
+
+
+class _Report:
+    """Transfer events for a progress display (guarded: a failing callback is logged, never
+    raised) and audit lines, for one deploy to `destination`."""
+
+    def __init__(
+        self, destination: S3Url, on_event: EventCallback | None, log: AuditLog | None
+    ) -> None:
+        self.destination, self.log = destination, log
+        self.emit = guarded(on_event)
+        self._items: dict[str, TransferItem] = {}
+
+    def url(self, key: str) -> S3Url:
+        return S3Url(self.destination.bucket, _prefix(self.destination) + key)
+
+    def item(self, upload: Upload) -> TransferItem:
+        file = upload.file
+        if file.key not in self._items:
+            source: Location
+            if file.restore is not None:
+                source = _restore_source(self.destination, file)
+            else:
+                assert file.path is not None
+                source = LocalPath(file.path)
+            self._items[file.key] = TransferItem(source, self.url(file.key), file.size)
+        return self._items[file.key]
+
+    def write(self, records: Iterable[AuditRecord]) -> None:
+        if self.log is not None:
+            self.log.write_all(records)
+
+    def queued(self, uploads: list[Upload]) -> None:
+        """The whole plan, before the first upload starts: its total is known at once."""
+        for upload in uploads:
+            item = self.item(upload)
+            self.emit(TransferEvent("queued", _action(upload), item, bytes=upload.file.size))
+        if uploads:
+            total = sum(u.file.size for u in uploads)
+            last = uploads[-1]
+            self.emit(
+                TransferEvent(
+                    "scanned", _action(last), self.item(last), files=len(uploads), bytes=total
+                )
+            )
+
+    def progress(self, upload: Upload, amount: int) -> None:
+        self.emit(TransferEvent("progress", _action(upload), self.item(upload), bytes=amount))
+
+    def uploaded(
+        self, upload: Upload, record: FileRecord | None, error: S3KitError | None = None
+    ) -> None:
+        item, action = self.item(upload), _action(upload)
+        if error is None:
+            self.emit(TransferEvent("done", action, item, bytes=upload.file.size))
+        else:
+            self.emit(TransferEvent("failed", action, item, error))
+        self.write([self._upload_record(upload, _result(error), record, error)])
+
+    def _upload_record(
+        self,
+        upload: Upload,
+        result: AuditResult,
+        record: FileRecord | None = None,
+        error: S3KitError | None = None,
+    ) -> AuditRecord:
+        item = self.item(upload)
+        return audit_record(
+            _action(upload),
+            source=str(item.source),
+            destination=str(item.destination),
+            reason=upload.reason,
+            size=record.stored_size if record is not None else upload.file.size,
+            result=result,
+            error=error.message if error is not None else None,
+        )
+
+    def redirect(
+        self, key: str, location: str, reason: str, result: AuditResult, error: str | None = None
+    ) -> None:
+        """A redirect object: its key (`path`) and where it sends (`destination`)."""
+        record = audit_record(
+            "redirect",
+            path=str(self.url(key)),
+            destination=location,
+            reason=reason,
+            result=result,
+            error=error,
+        )
+        self.write([record])
+
+    def removals(
+        self,
+        plan: DeployPlan,
+        live: Manifest | None,
+        deleted: Iterable[str] | None,
+        errors: dict[str, S3KitError] | None = None,
+    ) -> None:
+        """The deletions (done, failed, or planned when `deleted` is None) and the files kept
+        for the grace period."""
+        since = live.stale if live is not None else {}
+        done = set(deleted or ())
+        records = []
+        for key in plan.deletions:
+            result: AuditResult = (
+                "planned" if deleted is None else "done" if key in done else "failed"
+            )
+            error = (errors or {}).get(key)
+            records.append(
+                audit_record(
+                    "delete",
+                    path=str(self.url(key)),
+                    reason=f"removed from the site {since.get(key, 'now')}",
+                    result=result,
+                    error=None if result != "failed" else error.message if error else "not deleted",
+                )
+            )
+        for key, left in plan.stale.items():
+            records.append(
+                audit_record(
+                    "skip",
+                    path=str(self.url(key)),
+                    reason=f"removed from the site {left}; deleted after the grace period",
+                    result="done",
+                )
+            )
+        self.write(records)
+
+    def planned(self, plan: DeployPlan, live: Manifest | None) -> None:
+        """What a dry run would do."""
+        for upload in plan.in_order():
+            item = self.item(upload)
+            self.emit(TransferEvent("planned", _action(upload), item, bytes=upload.file.size))
+            self.write([self._upload_record(upload, "planned")])
+        for key, location in sorted(plan.redirects.items()):
+            self.redirect(key, location, _redirect_reason(key, live), "planned")
+        self.removals(plan, live, None)
+
+
+def _result(error: S3KitError | None) -> AuditResult:
+    return "failed" if error is not None else "done"
+
+
+def _action(upload: Upload) -> Literal["upload", "copy"]:
+    return "copy" if upload.file.restore is not None else "upload"
+
+
+def _redirect_reason(key: str, live: Manifest | None) -> str:
+    return "changed" if live is not None and key in live.redirects else "new"
 
 
 # -- the site ----------------------------------------------------------------------------------
@@ -170,14 +352,25 @@ async def read_manifest(
 
 
 async def _stored(storage: S3Storage, prefix: str) -> dict[str, int]:
-    """The size of every object under the prefix, by site path (the deploy's records aside)."""
+    """The size of every object under the prefix, by site path (the deploy's records aside).
+
+    `_s3kit/` holds a copy of every file every deploy wrote, so it outgrows the site: the
+    listing steps over it (S3 lists in key order; "_s3kit0" sorts right after "_s3kit/...")
+    rather than reading it page by page on every deploy."""
     sizes: dict[str, int] = {}
-    async for entry in storage.list_async(prefix):
-        if isinstance(entry, ObjectInfo):
-            relative = entry.key[len(prefix) :]
-            if not relative.startswith(STATE):
-                sizes[relative] = entry.size
-    return sizes
+    state = prefix + STATE
+    after: str | None = None
+    while True:
+        resumed = False
+        async for entry in storage.list_async(prefix, start_after=after):
+            if not isinstance(entry, ObjectInfo):
+                continue
+            if entry.key.startswith(state):
+                after, resumed = state[:-1] + "0", True  # the first key past the records
+                break
+            sizes[entry.key[len(prefix) :]] = entry.size
+        if not resumed:
+            return sizes
 
 
 class _Lock:
@@ -231,22 +424,38 @@ async def deploy_async(
     force: bool = False,
     expect: dict[str, Any] | None = None,
     commit: str | None = None,
+    cloudfront: CloudFrontInvalidation | str | None = None,
+    website: bool = False,
+    spa: bool = False,
+    log_file: str | os.PathLike[str] | None = None,
+    on_event: EventCallback | None = None,
     concurrency: int = 16,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> DeployOutcome:
     """Make `destination` serve the site in the folder `source`. `expect` (a plan document,
     `DeployPlan.document()`, saved by `--plan-out`) refuses the deploy, before anything is
     written, when the live deploy is no longer the one planned against or the plan made now
-    would do anything else."""
+    would do anything else.
+
+    Once it is live: `website` sets the bucket's index and error documents from `config`
+    (`spa`, which implies `website`: the index document is the error document too; only for
+    a deploy to the bucket's root), and `cloudfront` (a distribution id, or the options)
+    invalidates what the deploy made stale. `log_file` gets one audit line per action (sync's
+    format), `on_event` a TransferEvent per step of each upload."""
     destination = _url(destination)
     config = config or DeployConfig()
+    invalidation = _cloudfront(cloudfront)
+    website = website or spa
     root = Path(source)
     files = await asyncio.to_thread(scan_site, root, config)
+    if website:
+        site = {f.key for f in files} | set(config.redirect_objects())
+        check_website(destination, config, site, spa=spa)
     storage = session.storage(destination.bucket)
     now = clock()
     deploy_id = new_deploy_id(now)
 
-    async def plan_now() -> tuple[DeployPlan, Manifest | None, str | None]:
+    async def plan_now() -> _Planned:
         live, etag = await read_manifest(session, destination)
         if expect is not None and (live.id if live else None) != expect.get("base"):
             raise ConflictError(
@@ -264,20 +473,30 @@ async def deploy_async(
                 f"the site or {destination} changed since the plan was made: it would now do"
                 " something else — nothing was written; make a new plan"
             )
-        return plan, live, etag
+        return _Planned(plan, live, etag, stored)
 
-    if dryrun:
-        plan, _, _ = await plan_now()
-        return DeployOutcome(destination, plan, dryrun=True)
-    async with _Lock(storage, destination, deploy_id, now):
-        plan, live, etag = await plan_now()
-        outcome = DeployOutcome(destination, plan)
-        if not plan.changes and live is not None:
+    with _audit_log(log_file) as log:
+        report = _Report(destination, on_event, log)
+        if dryrun:
+            planned = await plan_now()
+            outcome = DeployOutcome(destination, planned.plan, dryrun=True)
+            report.planned(planned.plan, planned.live)
+            if invalidation is not None:
+                await _plan_invalidation(storage, destination, planned, config, invalidation,
+                                         outcome, report, concurrency)  # fmt: skip
             return outcome
-        source_info = {"path": str(root)} | ({"commit": commit} if commit else {})
-        await _write(session, storage, destination, plan, live, etag, outcome, concurrency,
-                     deploy_id, now, source_info)  # fmt: skip
-        return outcome
+        async with _Lock(storage, destination, deploy_id, now):
+            planned = await plan_now()
+            outcome = DeployOutcome(destination, planned.plan)
+            run = _Run(session, storage, destination, outcome, report, concurrency, deploy_id,
+                       now, invalidation)  # fmt: skip
+            if planned.plan.changes or planned.live is None:
+                source_info = {"path": str(root)} | ({"commit": commit} if commit else {})
+                await _write(run, planned, source_info)
+            if outcome.failures and outcome.deploy_id is None:
+                return outcome  # not live: nothing more to do on top of it
+            await _after_live(run, planned, config, website=website, spa=spa)
+            return outcome
 
 
 def _decisions(document: dict[str, Any]) -> tuple[Any, ...]:
@@ -297,20 +516,41 @@ def deploy(
     return run_sync(deploy_async(session, source, destination, **options))
 
 
-async def _write(
-    session: Session,
-    storage: S3Storage,
-    destination: S3Url,
-    plan: DeployPlan,
-    live: Manifest | None,
-    etag: str | None,
-    outcome: DeployOutcome,
-    concurrency: int,
-    deploy_id: str,
-    now: datetime,
-    source: dict[str, str],
-) -> None:
-    prefix = _prefix(destination)
+@dataclass(slots=True)
+class _Planned:
+    plan: DeployPlan
+    live: Manifest | None
+    etag: str | None  # of the live current.json: the If-Match of the swing
+    stored: dict[str, int]  # what the bucket held before: site path → size
+
+
+@dataclass(slots=True)
+class _Run:
+    """One deploy (or rollback) under way, inside the lock."""
+
+    session: Session
+    storage: S3Storage
+    destination: S3Url
+    outcome: DeployOutcome
+    report: _Report
+    concurrency: int
+    deploy_id: str
+    now: datetime
+    cloudfront: CloudFrontInvalidation | None = None
+    manifest: Manifest | None = None  # the one this run made live
+    etag: str | None = None  # of its current.json
+    deleted: list[str] = field(default_factory=list)
+    # The Cache-Control of each stale file deleted, read before its deletion: what an edge
+    # holds of it (the live manifest no longer records those files).
+    edge_headers: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return _prefix(self.destination)
+
+
+async def _write(run: _Run, planned: _Planned, source: dict[str, str]) -> None:
+    plan, live, outcome, prefix = planned.plan, planned.live, run.outcome, run.prefix
     records: dict[str, FileRecord] = {}
     if live is not None:
         records.update({f.key: live.files[f.key] for f in plan.unchanged if f.key in live.files})
@@ -318,24 +558,30 @@ async def _write(
     known_blobs |= {  # a rollback copies from these: they are there
         u.file.restore.blob for u in plan.uploads if u.file.restore is not None
     }
+    run.report.queued(plan.in_order())
     for phase in ("assets", "pages"):
         batch = [u for u in plan.uploads if u.phase == phase]
-        written = await _send_all(session, storage, destination, batch, concurrency, outcome)
+        written = await _send_all(run, batch)
         records.update(written)
-        await _keep_blobs(session, destination, written, known_blobs, concurrency, outcome)
+        await _keep_blobs(run.session, run.destination, written, known_blobs, run.concurrency,
+                          outcome)  # fmt: skip
         if outcome.failures:
             # Pages are not written over assets that failed: the live site stays whole.
             return
     for key, location in plan.redirects.items():
+        reason = _redirect_reason(key, live)
         try:
-            await storage.put_async(prefix + key, b"", website_redirect=location)
+            await run.storage.put_async(prefix + key, b"", website_redirect=location)
         except S3KitError as exc:
             outcome.failures.append((key, exc))
+            run.report.redirect(key, location, reason, "failed", exc.message)
+        else:
+            run.report.redirect(key, location, reason, "done")
     if outcome.failures:
         return
     manifest = Manifest(
-        id=deploy_id,
-        created=iso(now),
+        id=run.deploy_id,
+        created=iso(run.now),
         files=records,
         redirects=dict(_all_redirects(plan, live)),
         stale=dict(plan.stale),
@@ -347,14 +593,42 @@ async def _write(
             "deleted": len(plan.deletions),
         },
     )
-    await _publish(storage, prefix, manifest, etag)
-    outcome.deploy_id = deploy_id
+    run.etag = await _publish(run.storage, prefix, manifest, planned.etag)
+    run.manifest = manifest
+    outcome.deploy_id = run.deploy_id
+    errors: dict[str, S3KitError] = {}
     if plan.deletions:
-        report = await storage.delete_many_async([prefix + key for key in plan.deletions])
+        if run.cloudfront is not None:
+            run.edge_headers = await _edge_headers(run.storage, prefix, plan, live,
+                                                   run.concurrency)  # fmt: skip
+        report = await run.storage.delete_many_async([prefix + key for key in plan.deletions])
+        run.deleted = [key[len(prefix) :] for key in report.deleted]
         outcome.deleted = len(report.deleted)
-        outcome.failures.extend(
-            (failure.key[len(prefix) :], S3KitError(failure.message)) for failure in report.failures
-        )
+        for failure in report.failures:
+            key = failure.key[len(prefix) :]
+            errors[key] = S3KitError(failure.message)
+            outcome.failures.append((key, errors[key]))
+    run.report.removals(plan, live, run.deleted, errors)
+
+
+async def _edge_headers(
+    storage: S3Storage, prefix: str, plan: DeployPlan, live: Manifest | None, concurrency: int
+) -> dict[str, str | None]:
+    """The Cache-Control of each deletion the live manifest has no record of (a stale file:
+    recorded by an earlier deploy), from a HEAD; None where it cannot be told."""
+    known = live.files if live is not None else {}
+    headers: dict[str, str | None] = {}
+
+    async def one(key: str) -> None:
+        try:
+            info = await storage.head_async(prefix + key)
+        except S3KitError:
+            headers[key] = None
+            return
+        headers[key] = info.cache_control
+
+    await run_bounded((one(key) for key in plan.deletions if key not in known), concurrency)
+    return headers
 
 
 def _all_redirects(plan: DeployPlan, live: Manifest | None) -> dict[str, str]:
@@ -368,48 +642,47 @@ def _all_redirects(plan: DeployPlan, live: Manifest | None) -> dict[str, str]:
     return kept | plan.redirects
 
 
-async def _send_all(
-    session: Session,
-    storage: S3Storage,
-    destination: S3Url,
-    uploads: list[Upload],
-    concurrency: int,
-    outcome: DeployOutcome,
-) -> dict[str, FileRecord]:
+async def _send_all(run: _Run, uploads: list[Upload]) -> dict[str, FileRecord]:
     written: dict[str, FileRecord] = {}
+    outcome = run.outcome
 
     async def one(upload: Upload) -> None:
         file = upload.file
         try:
             if file.restore is not None:
-                record = await _restore(session, destination, file)
+                record = await _restore(run.session, run.destination, file)
             else:
-                record = await _send(session, storage, destination, file)
+                record = await _send(run, upload)
         except S3KitError as exc:
             outcome.failures.append((file.key, exc))
+            run.report.uploaded(upload, None, exc)
             return
         written[file.key] = record
         outcome.uploaded += 1
         outcome.bytes += record.stored_size
+        run.report.uploaded(upload, record)
 
-    await run_bounded((one(u) for u in uploads), concurrency)
+    await run_bounded((one(u) for u in uploads), run.concurrency)
     return written
 
 
-async def _send(
-    session: Session, storage: S3Storage, destination: S3Url, file: SiteFile
-) -> FileRecord:
+async def _send(run: _Run, upload: Upload) -> FileRecord:
+    file, destination = upload.file, run.destination
     assert file.path is not None
-    key = _prefix(destination) + file.key
+    key = run.prefix + file.key
     headers = file.headers
     if file.size > BUFFERED and not headers.gzip:
         from s3kit.transfer import TransferManager
         from s3kit.transfer.context import WriteOptions
 
+        def forward(event: TransferEvent) -> None:  # its bytes, as this upload's
+            if event.kind == "progress":
+                run.report.progress(upload, event.bytes)
+
         options = WriteOptions(
             content_type=headers.content_type, cache_control=headers.cache_control
         )
-        await TransferManager(session, options=options).run_async(
+        await TransferManager(run.session, options=options, on_event=forward).run_async(
             LocalPath(file.path), S3Url(destination.bucket, key)
         )
         return file.record(file.size, None)
@@ -418,13 +691,14 @@ async def _send(
     if hashlib.sha256(data).hexdigest() != file.sha256:
         raise LocalPathError(f"{file.path} changed while the deploy ran — run it again")
     body = gzip_bytes(data) if headers.gzip else data
-    result = await storage.put_async(
+    result = await run.storage.put_async(
         key,
         body,
         content_type=headers.content_type,
         cache_control=headers.cache_control,
         content_encoding="gzip" if headers.gzip else None,
     )
+    run.report.progress(upload, file.size)
     return file.record(len(body), _version(result.version_id))
 
 
@@ -464,14 +738,17 @@ async def _keep_blobs(
     known.update(wanted)
 
 
-async def _publish(storage: S3Storage, prefix: str, manifest: Manifest, etag: str | None) -> None:
+async def _publish(
+    storage: S3Storage, prefix: str, manifest: Manifest, etag: str | None
+) -> str | None:
+    """Record the deploy and make it live; the ETag of the new current.json."""
     body = json.dumps(manifest.document(), indent=1, sort_keys=True).encode()
     await storage.put_async(
         prefix + DEPLOYS + manifest.id + ".json", body, content_type="application/json",
         cache_control="no-cache", mode="create",
     )  # fmt: skip
     try:
-        await storage.put_async(
+        result = await storage.put_async(
             prefix + CURRENT, body, content_type="application/json", cache_control="no-cache",
             if_match=etag, mode="create" if etag is None else "overwrite",
         )  # fmt: skip
@@ -480,6 +757,116 @@ async def _publish(storage: S3Storage, prefix: str, manifest: Manifest, etag: st
             f"the live deploy changed while this one wrote (another deploy without the lock?):"
             f" deploy {manifest.id} is recorded but not live — run the deploy again"
         ) from exc
+    return result.etag
+
+
+# -- once the deploy is live ------------------------------------------------------------------
+
+
+async def _after_live(
+    run: _Run, planned: _Planned, config: DeployConfig, *, website: bool, spa: bool
+) -> None:
+    """The website configuration, then the CloudFront invalidation, once the deploy is live
+    (or, for the website, when the site already was: a run that changed no file)."""
+    outcome = run.outcome
+    live_id = outcome.deploy_id or planned.plan.base
+    if website:
+        try:
+            outcome.website = await asyncio.to_thread(
+                set_website, run.session, run.destination.bucket, config, spa=spa
+            )
+        except S3KitError as exc:
+            outcome.after_live.append(WebsiteFailed(live_id, exc))
+    if run.cloudfront is None or outcome.deploy_id is None:
+        return
+    wanted = _stale_paths(run.cloudfront, planned, config, run.deleted, run.edge_headers)
+    if not wanted:
+        return
+    invalidator = Invalidator(run.session.client("cloudfront"))
+    try:
+        outcome.invalidation = await asyncio.to_thread(
+            invalidate, invalidator, run.cloudfront, wanted, deploy_id=outcome.deploy_id
+        )
+    except InvalidationFailed as exc:
+        outcome.invalidation = exc.result
+        outcome.after_live.append(exc)
+        run.report.write(invalidation_records(exc.result, error=exc))
+        if exc.result.id is None:
+            return
+    run.report.write(invalidation_records(outcome.invalidation))
+    await _record_invalidation(run, outcome.invalidation)
+
+
+def _stale_paths(
+    options: CloudFrontInvalidation,
+    planned: _Planned,
+    config: DeployConfig,
+    deleted: Iterable[str],
+    edge_headers: dict[str, str | None],
+) -> list[str]:
+    keys = edge_stale_keys(planned.plan, planned.live, stored=planned.stored, deleted=deleted,
+                           edge_cache_control=edge_headers)  # fmt: skip
+    return options.paths_for(keys, config.index_document)
+
+
+async def _plan_invalidation(
+    storage: S3Storage,
+    destination: S3Url,
+    planned: _Planned,
+    config: DeployConfig,
+    options: CloudFrontInvalidation,
+    outcome: DeployOutcome,
+    report: _Report,
+    concurrency: int,
+) -> None:
+    """What a dry run would invalidate (every deletion as if it succeeded)."""
+    plan = planned.plan
+    headers = await _edge_headers(storage, _prefix(destination), plan, planned.live, concurrency)
+    wanted = _stale_paths(options, planned, config, plan.deletions, headers)
+    if wanted:
+        outcome.invalidation = InvalidationResult(
+            options.distribution_id, collapse(wanted, options.budget), wanted
+        )
+        report.write(invalidation_records(outcome.invalidation, planned=True))
+
+
+async def _record_invalidation(run: _Run, result: InvalidationResult) -> None:
+    """The invalidation's id in the deploy's manifest (summary "invalidation"), live and in
+    the history; a failure here is said, and changes nothing else."""
+    assert run.manifest is not None and result.id is not None
+    summary = {**run.manifest.summary, "invalidation": result.id}
+    manifest = replace(run.manifest, summary=summary)
+    body = json.dumps(manifest.document(), indent=1, sort_keys=True).encode()
+    prefix = run.prefix
+    try:
+        await run.storage.put_async(
+            prefix + DEPLOYS + manifest.id + ".json", body, content_type="application/json",
+            cache_control="no-cache",
+        )  # fmt: skip
+        await run.storage.put_async(
+            prefix + CURRENT, body, content_type="application/json", cache_control="no-cache",
+            if_match=run.etag,
+        )  # fmt: skip
+    except S3KitError as exc:
+        run.outcome.after_live.append(
+            S3KitError(
+                f"deploy {manifest.id} is live and invalidation {result.id} was made, but"
+                f" recording it in the deploy's manifest failed: {exc.message}"
+            ).context_of(exc)
+        )
+
+
+def _cloudfront(option: CloudFrontInvalidation | str | None) -> CloudFrontInvalidation | None:
+    return CloudFrontInvalidation(option) if isinstance(option, str) else option
+
+
+@contextlib.contextmanager
+def _audit_log(path: str | os.PathLike[str] | None) -> Iterator[AuditLog | None]:
+    if path is None:
+        yield None
+        return
+    with AuditLog(Path(path)) as log:
+        yield log
 
 
 # -- history, rollback, unlock ----------------------------------------------------------------
@@ -510,15 +897,20 @@ async def rollback_async(
     to: str | None = None,
     config: DeployConfig | None = None,
     dryrun: bool = False,
+    cloudfront: CloudFrontInvalidation | str | None = None,
+    log_file: str | os.PathLike[str] | None = None,
+    on_event: EventCallback | None = None,
     concurrency: int = 16,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> DeployOutcome:
     """Make the deploy `to` (default: the one before the live one) live again, as a new deploy:
     each of its files that differs from the live one is copied back on the server — from its
     version where the bucket keeps versions, else from the copy the deploy kept — and the
-    files it did not have leave the site as any deploy's do (deleted after the grace period)."""
+    files it did not have leave the site as any deploy's do (deleted after the grace period).
+    `cloudfront`, `log_file` and `on_event` as for `deploy_async`."""
     destination = _url(destination)
     config = config or DeployConfig()
+    invalidation = _cloudfront(cloudfront)
     live, _ = await read_manifest(session, destination)
     if live is None:
         raise UsageError(f"{destination} has no deploy to roll back")
@@ -552,21 +944,31 @@ async def rollback_async(
     now = clock()
     deploy_id = new_deploy_id(now)
 
-    async def plan_now() -> tuple[DeployPlan, Manifest | None, str | None]:
+    async def plan_now() -> _Planned:
         current, etag = await read_manifest(session, destination)
         stored = await _stored(storage, _prefix(destination))
         plan = make_plan(files, current, config, now=now, stored=stored, force=True)
-        return plan, current, etag
+        return _Planned(plan, current, etag, stored)
 
-    if dryrun:
-        plan, _, _ = await plan_now()
-        return DeployOutcome(destination, plan, dryrun=True)
-    async with _Lock(storage, destination, deploy_id, now):
-        plan, current, etag = await plan_now()
-        outcome = DeployOutcome(destination, plan)
-        await _write(session, storage, destination, plan, current, etag, outcome, concurrency,
-                     deploy_id, now, {"rollback_of": target_id})  # fmt: skip
-        return outcome
+    with _audit_log(log_file) as log:
+        report = _Report(destination, on_event, log)
+        if dryrun:
+            planned = await plan_now()
+            outcome = DeployOutcome(destination, planned.plan, dryrun=True)
+            report.planned(planned.plan, planned.live)
+            if invalidation is not None:
+                await _plan_invalidation(storage, destination, planned, config, invalidation,
+                                         outcome, report, concurrency)  # fmt: skip
+            return outcome
+        async with _Lock(storage, destination, deploy_id, now):
+            planned = await plan_now()
+            outcome = DeployOutcome(destination, planned.plan)
+            run = _Run(session, storage, destination, outcome, report, concurrency, deploy_id,
+                       now, invalidation)  # fmt: skip
+            await _write(run, planned, {"rollback_of": target_id})
+            if outcome.deploy_id is not None:
+                await _after_live(run, planned, config, website=False, spa=False)
+            return outcome
 
 
 def history(session: Session, destination: S3Url | str) -> list[Manifest]:
@@ -586,13 +988,8 @@ async def _restore(session: Session, destination: S3Url, file: SiteFile) -> File
     record = file.restore
     assert record is not None
     prefix = _prefix(destination)
-    source = (
-        S3Url(destination.bucket, prefix + file.key, record.version_id)
-        if record.version_id is not None
-        else S3Url(destination.bucket, prefix + record.blob)
-    )
     summary = await TransferManager(session).run_async(
-        source, S3Url(destination.bucket, prefix + file.key)
+        _restore_source(destination, file), S3Url(destination.bucket, prefix + file.key)
     )
     copied = summary.results[0] if summary.results else None
     version = None
@@ -600,6 +997,16 @@ async def _restore(session: Session, destination: S3Url, file: SiteFile) -> File
         info = await session.storage(destination.bucket).head_async(prefix + file.key)
         version = _version(info.version_id)
     return replace(record, version_id=version) if record.version_id else record
+
+
+def _restore_source(destination: S3Url, file: SiteFile) -> S3Url:
+    """What a rollback copies a file back from: its version, else the deploy's copy of it."""
+    record = file.restore
+    assert record is not None
+    prefix = _prefix(destination)
+    if record.version_id is not None:
+        return S3Url(destination.bucket, prefix + file.key, record.version_id)
+    return S3Url(destination.bucket, prefix + record.blob)
 
 
 async def unlock_async(session: Session, destination: S3Url | str) -> bool:
