@@ -7,9 +7,9 @@ direction. `snapshot()` gives an immutable `MetricsSnapshot`, which renders as t
 `--stats` prints, a JSON document (`--stats-json`), or Prometheus' text format
 (`--metrics-file`, `--metrics-push`).
 
-A request's outcome is its last attempt's: `success` (2xx/3xx), `not_found` (a 404 other than NoSuchBucket:
-expected where a caller asks whether something exists, so it does not count against the
-success rate),
+A request's outcome is its last attempt's: `success` (2xx/3xx), `not_found` (a 404 other than
+NoSuchBucket: expected where a caller asks whether something exists, so it does not count
+against the success rate),
 `client_error` (another 4xx), `throttled` (429, SlowDown and the like), `server_error` (5xx),
 `timeout` and `network` (no answer). The success rate is (success + not_found) / requests.
 

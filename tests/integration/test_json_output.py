@@ -179,6 +179,16 @@ CASES: dict[str, Case] = {
     "object tags get": case("object", "tags", "get", "s3://{b}/a.txt", shape="document"),
     "health": case("health", "s3://{b}", shape="document",
                    keys={"endpoint", "bucket", "verdict", "steps"}),
+    "github artifacts push": case("github", "artifacts", "push", "{tmp}/up", "s3://{b}/art",
+                                  "--repository", "o/r", "--run-id", "1", "--attempt", "1",
+                                  "--name", "p", shape="document",
+                                  teardown=(("rm", "-r", "s3://{b}/art/"),)),
+    "github artifacts pull": case("github", "artifacts", "pull", "s3://{b}/art2", "--repository",
+                                  "o/r", "--run-id", "1", "{tmp}/pulled", shape="document",
+                                  setup=(("github", "artifacts", "push", "{tmp}/up",
+                                          "s3://{b}/art2", "--repository", "o/r", "--run-id",
+                                          "1", "--attempt", "1", "--name", "p"),),
+                                  teardown=(("rm", "-r", "s3://{b}/art2/"),)),
     "deploy run": case("deploy", "{tmp}/up", "s3://{b}/site", shape="document",
                        keys={"deploy_id", "uploaded", "deleted", "failures", "plan"}),
     "deploy history": case("deploy", "history", "s3://{b}/site", shape="listing",
@@ -222,7 +232,13 @@ def _commands_with(option: str) -> set[str]:
 # Commands whose --json is checked elsewhere, and why.
 ELSEWHERE = {
     "website serve": "serves until Ctrl-C; test_website_serve.py reads its --json line",
-}
+    **{
+        f"github {name}": "talks to GitHub: test_github_site.py / test_github_release.py read"
+        " its --json against a GitHub stand-in"
+        for name in ("deploy", "sync", "preview deploy", "preview remove", "preview prune",
+                     "release mirror")
+    },
+}  # fmt: skip
 
 
 def test_every_json_command_has_a_case() -> None:

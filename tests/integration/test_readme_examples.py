@@ -183,6 +183,13 @@ NOT_RUN: dict[str, str] = {
     " an inventory delete with DeleteBucket",
     "website-serve--try-a-deployed-site-locally-1": "serves until Ctrl-C;"
     " test_website_serve.py runs the command and reads its output",
+    "github-deploy--sync--publish-a-site-from-a-github-repository-1": "talks to GitHub;"
+    " test_github_site.py runs these commands against bare git repositories and a GitHub"
+    " stand-in",
+    "github-preview--a-site-per-pull-request-1": "talks to GitHub; test_github_site.py runs"
+    " these commands against a GitHub stand-in",
+    "github-release-mirror--keep-release-downloads-in-a-bucket-1": "talks to GitHub's API;"
+    " test_github_release.py runs it against a GitHub stand-in",
     "benchmarks-1": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
     "development-1": "make and pytest: the suite itself",
 }
@@ -285,10 +292,24 @@ SAMPLE_SITE = ("s3kit mb s3://demo", "s3kit cp -r {repo}/examples/site s3://demo
 DEMO = (buckets("demo"),)
 REPORT = File("report.pdf", "%PDF-1.4 the report\n")
 
+ARTIFACT_FILES: tuple[str | File | Prepare, ...] = (
+    buckets("ci-artifacts"),
+    File("dist/index.html", "<h1>hello</h1>\n"),
+    File("dist/assets/app.js", "console.log('hi')\n"),
+    File("coverage.xml", "<coverage/>\n"),
+)
+
 # What a block starts from, as the prose tells the reader: shell lines (`s3kit ...` ones run
 # like the examples, with the test server's variables; {repo} is this repository), files, and
 # server state (buckets, objects, an unfinished upload) made through the library.
 SETUP: dict[str, tuple[str | File | Prepare, ...]] = {
+    "github-artifacts-push--pull--build-outputs-by-run-1": ARTIFACT_FILES,
+    "github-artifacts-push--pull--build-outputs-by-run-2": (
+        *ARTIFACT_FILES,
+        "s3kit github artifacts push dist coverage.xml s3://ci-artifacts --name site"
+        " --repository octo/site --run-id 4242 --attempt 1",
+    ),
+    "github-artifacts-push--pull--build-outputs-by-run-3": (buckets("ci-artifacts"),),
     "logs-metrics-and-statistics-1": SAMPLE_SITE,
     "health--is-it-up-and-can-i-use-it-1": DEMO,
     "deploy--publish-a-static-site-1": (

@@ -27,6 +27,7 @@ from s3kit.cli import (
     connections,
     cp_mv,
     deploy,
+    github,
     health,
     local,
     ls_rm_cat,
@@ -358,6 +359,7 @@ app.add_typer(object_group.app, name="object")
 app.add_typer(connections.app, name="connections")
 app.add_typer(website.app, name="website")
 app.add_typer(deploy.app, name="deploy")
+app.add_typer(github.app, name="github")
 app.command("profiles")(connections.profiles)
 
 

@@ -24,6 +24,7 @@ from s3kit.service.configs import (
     VersioningMixin,
     WebsiteMixin,
 )
+from s3kit.service.deploy import DeployMixin
 from s3kit.service.identity import Identity, IdentityMixin, mask_key
 from s3kit.service.objects import ObjectsMixin
 from s3kit.service.presign import MAX_PRESIGN_SECONDS, PresignMixin, validate_expiry
@@ -53,6 +54,7 @@ class S3Service(
     UploadsMixin,
     BatchMixin,
     ProbeMixin,
+    DeployMixin,
     ServiceBase,
 ):
     """Bucket, object and account operations for one Session."""

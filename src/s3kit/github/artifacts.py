@@ -1,0 +1,733 @@
+"""Build artifacts kept in a bucket, by GitHub Actions run: `s3kit github artifacts push|pull`.
+
+Push runs inside a job: the run comes from GITHUB_REPOSITORY, GITHUB_RUN_ID and
+GITHUB_RUN_ATTEMPT (`ActionsRun.from_env`), and files and folders go through the TransferManager
+to `{prefix}/{owner}/{repo}/{run_id}/{attempt}/{name}/<relative path>`. With a retention, every
+object gets the tag `s3kit-retention-days=N` (S3Service.set_object_tags), for a bucket lifecycle
+rule filtered on that tag to expire. Last, `manifest.json` beside the files lists each one's
+relative path, size and SHA-256: an artifact without one was not pushed to its end. The same
+name twice in one attempt is refused (a HEAD of the manifest before anything is sent, and the
+manifest itself is created with If-None-Match: *); a push that failed before its manifest may
+be run again and writes over what it left.
+
+Pull finds the attempt (the highest present unless given) and the artifacts, checks the listing
+against each manifest before a byte moves (every object listed, every listed file present with
+its size), downloads into a hidden staging folder inside the destination, checks each file's
+SHA-256 against the manifest, and only then moves the files into place: an artifact is pulled
+whole or not at all. With a name it lands in the destination itself, without one each artifact
+in a folder of its name (as actions/download-artifact does).
+
+What it must never do: pull a file the manifest does not list, keep one whose bytes differ from
+it, or write outside the destination (every path goes through `storage.local.local_target`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from s3kit._aio import run_sync
+from s3kit._atomic import temp_name
+from s3kit._uri import LocalPath, S3Url
+from s3kit.errors import (
+    ConflictError,
+    LocalPathError,
+    ObjectNotFound,
+    S3KitError,
+    TransferError,
+    UsageError,
+    translating,
+)
+from s3kit.github.api import _NAME, _OWNER
+
+if TYPE_CHECKING:
+    from s3kit._session import Session
+    from s3kit.service import S3Service
+    from s3kit.transfer.context import TransferConfig
+    from s3kit.transfer.items import EventCallback, TransferItem, TransferSummary
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "s3kit-artifact/1"
+RETENTION_TAG = "s3kit-retention-days"
+DEFAULT_NAME = "artifact"  # actions/upload-artifact's default too
+RUN_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# What actions/upload-artifact refuses in a name, and '/' (a name is one key segment and, on
+# pull, one folder).
+_NAME_REFUSED = re.compile(r'["\:<>|*?\r\n\\/\x00-\x1f\x7f]')
+_CHUNK = 1024 * 1024
+_HASHING = 4  # files hashed at once
+
+
+# -- the run, names and keys: pure --------------------------------------------------------------
+
+
+def split_repository(slug: str) -> tuple[str, str]:
+    """("owner", "repo") of "owner/repo", with GitHub's rules for both."""
+    owner, _, name = slug.strip().partition("/")
+    if not _OWNER.match(owner) or not _NAME.match(name) or name in (".", ".."):
+        raise UsageError(f"{slug!r} is not a GitHub repository — use OWNER/REPO")
+    return owner, name
+
+
+def _positive(value: str | int, what: str, option: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise UsageError(f"{what} {value!r} is not a positive number — give {option} N")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsRun:
+    """One attempt of one workflow run of a repository."""
+
+    owner: str
+    repo: str
+    run_id: int
+    attempt: int
+
+    @property
+    def slug(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+    @classmethod
+    def of(cls, repository: str, run_id: int | str, attempt: int | str) -> ActionsRun:
+        owner, repo = split_repository(repository)
+        return cls(owner, repo, _positive(run_id, "run id", "--run-id"),
+                   _positive(attempt, "attempt", "--attempt"))  # fmt: skip
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        repository: str | None = None,
+        run_id: int | None = None,
+        attempt: int | None = None,
+    ) -> ActionsRun:
+        """The job's run, from what GitHub Actions sets (`env`, the environment when None);
+        each of `repository`, `run_id` and `attempt` given wins over its variable. Outside
+        Actions all three must be given."""
+        source = os.environ if env is None else env
+        given = dict(zip(RUN_VARIABLES, (repository, run_id, attempt), strict=True))
+        values = {
+            name: str(value) if value is not None else source.get(name, "").strip()
+            for name, value in given.items()
+        }
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise UsageError(
+                f"not inside a GitHub Actions job ({', '.join(missing)} not set) — outside one,"
+                " give --repository OWNER/REPO, --run-id N and --attempt N"
+            )
+        return cls.of(*values.values())
+
+
+def validate_artifact_name(name: str) -> str:
+    """`name` if it can be an artifact's name: one key segment and one folder name."""
+    if not name or name.strip() != name or name in (".", ".."):
+        raise UsageError(f"artifact name {name!r}: give a name such as 'site' or 'coverage'")
+    if _NAME_REFUSED.search(name):
+        raise UsageError(
+            f"artifact name {name!r} holds a character GitHub refuses in one"
+            ' (" : < > | * ? \\ / or a control character)'
+        )
+    if len(name.encode()) > 255:
+        raise UsageError(f"artifact name {name[:40]!r}...: at most 255 bytes")
+    return name
+
+
+def _prefix_of(location: S3Url) -> str:
+    key = location.key
+    return key if not key or key.endswith("/") else key + "/"
+
+
+def run_prefix(location: S3Url, owner: str, repo: str, run_id: int) -> str:
+    """`{prefix}/{owner}/{repo}/{run_id}/`: the attempts of one run."""
+    return f"{_prefix_of(location)}{owner}/{repo}/{run_id}/"
+
+
+def artifact_prefix(location: S3Url, run: ActionsRun, name: str) -> str:
+    """`{prefix}/{owner}/{repo}/{run_id}/{attempt}/{name}/`: one artifact's keys."""
+    base = run_prefix(location, run.owner, run.repo, run.run_id)
+    return f"{base}{run.attempt}/{validate_artifact_name(name)}/"
+
+
+def relative_path_problem(path: str) -> str | None:
+    """Why `path` cannot be a file of an artifact (a key below its prefix and a path below
+    the destination), or None."""
+    from s3kit.storage.local import local_name_problem
+
+    if path == MANIFEST:
+        return f"{MANIFEST} at the top is where s3kit keeps the artifact's manifest"
+    return local_name_problem(path)
+
+
+# -- the manifest: pure ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    path: str  # relative, '/'-separated
+    size: int
+    sha256: str  # hex
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactManifest:
+    repository: str
+    run_id: int
+    attempt: int
+    name: str
+    created_at: str
+    retention_days: int | None
+    files: tuple[ManifestEntry, ...]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "repository": self.repository,
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "name": self.name,
+            "created_at": self.created_at,
+            "retention_days": self.retention_days,
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
+        }
+
+    @classmethod
+    def parse(cls, raw: bytes, where: str) -> ArtifactManifest:
+        """The manifest in `raw`, every entry checked (a path that would leave the folder, a
+        size or digest that is not one, a path twice); TransferError saying what is wrong."""
+        try:
+            document = json.loads(raw)
+            if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+                raise ValueError(f"not an {MANIFEST_FORMAT} manifest")
+            files = []
+            seen: set[str] = set()
+            for item in document["files"]:
+                path, size, sha256 = str(item["path"]), item["size"], str(item["sha256"])
+                problem = relative_path_problem(path)
+                if problem is not None:
+                    raise ValueError(f"file {path!r}: {problem}")
+                if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                    raise ValueError(f"file {path!r}: size {size!r}")
+                if not _HEX64.fullmatch(sha256):
+                    raise ValueError(f"file {path!r}: sha256 {sha256!r}")
+                if path in seen:
+                    raise ValueError(f"file {path!r} is listed twice")
+                seen.add(path)
+                files.append(ManifestEntry(path, size, sha256))
+            retention = document.get("retention_days")
+            return cls(
+                repository=str(document["repository"]), run_id=int(document["run_id"]),
+                attempt=int(document["attempt"]), name=str(document["name"]),
+                created_at=str(document.get("created_at") or ""),
+                retention_days=None if retention is None else int(retention),
+                files=tuple(files),
+            )  # fmt: skip
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransferError(
+                f"{where} is not a manifest s3kit can trust ({exc}) — nothing pulled"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingCheck:
+    """A listing held against a manifest: what may be downloaded, and what refuses it."""
+
+    unlisted: tuple[str, ...]  # objects the manifest does not name
+    missing: tuple[str, ...]  # files the manifest names that are not there
+    wrong_size: tuple[tuple[str, int, int], ...]  # (path, listed size, manifest size)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unlisted or self.missing or self.wrong_size)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(relative path, what is wrong with it), in path order within each kind."""
+        said = [(p, "not in the manifest") for p in self.unlisted]
+        said += [(p, "in the manifest, not in the bucket") for p in self.missing]
+        said += [(p, f"{got} bytes, the manifest says {want}") for p, got, want in self.wrong_size]
+        return said
+
+
+def check_listing(manifest: ArtifactManifest, listed: Mapping[str, int]) -> ListingCheck:
+    """Hold the objects found below an artifact's prefix (relative path → size, the manifest
+    itself left out) against its manifest."""
+    wanted = {entry.path: entry.size for entry in manifest.files}
+    return ListingCheck(
+        unlisted=tuple(sorted(set(listed) - set(wanted))),
+        missing=tuple(sorted(set(wanted) - set(listed))),
+        wrong_size=tuple(
+            (path, listed[path], size)
+            for path, size in sorted(wanted.items())
+            if path in listed and listed[path] != size
+        ),
+    )
+
+
+# -- local files ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    relative: str
+    path: Path
+
+
+def collect_files(paths: Sequence[Path]) -> list[LocalFile]:
+    """The files `paths` name, sorted by relative path: a file under its own name, a folder's
+    files (recursively, symlinks skipped) under their paths relative to it. A path that is not
+    there, two files with one relative path, or nothing at all is a UsageError."""
+    from s3kit.storage.local import walk_folder
+
+    found: dict[str, Path] = {}
+
+    def add(relative: str, path: Path) -> None:
+        problem = relative_path_problem(relative)
+        if problem is not None:
+            raise UsageError(f"{path}: cannot be pushed as {relative!r} ({problem})")
+        if relative in found:
+            raise UsageError(
+                f"{relative!r} comes from both {found[relative]} and {path} — push them under"
+                " different --name, or from one folder"
+            )
+        found[relative] = path
+
+    for path in paths:
+        with translating(path=str(path)):
+            is_dir = path.is_dir()
+            if not is_dir and not path.is_file():
+                raise LocalPathError(f"{path}: no such file or folder")
+        if is_dir:
+
+            def in_folder(relative: str, _stat: os.stat_result, root: Path = path) -> None:
+                add(relative, root / relative)
+
+            walk_folder(path, in_folder)
+        else:
+            add(path.name, path)
+    if not found:
+        raise UsageError(f"nothing to push: {', '.join(map(str, paths))} hold no files")
+    return [LocalFile(relative, found[relative]) for relative in sorted(found)]
+
+
+def file_sha256(path: Path) -> tuple[int, str, int]:
+    """The file's size, SHA-256 (hex) and modification time (ns), read once."""
+    digest = hashlib.sha256()
+    size = 0
+    with translating(path=str(path)), path.open("rb") as handle:
+        mtime = os.fstat(handle.fileno()).st_mtime_ns
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest(), mtime
+
+
+async def _hash_all(paths: Sequence[Path]) -> list[tuple[int, str, int]]:
+    slots = asyncio.Semaphore(_HASHING)
+
+    async def one(path: Path) -> tuple[int, str, int]:
+        async with slots:
+            return await asyncio.to_thread(file_sha256, path)
+
+    return list(await asyncio.gather(*(one(path) for path in paths)))
+
+
+# -- push -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class PushResult:
+    run: ActionsRun
+    name: str
+    location: S3Url  # the artifact's prefix
+    files: list[ManifestEntry] = field(default_factory=list)
+    bytes: int = 0
+    retention_days: int | None = None
+    manifest_key: str | None = None  # written last; None: the push did not get there
+    failures: list[tuple[str, S3KitError]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.manifest_key is not None
+
+
+async def push_artifact_async(
+    session: Session,
+    paths: Sequence[Path],
+    destination: S3Url,
+    *,
+    run: ActionsRun,
+    name: str = DEFAULT_NAME,
+    retention_days: int | None = None,
+    config: TransferConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> PushResult:
+    """Push the files of `paths` as artifact `name` of `run` below `destination`
+    (s3://bucket[/prefix]); see the module docstring for the keys, the tags and the
+    manifest. Failed files are in the result and no manifest is written then; an artifact of
+    that name already pushed in this attempt is refused before anything is sent."""
+    from s3kit.service import S3Service
+    from s3kit.transfer.items import TransferItem
+    from s3kit.transfer.manager import TransferManager
+
+    if retention_days is not None and retention_days < 1:
+        raise UsageError(f"--retention-days must be at least 1, not {retention_days}")
+    prefix = artifact_prefix(destination, run, name)
+    location = S3Url(destination.bucket, prefix)
+    storage = session.storage(destination.bucket)
+    manifest_key = prefix + MANIFEST
+    refusal = ConflictError(
+        f"artifact {name!r} of run {run.run_id} attempt {run.attempt} of {run.slug} was pushed"
+        f" already (s3://{destination.bucket}/{manifest_key}) — push under another --name"
+    )
+    files = await asyncio.to_thread(collect_files, paths)
+    if await storage.exists_async(manifest_key):
+        raise refusal
+    hashed = await _hash_all([f.path for f in files])
+    result = PushResult(run=run, name=name, location=location, retention_days=retention_days)
+    items = [
+        TransferItem(LocalPath(f.path), S3Url(destination.bucket, prefix + f.relative), size)
+        for f, (size, _sha, _mtime) in zip(files, hashed, strict=True)
+    ]
+    manager = TransferManager(session, config=config, on_event=on_event)
+    summary = await manager.run_items_async(items, keep_results=False, raise_shared=True)
+    _failures(result, summary)
+    for f, (size, sha256, mtime) in zip(files, hashed, strict=True):
+        if (size, mtime) != await asyncio.to_thread(_size_mtime, f.path):
+            result.failures.append((f.relative, TransferError(
+                f"{f.path} changed while it was pushed — push again once it is written"
+            )))  # fmt: skip
+        result.files.append(ManifestEntry(f.relative, size, sha256))
+        result.bytes += size
+    if result.failures:
+        return result
+    keys = [prefix + entry.path for entry in result.files]
+    tags = {RETENTION_TAG: str(retention_days)} if retention_days is not None else None
+    service = S3Service(session)
+    if tags is not None and not await _tag_all(service, destination.bucket, keys, tags, result):
+        return result
+    manifest = ArtifactManifest(
+        repository=run.slug, run_id=run.run_id, attempt=run.attempt, name=name,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        retention_days=retention_days, files=tuple(result.files),
+    )  # fmt: skip
+    body = (json.dumps(manifest.document(), indent=2) + "\n").encode()
+    try:
+        await storage.put_async(manifest_key, body, content_type="application/json", mode="create")
+    except ConflictError:
+        raise refusal from None  # another job pushed the same name meanwhile
+    if tags is not None:
+        await _tag_all(service, destination.bucket, [manifest_key], tags, result)
+    result.manifest_key = manifest_key
+    return result
+
+
+def push_artifact(
+    session: Session,
+    paths: Sequence[Path],
+    destination: S3Url,
+    *,
+    run: ActionsRun,
+    name: str = DEFAULT_NAME,
+    retention_days: int | None = None,
+    config: TransferConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> PushResult:
+    """The blocking twin of `push_artifact_async`."""
+    return run_sync(
+        push_artifact_async(
+            session, paths, destination, run=run, name=name, retention_days=retention_days,
+            config=config, on_event=on_event,
+        )
+    )  # fmt: skip
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (-1, -1)
+    return info.st_size, info.st_mtime_ns
+
+
+def _failures(result: PushResult | PulledArtifact, summary: TransferSummary) -> None:
+    for item, error in summary.failures:
+        result.failures.append((str(item.destination), error))
+
+
+async def _tag_all(
+    service: S3Service,
+    bucket: str,
+    keys: Sequence[str],
+    tags: Mapping[str, str],
+    result: PushResult,
+) -> bool:
+    """Tag every key (eight at a time, on boto3's threads); False when one failed."""
+    slots = asyncio.Semaphore(8)
+
+    async def one(key: str) -> None:
+        async with slots:
+            try:
+                await service.set_object_tags_async(bucket, key, tags)
+            except S3KitError as exc:
+                result.failures.append((f"s3://{bucket}/{key}", exc))
+
+    before = len(result.failures)
+    await asyncio.gather(*(one(key) for key in keys))
+    return len(result.failures) == before
+
+
+# -- pull -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class PulledArtifact:
+    name: str
+    location: S3Url  # the artifact's prefix
+    dest: Path  # where its files went (or would have)
+    files: list[ManifestEntry] = field(default_factory=list)
+    bytes: int = 0
+    failures: list[tuple[str, S3KitError]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(slots=True, kw_only=True)
+class PullResult:
+    run: ActionsRun
+    location: S3Url
+    artifacts: list[PulledArtifact] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(artifact.ok for artifact in self.artifacts)
+
+
+async def _children(session: Session, location: S3Url, prefix: str) -> list[str]:
+    """The names of the "folders" directly below `prefix`."""
+    from s3kit.storage.base import Prefix
+
+    names = []
+    async for entry in session.storage(location.bucket).list_async(prefix, delimiter="/"):
+        if isinstance(entry, Prefix):
+            names.append(entry.key[len(prefix) :].rstrip("/"))
+    return names
+
+
+async def pull_artifacts_async(
+    session: Session,
+    source: S3Url,
+    dest: Path,
+    *,
+    repository: str,
+    run_id: int,
+    attempt: int | None = None,
+    name: str | None = None,
+    config: TransferConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> PullResult:
+    """Pull the artifacts of run `run_id` of `repository` below `source` (s3://bucket[/prefix])
+    into `dest`: attempt `attempt`, else the highest present; artifact `name` (into `dest`
+    itself), else every one of that attempt (each into `dest/NAME`). Each artifact is checked
+    against its manifest and written whole or not at all; its failures are in the result. No
+    artifact there at all is ObjectNotFound."""
+    owner, repo = split_repository(repository)
+    base = run_prefix(source, owner, repo, _positive(run_id, "run id", "--run-id"))
+    where = f"run {run_id} of {owner}/{repo} below {source}"
+    if attempt is None:
+        attempts = [int(n) for n in await _children(session, source, base) if n.isdigit()]
+        if not attempts:
+            raise ObjectNotFound(f"no artifacts of {where}")
+        attempt = max(attempts)
+    run = ActionsRun.of(repository, run_id, attempt)
+    if name is not None:
+        names = [validate_artifact_name(name)]
+    else:
+        names = sorted(await _children(session, source, f"{base}{run.attempt}/"))
+        if not names:
+            raise ObjectNotFound(f"no artifacts of attempt {run.attempt} of {where}")
+    result = PullResult(run=run, location=S3Url(source.bucket, f"{base}{run.attempt}/"))
+    for artifact in names:
+        target = dest if name is not None else dest / artifact
+        pulled = PulledArtifact(
+            name=artifact, location=S3Url(source.bucket, artifact_prefix(source, run, artifact)),
+            dest=target,
+        )  # fmt: skip
+        result.artifacts.append(pulled)
+        try:
+            await _pull_one(session, run, pulled, dest, config, on_event)
+        except S3KitError as exc:
+            pulled.failures.append((str(pulled.location), exc))
+    return result
+
+
+def pull_artifacts(
+    session: Session,
+    source: S3Url,
+    dest: Path,
+    *,
+    repository: str,
+    run_id: int,
+    attempt: int | None = None,
+    name: str | None = None,
+    config: TransferConfig | None = None,
+    on_event: EventCallback | None = None,
+) -> PullResult:
+    """The blocking twin of `pull_artifacts_async`."""
+    return run_sync(
+        pull_artifacts_async(
+            session, source, dest, repository=repository, run_id=run_id, attempt=attempt,
+            name=name, config=config, on_event=on_event,
+        )
+    )  # fmt: skip
+
+
+async def _pull_one(
+    session: Session,
+    run: ActionsRun,
+    pulled: PulledArtifact,
+    dest: Path,
+    config: TransferConfig | None,
+    on_event: EventCallback | None,
+) -> None:
+    from s3kit.storage.base import ObjectInfo
+    from s3kit.transfer.manager import TransferManager
+
+    bucket, prefix = pulled.location.bucket, pulled.location.key
+    storage = session.storage(bucket)
+    manifest_url = f"s3://{bucket}/{prefix}{MANIFEST}"
+    try:
+        raw = await storage.get_async(prefix + MANIFEST)
+    except ObjectNotFound:
+        raise ObjectNotFound(
+            f"{pulled.location} has no {MANIFEST}: its push did not finish (or there is no"
+            f" artifact {pulled.name!r}) — nothing pulled"
+        ) from None
+    manifest = ArtifactManifest.parse(raw, manifest_url)
+    described = (manifest.repository, manifest.run_id, manifest.attempt, manifest.name)
+    if described != (run.slug, run.run_id, run.attempt, pulled.name):
+        raise TransferError(
+            f"{manifest_url} describes artifact {manifest.name!r} of run {manifest.run_id}"
+            f" attempt {manifest.attempt} of {manifest.repository}, not this one — nothing pulled"
+        )
+    listed: dict[str, int] = {}
+    async for found in storage.list_async(prefix):
+        if isinstance(found, ObjectInfo) and found.key != prefix + MANIFEST:
+            listed[found.key[len(prefix) :]] = found.size
+    check = check_listing(manifest, listed)
+    if not check.ok:
+        for path, problem in check.problems():
+            pulled.failures.append((f"{pulled.location}{path}", TransferError(
+                f"{pulled.location}{path}: {problem} — artifact {pulled.name!r} refused, nothing"
+                " pulled"
+            )))  # fmt: skip
+        return
+    await asyncio.to_thread(_make_folder, dest)
+    staging = temp_name(dest / pulled.name)
+    try:
+        items = _pull_items(bucket, prefix, manifest.files, staging)
+        manager = TransferManager(session, config=config, on_event=on_event)
+        summary = await manager.run_items_async(items, keep_results=False, raise_shared=True)
+        _failures(pulled, summary)
+        if pulled.failures:
+            return
+        hashed = await _hash_all([staging.joinpath(*e.path.split("/")) for e in manifest.files])
+        for entry, (size, sha256, _mtime) in zip(manifest.files, hashed, strict=True):
+            if (size, sha256) != (entry.size, entry.sha256):
+                pulled.failures.append((f"{pulled.location}{entry.path}", TransferError(
+                    f"{pulled.location}{entry.path}: sha256 {sha256}, the manifest says"
+                    f" {entry.sha256} — artifact {pulled.name!r} refused, nothing pulled"
+                )))  # fmt: skip
+        if pulled.failures:
+            return
+        await asyncio.to_thread(_move_into_place, staging, pulled.dest, manifest.files)
+        pulled.files = list(manifest.files)
+        pulled.bytes = sum(entry.size for entry in manifest.files)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, staging, True)
+
+
+def _make_folder(path: Path) -> None:
+    with translating(path=str(path)):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def _pull_items(
+    bucket: str, prefix: str, files: Sequence[ManifestEntry], staging: Path
+) -> list[TransferItem]:
+    from s3kit.storage.local import local_target
+    from s3kit.transfer.items import TransferItem
+
+    return [
+        TransferItem(
+            S3Url(bucket, prefix + entry.path),
+            LocalPath(local_target(staging, entry.path)),
+            entry.size,
+        )
+        for entry in files
+    ]
+
+
+def _move_into_place(staging: Path, target: Path, files: Sequence[ManifestEntry]) -> None:
+    """Rename each checked file from the staging folder to its place below `target` (the same
+    filesystem: a rename each, never a half-written file). Every place is checked first, so a
+    folder in the way stops the pull before any file has moved."""
+    from s3kit.storage.local import local_target
+
+    places = [(entry, local_target(target, entry.path)) for entry in files]
+    for entry, final in places:
+        if final.is_dir() and not final.is_symlink():
+            raise LocalPathError(
+                f"{final} is a folder, where artifact file {entry.path!r} goes — move it away;"
+                " nothing pulled"
+            )
+    for entry, final in places:
+        with translating(path=str(final)):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging.joinpath(*entry.path.split("/")).replace(final)
+
+
+__all__ = [
+    "DEFAULT_NAME",
+    "MANIFEST",
+    "MANIFEST_FORMAT",
+    "RETENTION_TAG",
+    "RUN_VARIABLES",
+    "ActionsRun",
+    "ArtifactManifest",
+    "ListingCheck",
+    "LocalFile",
+    "ManifestEntry",
+    "PullResult",
+    "PulledArtifact",
+    "PushResult",
+    "artifact_prefix",
+    "check_listing",
+    "collect_files",
+    "file_sha256",
+    "pull_artifacts",
+    "pull_artifacts_async",
+    "push_artifact",
+    "push_artifact_async",
+    "relative_path_problem",
+    "run_prefix",
+    "split_repository",
+    "validate_artifact_name",
+]
