@@ -112,6 +112,22 @@ def make_small_files(root: Path, count: int, size: int, folders: int = 50) -> No
         (folder / f"file{index:05d}.bin").write_bytes(os.urandom(size))
 
 
+def make_site(root: Path, count: int, size: int) -> None:
+    """A static site of `count` files: one page in ten, the rest stylesheets and scripts."""
+    for index in range(count):
+        folder = root / f"section{index % 50:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = (
+            f"page{index}.html"
+            if index % 10 == 0
+            else f"asset{index}.{'css' if index % 2 else 'js'}"
+        )
+        body = b"<!doctype html>" if name.endswith(".html") else b"/* */"
+        (folder / name).write_bytes(
+            body + os.urandom(max(0, size - len(body))).hex()[:size].encode()
+        )
+
+
 def make_big_file(path: Path, mib: int) -> None:
     with path.open("wb") as out:
         for _ in range(mib):
@@ -243,6 +259,24 @@ class Tools:
             ]
         return None
 
+    def deploy(self, tool: str, site: Path, prefix: str) -> list[str] | None:
+        """A static-site deploy of `site` to s3://bench/prefix with the same cache rules: HTML
+        `no-cache`, the rest `public, max-age=300` (s3kit deploy's defaults for names without
+        a content hash). aws-cli needs a pass per rule (None: the tool has no such deploy)."""
+        target = f"s3://{BUCKET}/{prefix}"
+        if tool == "s3kit":
+            return [str(Path(sys.executable).parent / "s3kit"), "deploy", str(site), target,
+                    "--no-progress"]  # fmt: skip
+        if tool == "aws":
+            aws = f"{self._peer('aws')} s3 sync --only-show-errors --endpoint-url {self.endpoint}"
+            return [
+                "bash", "-c",
+                f"{aws} --exclude '*' --include '*.html' --cache-control no-cache {site} {target}"
+                f" && {aws} --exclude '*.html' --cache-control 'public, max-age=300' {site}"
+                f" {target}",
+            ]  # fmt: skip
+        return None
+
     def download(self, tool: str, prefix: str, local: Path, single_key: str | None) -> list[str]:
         source = f"s3://{BUCKET}/{prefix}" + (single_key or "")
         if tool == "s3kit":
@@ -336,6 +370,48 @@ def run_workload(
     ]
 
 
+def deploy_workloads(
+    t: Tools, site: Path, args: argparse.Namespace, tools: list[str], server_pid: int
+) -> list[Result]:
+    """A site of --files files: a first deploy, a no-op redeploy, and a redeploy after one
+    page changed, each tool against its own prefix."""
+    make_site(site, args.files, args.file_kib * 1024)
+    deployers = [tool for tool in tools if t.deploy(tool, site, "") is not None]
+    results: list[Result] = []
+
+    def first(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+        command = t.deploy(tool, site, f"deploy-first-{tool}-{run}/")
+        assert command is not None
+        return command, lambda: None
+
+    results += run_workload(
+        f"deploy {args.files} files", deployers, args.runs, first, t.env, server_pid
+    )
+    for tool in deployers:  # untimed: the prefix the redeploys compare against
+        command = t.deploy(tool, site, f"deploy-{tool}/")
+        assert command is not None
+        subprocess.run(command, env=t.env, check=True, stdout=subprocess.DEVNULL)
+
+    def again(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+        command = t.deploy(tool, site, f"deploy-{tool}/")
+        assert command is not None
+        return command, lambda: None
+
+    results += run_workload(
+        f"no-op redeploy of {args.files} files", deployers, args.runs, again, t.env, server_pid
+    )
+    page = next(site.rglob("*.html"))
+
+    def one_changed(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
+        page.write_bytes(b"<!doctype html>" + f"{tool} {run} {time.time()}".encode())
+        return again(tool, run)
+
+    results += run_workload(
+        "redeploy, one page changed", deployers, args.runs, one_changed, t.env, server_pid
+    )
+    return results
+
+
 def table(results: list[Result]) -> str:
     """Markdown: one row per workload and tool, with peer time / s3kit time (above 1: s3kit
     is faster) and the server's CPU seconds during the run."""
@@ -365,7 +441,7 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(ALL_TOOLS))
-    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down,resync")
+    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down,resync,deploy")
     args = parser.parse_args()
     tools = args.tools.split(",")
     workloads = args.workloads.split(",")
@@ -468,6 +544,8 @@ def main() -> None:
                 f"no-op re-sync of {args.files} files", syncers, args.runs, resync_builder,
                 env, state.pid,
             )  # fmt: skip
+        if "deploy" in workloads:
+            results += deploy_workloads(t, work / "site", args, tools, state.pid)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
