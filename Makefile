@@ -36,6 +36,7 @@ test: lint
 	bash tests/servers/unpack-debs.sh $(VENV)/prometheus prometheus prometheus-pushgateway \
 		prometheus-alertmanager
 	bash tests/servers/install-openapi.sh $(VENV)/npm
+	bash tests/servers/install-chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 # A real Ceph RGW (tests/servers/ceph.py) from Debian's packages; the tests skip, saying why,
