@@ -159,3 +159,17 @@ def test_every_other_python_block_runs_as_printed(
         check=False,
     )
     assert result.returncode == 0, f"README block {index}:\n{block}\n{result.stderr}"
+
+
+def test_the_readme_workflows_are_the_example_files() -> None:
+    """Each ```yaml block after `<!-- the file examples/workflows/X.yml -->` is that file as it
+    is: the files are what the schema and zizmor tests check (tests/unit/test_github_action.py),
+    so the README cannot show a workflow nobody checked."""
+    text = README.read_text(encoding="utf-8")
+    found = re.findall(
+        r"<!-- the file (examples/workflows/[\w.-]+) -->\n```yaml\n(.*?)```", text, re.S
+    )
+    assert len(found) == 5
+    root = README.parent
+    for name, block in found:
+        assert (root / name).read_text(encoding="utf-8") == block, name
