@@ -189,6 +189,20 @@ CASES: dict[str, Case] = {
                                           "s3://{b}/art2", "--repository", "o/r", "--run-id",
                                           "1", "--attempt", "1", "--name", "p"),),
                                   teardown=(("rm", "-r", "s3://{b}/art2/"),)),
+    "configs validate": case("configs", "validate", "prometheus", "{tmp}/prom/prometheus.yml",
+                             shape="document"),
+    "configs push": case("configs", "push", "prometheus", "dev", "{tmp}/prom/prometheus.yml",
+                         "--store", "s3://{b}/cfg", shape="document"),
+    "configs pull": case("configs", "pull", "prometheus", "dev", "{tmp}/pulled-cfg", "--store",
+                         "s3://{b}/cfg2", shape="document",
+                         setup=(("configs", "push", "prometheus", "dev",
+                                 "{tmp}/prom/prometheus.yml", "--store", "s3://{b}/cfg2"),)),
+    "configs history": case("configs", "history", "prometheus", "dev", "--store",
+                            "s3://{b}/cfg3", shape="listing", nonempty=True,
+                            setup=(("configs", "push", "prometheus", "dev",
+                                    "{tmp}/prom/prometheus.yml", "--store", "s3://{b}/cfg3"),)),
+    "configs cache stats": case("configs", "cache", "stats", shape="document"),
+    "configs cache clear": case("configs", "cache", "clear", shape="document"),
     "deploy run": case("deploy", "{tmp}/up", "s3://{b}/site", shape="document",
                        keys={"deploy_id", "uploaded", "deleted", "failures", "plan"}),
     "deploy history": case("deploy", "history", "s3://{b}/site", shape="listing",
@@ -237,6 +251,13 @@ ELSEWHERE = {
         " its --json against a GitHub stand-in"
         for name in ("deploy", "sync", "preview deploy", "preview remove", "preview prune",
                      "release mirror")
+    },
+    **{
+        f"configs {name}": "needs a store set up first (releases, a backup, a plan file, a"
+        " hardened bucket or a running tool): test_configs_store.py, test_configs_posture.py"
+        " and test_configs_watch.py read its --json"
+        for name in ("rollback", "promote", "backup", "restore", "batch", "init", "posture",
+                     "warm", "watch")
     },
 }  # fmt: skip
 
@@ -363,6 +384,11 @@ def _seed(backend: Backend, bucket: str, tmp: Path) -> None:
     put(backend, bucket, {"a.txt": b"a", "dir/b.txt": b"bb", "dir/c.txt": b"ccc"})
     (tmp / "up").mkdir()
     (tmp / "up" / "f.txt").write_bytes(b"fff")
+    (tmp / "prom").mkdir()  # a Prometheus configuration, for `configs`
+    (tmp / "prom" / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: self\n"
+        "    static_configs:\n      - targets: ['127.0.0.1:9090']\n"
+    )
     (tmp / "up2").mkdir()  # a second site, for a second deploy
     (tmp / "up2" / "g.txt").write_bytes(b"ggg")
     backend.session().client("s3").create_multipart_upload(Bucket=bucket, Key="mp/big.bin")

@@ -190,6 +190,18 @@ NOT_RUN: dict[str, str] = {
     " these commands against a GitHub stand-in",
     "github-release-mirror--keep-release-downloads-in-a-bucket-1": "talks to GitHub's API;"
     " test_github_release.py runs it against a GitHub stand-in",
+    **{
+        block: "the configs examples build on one another (pushes, then history, diff,"
+        " promote, ...) on one store; test_configs_store.py, test_configs_posture.py and"
+        " test_configs_watch.py run the same commands — not yet run here as written"
+        for block in (
+            *(f"configs--versioned-configuration-for-monitoring-tools-{n}" for n in range(1, 11)),
+            "the-stores-bucket-configs-init-and-configs-posture-1",
+            "the-stores-bucket-configs-init-and-configs-posture-2",
+            "watching-a-store-configs-watch-configs-warm-configs-cache-1",
+            "watching-a-store-configs-watch-configs-warm-configs-cache-2",
+        )
+    },
     "benchmarks-1": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
     "development-1": "make and pytest: the suite itself",
 }

@@ -91,7 +91,7 @@ def test_the_tour_runs_as_printed(backend: Backend, tour_bucket: str, tmp_path: 
 
 
 # The buckets the other blocks make (fixed names, as a user's script has): removed after each.
-_SNIPPET_BUCKETS = ("reports", "my-bucket", "reports-2026")
+_SNIPPET_BUCKETS = ("reports", "my-bucket", "reports-2026", "ops-configs")
 
 
 def _remove_bucket(backend: Backend, bucket: str) -> None:
@@ -114,6 +114,11 @@ def snippet_folder(seaweed: Backend, tmp_path: Path) -> Iterator[tuple[Path, dic
     (work / "site" / "css" / "main.css").write_text("h1 {}")
     (work / "summary.pdf").write_bytes(b"%PDF-1.4 summary")
     (work / "q3.csv").write_text("quarter,total\n3,42\n")
+    (work / "prometheus").mkdir()
+    (work / "prometheus" / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: node\n"
+        "    static_configs:\n      - targets: ['127.0.0.1:9100']\n"
+    )
     aws = tmp_path / "aws"
     aws.mkdir()
     (aws / "config").write_text(
@@ -129,7 +134,8 @@ def snippet_folder(seaweed: Backend, tmp_path: Path) -> Iterator[tuple[Path, dic
         "AWS_CONFIG_FILE": str(aws / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
     }
-    s3kit.S3Service(seaweed.session()).create_bucket("my-bucket")
+    for name in ("my-bucket", "ops-configs"):
+        s3kit.S3Service(seaweed.session()).create_bucket(name)
     yield work, env
     for bucket in _SNIPPET_BUCKETS:
         _remove_bucket(seaweed, bucket)

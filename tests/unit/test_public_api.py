@@ -98,10 +98,12 @@ def test_no_other_public_names_leak_from_star_import() -> None:
 # Modules a user may import by name; every other module of s3kit is private (`_name`).
 PUBLIC_MODULES = {
     "cli",
+    "configs",
     "deploy",
     "errors",
     "events",
     "github",
+    "health",
     "metrics",
     "service",
     "storage",

@@ -24,6 +24,8 @@ from s3kit.cli import (
     batch,
     bucket_group,
     completion,
+    configs,
+    configs_ops,
     connections,
     cp_mv,
     deploy,
@@ -360,6 +362,8 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(website.app, name="website")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(github.app, name="github")
+app.add_typer(configs.app, name="configs")
+configs_ops.register(configs.app)
 app.command("profiles")(connections.profiles)
 
 

@@ -243,24 +243,32 @@ class BucketsMixin(ServiceBase):
         self.call("create_bucket", bucket=bucket, **kwargs)
 
     def secure_bucket(
-        self, bucket: str, *, tags: Mapping[str, str] | None = None
+        self,
+        bucket: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        encryption: Mapping[str, Any] | None = None,
+        lifecycle_rules: Iterable[Mapping[str, Any]] | None = None,
     ) -> list[SecureStep]:
         """Apply secure defaults, each step on its own: default encryption (SSE-S3, AES256),
         versioning, a public access block with all four settings on, a lifecycle rule that
         aborts multipart uploads left unfinished for 7 days, and `tags`. A step the store does
         not implement is skipped with its answer; any other failure is reported as failed and
-        the remaining steps still run."""
+        the remaining steps still run.
+
+        `encryption` (a validated ``{"Rules": [...]}``, e.g. SSE-KMS) replaces the AES256
+        document; `lifecycle_rules` is the whole lifecycle configuration to put instead of the
+        abort rule alone (a caller keeping a bucket's own rules passes them here, so that
+        they are never replaced even for a moment; empty: no lifecycle step)."""
+        sse_s3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+        sse = dict(encryption) if encryption is not None else sse_s3
+        algorithm = sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+        rules = [secure_lifecycle_rule()] if lifecycle_rules is None else list(lifecycle_rules)
         steps: list[tuple[str, str, dict[str, Any]]] = [
             (
-                "default encryption (AES256)",
+                f"default encryption ({algorithm})",
                 "put_bucket_encryption",
-                {
-                    "ServerSideEncryptionConfiguration": {
-                        "Rules": [
-                            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                        ]
-                    }
-                },
+                {"ServerSideEncryptionConfiguration": sse},
             ),
             (
                 "versioning",
@@ -279,12 +287,15 @@ class BucketsMixin(ServiceBase):
                     }
                 },
             ),
-            (
-                f"lifecycle: abort incomplete multipart uploads after {ABORT_MULTIPART_DAYS} days",
-                "put_bucket_lifecycle_configuration",
-                {"LifecycleConfiguration": {"Rules": [secure_lifecycle_rule()]}},
-            ),
         ]
+        if rules:
+            name = (
+                f"lifecycle: abort incomplete multipart uploads after {ABORT_MULTIPART_DAYS} days"
+            )
+            if lifecycle_rules is not None:
+                name = f"lifecycle ({len(rules)} rule{'' if len(rules) == 1 else 's'})"
+            lifecycle = {"LifecycleConfiguration": {"Rules": rules}}
+            steps.append((name, "put_bucket_lifecycle_configuration", lifecycle))
         if tags:
             steps.append(("tags", "put_bucket_tagging", {"Tagging": {"TagSet": tag_set(tags)}}))
         results: list[SecureStep] = []
