@@ -5,8 +5,9 @@ stand-in program (the real promtool and amtool are in
 tests/integration/test_configs_validators_oracle.py).
 
 The corpus is tests/data/configs/: bundles (one folder each), single-file cases
-(`<tool>/cases.yaml`), mutations (`mutations.yaml`) and the tools' own test data
-(`upstream/`), each with the verdict the real tool gives. The helpers that lay a case out
+(`<tool>/cases.yaml`) and mutations (`mutations.yaml`), each with the verdict the real tool
+gives — all written for s3kit (the oracle test also reads the examples Debian's packages
+ship, where they are unpacked; none is copied here). The helpers that lay a case out
 (`corpus_cases`, `lay_out`) are shared with the oracle test.
 """
 
@@ -88,20 +89,6 @@ def corpus_cases() -> list[Case]:
                         known_gap=item.get("known_gap", ""),
                     )
                 )
-    upstream = yaml.safe_load((CORPUS / "upstream" / "cases.yaml").read_text(encoding="utf-8"))
-    for folder, listing in upstream.items():
-        for item in listing["files"]:
-            cases.append(
-                Case(
-                    f"upstream:{folder}/{item['file']}",
-                    listing["tool"],
-                    f"upstream/{folder}",
-                    item["valid"],
-                    file=item["file"],
-                    known_gap=item.get("known_gap", ""),
-                    alone=True,
-                )
-            )
     for item in yaml.safe_load((CORPUS / "mutations.yaml").read_text(encoding="utf-8")):
         change = tuple((k, item[k]) for k in ("replace", "append", "remove", "write") if k in item)
         cases.append(
