@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +144,37 @@ async def deploy_async(
             )
         return _Planned(plan, live, etag, stored)
 
+    source_info = {"path": str(root)} | ({"commit": commit} if commit else {})
+    return await _carry_out(
+        session, storage, destination, plan_now, config, source_info,
+        deploy_id=deploy_id, now=now, dryrun=dryrun, invalidation=invalidation,
+        log_file=log_file, on_event=on_event, concurrency=concurrency,
+        website=website, spa=spa, only_changes=True,
+    )  # fmt: skip
+
+
+async def _carry_out(
+    session: Session,
+    storage: S3Storage,
+    destination: S3Url,
+    plan_now: Callable[[], Awaitable[_Planned]],
+    config: DeployConfig,
+    source: dict[str, str],
+    *,
+    deploy_id: str,
+    now: datetime,
+    dryrun: bool,
+    invalidation: CloudFrontInvalidation | None,
+    log_file: str | os.PathLike[str] | None,
+    on_event: EventCallback | None,
+    concurrency: int,
+    website: bool = False,
+    spa: bool = False,
+    only_changes: bool = False,
+) -> DeployOutcome:
+    """What a deploy and a rollback share once they know their files: plan (a dry run stops
+    there), then under the lock plan again, write, and once live the after-live steps.
+    `only_changes`: a plan that changes nothing on a live site writes no new deploy."""
     with _audit_log(log_file) as log:
         report = _Report(destination, on_event, log)
         if dryrun:
@@ -159,9 +190,8 @@ async def deploy_async(
             outcome = DeployOutcome(destination, planned.plan)
             run = _Run(session, storage, destination, outcome, report, concurrency, deploy_id,
                        now, invalidation)  # fmt: skip
-            if planned.plan.changes or planned.live is None:
-                source_info = {"path": str(root)} | ({"commit": commit} if commit else {})
-                await _write(run, planned, source_info)
+            if not only_changes or planned.plan.changes or planned.live is None:
+                await _write(run, planned, source)
             if outcome.failures and outcome.deploy_id is None:
                 return outcome  # not live: nothing more to do on top of it
             await _after_live(run, planned, config, website=website, spa=spa)
@@ -457,25 +487,11 @@ async def rollback_async(
         plan = make_plan(files, current, config, now=now, stored=stored, force=True)
         return _Planned(plan, current, etag, stored)
 
-    with _audit_log(log_file) as log:
-        report = _Report(destination, on_event, log)
-        if dryrun:
-            planned = await plan_now()
-            outcome = DeployOutcome(destination, planned.plan, dryrun=True)
-            report.planned(planned.plan, planned.live)
-            if invalidation is not None:
-                await _plan_invalidation(storage, destination, planned, config, invalidation,
-                                         outcome, report, concurrency)  # fmt: skip
-            return outcome
-        async with _Lock(storage, destination, deploy_id, now):
-            planned = await plan_now()
-            outcome = DeployOutcome(destination, planned.plan)
-            run = _Run(session, storage, destination, outcome, report, concurrency, deploy_id,
-                       now, invalidation)  # fmt: skip
-            await _write(run, planned, {"rollback_of": target_id})
-            if outcome.deploy_id is not None:
-                await _after_live(run, planned, config, website=False, spa=False)
-            return outcome
+    return await _carry_out(
+        session, storage, destination, plan_now, config, {"rollback_of": target_id},
+        deploy_id=deploy_id, now=now, dryrun=dryrun, invalidation=invalidation,
+        log_file=log_file, on_event=on_event, concurrency=concurrency,
+    )  # fmt: skip
 
 
 def history(session: Session, destination: S3Url | str) -> list[Manifest]:
