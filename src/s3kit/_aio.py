@@ -11,6 +11,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 T = TypeVar("T")
 S = TypeVar("S")
 P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _in_running_loop() -> bool:
@@ -122,4 +123,33 @@ def async_iter_twin(
 
     twin.__name__ = twin.__qualname__ = f"{method.__name__}_async"
     twin.__doc__ = f"Async-iterator twin of `{method.__name__}` (each step on a worker thread)."
+    return twin
+
+
+def blocking_twin(twin: Callable[P, Coroutine[Any, Any, R]], name: str) -> Callable[P, R]:
+    """The blocking form `name` of the coroutine function `twin` (`sync = blocking_twin(
+    sync_async, "sync")`): the same arguments, types and documentation, run to completion."""
+
+    @functools.wraps(twin)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run_sync(twin(*args, **kwargs))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"The blocking twin of `{twin.__name__}`:\n\n{twin.__doc__ or ''}"
+    return run
+
+
+def blocking_method(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], T]:
+    """The blocking method `x` of the async method `x_async`, in a class body: `x =
+    blocking_method(x_async)` — the mirror image of `async_twin`, for classes whose work is
+    async; the same signature for a type checker, so the two cannot drift."""
+
+    @functools.wraps(method)
+    def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(method(self, *args, **kwargs))
+
+    twin.__name__ = twin.__qualname__ = method.__name__.removesuffix("_async")
+    twin.__doc__ = f"The blocking twin of `{method.__name__}`."
     return twin

@@ -21,14 +21,13 @@ raise: they are in the outcome's `result.failures`, as each one ended (`on_actio
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from s3kit._aio import run_sync
+from s3kit._aio import blocking_twin
 from s3kit._config.file import S3KitConfig, find_config_file, load_config
 from s3kit._observe import redact
 from s3kit._session import Session
@@ -64,21 +63,6 @@ from s3kit.transfer import EventCallback, TransferConfig, WriteOptions
 from s3kit.transfer.filters import Filters, Rule
 
 PlaceLike = str | os.PathLike[str] | Location
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def blocking(twin: Callable[P, Coroutine[Any, Any, R]], name: str) -> Callable[P, R]:
-    """The blocking form of the coroutine function `twin`: the same arguments, types and
-    documentation, run to completion (`_aio.run_sync`)."""
-
-    @functools.wraps(twin)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return run_sync(twin(*args, **kwargs))
-
-    run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"The blocking twin of `{twin.__name__}`:\n\n{twin.__doc__ or ''}"
-    return run
 
 
 Confirm = Callable[[Plan], bool]
@@ -288,7 +272,7 @@ async def sync_async(
     )  # fmt: skip
 
 
-sync = blocking(sync_async, "sync")
+sync = blocking_twin(sync_async, "sync")
 
 
 def transfer_config(
@@ -528,4 +512,4 @@ async def bisync_async(
     return outcome
 
 
-bisync = blocking(bisync_async, "bisync")
+bisync = blocking_twin(bisync_async, "bisync")

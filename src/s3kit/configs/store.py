@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import secrets as tokens
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from s3kit._aio import run_bounded, run_sync
+from s3kit._aio import blocking_method, run_bounded
 from s3kit._uri import S3Url, parse_s3_url
 from s3kit.configs.bundle import (
     Bundle,
@@ -100,29 +99,10 @@ if TYPE_CHECKING:
     from s3kit.storage.s3 import S3Storage
 
 Clock = Callable[[], datetime]
-S = TypeVar("S")
-P = ParamSpec("P")
-T = TypeVar("T")
 _NUMBER_TRIES = 100  # release numbers tried before a push gives up (each taken by another)
 
 
 # -- the store --------------------------------------------------------------------------------
-
-
-def _blocking(
-    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[S, P], T]:
-    """The blocking twin `x` of the async method `x_async`: the same call, run to completion
-    (`_aio.run_sync`); the same signature for a type checker, so the two cannot drift. (The
-    mirror image of `_aio.async_twin`, for classes whose work is async.)"""
-
-    @functools.wraps(method)
-    def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return run_sync(method(self, *args, **kwargs))
-
-    twin.__name__ = twin.__qualname__ = method.__name__.removesuffix("_async")
-    twin.__doc__ = f"The blocking twin of `{method.__name__}`."
-    return twin
 
 
 def _location(location: S3Url | str) -> S3Url:
@@ -197,7 +177,7 @@ class ConfigStore:
             )
         return self._settings
 
-    settings = _blocking(settings_async)
+    settings = blocking_method(settings_async)
 
     async def _env(self, env: str) -> StoreSettings:
         settings = await self.settings_async()
@@ -219,7 +199,7 @@ class ConfigStore:
         head, _, _ = await self._head(tool, env)
         return head
 
-    live = _blocking(live_async)
+    live = blocking_method(live_async)
 
     async def _release(
         self, tool: str, env: str, number: int, digest: str | None = None
@@ -256,7 +236,7 @@ class ConfigStore:
             )
         return (await self._release(tool, env, head.release, head.digest))[0]
 
-    release = _blocking(release_async)
+    release = blocking_method(release_async)
 
     async def _numbers(self, tool: str, env: str) -> list[int]:
         prefix = self.prefix + releases_prefix(tool, env)
@@ -294,7 +274,7 @@ class ConfigStore:
             records.setdefault(head.seq, head.move)
         return [records[seq] for seq in sorted(records)]
 
-    log = _blocking(log_async)
+    log = blocking_method(log_async)
 
     async def history_async(self, tool: str, env: str) -> list[HistoryEntry]:
         """Every release of the tool in `env`, oldest first, with whether it is live and
@@ -317,7 +297,7 @@ class ConfigStore:
             for n in numbers
         ]
 
-    history = _blocking(history_async)
+    history = blocking_method(history_async)
 
     async def read_async(
         self, tool: str, env: str, *, version: int | None = None
@@ -327,7 +307,7 @@ class ConfigStore:
         release = await self.release_async(tool, env, version)
         return release, await self._files(release)
 
-    read = _blocking(read_async)
+    read = blocking_method(read_async)
 
     async def _files(self, release: Release) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
@@ -372,7 +352,7 @@ class ConfigStore:
         await asyncio.to_thread(write_folder, Path(dest), files, marker, force=force)
         return release
 
-    pull = _blocking(pull_async)
+    pull = blocking_method(pull_async)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -395,7 +375,7 @@ class ConfigStore:
                     await self.storage.delete_async(key)
         return self._conditional
 
-    conditional_writes = _blocking(conditional_writes_async)
+    conditional_writes = blocking_method(conditional_writes_async)
 
     async def _guard(self, env: str, *, validated: bool, what: str) -> None:
         """Refuse a write to a protected environment that is not validated, or on a store
@@ -591,7 +571,7 @@ class ConfigStore:
             tool, env, "pushed", release, previous, report, found, uploaded, warnings
         )
 
-    push = _blocking(push_async)
+    push = blocking_method(push_async)
 
     # -- rollback, promote, restore -------------------------------------------------------
 
@@ -618,7 +598,7 @@ class ConfigStore:
         _, warnings = await self._move(target, body, head, etag, "rollback", message, who)
         return MoveOutcome(tool, env, "rollback", "moved", target, head.release, warnings)
 
-    rollback = _blocking(rollback_async)
+    rollback = blocking_method(rollback_async)
 
     async def promote_async(
         self,
@@ -688,7 +668,7 @@ class ConfigStore:
         previous = head.release if head is not None else None
         return MoveOutcome(tool, target, "promote", "moved", release, previous, warnings)
 
-    promote = _blocking(promote_async)
+    promote = blocking_method(promote_async)
 
     async def adopt_async(
         self,
@@ -735,7 +715,7 @@ class ConfigStore:
         previous = head.release if head is not None else None
         return MoveOutcome(tool, env, action, "moved", made, previous, warnings)
 
-    adopt = _blocking(adopt_async)
+    adopt = blocking_method(adopt_async)
 
     async def tools_async(self, env: str) -> list[str]:
         """The tools `env` serves a configuration of."""
@@ -752,7 +732,7 @@ class ConfigStore:
                 tools.append(tool)
         return tools
 
-    tools = _blocking(tools_async)
+    tools = blocking_method(tools_async)
 
     # -- backup, restore, batch -------------------------------------------------------------
 
@@ -764,7 +744,7 @@ class ConfigStore:
         await self._env(env)
         return await backup_async(self, env, destination)
 
-    backup = _blocking(backup_async)
+    backup = blocking_method(backup_async)
 
     async def restore_async(
         self, source: str | os.PathLike[str], *, env: str | None = None, dryrun: bool = False
@@ -774,7 +754,7 @@ class ConfigStore:
 
         return await restore_async(self, source, env=env, dryrun=dryrun)
 
-    restore = _blocking(restore_async)
+    restore = blocking_method(restore_async)
 
     async def batch_async(self, plan: BatchPlan | str | os.PathLike[str]) -> list[BatchResult]:
         """Run a batch plan (or the plan file at that path): each item's result, in order."""
@@ -784,7 +764,7 @@ class ConfigStore:
             plan = await asyncio.to_thread(load_batch_plan, os.fspath(plan))
         return await run_batch(self, plan)
 
-    batch = _blocking(batch_async)
+    batch = blocking_method(batch_async)
 
     # -- diff ------------------------------------------------------------------------------
 
@@ -815,7 +795,7 @@ class ConfigStore:
         return BundleDiff(before_name, after_name, diff_files(before, after, before_name,
                                                               after_name))  # fmt: skip
 
-    diff = _blocking(diff_async)
+    diff = blocking_method(diff_async)
 
     async def _side(self, tool: str, ref: str) -> tuple[Release, dict[str, bytes]]:
         env, number = parse_ref(ref)
