@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s3kit._aio import run_bounded, run_sync
+from s3kit._aio import blocking_twin, run_bounded
 from s3kit._session import Session
 from s3kit._uri import LocalPath, S3Url
 from s3kit.deploy.after import _after_live, _audit_log, _cloudfront, _plan_invalidation
@@ -205,14 +205,7 @@ def _decisions(document: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def deploy(
-    session: Session,
-    source: str | os.PathLike[str],
-    destination: S3Url | str,
-    **options: Any,
-) -> DeployOutcome:
-    """The blocking twin of `deploy_async` (same options)."""
-    return run_sync(deploy_async(session, source, destination, **options))
+deploy = blocking_twin(deploy_async, "deploy")
 
 
 async def _write(run: _Run, planned: _Planned, source: dict[str, str]) -> None:
@@ -494,14 +487,9 @@ async def rollback_async(
     )  # fmt: skip
 
 
-def history(session: Session, destination: S3Url | str) -> list[Manifest]:
-    """The blocking twin of `history_async`."""
-    return run_sync(history_async(session, destination))
+history = blocking_twin(history_async, "history")
 
-
-def rollback(session: Session, destination: S3Url | str, **options: Any) -> DeployOutcome:
-    """The blocking twin of `rollback_async` (same options)."""
-    return run_sync(rollback_async(session, destination, **options))
+rollback = blocking_twin(rollback_async, "rollback")
 
 
 async def _restore(session: Session, destination: S3Url, file: SiteFile) -> FileRecord:
@@ -533,10 +521,7 @@ async def unlock_async(session: Session, destination: S3Url | str) -> bool:
     return True
 
 
-def unlock(session: Session, destination: S3Url | str) -> bool:
-    """The blocking twin of `unlock_async`."""
-    return run_sync(unlock_async(session, destination))
-
+unlock = blocking_twin(unlock_async, "unlock")
 
 __all__ = [
     "BLOBS",

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s3kit._aio import run_sync
+from s3kit._aio import blocking_twin
 from s3kit._atomic import temp_name
 from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import (
@@ -437,24 +437,7 @@ async def push_artifact_async(
     return result
 
 
-def push_artifact(
-    session: Session,
-    paths: Sequence[Path],
-    destination: S3Url,
-    *,
-    run: ActionsRun,
-    name: str = DEFAULT_NAME,
-    retention_days: int | None = None,
-    config: TransferConfig | None = None,
-    on_event: EventCallback | None = None,
-) -> PushResult:
-    """The blocking twin of `push_artifact_async`."""
-    return run_sync(
-        push_artifact_async(
-            session, paths, destination, run=run, name=name, retention_days=retention_days,
-            config=config, on_event=on_event,
-        )
-    )  # fmt: skip
+push_artifact = blocking_twin(push_artifact_async, "push_artifact")
 
 
 def _size_mtime(path: Path) -> tuple[int, int]:
@@ -578,25 +561,7 @@ async def pull_artifacts_async(
     return result
 
 
-def pull_artifacts(
-    session: Session,
-    source: S3Url,
-    dest: Path,
-    *,
-    repository: str,
-    run_id: int,
-    attempt: int | None = None,
-    name: str | None = None,
-    config: TransferConfig | None = None,
-    on_event: EventCallback | None = None,
-) -> PullResult:
-    """The blocking twin of `pull_artifacts_async`."""
-    return run_sync(
-        pull_artifacts_async(
-            session, source, dest, repository=repository, run_id=run_id, attempt=attempt,
-            name=name, config=config, on_event=on_event,
-        )
-    )  # fmt: skip
+pull_artifacts = blocking_twin(pull_artifacts_async, "pull_artifacts")
 
 
 async def _pull_one(

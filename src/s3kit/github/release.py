@@ -41,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from s3kit._aio import run_sync
+from s3kit._aio import blocking_twin
 from s3kit._observe import logger
 from s3kit._units import MiB
 from s3kit._uri import S3Url
@@ -349,28 +349,7 @@ async def mirror_releases_async(
     return run.result
 
 
-def mirror_releases(
-    session: Session,
-    repo: GitHubRepo,
-    destination: S3Url,
-    *,
-    tag: str | None = None,
-    latest: bool = False,
-    all_releases: bool = False,
-    layout: Layout | None = None,
-    dryrun: bool = False,
-    workdir: Path | None = None,
-    on_asset: AssetCallback | None = None,
-    big_asset: int = BIG_ASSET,
-) -> MirrorResult:
-    """The blocking twin of `mirror_releases_async`."""
-    return run_sync(
-        mirror_releases_async(
-            session, repo, destination, tag=tag, latest=latest, all_releases=all_releases,
-            layout=layout, dryrun=dryrun, workdir=workdir, on_asset=on_asset,
-            big_asset=big_asset,
-        )
-    )  # fmt: skip
+mirror_releases = blocking_twin(mirror_releases_async, "mirror_releases")
 
 
 class _Mirror:
