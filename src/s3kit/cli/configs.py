@@ -47,7 +47,7 @@ Store = Annotated[
         show_default=False,
     ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = output.Json
 ToolArg = Annotated[
     str,
     typer.Argument(

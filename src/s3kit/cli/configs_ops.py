@@ -20,7 +20,7 @@ import typer
 
 from s3kit._units import human_size
 from s3kit.cli import output
-from s3kit.cli.configs import STORE_ENV, EnvArg, Json, Store, ToolArg
+from s3kit.cli.configs import STORE_ENV, EnvArg, Store, ToolArg
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 
@@ -144,7 +144,7 @@ def init(
     ] = 90,
     no_probe: NoProbe = False,
     store: Store = None,
-    json_out: Json = False,
+    json_out: output.Json = False,
 ) -> None:
     """Create or harden the store's bucket.
 
@@ -187,7 +187,7 @@ def posture(
     ctx: typer.Context,
     no_probe: NoProbe = False,
     store: Store = None,
-    json_out: Json = False,
+    json_out: output.Json = False,
 ) -> None:
     """Read every setting of the store's bucket back.
 
@@ -218,7 +218,7 @@ def warm(
         None
     ),
     store: Store = None,
-    json_out: Json = False,
+    json_out: output.Json = False,
 ) -> None:
     """Fetch the live releases into the local cache.
 
@@ -253,7 +253,7 @@ def warm(
         raise typer.Exit(1)
 
 
-def cache_stats(json_out: Json = False) -> None:
+def cache_stats(json_out: output.Json = False) -> None:
     """Entries, size and counters of the local cache of config stores."""
     from s3kit.configs.cache import COUNTERS, ConfigCache
 
@@ -270,7 +270,7 @@ def cache_stats(json_out: Json = False) -> None:
     )
 
 
-def cache_clear(json_out: Json = False) -> None:
+def cache_clear(json_out: output.Json = False) -> None:
     """Empty the local cache of config stores.
 
     Its counters are reset too.
@@ -389,7 +389,7 @@ def watch(
         False
     ),
     store: Store = None,
-    json_out: Json = False,
+    json_out: output.Json = False,
 ) -> None:
     """Keep DEST at ENV's HEAD release of TOOL, and reload the tool.
 

@@ -49,7 +49,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = output.Json
 NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
 LogFile = Annotated[
     Path | None,

@@ -48,7 +48,7 @@ preview_app.command("deploy")(github_site.preview_deploy)
 preview_app.command("remove")(github_site.preview_remove)
 preview_app.command("prune")(github_site.preview_prune)
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = output.Json
 Destination = Annotated[
     str,
     typer.Argument(

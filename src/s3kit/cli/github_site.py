@@ -21,7 +21,7 @@ from s3kit.cli.deploy import _parse_max_delete, _print_outcome, _print_plan, loa
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = output.Json
 Dryrun = Annotated[bool, typer.Option("--dryrun", help="Print what would be done; change nothing.")]
 Repository = Annotated[
     str,

@@ -33,7 +33,7 @@ def health(
             " measure the clock skew (needs S3_URL).",
         ),
     ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Check that the endpoint, the credentials and a bucket work.
 

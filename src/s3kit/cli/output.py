@@ -39,6 +39,8 @@ from s3kit.errors import S3KitError, UsageError, translating
 
 INDENT = 2
 
+# The --json flag of every command that prints one JSON document (or listing) when asked.
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Jsonl = Annotated[
     bool,
     typer.Option(

@@ -57,7 +57,7 @@ def serve(
             show_default="the bucket's website configuration's, else plain text",
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Serve a deployed site on 127.0.0.1 as S3 website hosting does.
 
