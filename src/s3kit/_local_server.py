@@ -23,8 +23,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -287,6 +285,9 @@ def _is_our_weed(pid: int, data_dir: Path) -> bool:
 
 def _http_ok(url: str, timeout: float = 1.0) -> bool:
     """True once the URL answers with any HTTP response (errors like 403 count as up)."""
+    import urllib.error  # with urllib.request ~15 ms: for a start, not for every command
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310 - loopback URL we built
             return True
@@ -298,6 +299,9 @@ def _http_ok(url: str, timeout: float = 1.0) -> bool:
 
 def _cluster_ready(master_port: int) -> bool:
     """True once the master knows a volume server with free slots, so writes can succeed."""
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(
             f"http://127.0.0.1:{master_port}/dir/status", timeout=1.0

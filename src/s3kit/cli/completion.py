@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
 import json
 import os
@@ -89,6 +88,8 @@ class CompletionCache:
         self._clock = clock
 
     def path(self, key: Iterable[str]) -> Path:
+        import hashlib  # only a lookup needs it, not every command that imports this module
+
         digest = hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest()
         return self.folder / f"{digest[:40]}.json"
 

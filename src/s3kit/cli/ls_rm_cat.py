@@ -1,22 +1,25 @@
-"""Object commands: ls, cp, mv, rm, cat. Each parses, calls the library, prints."""
+"""Object commands: ls, rm, cat. Each parses, calls the library, prints.
+
+What only running a command needs (the storage layer and its event loop, the service layer) is
+imported when it runs: `s3kit ls --help` loads none of it.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from s3kit._aio import iter_sync, run_sync
 from s3kit.cli import format as fmt
 from s3kit.cli import output
 from s3kit.cli.completion import complete_s3_url
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import S3KitError, UsageError
-from s3kit.service import S3Service
-from s3kit.storage.base import ObjectInfo, Prefix
-from s3kit.transfer.paths import folder_prefix
+
+if TYPE_CHECKING:
+    from s3kit.storage.base import ObjectInfo, Prefix
 
 Recursive = Annotated[
     bool, typer.Option("--recursive", "-r", help="Act on every object under the prefix/folder.")
@@ -36,6 +39,8 @@ def _err(line: str) -> None:
 
 def _record(entry: ObjectInfo | Prefix) -> dict[str, object]:
     """One record of an `ls` listing (README "JSON output")."""
+    from s3kit.storage.base import Prefix  # loaded by then: a lookup, next to the JSON's cost
+
     if isinstance(entry, Prefix):
         return {"prefix": entry.key}
     return {
@@ -71,9 +76,14 @@ def ls(
 
     Example: s3kit ls s3://demo/site/ --recursive --human-readable --summarize
     """
+    from s3kit._aio import iter_sync
+    from s3kit.storage.base import ObjectInfo, Prefix
+
     state = state_of(ctx)
     mode = output.mode_of(json_out=json_out, jsonl=jsonl)
     if path is None:
+        from s3kit.service import S3Service
+
         buckets = S3Service(state.session).list_buckets()
         if mode != "text":
             records = ({"name": b.name, "created": b.created} for b in buckets)
@@ -142,6 +152,10 @@ def rm(
 
     Example: s3kit rm --recursive --dryrun s3://demo/site/
     """
+    from s3kit._aio import iter_sync, run_sync
+    from s3kit.storage.base import ObjectInfo
+    from s3kit.transfer.paths import folder_prefix
+
     items = output.ItemReport(output.mode_of(json_out=json_out, jsonl=jsonl))
     quiet = quiet or items.mode != "text"
     status: output.Status = "planned" if dryrun else "done"

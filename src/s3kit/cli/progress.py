@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING
 
 from s3kit._units import human_size
 from s3kit._uri import S3Url
-from s3kit.transfer import TransferEvent
 
 if TYPE_CHECKING:  # rich costs ~30 ms to import: only a run that shows a bar pays for it
     from rich.console import Console
     from rich.progress import TaskID
+
+    from s3kit.transfer import TransferEvent
 
 
 def progress_wanted(*, disabled: bool, stream: object = None) -> bool:

@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from s3kit._config.file import S3KitConfig
-from s3kit._observe import RedactingFilter
-from s3kit._session import Session
 from s3kit._uri import Location, S3Url, parse_location, parse_s3_url, validate_bucket_name
 from s3kit.errors import UsageError
-from s3kit.storage.s3 import S3Storage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the Session and what it builds load when a command first needs them
+    import typer
+
+    from s3kit._config.file import S3KitConfig
+    from s3kit._observe import RedactingFilter
+    from s3kit._session import Session
     from s3kit.metrics import Metrics
+    from s3kit.storage.s3 import S3Storage
 
 # The command line as typed: click hands options over grouped by name, but --include and
 # --exclude are applied in the order they were typed, as aws s3 does.
@@ -206,6 +206,12 @@ def notice(message: str) -> None:
     sys.stderr.flush()
 
 
+def _no_config() -> S3KitConfig:
+    from s3kit._config.file import S3KitConfig
+
+    return S3KitConfig()
+
+
 @dataclass(slots=True)
 class CliState:
     profile: str | None = None
@@ -219,7 +225,7 @@ class CliState:
     config_path: Path | None = None
     # The validated s3kit.yaml (S3KitConfig() when there is none): cp, mv and sync read
     # their defaults from it.
-    config: S3KitConfig = field(default_factory=S3KitConfig)
+    config: S3KitConfig = field(default_factory=_no_config)
     log_filter: RedactingFilter | None = None
     # What the run reports about its requests at the end (--stats, --stats-json,
     # --metrics-file, --metrics-push); `metrics` counts them when any of these is asked for.
@@ -269,6 +275,8 @@ class CliState:
             "env": self.session_env(),
             "notify": notice,
         }
+        from s3kit._session import Session
+
         session = Session(**{**arguments, **overrides})
         if self.metrics is not None:
             self.metrics.watch(session)

@@ -574,8 +574,3 @@ def apply(
         )  # fmt: skip
     outcome = SyncOutcome(plan, source, destination, CompareOptions(), complete=True, result=result)
     _finish(outcome, result, quiet=quiet, json_out=json_out)
-
-
-def register(app: Any) -> None:
-    app.command("sync")(sync)
-    app.command("apply")(apply)
