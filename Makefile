@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-ceph lint typecheck unit bench clean
+.PHONY: run test test-ceph lint typecheck unit bench bench-reliability clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "s3kit needs Python 3.11 or newer")'
@@ -49,6 +49,10 @@ test-ceph: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
+
+# The success rate after retries through a proxy faulting ~1 % of requests (a few minutes).
+bench-reliability: $(VENV)/.installed-dev
+	$(BIN)/python bench/reliability.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

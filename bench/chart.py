@@ -24,10 +24,14 @@ def main() -> None:
     workloads = list(dict.fromkeys(r["workload"] for r in results))
     tools = list(dict.fromkeys(r["tool"] for r in results))
     wall = {(r["workload"], r["tool"]): r["wall"] for r in results}
-    figure, axes = plt.subplots(1, len(workloads), figsize=(4 * len(workloads), 4))
-    if len(workloads) == 1:
-        axes = [axes]
-    for axis, workload in zip(axes, workloads, strict=True):
+    # Four workloads a row: with the durable and fault-injected rows there are a dozen or more.
+    columns = min(4, len(workloads))
+    rows = -(-len(workloads) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(4 * columns, 4 * rows), squeeze=False)
+    axes = [axis for row in grid for axis in row]
+    for axis in axes[len(workloads) :]:
+        axis.set_visible(False)
+    for axis, workload in zip(axes, workloads, strict=False):
         values = [wall.get((workload, tool), 0.0) for tool in tools]
         colors = ["#2a6f4e" if tool == "s3kit" else "#9aa5b1" for tool in tools]
         axis.bar(tools, values, color=colors)

@@ -5,7 +5,17 @@ tool `--runs` times and reports the median wall time, client CPU time and client
 with s3kit/peer ratios. The peers come from PyPI into a venv of their own (bench/.peers):
 awscli pins a botocore that s3kit's boto3 cannot share a venv with.
 
+Besides the plain workloads: each download again followed by `sync` (`...-durable`: the time
+until the files are on disk, which s3kit's fsynced large downloads pay anyway and the peers do
+not), and the transfers through tests/integration/proxy.py's FaultProxy injecting faults into
+`--fault-rate` of the requests at random (`...-faults`, seeded per round: 503 SlowDown, 500,
+a connection reset before or after the server acted, a GET's body cut short), with the requests
+the proxy saw, the faults it injected and the runs that failed. Last, s3kit's slowest workload
+runs once more under py-spy (a flame graph, .svg; cProfile's .prof where py-spy is missing),
+saved beside the results.
+
     python bench/run.py [--files 5000] [--big-mib 1024] [--runs 3] [--tools s3kit,s5cmd,...]
+                        [--workloads small-up,...] [--fault-rate 0.02] [--no-profile]
 """
 
 from __future__ import annotations
@@ -32,10 +42,19 @@ BUCKET = "bench"
 ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws"]
 
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.proxy import S3_FAULTS as FAULTS  # noqa: E402
+from tests.integration.proxy import FaultProxy  # noqa: E402
 
 from s3kit._local_server import LocalServer  # noqa: E402
 from s3kit._session import Session  # noqa: E402
 from s3kit.service import S3Service  # noqa: E402
+
+DEFAULT_WORKLOADS = (
+    "small-up,small-down,big-up,big-down,resync,deploy,small-down-durable,big-down-durable,"
+    "small-up-faults,small-down-faults,big-up-faults,big-down-faults"
+)
 
 
 @dataclass
@@ -44,6 +63,9 @@ class Sample:
     cpu: float
     rss_mib: float
     server_cpu: float
+    failed: bool = False
+    requests: int = 0  # through the fault proxy: the requests it saw, and the faults it made
+    faults: int = 0
 
 
 @dataclass
@@ -55,6 +77,9 @@ class Result:
     rss_mib: float
     runs: int
     server_cpu: float
+    failed_runs: int = 0
+    requests: float = 0.0  # medians over the runs (fault workloads only)
+    faults: float = 0.0
 
 
 def ensure_peers() -> Path:
@@ -81,12 +106,15 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(command: list[str], env: dict[str, str], server_pid: int) -> Sample:
+def measure(
+    command: list[str], env: dict[str, str], server_pid: int, *, may_fail: bool = False
+) -> Sample:
     """Run `command`; return its wall time, CPU time and peak RSS, as GNU time reports them.
 
     GNU time forks from its own small process: a child forked (or vforked) from this Python
     process would report this process's RSS as its peak. The CPU time the server process
-    (`server_pid`) spent meanwhile is recorded too.
+    (`server_pid`) spent meanwhile is recorded too. `may_fail`: a non-zero exit (a tool
+    giving up under injected faults) is recorded as a failed sample instead of raised.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         server_before = process_cpu(server_pid)
@@ -99,10 +127,17 @@ def measure(command: list[str], env: dict[str, str], server_pid: int) -> Sample:
         )
         wall = time.perf_counter() - started
         server = process_cpu(server_pid) - server_before
-        if completed.returncode != 0:
+        if completed.returncode != 0 and not may_fail:
             raise RuntimeError(f"exit {completed.returncode}: {' '.join(command)}")
         user, system, max_kib = report.read().split()[-3:]
-    return Sample(wall, float(user) + float(system), int(max_kib) / 1024, server)
+    return Sample(
+        wall, float(user) + float(system), int(max_kib) / 1024, server, completed.returncode != 0
+    )
+
+
+def durable(command: list[str]) -> list[str]:
+    """`command` followed by `sync`: timed until what it wrote is on disk."""
+    return ["bash", "-c", 'exec 1>/dev/null; "$@" && sync', "durable", *command]
 
 
 def make_small_files(root: Path, count: int, size: int, folders: int = 50) -> None:
@@ -337,13 +372,37 @@ class Tools:
         raise ValueError(tool)
 
 
+Builder = Callable[[str, int], tuple[list[str], Callable[[], None]]]
+
+
+class Faults:
+    """The fault-injecting proxy the `-faults` workloads go through, reseeded for every run."""
+
+    def __init__(self, upstream: str, rate: float) -> None:
+        self.rate = rate
+        self.proxy = FaultProxy(upstream).start()
+
+    def measure(
+        self, command: list[str], env: dict[str, str], server_pid: int, seed: int
+    ) -> Sample:
+        self.proxy.clear_faults()
+        chance = self.proxy.add_random_faults(self.rate, seed=seed, faults=FAULTS)
+        sample = measure(command, env, server_pid, may_fail=True)
+        sample.requests, sample.faults = chance.considered, sum(chance.injected.values())
+        return sample
+
+    def stop(self) -> None:
+        self.proxy.stop()
+
+
 def run_workload(
     name: str,
     tools: list[str],
     runs: int,
-    build: Callable[[str, int], tuple[list[str], Callable[[], None]]],
+    build: Builder,
     env: dict[str, str],
     server_pid: int,
+    faults: Faults | None = None,
 ) -> list[Result]:
     samples: dict[str, list[Sample]] = {tool: [] for tool in tools}
     for run in range(runs):
@@ -352,10 +411,18 @@ def run_workload(
         for tool in tools[run % len(tools) :] + tools[: run % len(tools)]:
             command, cleanup = build(tool, run)
             try:
-                samples[tool].append(measure(command, env, server_pid))
+                if faults is None:
+                    sample = measure(command, env, server_pid)
+                else:  # one random sequence for every tool of a round
+                    sample = faults.measure(command, env, server_pid, seed=run + 1)
+                samples[tool].append(sample)
             finally:
                 cleanup()
-            print(f"  {name:<24} {tool:<8} {samples[tool][-1].wall:7.2f} s", flush=True)
+            extra = ""
+            if faults is not None:
+                extra = f"  {sample.faults} faults in {sample.requests} requests"
+                extra += "  FAILED" if sample.failed else ""
+            print(f"  {name:<24} {tool:<8} {sample.wall:7.2f} s{extra}", flush=True)
     return [
         Result(
             name,
@@ -365,6 +432,9 @@ def run_workload(
             max(s.rss_mib for s in samples[tool]),
             runs,
             statistics.median(s.server_cpu for s in samples[tool]),
+            failed_runs=sum(s.failed for s in samples[tool]),
+            requests=statistics.median(s.requests for s in samples[tool]),
+            faults=statistics.median(s.faults for s in samples[tool]),
         )
         for tool in tools
     ]
@@ -414,11 +484,12 @@ def deploy_workloads(
 
 def table(results: list[Result]) -> str:
     """Markdown: one row per workload and tool, with peer time / s3kit time (above 1: s3kit
-    is faster) and the server's CPU seconds during the run."""
+    is faster), the server's CPU seconds during the run and, for the runs through the fault
+    proxy, the faults it injected in how many requests (medians) and the runs that failed."""
     lines = [
         "| workload | tool | wall s | client cpu s | client peak RSS MiB | server cpu s"
-        " | peer time / s3kit time |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        " | peer time / s3kit time | faults / requests | failed runs |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_workload: dict[str, dict[str, Result]] = {}
     for r in results:
@@ -427,11 +498,53 @@ def table(results: list[Result]) -> str:
         ours = entries.get("s3kit")
         for tool, r in entries.items():
             ratio = f"{r.wall / ours.wall:.2f}" if ours and tool != "s3kit" else ""
+            faulted = f"{r.faults:.0f} / {r.requests:.0f}" if r.requests else ""
+            failed = f"{r.failed_runs} of {r.runs}" if r.requests or r.failed_runs else ""
             lines.append(
                 f"| {workload} | {tool} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss_mib:.0f}"
-                f" | {r.server_cpu:.2f} | {ratio} |"
+                f" | {r.server_cpu:.2f} | {ratio} | {faulted} | {failed} |"
             )
     return "\n".join(lines)
+
+
+def profile(command: list[str], env: dict[str, str], target: Path) -> Path | None:
+    """Run s3kit's `command` once more under py-spy (all threads, a flame graph) or, where
+    py-spy is not installed, cProfile (the main thread); returns the profile written."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if spy is not None:
+        out = target.with_suffix(".svg")
+        call = [spy, "record", "--threads", "--rate", "250", "-o", str(out), "--", *command]
+    else:
+        out = target.with_suffix(".prof")
+        # The s3kit script is `python -c "from s3kit.cli.app import main; main()"` in effect.
+        call = [sys.executable, "-m", "cProfile", "-o", str(out), *command]
+    completed = subprocess.run(call, env=env, stdout=subprocess.DEVNULL, check=False)
+    return out if completed.returncode == 0 and out.exists() else None
+
+
+def results_path() -> tuple[str, Path]:
+    """(stamp, bench/results/<stamp>.json) for this run's results."""
+    out_dir = BENCH / "results"
+    out_dir.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = out_dir / f"{stamp}.json"
+    if path.exists():  # a second run the same day (say, one workload) adds, keeping the first
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
+        path = out_dir / f"{stamp}.json"
+    return stamp, path
+
+
+def slowest_workload(results: list[Result], among: set[str]) -> str | None:
+    """The workload of `among` where s3kit is furthest behind the fastest peer (without peers,
+    its longest): the one whose profile says most about where s3kit loses time."""
+    ours = {r.workload: r.wall for r in results if r.tool == "s3kit" and r.workload in among}
+    best: dict[str, float] = {}
+    for r in results:
+        if r.tool != "s3kit" and r.workload in ours:
+            best[r.workload] = min(best.get(r.workload, r.wall), r.wall)
+    if not ours:
+        return None
+    return max(ours, key=lambda w: ours[w] / best[w] if w in best and best[w] > 0 else ours[w])
 
 
 def main() -> None:
@@ -441,7 +554,9 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default=",".join(ALL_TOOLS))
-    parser.add_argument("--workloads", default="small-up,small-down,big-up,big-down,resync,deploy")
+    parser.add_argument("--workloads", default=DEFAULT_WORKLOADS)
+    parser.add_argument("--fault-rate", type=float, default=0.02)
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
     args = parser.parse_args()
     tools = args.tools.split(",")
     workloads = args.workloads.split(",")
@@ -476,58 +591,66 @@ def main() -> None:
         def fresh_dir() -> Path:
             return Path(tempfile.mkdtemp(dir=work, prefix="dl-"))
 
-        def upload_builder(
-            source: Path,
-        ) -> Callable[[str, int], tuple[list[str], Callable[[], None]]]:
+        def upload_builder(tools_: Tools, source: Path, tag: str) -> Builder:
             def build(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
-                prefix = f"up-{source.name}-{tool}-{run}/"
-                return t.upload(tool, source, prefix), lambda: None
+                prefix = f"up{tag}-{source.name}-{tool}-{run}/"
+                return tools_.upload(tool, source, prefix), lambda: None
 
             return build
 
-        def download_builder(
-            prefix: str, key: str | None
-        ) -> Callable[[str, int], tuple[list[str], Callable[[], None]]]:
+        def download_builder(tools_: Tools, prefix: str, key: str | None, tag: str) -> Builder:
             def build(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
                 target = fresh_dir()
-                return t.download(tool, prefix, target, key), lambda: shutil.rmtree(target)
+                command = tools_.download(tool, prefix, target, key)
+                if tag == "-durable":
+                    command = durable(command)
+                return command, lambda: shutil.rmtree(target)
 
             return build
 
         env = t.env
-        if "small-up" in workloads:
-            results += run_workload(
-                "small files upload", tools, args.runs, upload_builder(small), env, state.pid
-            )
-        if "small-down" in workloads:
-            subprocess.run(t.upload("obstore", small, "seed-small/"), env=env, check=True)
-            results += run_workload(
-                "small files download",
-                tools,
-                args.runs,
-                download_builder("seed-small/", None),
-                env,
-                state.pid,
-            )
-        if "big-up" in workloads:
-            results += run_workload(
-                f"{args.big_mib} MiB upload",
-                tools,
-                args.runs,
-                upload_builder(big_dir / "big.bin"),
-                env,
-                state.pid,
-            )
-        if "big-down" in workloads:
-            subprocess.run(t.upload("obstore", big_dir, "seed-big/"), env=env, check=True)
-            results += run_workload(
-                f"{args.big_mib} MiB download",
-                tools,
-                args.runs,
-                download_builder("seed-big/", "big.bin"),
-                env,
-                state.pid,
-            )
+        faults: Faults | None = None
+        if any(w.endswith("-faults") for w in workloads):
+            faults = Faults(state.endpoint, args.fault_rate)
+        # The s3kit command of each plain workload, to profile the slowest one at the end.
+        profiled: dict[str, Builder] = {}
+        seeded: set[str] = set()
+        transfers: list[tuple[str, str, Callable[[Tools, str], Builder]]] = [
+            ("small-up", "small files upload", lambda x, tag: upload_builder(x, small, tag)),
+            ("small-down", "small files download",
+             lambda x, tag: download_builder(x, "seed-small/", None, tag)),
+            ("big-up", f"{args.big_mib} MiB upload",
+             lambda x, tag: upload_builder(x, big_dir / "big.bin", tag)),
+            ("big-down", f"{args.big_mib} MiB download",
+             lambda x, tag: download_builder(x, "seed-big/", "big.bin", tag)),
+        ]  # fmt: skip
+        for kind, title, builder in transfers:
+            for tag, label in (
+                ("", ""),
+                ("-durable", ", then sync"),
+                ("-faults", f", {args.fault_rate:.0%} of requests faulted"),
+            ):
+                if kind + tag not in workloads or (tag == "-durable" and "down" not in kind):
+                    continue
+                if "down" in kind and kind not in seeded:
+                    seed = small if kind == "small-down" else big_dir
+                    prefix = "seed-small/" if kind == "small-down" else "seed-big/"
+                    subprocess.run(t.upload("obstore", seed, prefix), env=env, check=True)
+                    seeded.add(kind)
+                via = t
+                if tag == "-faults":
+                    assert faults is not None
+                    via = Tools(faults.proxy.url, state.access_key_id,
+                                state.secret_access_key, peers)  # fmt: skip
+                build = builder(via, tag)
+                if not tag:
+                    profiled[title] = build
+                results += run_workload(
+                    title + label, tools, args.runs, build, via.env, state.pid,
+                    faults if tag == "-faults" else None,
+                )  # fmt: skip
+        if faults is not None:
+            faults.stop()
         if "resync" in workloads:
             # Each tool first syncs the folder with itself (untimed), so every re-sync compares
             # against what that tool wrote; the timed runs then have nothing to transfer.
@@ -546,26 +669,29 @@ def main() -> None:
             )  # fmt: skip
         if "deploy" in workloads:
             results += deploy_workloads(t, work / "site", args, tools, state.pid)
+        stamp, path = results_path()
+        profile_path: Path | None = None
+        slowest = slowest_workload(results, set(profiled))
+        if args.profile and slowest is not None and "s3kit" in tools:
+            command, cleanup = profiled[slowest]("s3kit", args.runs)
+            try:
+                target = path.with_name(f"{stamp}-profile")
+                profile_path = profile(command, env, target)
+            finally:
+                cleanup()
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     print()
     print(table(results))
-    out_dir = BENCH / "results"
-    out_dir.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    path = out_dir / f"{stamp}.json"
-    if path.exists():  # a second run the same day (say, one workload) adds, keeping the first
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
-        path = out_dir / f"{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {"date": stamp, "args": vars(args), "results": [asdict(r) for r in results]},
-            indent=2,
-        )
-    )
+    saved = {"date": stamp, "args": vars(args), "results": [asdict(r) for r in results]}
+    if profile_path is not None:
+        saved["profile"] = {"workload": slowest, "file": profile_path.name}
+    path.write_text(json.dumps(saved, indent=2))
     print(f"\nsaved {path.relative_to(ROOT)}")
+    if profile_path is not None:
+        print(f"profile of s3kit's {slowest}: {profile_path.relative_to(ROOT)}")
     chart = [str(PEERS_VENV / "bin" / "python"), str(BENCH / "chart.py"), str(path)]
     if (PEERS_VENV / "bin" / "python").exists():
         subprocess.run(chart, check=False)

@@ -3,7 +3,8 @@
 The data plane (the signed requests of `S3Http`: every object read and write, listing, delete
 and multipart call) and the control plane (boto3: bucket configuration, ACLs, versions, ...)
 get their endpoint, region, addressing style, credentials, retry policy and timeouts from the
-same `Settings`, so they can never disagree. Both report each attempt to the Session's
+same `Settings`, so they can never disagree, and spend one retry budget (`retry_budget`), so a
+failing endpoint is not hammered by either. Both report each attempt to the Session's
 request events (`events`): the signed path itself, boto3's clients through the botocore hooks
 installed here (`_Boto3Seam`), which also hand botocore's retry decision to the one policy.
 boto3 is imported only when a control-plane client is first asked for: importing s3kit, or
@@ -31,7 +32,7 @@ from s3kit._config import (
     resolve_settings,
 )
 from s3kit._observe import logger, redact
-from s3kit._retry import RetryKind, RetryPolicy, retry_kind
+from s3kit._retry import RetryBudget, RetryKind, RetryPolicy, decide, retry_kind
 from s3kit.errors import CredentialsError, translating
 from s3kit.events import RequestEvent, RequestEvents
 
@@ -64,6 +65,7 @@ class Session:
         session_token: str | None = None,
         addressing_style: AddressingStyle | None = None,
         max_retries: int | None = None,
+        retry_budget: int | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         use_local: bool | None = None,
@@ -85,6 +87,7 @@ class Session:
             session_token=session_token,
             addressing_style=addressing_style,
             max_retries=max_retries,
+            retry_budget=retry_budget,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             use_local=use_local,
@@ -101,6 +104,7 @@ class Session:
         self._lock = threading.RLock()
         self._settings: Settings | None = None
         self._retry_policy: RetryPolicy | None = None
+        self._retry_budget: RetryBudget | None = None
         self._endpoint: str | None = None
         self._credentials: Credentials | None = None
         self._botocore_credentials: Any = None
@@ -168,6 +172,14 @@ class Session:
             if self._retry_policy is None:
                 self._retry_policy = RetryPolicy.from_settings(self.settings)
             return self._retry_policy
+
+    @property
+    def retry_budget(self) -> RetryBudget:
+        """The retries both clients of this Session may still spend (`retry_budget` tokens)."""
+        with self._lock:
+            if self._retry_budget is None:
+                self._retry_budget = RetryBudget.from_settings(self.settings)
+            return self._retry_budget
 
     @property
     def endpoint_url(self) -> str | None:
@@ -307,7 +319,7 @@ class Session:
             client = self._boto3_session.client(
                 service, endpoint_url=self.endpoint_url, config=config, verify=self._tls_verify()
             )
-            _Boto3Seam(self.retry_policy, self.events).install(client)
+            _Boto3Seam(self.retry_policy, self.retry_budget, self.events).install(client)
             return client
 
     def _tls_verify(self) -> bool | str:
@@ -433,22 +445,27 @@ def _on_ec2(env: Mapping[str, str]) -> bool:
 
 
 class _Boto3Seam:
-    """botocore hooks on one client: its retry decision is the Session's `RetryPolicy`, and
-    each attempt is published as a `RequestEvent`.
+    """botocore hooks on one client: its retry decision is the Session's `RetryPolicy` and
+    `RetryBudget` (`_retry.decide`), and each attempt is published as a `RequestEvent`.
 
     botocore's "standard" retry handler is replaced (it is registered on `needs-retry` under
     the unique id `retry-config-<service>`): it would decide with rules and waits of its own,
     and only the handler that decides knows whether an attempt is the last. `needs-retry` fires
     once per attempt (after an answer or a connection failure), which is where the event is
     built; `request-created` (once per attempt too) marks its start, and `before-parameter-build`
-    keeps the call's bucket and key. The hooks build nothing when nobody listens.
+    keeps the call's bucket and key. The hooks build nothing when nobody listens. A failure the
+    budget cannot pay a retry for is marked as botocore marks its own quota's refusals
+    (`ResponseMetadata.RetryQuotaReached`; an attribute of a connection failure), which
+    `errors.translate` turns into the words "retry budget".
     """
 
     _STARTED = "s3kit.started"
     _TARGET = "s3kit.target"
+    _SPENT = "s3kit.retry_cost"
 
-    def __init__(self, policy: RetryPolicy, events: RequestEvents) -> None:
+    def __init__(self, policy: RetryPolicy, budget: RetryBudget, events: RequestEvents) -> None:
         self.policy = policy
+        self.budget = budget
         self.events = events
 
     def install(self, client: Any) -> None:
@@ -487,6 +504,7 @@ class _Boto3Seam:
         status: int | None = None
         code: str | None = None
         kind: RetryKind | None = None
+        context = request_dict.setdefault("context", {})
         if response is not None:
             http_response, parsed = response
             # botocore has made a 200 carrying an S3 <Error> a 500 by now (_update_status_code).
@@ -494,18 +512,34 @@ class _Boto3Seam:
             if status >= 300:
                 code = str((parsed.get("Error") or {}).get("Code") or "") or None
                 kind = retry_kind(status, code)
+            else:
+                self.budget.succeeded(context.get(self._SPENT, 0))
         elif caught_exception is not None:
-            from botocore.exceptions import ConnectionError, HTTPClientError
+            from botocore.exceptions import (
+                ConnectionError,
+                ConnectTimeoutError,
+                HTTPClientError,
+                ReadTimeoutError,
+            )
 
-            if isinstance(caught_exception, ConnectionError | HTTPClientError):
+            if isinstance(caught_exception, ReadTimeoutError | ConnectTimeoutError):
+                kind = "timeout"
+            elif isinstance(caught_exception, ConnectionError | HTTPClientError):
                 kind = "connection"
-        retrying = self.policy.retrying(attempts, kind)
-        delay = self.policy.delay(attempts, kind) if retrying and kind else None
+        decision = decide(self.policy, self.budget, attempts, kind)
+        delay, spent = decision.delay, decision.budget_spent
+        if decision.cost:
+            context[self._SPENT] = decision.cost
+        if spent:
+            if response is not None:
+                response[1].setdefault("ResponseMetadata", {})["RetryQuotaReached"] = True
+            elif caught_exception is not None:
+                caught_exception.s3kit_retry_budget_spent = True  # type: ignore[attr-defined]
         if self.events.active:
             reason = kind if delay is not None else None
             try:
                 self._publish(
-                    response, operation, attempts, request_dict, status, code, reason, delay
+                    response, operation, attempts, request_dict, status, code, reason, delay, spent
                 )
             except Exception:  # an answer shaped unlike any seen must not break the call
                 logger.debug("cannot report a %s attempt", operation.name, exc_info=True)
@@ -525,6 +559,7 @@ class _Boto3Seam:
         code: str | None,
         reason: RetryKind | None,
         delay: float | None,
+        budget_spent: bool,
     ) -> None:
         context = request_dict.get("context") or {}
         started, sent = context.get(self._STARTED) or (None, 0)
@@ -558,5 +593,6 @@ class _Boto3Seam:
                 retrying=delay is not None,
                 retry_reason=reason,
                 retry_delay=delay,
+                retry_budget_spent=budget_spent,
             )
         )

@@ -389,7 +389,34 @@ def _error_for(
     return S3KitError(f"{where}: {label}{detail}")
 
 
+def retry_budget_spent(error: S3KitError) -> S3KitError:
+    """`error`, saying it was not retried because the Session's retry budget is spent
+    (_retry.RetryBudget); returns it."""
+    error.args = (
+        f"{error.message} (not retried: this session's retry budget is spent — the endpoint"
+        " failed too often; wait for it to recover, or raise S3KIT_RETRY_BUDGET)",
+    )
+    return error
+
+
 def _translate_botocore(
+    exc: Exception, bucket: str | None, key: str | None, endpoint: str | None
+) -> S3KitError | None:
+    """The s3kit error for a botocore one; said to be unretried where the retry budget
+    refused it (session._Boto3Seam marks those)."""
+    error = _translate_botocore_error(exc, bucket, key, endpoint)
+    if error is None:
+        return None
+    response = getattr(exc, "response", None)
+    quota = isinstance(response, dict) and (response.get("ResponseMetadata") or {}).get(
+        "RetryQuotaReached"
+    )
+    if quota or getattr(exc, "s3kit_retry_budget_spent", False):
+        return retry_budget_spent(error)
+    return error
+
+
+def _translate_botocore_error(
     exc: Exception, bucket: str | None, key: str | None, endpoint: str | None
 ) -> S3KitError | None:
     if "botocore" not in sys.modules:  # never import botocore just to inspect an error

@@ -43,8 +43,11 @@ class RequestEvent:
     request_id: str | None  # x-amz-request-id
     error_code: str | None  # the S3 error code of an error answer; "Timeout": none in time
     retrying: bool  # another attempt follows
-    retry_reason: str | None = None  # why it is retried: "throttled", "transient", "connection"
+    # why it is retried: "throttled", "transient", "connection", "timeout"
+    retry_reason: str | None = None
     retry_delay: float | None = None  # seconds waited before the next attempt
+    # retryable with attempts left, but not retried: the Session's retry budget is spent
+    retry_budget_spent: bool = False
 
 
 Subscriber = Callable[[RequestEvent], None]

@@ -17,7 +17,10 @@ verify — and comes back unchanged, except where a test has added a fault:
 
 Each fault has a predicate (`matching(method=..., query=..., header=...)`), fires from the
 `nth` matching request on for `times` requests (None: every one), and counts how many requests
-matched it and how many it faulted. Every exchange is recorded (`proxy.exchanges`).
+matched it and how many it faulted. `add_random_faults(rate, seed=..., faults={...})` instead
+faults each request with probability `rate`, with one of the named faults whose predicate
+accepts it, drawn from a generator seeded with `seed`, and counts them by name
+(`RandomFaults.injected`). Every exchange is recorded (`proxy.exchanges`).
 
 Bodies are streamed in 1 MiB pieces, never held whole; connections are capped and time out;
 `stop()` (or leaving the `with` block) closes every connection and joins every thread, within
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import random
 import socket
 import socketserver
 import struct
@@ -147,6 +151,17 @@ def matching(
     return test
 
 
+# The faults an S3 client meets in the wild, for `add_random_faults` (the benchmarks' set):
+# throttling, a server error, a reset before and after the server acted, a body cut short.
+S3_FAULTS: dict[str, tuple[Action, Match | None]] = {
+    "503 SlowDown": (ErrorReply("SlowDown", "Please reduce your request rate.", 503), None),
+    "500 InternalError": (ErrorReply("InternalError", status=500), None),
+    "reset before the server": (Reset("request"), None),
+    "reset after the server acted": (Reset("response"), None),
+    "body cut short": (Truncate(), matching(method="GET")),
+}
+
+
 @dataclass
 class Fault:
     """One fault as added; `matched` and `faulted` count requests (read them after a run)."""
@@ -166,6 +181,34 @@ class Fault:
             return False
         self.faulted += 1
         return True
+
+
+@dataclass
+class RandomFaults:
+    """Faults at random: each request, with probability `rate`, gets one of `faults` (by name:
+    an action and the predicate of the requests it may hit) that accepts it. `considered`
+    counts the requests seen, `injected` the faults applied, by name."""
+
+    rate: float
+    seed: int
+    faults: Mapping[str, tuple[Action, Match | None]]
+    considered: int = 0
+    injected: dict[str, int] = field(default_factory=dict)
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def _pick(self, request: Request) -> Action | None:
+        self.considered += 1
+        if self._random.random() >= self.rate:
+            return None
+        fits = [n for n, (_, match) in self.faults.items() if match is None or match(request)]
+        if not fits:
+            return None
+        name = self._random.choice(fits)
+        self.injected[name] = self.injected.get(name, 0) + 1
+        return self.faults[name][0]
 
 
 @dataclass(frozen=True)
@@ -194,6 +237,7 @@ class FaultProxy:
         self.timeout = timeout
         self.refused = 0  # connections turned away over max_connections
         self._faults: list[Fault] = []
+        self._random: list[RandomFaults] = []
         self._exchanges: deque[Exchange] = deque(maxlen=100_000)
         self._lock = threading.Lock()
         self._count = 0
@@ -219,9 +263,22 @@ class FaultProxy:
             self._faults.append(fault)
         return fault
 
+    def add_random_faults(
+        self, rate: float, *, seed: int, faults: Mapping[str, tuple[Action, Match | None]]
+    ) -> RandomFaults:
+        """Fault each request with probability `rate` (0 to 1), with one of `faults` that
+        accepts it, reproducibly for one `seed` and one order of requests."""
+        if not 0 <= rate <= 1 or not faults:
+            raise ValueError("a rate from 0 to 1, and at least one fault")
+        chance = RandomFaults(rate, seed, dict(faults))
+        with self._lock:
+            self._random.append(chance)
+        return chance
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._random.clear()
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -241,7 +298,9 @@ class FaultProxy:
                 headers,
                 int(length) if length is not None and length.strip().isdigit() else None,
             )
-            return request, [f.action for f in self._faults if f._fires(request)]
+            actions = [f.action for f in self._faults if f._fires(request)]
+            drawn = (chance._pick(request) for chance in self._random)
+            return request, actions + [action for action in drawn if action is not None]
 
     def _record(self, exchange: Exchange) -> None:
         with self._lock:
@@ -494,7 +553,8 @@ class _Handler(BaseHTTPRequestHandler):
             f"Content-Length: {len(body)}\r\n"
             f"x-amz-request-id: faultproxy-{index}\r\n\r\n"
         )
-        self.wfile.write(head.encode("latin-1") + body)
+        # An answer to a HEAD has no body: one sent anyway would be read as the next answer.
+        self.wfile.write(head.encode("latin-1") + (b"" if self.command == "HEAD" else body))
 
     def _send_bad_gateway(self, exc: BaseException) -> None:
         body = f"FaultProxy: the upstream server failed: {exc!r}\n".encode()

@@ -55,3 +55,17 @@ def test_accelerate_endpoint_names_the_bucket_in_the_host(seaweed: Backend) -> N
     assert origin == seaweed.endpoint
     assert host == seaweed.endpoint.removeprefix("http://")
     assert path == "/dir/a%20b.txt"
+
+
+def test_the_accelerate_endpoint_keeps_the_retry_settings(tmp_path: Path) -> None:
+    # Its Session is built from the caller's settings: a budget set by the user (say 0, none)
+    # must hold there too, not fall back to the default.
+    from s3kit._session import Session
+
+    session = Session(
+        endpoint_url="http://127.0.0.1:9", access_key_id="AKIDFAKE",
+        secret_access_key="fake-secret-value", env={}, max_retries=2, retry_budget=7,
+    )  # fmt: skip
+    config = TransferConfig(accelerate=True, accelerate_endpoint="http://127.0.0.1:9")
+    fast = TransferManager(session, config=config)._accelerated_context("b").session
+    assert (fast.settings.max_retries, fast.settings.retry_budget) == (2, 7)

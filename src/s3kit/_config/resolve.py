@@ -233,6 +233,16 @@ def resolve_settings(
     )
     if retries != int(retries):
         raise UsageError(f"max retries must be a whole number, not {retries:g}")
+    budget = _number(
+        "retry budget",
+        _first(
+            None if options.retry_budget is None else str(options.retry_budget),
+            env.get("S3KIT_RETRY_BUDGET"),
+        ),
+        500,
+    )
+    if budget != int(budget):
+        raise UsageError(f"retry budget must be a whole number of tokens, not {budget:g}")
     return Settings(
         endpoint_url=endpoint,
         region=region,
@@ -264,6 +274,7 @@ def resolve_settings(
         local_dir=local_dir,
         verify_ssl=_verify_ssl(options, env),
         ca_bundle=_ca_bundle(options, env, profile),
+        retry_budget=int(budget),
     )
 
 

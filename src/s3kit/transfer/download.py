@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from s3kit._atomic import AtomicFile, replace_file, temp_name, write_atomic
 from s3kit._observe import logger
@@ -66,6 +68,7 @@ from s3kit.transfer.journal import JournalEntry, JournalPart
 from s3kit.transfer.parts import Part, plan_parts
 
 Progress = Callable[[int], None]
+B = TypeVar("B", bytes, memoryview)
 SYNC_EVERY = 128 * 1024 * 1024
 BY_PART_LIMIT = 64 * 1024 * 1024
 _PART_HEADS = 8  # HEADs in flight to learn a composite checksum's part sizes
@@ -121,17 +124,17 @@ def _read_headers(ctx: TransferContext) -> dict[str, str]:
     return ctx.read_encryption.read_headers() if ctx.read_encryption else {}
 
 
-async def _get_whole_body(
+async def _get_body(
     ctx: TransferContext,
     source: S3Url,
     headers: Mapping[str, str],
-    limit: int,
+    read: Callable[[Answer], Awaitable[B]],
     *,
     ranged: bool,
     opened: Answer | None = None,
-) -> tuple[Mapping[str, str], bytes]:
-    """A GET read to its end (at most `limit` bytes), sent again when its body is cut short,
-    as the SDKs do. Cut short every time, it is a TransferError: the server is reachable but
+) -> tuple[Mapping[str, str], B]:
+    """A GET whose body `read` takes to its end, sent again when the body is cut short, as
+    the SDKs do. Cut short every time, it is a TransferError: the server is reachable but
     its answers break (a failing connection to it stays an EndpointError, which keeps a
     ranged download's progress for the next run). `ranged`: anything but 206 is refused.
     `opened`: the first attempt's answer, when the caller has it already."""
@@ -148,7 +151,7 @@ async def _get_whole_body(
             if ranged and answer.status != 206:
                 raise _RangesIgnored(f"{source}: a ranged GET was answered {answer.status}")
             try:
-                return answer.headers, await http.read_async(answer, limit)
+                return answer.headers, await read(answer)
             except EndpointError as exc:
                 failure = exc
                 logger.debug("%s: answer cut short (%s); asking again", source, exc)
@@ -156,6 +159,22 @@ async def _get_whole_body(
         f"{source}: the server's answer was cut short {http.max_retries + 1} times"
         f" ({failure}); nothing was written"
     )
+
+
+def _whole(ctx: TransferContext, limit: int) -> Callable[[Answer], Awaitable[bytes]]:
+    """A reader for `_get_body`: the body as bytes, at most `limit` of them."""
+    return lambda answer: ctx.http.read_async(answer, limit)
+
+
+def _into(ctx: TransferContext, view: memoryview) -> Callable[[Answer], Awaitable[memoryview]]:
+    """A reader for `_get_body`: the body read into `view` (at most its length), the part of
+    it filled. A reused buffer costs no page faults: fresh 8 MiB bytes objects for every
+    range were two-thirds of a 256 MiB download's page faults."""
+
+    async def read(answer: Answer) -> memoryview:
+        return view[: await ctx.http.readinto_async(answer, view)]
+
+    return read
 
 
 async def _checksum_head(ctx: TransferContext, source: S3Url, etag: str | None) -> dict[str, str]:
@@ -328,19 +347,58 @@ async def _download_whole(
     headers = {"x-amz-checksum-mode": "ENABLED", **_read_headers(ctx)}
     if etag:
         headers["If-Match"] = etag
-    answer = await ctx.http.open_async(
-        "GET", source.bucket, source.key, query=_version(source), headers=headers,
-        prefetch=SMALL_OBJECT,
-    )  # fmt: skip
+    if ctx.limiter is None:
+        call = functools.partial(_get_small, ctx, source, target, headers, etag)
+        answer, done = await asyncio.get_running_loop().run_in_executor(ctx.http.executor, call)
+        if done is not None:
+            progress(done.size)
+            return done
+    else:
+        answer = await ctx.http.open_async(
+            "GET", source.bucket, source.key, query=_version(source), headers=headers,
+            prefetch=SMALL_OBJECT,
+        )  # fmt: skip
     with answer:
         answer_headers = _lower(answer.headers)
         total = int(answer_headers.get("content-length") or 0)
         if total < SMALL_OBJECT:
-            got, data = await _get_whole_body(
-                ctx, source, headers, total + 1, ranged=False, opened=answer
+            got, data = await _get_body(
+                ctx, source, headers, _whole(ctx, total + 1), ranged=False, opened=answer
             )
             return await _write_small(ctx, source, target, progress, _lower(got), data, etag)
         return await _stream_whole(ctx, source, target, progress, answer, etag)
+
+
+def _get_small(
+    ctx: TransferContext, source: S3Url, target: Path, headers: Mapping[str, str], etag: str | None
+) -> tuple[Answer, DownloadResult | None]:
+    """On a thread of the signed path: the GET, and for a small object whose check needs no
+    further request (all but composite checksums) the check and the write as well — one hop
+    to a thread per file instead of two (measured: a third fewer futex calls over 2,000 8 KiB
+    files), and the event loop never waits on a file's syscalls. Else (None) the answer is
+    the caller's, its body unread."""
+    answer = ctx.http.open(
+        "GET", source.bucket, source.key, query=_version(source), headers=headers,
+        prefetch=SMALL_OBJECT,
+    )  # fmt: skip
+    try:
+        got = _lower(answer.headers)
+        total = int(got.get("content-length") or 0)
+        if total >= SMALL_OBJECT or not answer.buffered:
+            return answer, None
+        metadata = user_metadata(got)
+        computer = None
+        if ctx.config.verify:
+            expected = expected_checksum(metadata, got.get("etag") or etag, got)
+            if expected is not None and expected.parts:
+                return answer, None  # the part sizes may take requests: the loop's path
+            computer = ChecksumComputer(expected) if expected is not None else None
+        with answer:
+            data = answer.read(total + 1)
+        return answer, _store_small(ctx, source, target, got, data, metadata, computer)
+    except BaseException:
+        answer.close()
+        raise
 
 
 async def _check_plan(
@@ -369,15 +427,31 @@ async def _write_small(
     etag: str | None,
 ) -> DownloadResult:
     total = int(headers.get("content-length") or 0)
-    if len(data) != total:
-        raise TransferError(f"{source}: the answer ended after {len(data)} of {total} bytes")
     metadata, etag, computer = await _check_plan(ctx, source, headers, etag, total)
     await ctx.throttle(len(data))
-    verified = _checked(source, computer.expected, _digest(computer, data)) if computer else ""
-    await asyncio.to_thread(
-        write_atomic, target, data, _mtime(metadata), fsync=ctx.config.fsync_small
+    result = await asyncio.to_thread(
+        _store_small, ctx, source, target, headers, data, metadata, computer
     )
     progress(len(data))
+    return result
+
+
+def _store_small(
+    ctx: TransferContext,
+    source: S3Url,
+    target: Path,
+    headers: Mapping[str, str],
+    data: bytes,
+    metadata: Mapping[str, str],
+    computer: ChecksumComputer | None,
+) -> DownloadResult:
+    """Check a small object's whole body (with its GET's lower-case `headers`) and write it
+    to `target` atomically; blocking."""
+    total = int(headers.get("content-length") or 0)
+    if len(data) != total:
+        raise TransferError(f"{source}: the answer ended after {len(data)} of {total} bytes")
+    verified = _checked(source, computer.expected, _digest(computer, data)) if computer else ""
+    write_atomic(target, data, _mtime(metadata), fsync=ctx.config.fsync_small)
     return DownloadResult(len(data), verified)
 
 
@@ -552,15 +626,16 @@ async def _download_ranged(
         return JournalPart(etag="", md5=digest, crc=crc, size=part.size)
 
     async def fetch(part: Part) -> None:
-        async with ctx.part_slots:
+        # One more byte than the range: an answer longer than asked for shows as such.
+        async with ctx.part_buffer(part.size + 1) as buffer:
             await ctx.throttle(part.size)
             headers = {
                 "Range": f"bytes={part.offset}-{part.offset + part.size - 1}",
                 "If-Match": etag,
                 **_read_headers(ctx),
             }
-            _, body = await _get_whole_body(ctx, source, headers, part.size + 1, ranged=True)
-            data = memoryview(body)
+            into = _into(ctx, memoryview(buffer)[: part.size + 1])
+            _, data = await _get_body(ctx, source, headers, into, ranged=True)
             entry.parts[part.number] = await asyncio.to_thread(write_part, part, data)
             ctx.journal.save(entry)
             progress(part.size)

@@ -542,6 +542,7 @@ class TransferManager:
             session_token=creds.session_token,
             addressing_style="virtual" if "{bucket}" in template else "path",
             max_retries=settings.max_retries,
+            retry_budget=settings.retry_budget,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             verify_ssl=settings.verify_ssl,
