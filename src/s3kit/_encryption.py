@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from s3kit._uri import is_loopback
 from s3kit.errors import UsageError
 
 SseMode = Literal["AES256", "aws:kms", "sse-c"]
@@ -72,11 +72,7 @@ def check_key_transport(endpoint: str | None) -> None:
     if parts.scheme == "https":
         return
     host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise UsageError(
             f"refusing to send an SSE-C key over plain HTTP to {host} — use an https:// endpoint"
         )

@@ -114,6 +114,16 @@ class StdStream:
 Location = S3Url | LocalPath | StdStream
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address, as a URL has it) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def is_s3_url(text: str) -> bool:
     return text.lower().startswith("s3://")
 

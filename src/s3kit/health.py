@@ -5,7 +5,8 @@ stops at the first that leaves nothing to check further:
 
 - connect: a TCP connection to the endpoint (and the TLS handshake for https);
 - liveness: the server's own liveness endpoint where it offers one (SeaweedFS `/healthz`,
-  MinIO `/minio/health/live`); a server with none is skipped, not failed;
+  MinIO `/minio/health/live`); a server with none is skipped, not failed, and one that answers
+  a 5xx there (SeaweedFS's 503 while its volumes are unavailable) is degraded;
 - identity: the credentials are accepted (`whoami`: STS where there is one, else ListBuckets);
 - bucket: HeadBucket, when a bucket is named;
 - with `deep`: a canary object written, read back, compared by checksum and deleted; a second
@@ -98,8 +99,10 @@ def check_health(
     *,
     deep: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
 ) -> HealthReport:
-    """Run the checks (see the module docstring); never raises for what it checks."""
+    """Run the checks (see the module docstring); never raises for what it checks. `clock`
+    times the steps; `wall` is the local clock the server's Date is compared with."""
     endpoint = session.endpoint_url or f"https://s3.{session.settings.region}.amazonaws.com"
     report = HealthReport(endpoint=session.endpoint_label, bucket=bucket)
 
@@ -125,7 +128,7 @@ def check_health(
     if deep and bucket is not None:
         key = f"{CANARY_PREFIX}{secrets.token_hex(8)}"
         try:
-            if step("canary", lambda: _canary(session, bucket, key, report)):
+            if step("canary", lambda: _canary(session, bucket, key, report, wall)):
                 step("conditional write", lambda: _conditional(session, bucket, key))
         finally:
             # A canary that could not be written is the canary step's finding already.
@@ -166,10 +169,17 @@ def _liveness(endpoint: str, session: Session) -> str | tuple[StepStatus, str]:
         timeout=TIMEOUT,
         retries=False,
     )
+    failing: list[str] = []
     for path in LIVENESS_PATHS:
         answer = pool.request("GET", endpoint.rstrip("/") + path, redirect=False)
         if answer.status == 200:
             return f"{path} answered 200"
+        # A server without the endpoint takes the path for a bucket and answers 403 or 404; a
+        # 5xx is the endpoint there and saying the server is not well.
+        if answer.status >= 500:
+            failing.append(f"{path} answered {answer.status}")
+    if failing:
+        return ("degraded", ", ".join(failing))
     return ("skipped", "the server offers no liveness endpoint s3kit knows")
 
 
@@ -186,13 +196,15 @@ def _bucket(session: Session, bucket: str) -> str:
     return f"s3://{bucket} reachable"
 
 
-def _canary(session: Session, bucket: str, key: str, report: HealthReport) -> str:
+def _canary(
+    session: Session, bucket: str, key: str, report: HealthReport, wall: Callable[[], float]
+) -> str:
     body = secrets.token_bytes(1024)
     storage = session.storage(bucket)
-    started = time.time()
+    started = wall()
     storage.put(key, body, content_type="application/octet-stream", mode="create")
     response = run_sync(session.http().request_async("GET", bucket, key))
-    finished = time.time()
+    finished = wall()
     if hashlib.sha256(response.body).digest() != hashlib.sha256(body).digest():
         raise S3KitError(f"s3://{bucket}/{key} came back with other bytes than were written")
     date = response.headers.get("Date")

@@ -3,7 +3,9 @@
 `Metrics` subscribes to one or more Sessions (`metrics.watch(session)`) and counts, from each
 `RequestEvent`: requests by operation and outcome, attempts' latency per operation (a
 histogram, and exact percentiles from the samples kept), retries by reason, and bytes by
-direction. `snapshot()` gives an immutable `MetricsSnapshot`, which renders as the table
+direction; and, from a config store's cache (`ConfigCache(on_count=metrics.count_cache)`),
+its hits, misses, revalidations (304), stale copies served, copies dropped and evictions.
+`snapshot()` gives an immutable `MetricsSnapshot`, which renders as the table
 `--stats` prints, a JSON document (`--stats-json`), or Prometheus' text format
 (`--metrics-file`, `--metrics-push`).
 
@@ -41,6 +43,9 @@ OUTCOMES: tuple[Outcome, ...] = (
 # Latency buckets (seconds), Prometheus' defaults widened for transfers of big parts.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SAMPLES_KEPT = 100_000  # per operation; past it, percentiles come from the histogram
+# The config store cache's counters, as s3kit.configs.cache.COUNTERS names them (not imported:
+# counting requests must not load the config store's code).
+CACHE_EVENTS = ("hits", "misses", "revalidations", "stale", "dropped", "evicted")
 
 
 def outcome_of(event: RequestEvent) -> Outcome:
@@ -91,6 +96,8 @@ class MetricsSnapshot:
     retries_by_reason: Mapping[str, int]
     bytes_sent: int
     bytes_received: int
+    cache: Mapping[str, int] = field(default_factory=dict)  # config cache events, by name
+    retry_budget_refusals: int = 0  # retryable failures not retried: the retry budget was spent
 
     @property
     def requests(self) -> int:
@@ -115,6 +122,10 @@ class MetricsSnapshot:
             "bytes_sent": self.bytes_sent,
             "bytes_received": self.bytes_received,
             "retries": dict(sorted(self.retries_by_reason.items())),
+            "retry_budget_refusals": self.retry_budget_refusals,
+            "config_cache": {name: self.cache.get(name, 0) for name in CACHE_EVENTS}
+            if self.cache
+            else None,
             "operations": [
                 {
                     "operation": op.operation,
@@ -156,6 +167,17 @@ class MetricsSnapshot:
                       enumerate(zip(row, widths, strict=True))).rstrip()
             for row in rows
         ]  # fmt: skip
+        if self.retries_by_reason or self.retry_budget_refusals:
+            lines.append(
+                "retries: "
+                + ", ".join(f"{why} {n}" for why, n in sorted(self.retries_by_reason.items()))
+                + f"; refused by the retry budget: {self.retry_budget_refusals}"
+            )
+        if self.cache:
+            lines.append(
+                "config cache: "
+                + ", ".join(f"{name} {self.cache.get(name, 0)}" for name in CACHE_EVENTS)
+            )
         return "\n".join(lines) + "\n"
 
     def prometheus(self, *, labels: Mapping[str, str] | None = None) -> str:
@@ -187,6 +209,12 @@ class MetricsSnapshot:
         for reason, count in sorted(self.retries_by_reason.items()):
             line("s3kit_retries_total", count, reason=reason)
         out += [
+            "# HELP s3kit_retry_budget_refusals_total Retryable failures not retried: the"
+            " session's retry budget was spent.",
+            "# TYPE s3kit_retry_budget_refusals_total counter",
+        ]
+        line("s3kit_retry_budget_refusals_total", self.retry_budget_refusals)
+        out += [
             "# HELP s3kit_bytes_total Request and answer body bytes, by direction.",
             "# TYPE s3kit_bytes_total counter",
         ]
@@ -205,6 +233,14 @@ class MetricsSnapshot:
                      le=le)  # fmt: skip
             line("s3kit_request_duration_seconds_sum", op.seconds, operation=op.operation)
             line("s3kit_request_duration_seconds_count", op.attempts, operation=op.operation)
+        if self.cache:
+            out += [
+                "# HELP s3kit_config_cache_events_total Config store cache events: hits,"
+                " misses, revalidations (304), stale copies served, copies dropped, evictions.",
+                "# TYPE s3kit_config_cache_events_total counter",
+            ]
+            for name in CACHE_EVENTS:
+                line("s3kit_config_cache_events_total", self.cache.get(name, 0), event=name)
         return "\n".join(out) + "\n"
 
 
@@ -217,6 +253,8 @@ class Metrics:
         self._retries: dict[str, int] = {}
         self._sent = 0
         self._received = 0
+        self._cache: dict[str, int] = {}
+        self._refused = 0
 
     def watch(self, session: Session) -> Callable[[], None]:
         """Count `session`'s requests from now on; returns the function that stops it."""
@@ -241,6 +279,12 @@ class Metrics:
             else:
                 outcome = outcome_of(event)
                 op.outcomes[outcome] = op.outcomes.get(outcome, 0) + 1
+                self._refused += event.retry_budget_spent
+
+    def count_cache(self, event: str) -> None:
+        """One config cache event (CACHE_EVENTS): a `ConfigCache(on_count=...)` listener."""
+        with self._lock:
+            self._cache[event] = self._cache.get(event, 0) + 1
 
     def snapshot(self) -> MetricsSnapshot:
         with self._lock:
@@ -259,7 +303,14 @@ class Metrics:
                 )
                 for name, op in self._operations.items()
             }
-            return MetricsSnapshot(operations, dict(self._retries), self._sent, self._received)
+            return MetricsSnapshot(
+                operations,
+                dict(self._retries),
+                self._sent,
+                self._received,
+                dict(self._cache),
+                retry_budget_refusals=self._refused,
+            )
 
 
 def _bucket(seconds: float) -> int:
@@ -305,6 +356,7 @@ def _escape(value: str) -> str:
 
 __all__ = [
     "BUCKETS",
+    "CACHE_EVENTS",
     "OUTCOMES",
     "Metrics",
     "MetricsSnapshot",

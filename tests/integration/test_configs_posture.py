@@ -25,17 +25,15 @@ import typer
 from typer.testing import CliRunner
 
 from s3kit._uri import S3Url
-from s3kit.configs.posture import (
+from s3kit.configs.hardening import (
     MFA_WITH_LIFECYCLE,
     PostureSettings,
-    Read,
-    decide,
     merge_lifecycle,
     merge_policy,
-    normalized,
     protect_condition,
     protect_statement,
 )
+from s3kit.configs.posture import Read, decide, normalized
 from s3kit.errors import PermissionDenied, UsageError
 from s3kit.service import S3Service
 from tests.conftest import Backend, CliResult, unique_bucket_name
@@ -148,7 +146,31 @@ def test_init_creates_and_hardens_the_bucket_and_reads_every_setting_back(
     assert statuses(again) == expected(backend, STORE_CHECKS)
     text = run(backend, "posture", "--store", store)
     assert "  ok                    versioning: Enabled" in text.stdout
-    assert "settings are not as asked" in text.stdout
+    # Exit 1 comes with the error it stands for, as the last line.
+    assert text.stderr.splitlines()[-1].startswith("s3kit: error: ")
+    assert text.stderr.splitlines()[-1].endswith(" settings are not as asked")
+
+
+def test_create_apm_bucket_is_init_for_one_environment_and_tool(
+    backend: Backend, new_bucket: str
+) -> None:
+    """The seed's call: init's bucket, tagged with the environment, tool and purpose; a
+    production environment is protected."""
+    from s3kit.configs import create_apm_bucket
+
+    report = create_apm_bucket(
+        new_bucket, None, "prod", "prometheus", "monitoring", session=backend.session(),
+        probe=False,
+    )  # fmt: skip
+    assert report.created is True
+    stored = json.loads(backend.session().storage(new_bucket).get("store.json"))
+    assert stored == {"envs": ["prod"], "protected": ["prod"]}
+    tags = S3Service(backend.session()).get_bucket_tags(new_bucket)
+    assert {k: tags[k] for k in ("environment", "tool", "purpose")} == {
+        "environment": "prod", "tool": "prometheus", "purpose": "monitoring",
+    }  # fmt: skip
+    with pytest.raises(UsageError, match="unknown tool"):
+        create_apm_bucket(new_bucket, None, "dev", "zabbix", session=backend.session())
 
 
 def test_posture_reports_drift_for_what_changed_since_init(
@@ -335,7 +357,7 @@ def test_over_https_the_tls_only_statement_is_checked_like_any_other() -> None:
 
 
 def test_the_store_url_names_its_prefix() -> None:
-    from s3kit.configs.posture import store_prefix
+    from s3kit.configs.hardening import store_prefix
 
     assert store_prefix(S3Url("b", "")) == ""
     assert store_prefix(S3Url("b", "cfg")) == "cfg/"

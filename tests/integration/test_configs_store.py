@@ -388,6 +388,25 @@ def test_backup_then_restore_round_trip(
     assert store.read("grafana", "dr")[1] == saved["grafana"]
 
 
+def test_a_dry_run_restore_refuses_what_the_restore_would(place: Place, tmp_path: Path) -> None:
+    """--dryrun says what a restore would do, refusals included, and writes nothing."""
+    place.put_settings(["dev", "prod"], ["prod"])
+    store = place.store(conditional_writes=True)
+    store.push("alertmanager", "dev", {"alertmanager.yml": "route: {}\n"}, validate=False)
+    dest = str(tmp_path / "dev.tar.gz")
+    store.backup("dev", dest)
+    before = place.keys()
+    for env, refusal in (
+        ("qa", "has no environment 'qa'"),
+        ("prod", "prod is protected: it takes only validated"),
+    ):
+        with pytest.raises(UsageError, match=refusal):
+            store.restore(dest, env=env)
+        with pytest.raises(UsageError, match=refusal):
+            store.restore(dest, env=env, dryrun=True)
+    assert place.keys() == before
+
+
 def test_a_batch_reports_each_item_and_fails_when_one_did(
     place: Place, tmp_path: Path, cli: CliInvoker, stand_in_module: None
 ) -> None:
@@ -417,6 +436,12 @@ def test_a_batch_reports_each_item_and_fails_when_one_did(
     assert (tmp_path / "plan" / "out" / "jaeger" / "jaeger.yml").read_text() == "ok: 1\n"
     assert place.store().release("loki", "dev").message == "logs"
     assert place.keys("envs/dev/jaeger/") == []
+    # In text, each item's line, then the failure as the error the exit code stands for.
+    text = place.cli(cli, "batch", str(plan))
+    assert text.exit_code == 1
+    assert text.stdout.splitlines()[1].startswith("failed  push jaeger dev: ")
+    assert text.stdout.splitlines()[2] == "done    push loki dev: dev@1 (unchanged)"
+    assert text.stderr.splitlines()[-1] == "s3kit: error: 1 of 4 items failed (see above)"
 
 
 # -- compare-and-swap under concurrent pushes ----------------------------------------------------

@@ -472,6 +472,12 @@ def test_watch_once_on_the_command_line(
     code, _, err = run("watch", "prometheus", "dev", str(dest), "--exec", "true",
                        "--signal", "1", "--once")  # fmt: skip
     assert code == 2 and "one of --reload-url URL, --signal PID or --exec CMD" in err
+    code, _, err = run("watch", "prometheus", "dev", str(dest), "--exec", "true", "--once",
+                       "--metrics-addr", "127.0.0.1:0")  # fmt: skip
+    assert code == 2 and "with --once, write the figures with --metrics-file" in err
+    code, _, err = run("watch", "prometheus", "dev", str(dest), "--exec", "true",
+                       "--metrics-addr", "nowhere")  # fmt: skip
+    assert code == 2 and "--metrics-addr takes HOST:PORT" in err
 
 
 STORE_VALIDATOR = None
@@ -550,3 +556,88 @@ def test_dest_keeps_the_users_own_folder_and_prunes_only_its_releases(tmp_path: 
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="is a file"):
         Destination(tmp_path / "file").adopt()
+
+
+# -- /metrics and /healthz, scraped by the Prometheus the watch configures -----------------------
+
+
+def _scrape(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as answer:
+            return int(answer.status), answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def test_a_running_watch_serves_metrics_and_healthz_that_prometheus_scrapes(
+    store: tuple[Session, S3Url], seaweed: Backend, prometheus: Served, tmp_path: Path
+) -> None:
+    import os
+    import re
+    import signal
+    import socket
+    import sys
+
+    from tests.servers.base import wait_until
+
+    session, url = store
+    log = tmp_path / "watch.log"
+    env = {**os.environ, **seaweed.env(), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "S3KIT_CONFIGS_STORE": f"s3://{url.bucket}/{url.key}"}  # fmt: skip
+    command = [sys.executable, "-c", "from s3kit.cli.app import main; main()", "configs",
+               "watch", "prometheus", "scrape", str(prometheus.dest), "--reload-url",
+               prometheus.reload_url, "--interval", "0.2s", "--ttl", "0",
+               "--metrics-addr", "127.0.0.1:0"]  # fmt: skip
+    with log.open("wb") as out:
+        watcher = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=tmp_path, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        alive = lambda: watcher.poll() is None  # noqa: E731
+        serving = re.compile(r"serving /metrics and /healthz on (http://127\.0\.0\.1:(\d+))")
+        wait_until(lambda: serving.search(log.read_text()) is not None, 30, "the watch", alive)
+        found = serving.search(log.read_text())
+        assert found is not None
+        base, port = found.group(1), int(found.group(2))
+
+        # No release yet: every round fails, and /healthz says so.
+        wait_until(lambda: _scrape(f"{base}/healthz")[1].find('"failing"') >= 0, 30,
+                   "a failed round", alive)  # fmt: skip
+        status, body = _scrape(f"{base}/healthz")
+        assert status == 503 and json.loads(body)["last_round"] == "failed"
+
+        # A release whose Prometheus scrapes the watch itself.
+        scrape = (f"global:\n  scrape_interval: 1s\nscrape_configs:\n- job_name: s3kit\n"
+                  f"  static_configs:\n  - targets: ['127.0.0.1:{port}']\n").encode()  # fmt: skip
+        publish(session, url, "prometheus", "scrape", {"prometheus.yml": scrape})
+        wait_until(lambda: _scrape(f"{base}/healthz")[0] == 200, 30, "a good round", alive)
+
+        def up() -> bool:
+            query = f"{prometheus.server.endpoint}/api/v1/query?query=up%7Bjob%3D%22s3kit%22%7D"
+            status, body = _scrape(query)
+            result = json.loads(body)["data"]["result"] if status == 200 else []
+            return bool(result) and result[0]["value"][1] == "1"
+
+        wait_until(up, 30, "Prometheus scraping the watch", alive)
+
+        status, text = _scrape(f"{base}/metrics")
+        assert status == 200
+        lines = text.splitlines()
+        assert 's3kit_watch_rounds_total{status="updated"} 1' in lines
+        assert "s3kit_watch_healthy 1" in lines
+        assert any(line.startswith("s3kit_config_cache_events_total{") for line in lines)
+        assert any(line.startswith('s3kit_requests_total{operation="GetObject"') for line in lines)
+        check = subprocess.run([str(PROMTOOL), "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        code = watcher.wait(timeout=60)
+    assert code == 0, log.read_text()
+    with socket.socket() as probe:  # the server went with the command
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

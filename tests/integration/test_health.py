@@ -86,3 +86,40 @@ def test_keys_the_server_refuses_are_unhealthy_and_never_shown(
     assert (result.exit_code, report["steps"][-1]["name"]) == (2, "identity")
     assert report["steps"][-1]["status"] == "failed"
     assert secret not in result.stdout + result.stderr
+
+
+def test_a_liveness_endpoint_that_answers_503_is_degraded(
+    cli: CliInvoker, seaweed: Backend
+) -> None:
+    from tests.integration.proxy import ErrorReply, FaultProxy, matching
+
+    with FaultProxy(seaweed.endpoint) as proxy:
+        proxy.add_fault(ErrorReply("ServiceUnavailable", status=503),
+                        match=matching(path="/healthz"), times=None)  # fmt: skip
+        result = cli("health", "--json", env=seaweed.behind(proxy.url).env())
+    report = json.loads(result.stdout)
+    steps = {s["name"]: s for s in report["steps"]}
+    assert (steps["liveness"]["status"], steps["liveness"]["detail"]) == (
+        "degraded", "/healthz answered 503")  # fmt: skip
+    assert steps["identity"]["status"] == "ok"
+    assert (result.exit_code, report["verdict"]) == (1, "degraded")
+
+
+def test_a_clock_an_hour_off_is_degraded(seaweed: Backend) -> None:
+    import time
+
+    from s3kit.health import check_health
+
+    name = unique_bucket_name("skew")
+    session = seaweed.session()
+    service = S3Service(session)
+    service.create_bucket(name)
+    try:
+        report = check_health(session, name, deep=True, wall=lambda: time.time() + 3600)
+    finally:
+        service.empty_bucket(name)
+        service.delete_bucket(name)
+    clock = report.steps[-1]
+    assert (clock.name, clock.status) == ("clock", "degraded")
+    assert report.clock_skew is not None and 3590 < report.clock_skew < 3610
+    assert (report.verdict, report.exit_code) == ("degraded", 1)

@@ -108,7 +108,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "s3kit.yaml:7: performance.multipart_chunksize must be at least 5MiB, not '1MB'",
         "s3kit.yaml:9: sync.delete_removed must be true or false, not 'maybe'",
         "s3kit.yaml:10: unknown section 'colours' — known: aws, sync, storage, performance,"
-        " exclusions, deploy",
+        " log, exclusions, deploy",
         "s3kit.yaml:11: exclusions must be a list of patterns, e.g. ['*.tmp', '.git/*']",
     ]
 
@@ -242,7 +242,7 @@ def test_default_config_is_empty() -> None:
     assert S3KitConfig().transfer_overrides() == {}
 
 
-KNOWN = "aws, sync, storage, performance, exclusions, deploy"
+KNOWN = "aws, sync, storage, performance, log, exclusions, deploy"
 
 
 def test_a_deploy_section_holds_the_deploy_rules_with_their_lines() -> None:

@@ -653,6 +653,25 @@ def test_real_without_the_tool_says_how_to_fix_it(
         validate_bundle("grafana", tmp_path, [], validator="real")
 
 
+def test_validator_real_without_the_tool_fails_in_one_line_and_never_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from s3kit.cli.app import app
+
+    (tmp_path / "loki.yaml").write_text("auth_enabled: false\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no loki anywhere
+    args = ["configs", "validate", "loki", str(tmp_path), "--validator", "real"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "s3kit: error: cannot run the real loki checker: loki is not on PATH — install it,"
+        " set S3KIT_LOKI to its path, or use the built-in checks (--validator builtin)"
+    ]
+
+
 def test_find_program_order(tmp_path: Path) -> None:
     on_path, bundled = tmp_path / "path", tmp_path / "bundled"
     for folder in (on_path, bundled):
@@ -738,6 +757,25 @@ exit 1
     assert [(f.file, f.line, f.message) for f in report.findings] == [
         ("alertmanager.yml", 3, "field group_bye not found in type config.Route")
     ]
+
+
+def test_a_finding_without_a_line_gets_the_one_line_holding_the_value_it_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """promtool names no line for a bad duration; the only line holding "1x" is the one."""
+    script = """cat <<'EOF'
+Checking prometheus.yml
+  FAILED: parsing YAML file prometheus.yml: not a valid duration string: "1x"
+EOF
+exit 1
+"""
+    monkeypatch.setenv("S3KIT_PROMTOOL", str(fake_program(tmp_path / "promtool", script)))
+    text = "global:\n  scrape_interval: 15s\n  evaluation_interval: 1x\n"
+    for body, line in ((text, 3), (text + "  scrape_timeout: 1x\n", None)):  # twice: unknown
+        root, files = bundle(tmp_path / str(line), {"prometheus.yml": body})
+        report = validate_bundle("prometheus", root, files, validator="real")
+        assert [(f.file, f.line) for f in report.findings] == [("prometheus.yml", line)]
+        assert report.findings[0].message == 'not a valid duration string: "1x"'
 
 
 def test_a_tool_quoting_a_password_is_masked(

@@ -68,6 +68,19 @@ class PerformanceConfig:
     max_bandwidth: int | None = None  # bytes per second, all transfers together
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogConfig:
+    """The CLI's logging when neither --log-level/--log-format nor S3KIT_LOG_* say (nor, for
+    the level, --debug)."""
+
+    level: str | None = None
+    format: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class S3KitConfig:
     """Everything `s3kit.yaml` can say, typed. An absent file is `S3KitConfig()`."""
@@ -77,6 +90,7 @@ class S3KitConfig:
     sync: SyncConfig = field(default_factory=SyncConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     performance: PerformanceConfig = field(default_factory=PerformanceConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     exclusions: tuple[str, ...] = ()
     # The `deploy:` section (s3kit deploy's rules), None when the file has none; a
     # DeployConfig, typed loosely here so that reading s3kit.yaml never imports the deploy code.
@@ -178,6 +192,15 @@ def _storage_class(value: Any) -> str:
         ) from None
 
 
+def _one_of(choices: tuple[str, ...]) -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+        return value.lower()
+
+    return check
+
+
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024:
         raise ValueError(f"must be a whole number from 1 to 1024, not {value!r}")
@@ -230,6 +253,7 @@ _SCHEMA: dict[str, dict[str, Check]] = {
         "multipart_chunksize": _size(MIN_PART),
         "max_bandwidth": _size(1),
     },
+    "log": {"level": _one_of(LOG_LEVELS), "format": _one_of(LOG_FORMATS)},
 }
 _SECTIONS = (*_SCHEMA, "exclusions", "deploy")
 
@@ -274,7 +298,7 @@ def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
             exclusions = _exclusions(value_node, problem, constructor)
             continue
         if section == "deploy":
-            from s3kit.deploy.rules import DeployConfigError, deploy_config_from_node
+            from s3kit.deploy.rules_file import DeployConfigError, deploy_config_from_node
 
             try:
                 deploy = deploy_config_from_node(value_node, where)
@@ -315,6 +339,7 @@ def parse_config(text: str, *, source: Path | str = CONFIG_FILE) -> S3KitConfig:
         sync=SyncConfig(**values["sync"]),
         storage=StorageConfig(**values["storage"]),
         performance=PerformanceConfig(**values["performance"]),
+        log=LogConfig(**values["log"]),
         exclusions=tuple(exclusions),
         deploy=deploy,
     )
@@ -346,6 +371,7 @@ __all__ = [
     "CONFIG_FILE",
     "AwsConfig",
     "ConfigFileError",
+    "LogConfig",
     "PerformanceConfig",
     "S3KitConfig",
     "StorageConfig",

@@ -532,7 +532,9 @@ def batch(
                 number = getattr(getattr(outcome, "release", None), "number", "?")
                 line = f"done    {item.label}: {item.env}@{number} ({status})"
             sys.stdout.write(line + "\n")
-        sys.stdout.write(f"{len(results) - len(failed)} done, {len(failed)} failed\n")
+        if failed:
+            raise S3KitError(f"{len(failed)} of {len(results)} items failed (see above)")
+        sys.stdout.write(f"{len(results)} done\n")
     if failed:
         raise typer.Exit(1)
 

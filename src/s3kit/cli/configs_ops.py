@@ -2,10 +2,11 @@
 machines that read it.
 
 The command functions of the `configs` group that are about operating a store rather than its
-releases: `init` and `posture` (the bucket's settings, `s3kit.configs.posture`), `warm` and
-`cache stats|clear` (the local cache, `s3kit.configs.cache`), `watch` (keep a folder at an
+releases: `init` and `posture` (the bucket's settings: `s3kit.configs.init`, `.posture`), `warm`
+and `cache stats|clear` (the local cache, `s3kit.configs.cache`), `watch` (keep a folder at an
 environment's HEAD and reload the tool, `s3kit.configs.watch`). Each parses, calls one library
-function, prints; the store is named by `--store` as for every command of the group.
+function, prints; the store is named by `--store` as for every command of the group. A command
+that exits 1 says why on its last line (`s3kit: error: ...`), as every failing command does.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import typer
 from s3kit._units import human_size
 from s3kit.cli import output
 from s3kit.cli.configs import STORE_ENV, EnvArg, Store, ToolArg
-from s3kit.cli.state import cli_s3_url, state_of
-from s3kit.errors import UsageError
+from s3kit.cli.state import cli_s3_url, notice, state_of
+from s3kit.errors import S3KitError, UsageError
 
 if TYPE_CHECKING:
+    from s3kit._metrics_http import MetricsServer
     from s3kit._uri import S3Url
     from s3kit.configs.posture import Posture
-    from s3kit.configs.watch import Reloader, WatchRound
+    from s3kit.configs.watch import Reloader, WatchHealth, WatchRound
+    from s3kit.metrics import Metrics
 
 NoProbe = Annotated[
     bool,
@@ -69,11 +72,14 @@ def _print_posture(posture: Posture) -> None:
     for check in posture.checks:
         detail = f": {check.detail}" if check.detail else ""
         out.write(f"  {check.status:<20}  {check.name}{detail}\n")
-    bad = [c for c in posture.checks if not c.ok]
-    if bad:
-        out.write(f"{len(bad)} of {len(posture.checks)} settings are not as asked\n")
-    else:
+    if posture.ok:
         out.write(f"all {len(posture.checks)} settings read back as asked\n")
+
+
+def _not_as_asked(posture: Posture) -> S3KitError:
+    """What exit 1 stands for, said as every failing command says it (`s3kit: error:`)."""
+    bad = sum(1 for c in posture.checks if not c.ok)
+    return S3KitError(f"{bad} of {len(posture.checks)} settings are not as asked")
 
 
 # -- init, posture -------------------------------------------------------------------------------
@@ -155,7 +161,8 @@ def init(
 
     Example: s3kit configs init --envs dev,staging,prod --protect prod --store s3://ops-configs
     """
-    from s3kit.configs.posture import PostureSettings, init_store
+    from s3kit.configs.hardening import PostureSettings
+    from s3kit.configs.init import init_store
     from s3kit.service.buckets import parse_tags
 
     url = _store_url(store)
@@ -179,8 +186,13 @@ def init(
             detail = f": {step.detail}" if step.detail else ""
             sys.stdout.write(f"  {step.state:<8} {step.name}{detail}\n")
         _print_posture(report.posture)
-    if not report.posture.ok or any(s.state == "failed" for s in report.steps):
+    failed = [s.name for s in report.steps if s.state == "failed"]
+    if json_out and (failed or not report.posture.ok):
         raise typer.Exit(1)
+    if failed:
+        raise S3KitError(f"init could not set: {', '.join(failed)} (see above)")
+    if not report.posture.ok:
+        raise _not_as_asked(report.posture)
 
 
 def posture(
@@ -203,7 +215,7 @@ def posture(
     else:
         _print_posture(report)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(1) if json_out else _not_as_asked(report)
 
 
 # -- the cache -------------------------------------------------------------------------------------
@@ -230,8 +242,10 @@ def warm(
     from s3kit.configs.cache import ConfigCache, S3Transport
     from s3kit.configs.cache import warm as warm_cache
 
-    transport = S3Transport(state_of(ctx).session, _store_url(store))
-    warmed = warm_cache(ConfigCache(), transport, env=env, tool=tool)
+    state = state_of(ctx)
+    transport = S3Transport(state.session, _store_url(store))
+    counted = state.metrics.count_cache if state.metrics is not None else None
+    warmed = warm_cache(ConfigCache(on_count=counted), transport, env=env, tool=tool)
     if json_out:
         output.emit_listing(
             {"tool": w.tool, "env": w.env, "release": w.release, "files": w.files,
@@ -388,6 +402,16 @@ def watch(
     once: Annotated[bool, typer.Option("--once", help="One round, then exit (cron, tests).")] = (
         False
     ),
+    metrics_addr: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-addr",
+            metavar="HOST:PORT",
+            help="Serve /metrics (Prometheus text) and /healthz (200 or 503) here while"
+            " watching, e.g. 127.0.0.1:9464; port 0 picks a free one.",
+            show_default="not served",
+        ),
+    ] = None,
     store: Store = None,
     json_out: output.Json = False,
 ) -> None:
@@ -403,13 +427,20 @@ def watch(
     Example: s3kit configs watch prometheus prod /etc/prometheus/conf.d --reload-url
     http://127.0.0.1:9090/-/reload --store s3://ops-configs
     """
+    from s3kit._metrics_http import parse_address
     from s3kit.configs.cache import ConfigCache, S3Transport
     from s3kit.configs.layout import check_env, check_tool
+    from s3kit.configs.watch import WatchHealth, watch_once
     from s3kit.configs.watch import watch as watch_rounds
-    from s3kit.configs.watch import watch_once
 
     check_tool(tool)
     check_env(env)
+    address = parse_address(metrics_addr) if metrics_addr is not None else None
+    if address is not None and once:
+        raise UsageError(
+            "--metrics-addr serves while the watch runs; with --once, write the figures with"
+            " --metrics-file FILE instead"
+        )
     url = _store_url(store)
     every = _duration(interval, "--interval")
     assert every is not None
@@ -417,8 +448,15 @@ def watch(
     trusted = _duration(ttl, "--ttl")
     assert trusted is not None
     reloader = _reloader(tool, dest, reload_url, pid, command, metrics_url)
-    transport = S3Transport(state_of(ctx).session, url)
-    cache = ConfigCache(ttl=trusted)
+    state = state_of(ctx)
+    metrics = state.metrics
+    if metrics is None and address is not None:
+        from s3kit.metrics import Metrics
+
+        metrics = Metrics()
+        metrics.watch(state.session)
+    transport = S3Transport(state.session, url)
+    cache = ConfigCache(ttl=trusted, on_count=metrics.count_cache if metrics else None)
 
     def one_round() -> WatchRound:
         return watch_once(
@@ -434,8 +472,30 @@ def watch(
         return
     stop = threading.Event()
     _stop_on_sigterm(stop)
-    for result in watch_rounds(one_round, interval=every, stop=stop):
-        _print_round(result, json_out=json_out, jsonl=True)
+    health = WatchHealth(max_stale=stale)
+    server = None if address is None or metrics is None else _serve(address, metrics, health)
+    try:
+        for result in watch_rounds(one_round, interval=every, stop=stop, on_round=health.record):
+            _print_round(result, json_out=json_out, jsonl=True)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _serve(address: tuple[str, int], metrics: Metrics, health: WatchHealth) -> MetricsServer:
+    """/metrics and /healthz for the watch, said on stderr (with the port the system picked)."""
+    from s3kit._metrics_http import MetricsServer
+
+    server = MetricsServer(
+        address, lambda: metrics.snapshot().prometheus() + health.prometheus(), health.status
+    )
+    notice(f"s3kit: serving /metrics and /healthz on {server.url}")
+    if server.exposed:
+        notice(
+            f"s3kit: warning: {server.url} is reachable from other machines: its pages name"
+            " buckets and request counts (bind 127.0.0.1 unless a firewall keeps others out)"
+        )
+    return server
 
 
 def _stop_on_sigterm(stop: threading.Event) -> None:

@@ -4,12 +4,15 @@ job (`upload_apm_config`, ...).
 
 Modules: `layout` (where the store keeps what, and its records; pure), `bundle` (local files:
 read, validated, written), `secrets` (inline secrets found and masked; pure), `outcomes` (what
-the operations return; the promotion and diff decisions, pure), `store` (ConfigStore),
-`archive` (backup, restore), `batch` (many pushes and pulls), `apm` (the seed API).
+the operations return; the promotion and diff decisions, pure), `reader` (StoreReader: the
+reads), `store` (ConfigStore: the reads and every write), `archive` (backup, restore), `batch`
+(many pushes and pulls), `apm` (the seed API), `hardening` / `init` / `posture` (the bucket's
+settings: asked, set, read back), `cache` and `watch` (the machines that read a store).
 """
 
 from s3kit.configs.apm import (
     backup_apm_config,
+    create_apm_bucket,
     deploy_apm_configs,
     download_apm_config,
     restore_apm_config,
@@ -73,6 +76,7 @@ __all__ = [
     "ValidatorChoice",
     "backup_apm_config",
     "bundle_digest",
+    "create_apm_bucket",
     "deploy_apm_configs",
     "download_apm_config",
     "find_secrets",

@@ -19,6 +19,7 @@ from s3kit.configs.store import ConfigStore
 if TYPE_CHECKING:
     from s3kit._session import Session
     from s3kit.configs.archive import BackupOutcome, RestoreOutcome
+    from s3kit.configs.init import InitReport
     from s3kit.configs.outcomes import MoveOutcome, PushOutcome
 
 
@@ -28,6 +29,62 @@ def _store(bucket: str, session: Session | None, options: dict[str, Any]) -> Con
 
         session = Session()
     return ConfigStore(session, bucket, **options)
+
+
+PRODUCTION = ("prod", "production")  # protected by create_apm_bucket unless told otherwise
+
+
+def create_apm_bucket(
+    name: str,
+    region: str | None = None,
+    environment: str = "dev",
+    tool: str | None = None,
+    purpose: str = "apm-config",
+    *,
+    envs: Sequence[str] | None = None,
+    protect: bool | None = None,
+    releasers: Sequence[str] = (),
+    kms_key: str | None = None,
+    session: Session | None = None,
+    probe: bool = True,
+) -> InitReport:
+    """Create or harden the bucket of a store for `environment` (`configs init`): the same
+    settings, read back, with the tags environment, purpose and (given) tool. `envs`: the
+    store's environments (default: `environment` alone); `protect` (default: for prod and
+    production) makes `environment` protected. `region` is the bucket's, on a default
+    Session in it; with `session`, the session's region is used and must be that one."""
+    from s3kit._uri import parse_s3_url
+    from s3kit.configs.hardening import PostureSettings
+    from s3kit.configs.init import init_store
+    from s3kit.configs.layout import check_env, check_tool
+    from s3kit.errors import UsageError
+
+    check_env(environment)
+    if tool is not None:
+        check_tool(tool)
+    if session is None:
+        from s3kit._session import Session
+
+        session = Session(region=region)
+    elif region is not None and region != session.settings.region:
+        raise UsageError(
+            f"region {region!r} is not the session's ({session.settings.region}): give a"
+            " Session in that region, or no region"
+        )
+    names = tuple(envs) if envs is not None else (environment,)
+    if environment not in names:
+        raise UsageError(f"envs {', '.join(names)} leave out the environment {environment!r}")
+    protected = environment in PRODUCTION if protect is None else protect
+    tags = {"environment": environment, "purpose": purpose, **({"tool": tool} if tool else {})}
+    settings = PostureSettings(
+        envs=names,
+        protected=(environment,) if protected else (),
+        releasers=tuple(releasers),
+        kms_key=kms_key,
+        tags=tags,
+    )
+    url = parse_s3_url(name if name.startswith("s3://") else f"s3://{name}")
+    return init_store(session, url, settings, probe=probe)
 
 
 def upload_apm_config(
@@ -130,6 +187,7 @@ def deploy_apm_configs(
 
 __all__ = [
     "backup_apm_config",
+    "create_apm_bucket",
     "deploy_apm_configs",
     "download_apm_config",
     "restore_apm_config",

@@ -248,17 +248,6 @@ async def restore_async(
             files = {f.path: await reader.read(f"{tool}/{f.path}") for f in release.files}
             backed_up.append((release, files))
     for release, files in backed_up:
-        if dryrun:
-            head = await store.live_async(release.tool, into)
-            same = head is not None and head.move.digest == release.digest
-            outcome.items.append(
-                RestoreItem(
-                    release.tool, "unchanged" if same else "planned", release.number,
-                    release.digest, head.release if same and head else None,
-                    head.release if head else None,
-                )
-            )  # fmt: skip
-            continue
         moved = await store.adopt_async(
             release,
             files,
@@ -271,7 +260,14 @@ async def restore_async(
                 "backup_created": index["created"],
             },
             message=f"restored {release.ref} from {source}",
+            dryrun=dryrun,
         )
+        if moved.status == "planned":
+            outcome.items.append(
+                RestoreItem(release.tool, "planned", release.number, release.digest, None,
+                            moved.previous)
+            )  # fmt: skip
+            continue
         outcome.warnings += moved.warnings
         outcome.items.append(
             RestoreItem(

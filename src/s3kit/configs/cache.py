@@ -16,9 +16,11 @@ Three kinds of entry, each a plain file under the user's cache folder
 
 `index.json` records each entry's size and last use (for LRU eviction down to `max_bytes`) and
 the counters `configs cache stats` shows (hits, misses, revalidations, stale copies served,
-corrupted copies dropped, evictions). Every file is JSON or raw bytes written atomically
-(`s3kit._atomic`); nothing is pickled. Processes sharing the folder take a lock on the index
-while they change it (fcntl, where there is one).
+corrupted copies dropped, evictions). Those of this process also go to `on_count` (the CLI's
+`s3kit.metrics.Metrics.count_cache`, for `--stats` and `/metrics`), one call per event.
+Every file is JSON or raw bytes written atomically (`s3kit._atomic`); nothing is pickled.
+Processes sharing the folder take a lock on the index while they change it (fcntl, where there
+is one).
 
 The store is reached through a `Transport` (`S3Transport` over the Session's signed HTTP path;
 tests pass fakes), the clock is injected: the cache logic is pure apart from its folder.
@@ -186,7 +188,8 @@ class CacheStats:
 class ConfigCache:
     """The cache in `folder` (the user cache folder by default). `ttl`: seconds a pointer is
     served without asking the store; `max_bytes`: the bound LRU eviction keeps; `clock`: wall
-    time in seconds (entries outlive the process, so not a monotonic clock)."""
+    time in seconds (entries outlive the process, so not a monotonic clock); `on_count`: told
+    the name of each counter (COUNTERS) as this cache adds one to it."""
 
     def __init__(
         self,
@@ -195,6 +198,7 @@ class ConfigCache:
         ttl: float = DEFAULT_TTL,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
+        on_count: Callable[[str], None] | None = None,
     ) -> None:
         if ttl < 0:
             raise S3KitError(f"a cache TTL cannot be negative ({ttl})")
@@ -204,6 +208,7 @@ class ConfigCache:
         self.ttl = ttl
         self.max_bytes = max_bytes
         self._clock = clock
+        self._on_count = on_count
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -339,7 +344,13 @@ class ConfigCache:
                 entry = index["entries"][name] = {"size": (self.folder / name).stat().st_size}
             if entry is not None:
                 entry["used"] = self._clock()
-            index["counters"][counter] = int(index["counters"].get(counter, 0)) + 1
+            self._count(index, counter)
+
+    def _count(self, index: dict[str, Any], counter: str) -> None:
+        index["counters"][counter] = int(index["counters"].get(counter, 0)) + 1
+        if self._on_count is not None:
+            with contextlib.suppress(Exception):  # a metrics listener never breaks a read
+                self._on_count(counter)
 
     def _store(self, name: str, data: bytes, kind: Kind) -> None:
         path = self.folder / name
@@ -347,7 +358,7 @@ class ConfigCache:
             write_file(path, data, fsync=False, mode=0o600)
         with self._index() as index:
             index["entries"][name] = {"size": len(data), "used": self._clock(), "kind": kind}
-            index["counters"]["misses"] = int(index["counters"].get("misses", 0)) + 1
+            self._count(index, "misses")
             self._evict(index, keep=name)
 
     def _drop(self, name: str) -> None:
@@ -355,7 +366,7 @@ class ConfigCache:
             (self.folder / name).unlink()
         with self._index() as index:
             index["entries"].pop(name, None)
-            index["counters"]["dropped"] = int(index["counters"].get("dropped", 0)) + 1
+            self._count(index, "dropped")
 
     def _evict(self, index: dict[str, Any], *, keep: str) -> None:
         """Least recently used first, down to `max_bytes`; the entry just written stays."""
@@ -365,7 +376,7 @@ class ConfigCache:
             with contextlib.suppress(OSError):
                 (self.folder / name).unlink()
             total -= int(entries.pop(name).get("size", 0))
-            index["counters"]["evicted"] = int(index["counters"].get("evicted", 0)) + 1
+            self._count(index, "evicted")
 
     def _read_pointer(self, name: str) -> dict[str, Any] | None:
         data = _read_bytes(self.folder / name)

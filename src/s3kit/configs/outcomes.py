@@ -54,12 +54,13 @@ class PushOutcome:
 @dataclass(slots=True)
 class MoveOutcome:
     """A rollback, promotion or restore of one tool: "moved" (the pointer now names
-    `release`) or "unchanged" (it already served those files)."""
+    `release`), "unchanged" (it already served those files) or "planned" (a dry run that
+    would move it to a new release of `release`'s files)."""
 
     tool: str
     env: str
     action: Action
-    status: Literal["moved", "unchanged"]
+    status: Literal["moved", "unchanged", "planned"]
     release: Release
     previous: int | None
     warnings: list[str] = field(default_factory=list)

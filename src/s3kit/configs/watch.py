@@ -15,6 +15,10 @@ The first round finding DEST a real folder (the tool's config before s3kit manag
 into `.NAME.s3kit/original` and links DEST to it, so a failed first release rolls back to it.
 Nothing here deletes a user's file: only folders of releases this module wrote are pruned, and
 `original` is kept.
+
+`WatchHealth` follows the rounds for `--metrics-addr`: `/healthz` is healthy while the last
+round reached the store (or the last that did is at most `max_stale` old), and `/metrics` adds
+the rounds by status to the request metrics.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from s3kit.configs.cache import ConfigCache, Served, Transport, read_release, re
 from s3kit.errors import NotSupported, ObjectNotFound, S3KitError, UsageError, translating
 
 RoundStatus = Literal["unchanged", "updated", "refused", "rolled back", "failed"]
+ROUND_STATUSES: tuple[RoundStatus, ...] = ("unchanged", "updated", "refused", "rolled back",
+                                           "failed")  # fmt: skip
 ORIGINAL = "original"
 STATE = "state.json"
 RELOAD_METRICS = {
@@ -517,6 +523,88 @@ def watch_once(
     )  # fmt: skip
 
 
+class WatchHealth:
+    """The watch loop as a probe sees it. Healthy once a round has ended and while the last one
+    reached the store: every status but "failed" (a release refused or rolled back is the
+    tool's problem, said in the rounds, not the loop's; a stale pointer served is healthy, as
+    the cache only serves one within `max_stale`); after a failed round, while the last round
+    that reached the store is at most `max_stale` seconds old. Thread-safe: the metrics server
+    reads it while the loop records."""
+
+    def __init__(
+        self,
+        *,
+        max_stale: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_stale = max_stale
+        self._clock, self._wall = clock, wall
+        self._lock = threading.Lock()
+        self._rounds: dict[str, int] = {}
+        self._last: WatchRound | None = None
+        self._last_at: float | None = None
+        self._good_at: float | None = None
+        self._good_wall: float | None = None
+
+    def record(self, result: WatchRound) -> None:
+        """The round that just ended (`watch(on_round=...)`)."""
+        with self._lock:
+            now = self._clock()
+            self._rounds[result.status] = self._rounds.get(result.status, 0) + 1
+            self._last, self._last_at = result, now
+            if result.status != "failed" and not result.stale:
+                self._good_at, self._good_wall = now, self._wall()
+
+    def status(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, the /healthz document)."""
+        from s3kit._observe import redact
+
+        with self._lock:
+            now = self._clock()
+            last, good_at = self._last, self._good_at
+            good_age = None if good_at is None else now - good_at
+            if last is None:
+                return False, {"status": "starting", "detail": "no round has ended yet"}
+            healthy = last.status != "failed" or (
+                self.max_stale is not None and good_age is not None and good_age <= self.max_stale
+            )
+            return healthy, {
+                "status": "ok" if healthy else "failing",
+                "last_round": last.status,
+                "detail": redact(last.detail),
+                "release": last.release,
+                "stale": last.stale,
+                "last_round_seconds_ago": round(now - (self._last_at or now), 3),
+                "last_good_round_seconds_ago": None if good_age is None else round(good_age, 3),
+                "max_stale_seconds": self.max_stale,
+                "rounds": sum(self._rounds.values()),
+            }
+
+    def prometheus(self) -> str:
+        """The watch's own lines of /metrics (text exposition format 0.0.4)."""
+        healthy, _ = self.status()
+        with self._lock:
+            rounds, good = dict(self._rounds), self._good_wall
+        out = [
+            "# HELP s3kit_watch_rounds_total Rounds of configs watch ended, by status.",
+            "# TYPE s3kit_watch_rounds_total counter",
+            *(f's3kit_watch_rounds_total{{status="{name}"}} {rounds.get(name, 0)}'
+              for name in ROUND_STATUSES),
+            "# HELP s3kit_watch_healthy 1 while /healthz answers 200.",
+            "# TYPE s3kit_watch_healthy gauge",
+            f"s3kit_watch_healthy {int(healthy)}",
+        ]  # fmt: skip
+        if good is not None:
+            out += [
+                "# HELP s3kit_watch_last_good_round_timestamp_seconds When a round last reached"
+                " the store (Unix time).",
+                "# TYPE s3kit_watch_last_good_round_timestamp_seconds gauge",
+                f"s3kit_watch_last_good_round_timestamp_seconds {good:.3f}",
+            ]
+        return "\n".join(out) + "\n"
+
+
 def watch(
     round_: Callable[[], WatchRound],
     *,
@@ -550,6 +638,7 @@ __all__ = [
     "SignalReloader",
     "ValidationReport",
     "Validator",
+    "WatchHealth",
     "WatchRound",
     "default_validator",
     "metrics_url_for",

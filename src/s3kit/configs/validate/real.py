@@ -2,10 +2,12 @@
 `amtool check-config`, `loki -verify-config`, `otelcol validate` (Jaeger v2 is a collector
 build); their output becomes findings, with the file and line where the tool names them.
 
-A tool is looked up in its environment variable (S3KIT_PROMTOOL, S3KIT_AMTOOL, S3KIT_LOKI,
-S3KIT_OTELCOL), then on PATH, then in `<venv>/prometheus/usr/bin` (where `make test` unpacks
-Debian's packages). Every run is time-limited and runs in the bundle's root; only file names go
-on the command line, never a secret, and the tool's output is not echoed beyond the findings.
+Where the tool names no line but quotes a value, the finding's line is the one line of the file
+holding that value (none when several do). A tool is looked up in its environment variable
+(S3KIT_PROMTOOL, S3KIT_AMTOOL, S3KIT_LOKI, S3KIT_OTELCOL), then on PATH, then in
+`<venv>/prometheus/usr/bin` (where `make test` unpacks Debian's packages). Every run is
+time-limited and runs in the bundle's root; only file names go on the command line, never a
+secret, and the tool's output is not echoed beyond the findings.
 """
 
 from __future__ import annotations
@@ -89,11 +91,14 @@ def find_program(
 def missing_message(tool: str, why: str | None) -> str:
     program = TOOL_PROGRAMS.get(tool)
     if program is None:
-        return f"{tool} has no checker of its own to run: use validator='builtin' (or 'auto')"
+        return (
+            f"{tool} has no checker of its own to run: use the built-in checks (--validator"
+            " builtin or auto)"
+        )
     where = why or f"{' or '.join(program.names)} is not on PATH"
     return (
         f"cannot run the real {tool} checker: {where} — install it, set {program.env} to"
-        " its path, or use validator='builtin'"
+        " its path, or use the built-in checks (--validator builtin)"
     )
 
 
@@ -173,13 +178,28 @@ class _Runner:
     def finding(
         self, file: str, line: int | None, message: str, severity: str = "error"
     ) -> Finding:
+        name = self.relative(file)
         return Finding(
-            self.relative(file),
-            line if line and line > 0 else None,
+            name,
+            line if line and line > 0 else self.line_quoted(name, message),
             _masked(message.strip()),
             "warning" if severity == "warning" else "error",
             self.validator,
         )
+
+    def line_quoted(self, name: str, message: str) -> int | None:
+        """Where the tool names no line (promtool: `not a valid duration string: "1x"`), the
+        one line of the file holding the value it quotes; None when none or several do."""
+        quoted = re.search(r'"([^"\n]{1,200})"', message)
+        if quoted is None or PurePosixPath(name).is_absolute() or name.startswith(".."):
+            return None
+        try:
+            text = (self.root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        token = re.compile(rf"(?<![\w.-]){re.escape(quoted.group(1))}(?![\w.-])")
+        holding = [n for n, text_line in enumerate(text.splitlines(), 1) if token.search(text_line)]
+        return holding[0] if len(holding) == 1 else None
 
     def relative(self, name: str) -> str:
         path = PurePosixPath(name.strip().strip("'\""))
