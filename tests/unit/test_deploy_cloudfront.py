@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from s3kit.deploy.caching import IMMUTABLE_CACHE_CONTROL
 from s3kit.deploy.cloudfront import (
     DEFAULT_BUDGET,
     MAX_WILDCARDS,
@@ -25,7 +26,7 @@ from s3kit.deploy.cloudfront import (
 )
 from s3kit.deploy.manifest import Manifest
 from s3kit.deploy.plan import SiteFile, make_plan
-from s3kit.deploy.rules import IMMUTABLE_CACHE_CONTROL, DeployConfig, FileHeaders
+from s3kit.deploy.rules import DeployConfig, FileHeaders
 from s3kit.errors import S3KitError, UsageError
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

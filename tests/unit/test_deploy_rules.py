@@ -10,22 +10,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from s3kit.deploy.rules import (
+from s3kit.deploy.caching import (
     DEFAULT_CACHE_CONTROL,
-    DEFAULT_GRACE_SECONDS,
     HTML_CACHE_CONTROL,
     IMMUTABLE_CACHE_CONTROL,
+    is_hashed_name,
+)
+from s3kit.deploy.rules import (
+    DEFAULT_GRACE_SECONDS,
     DeployConfig,
-    DeployConfigError,
     FileHeaders,
     Rule,
-    deploy_config_from_node,
-    is_hashed_name,
-    load_deploy_config,
-    parse_deploy_config,
     parse_duration,
     parse_max_delete,
     redirect_key,
+)
+from s3kit.deploy.rules_file import (
+    DeployConfigError,
+    deploy_config_from_node,
+    load_deploy_config,
+    parse_deploy_config,
 )
 from s3kit.errors import UsageError
 
@@ -548,7 +552,7 @@ def test_deploy_config_from_a_node_of_s3kit_yaml() -> None:
         deploy_config_from_node(node, "s3kit.yaml")
     assert caught.value.problems == (
         "s3kit.yaml:7: unknown rule key 'y' — known: match, cache_control, content_type, gzip, "
-        "ignore",
+        "brotli, ignore",
     )
     root = yaml.compose("deploy:\n  grace: 1h\n", Loader=yaml.SafeLoader)
     config = deploy_config_from_node(root.value[0][1], "s3kit.yaml")
@@ -595,7 +599,7 @@ def test_every_problem_is_reported_with_its_line() -> None:
     assert "gzip must be true or false, not 'yes'" in problems[7]
     assert problems[10] == (
         "s3kit-deploy.yaml:16: unknown key 'colour' — known: rules, protect, max_delete, grace, "
-        "redirects, index_document, error_document"
+        "redirects, index_document, error_document, serve, keep"
     )
     assert "'rules' appears twice" in problems[11]
     assert all(" — " in problem for problem in problems)
@@ -626,12 +630,11 @@ def test_bad_rules(rule: str, problem: str) -> None:
 @pytest.mark.parametrize(
     "written", ["content_encoding: br", "content_encoding: brotli", "brotli: true"]
 )
-def test_brotli_is_refused_with_the_reason(written: str) -> None:
-    problem = only_problem(f"rules:\n  - match: '*.js'\n    {written}\n")
-    assert problem.startswith("s3kit-deploy.yaml:3: ")
-    assert "S3 cannot negotiate brotli" in problem
-    assert "sibling .br objects are not supported yet" in problem
-    assert problem.endswith("write gzip: true instead")
+def test_brotli_other_than_a_sibling_is_refused_with_the_reason(written: str) -> None:
+    problem = only_problem(f"serve: negotiating\nrules:\n  - match: '*.js'\n    {written}\n")
+    assert problem.startswith("s3kit-deploy.yaml:4: ")
+    assert "S3 serves the one stored encoding" in problem
+    assert "write brotli: sibling" in problem
 
 
 def test_other_encodings() -> None:

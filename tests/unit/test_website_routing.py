@@ -23,7 +23,7 @@ from s3kit.website import (
     decide,
     site_key,
 )
-from s3kit.website.serve import Missing
+from s3kit.website.serve import Missing, accepts_brotli
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -411,3 +411,62 @@ def test_the_error_document_must_name_an_object() -> None:
     with pytest.raises(UsageError, match="error document"):
         Site(error="errors/")
     assert Site(error="/404.html").error == "404.html"
+
+
+# -- brotli siblings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=0.5", True),
+        ("BR", True),
+        ("*", True),
+        ("gzip, *;q=0.1", True),
+        ("gzip", False),
+        ("br;q=0", False),
+        ("*, br;q=0", False),
+        ("br;q=x", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_which_accept_encoding_takes_brotli(header: str | None, takes: bool) -> None:
+    assert accepts_brotli(header) is takes
+
+
+def sibling_bucket() -> Bucket:
+    bucket = Bucket([])
+    for key, encoding in (("site.css", None), ("site.css.br", "br"), ("logo.png", None)):
+        content_type = "image/png" if key.endswith(".png") else "text/css; charset=utf-8"
+        info = ObjectInfo(key, 10, WHEN, etag=f'"etag-{key}"', content_type=content_type,
+                          content_encoding=encoding)  # fmt: skip
+        bucket.objects[key] = SiteObject(info)
+    return bucket
+
+
+def test_a_request_taking_br_gets_the_sibling_others_the_file_both_with_vary() -> None:
+    bucket = sibling_bucket()
+    request = Request("GET", "/site.css", "127.0.0.1", accept_encoding="gzip, br")
+    assert decide(request, Site(), bucket) == Serve(bucket.objects["site.css.br"], vary=True)
+    plain = Request("GET", "/site.css", "127.0.0.1", accept_encoding="gzip")
+    assert decide(plain, Site(), bucket) == Serve(bucket.objects["site.css"], vary=True)
+    tagged = Request("GET", "/site.css", "127.0.0.1", '"etag-site.css.br"', "br")
+    assert decide(tagged, Site(), bucket) == Serve(bucket.objects["site.css.br"], 304, True)
+
+
+def test_no_sibling_is_looked_for_beside_an_image_or_a_sibling() -> None:
+    bucket = sibling_bucket()
+    for target in ("/logo.png", "/site.css.br"):
+        bucket.asked.clear()
+        decision = decide(Request("GET", target, "127.0.0.1", accept_encoding="br"), Site(), bucket)
+        assert isinstance(decision, Serve) and not decision.vary
+        assert bucket.asked == [target[1:]]
+
+
+def test_an_object_that_is_not_brotli_is_no_sibling() -> None:
+    bucket = sibling_bucket()
+    bucket.objects["site.css.br"] = SiteObject(ObjectInfo("site.css.br", 3, WHEN))
+    request = Request("GET", "/site.css", "127.0.0.1", accept_encoding="br")
+    assert decide(request, Site(), bucket) == Serve(bucket.objects["site.css"])

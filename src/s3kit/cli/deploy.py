@@ -108,7 +108,8 @@ def _parse_max_delete(text: str | None) -> int | float | None:
 def load_config(path: Path | None) -> Any:
     """The deploy rules: `--rules FILE`, else ./s3kit-deploy.yaml if there is one, else the
     defaults."""
-    from s3kit.deploy.rules import DeployConfig, load_deploy_config
+    from s3kit.deploy.rules import DeployConfig
+    from s3kit.deploy.rules_file import load_deploy_config
 
     if path is None:
         found = Path(DEPLOY_FILE)
@@ -315,6 +316,12 @@ def _print_plan(outcome: Any, config: Any) -> None:
         for path in outcome.invalidation.paths:
             out.write(f"  invalidate {path}\n")
     out.write(f"{len(plan.unchanged)} unchanged, {len(plan.stale)} stale kept for now\n")
+    if plan.dropped or plan.blob_deletions:
+        out.write(
+            f"history: collects {_count(len(plan.dropped), 'old deploy')} and"
+            f" {_count(len(plan.blob_deletions), 'copy', 'copies')} no kept deploy uses"
+            " (under _s3kit/blobs/, apart from the site's files)\n"
+        )
 
 
 def _print_outcome(outcome: Any, config: Any) -> None:
@@ -361,11 +368,16 @@ def _print_deployed(outcome: Any) -> None:
     parts.append(f"{outcome.deleted} deleted")
     if plan.stale:
         parts.append(f"{_count(len(plan.stale), 'removed file')} kept for the grace period")
+    if plan.dropped or outcome.collected:
+        parts.append(
+            f"{_count(len(plan.dropped), 'old deploy')} and"
+            f" {_count(outcome.collected, 'kept copy', 'kept copies')} collected"
+        )
     sys.stdout.write(f"deployed {outcome.deploy_id} to {outcome.destination}: {', '.join(parts)}\n")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 @app.command("history")

@@ -63,7 +63,8 @@ def serve(
 
     Index documents per folder, the error document, redirect objects and the bucket's routing
     rules, read with your credentials (which never leave s3kit), until Ctrl-C: for stores
-    that have no website endpoints (SeaweedFS, moto).
+    that have no website endpoints (SeaweedFS, moto). A deploy's brotli siblings (KEY.br) go
+    to requests whose Accept-Encoding takes br, with Vary: Accept-Encoding.
 
     Example: s3kit website serve s3://demo/site --error 404.html
     """

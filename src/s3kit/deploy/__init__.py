@@ -7,7 +7,8 @@ local files and the live manifest in, phased uploads and deletions out) and `run
 in safe order, swing `current.json`, release) act through the storage layer.
 """
 
-from s3kit.deploy.rules import DeployConfig, load_deploy_config
+from s3kit.deploy.rules import DeployConfig
+from s3kit.deploy.rules_file import load_deploy_config
 from s3kit.deploy.run import (
     DeployOutcome,
     deploy,

@@ -8,6 +8,11 @@ own `GzipFile` writes it) around a raw deflate stream. The deflate stream is zli
 identical for the same zlib and level, but a different zlib build (zlib-ng, say) may choose
 other, equally valid bytes — which is why change detection should hash the source bytes and
 the headers (`FileHeaders.fingerprint`), not the compressed body. Pure: bytes in, bytes out.
+
+Brotli (for a rule's sibling `KEY.br`) has no header to stamp: its output depends on the
+input, the quality and the window alone, so both are fixed here (11 and 22, the library's
+defaults, written down so a change of default cannot change the bytes). The PyPI `brotli`
+package is imported only when a file gets a sibling.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ from s3kit._units import KiB
 from s3kit.errors import UsageError
 
 GZIP_MIN_SIZE = KiB  # below this the ~20 bytes of gzip framing eat most of the saving
+BROTLI_QUALITY = 11
+BROTLI_WINDOW = 22  # lgwin: a 4 MiB window
+# A sibling is made in memory at quality 11 (about 1 MB/s): past this the deploy would stall,
+# and the file goes without one.
+BROTLI_MAX_SIZE = 64 * 1024 * KiB
 
 # Types that compress well beyond `text/*`, `*+json` and `*+xml`, which `is_compressible`
 # accepts by pattern; images, audio, video, woff/woff2 and archives are compressed already.
@@ -71,6 +81,14 @@ def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     return header + body + trailer
 
 
+def brotli_bytes(data: bytes) -> bytes:
+    """`data` brotli-compressed, the same bytes for the same input and `brotli` library."""
+    import brotli  # type: ignore[import-untyped]  # no stubs in the package
+
+    result: bytes = brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW)
+    return result
+
+
 def base_type(content_type: str) -> str:
     """`text/html; charset=utf-8` → `text/html`."""
     return content_type.partition(";")[0].strip().lower()
@@ -87,11 +105,22 @@ def worth_compressing(content_type: str, size: int) -> bool:
     return size >= GZIP_MIN_SIZE and is_compressible(content_type)
 
 
+def worth_brotli(content_type: str, size: int | None) -> bool:
+    """Whether a rule's brotli sibling is written for a file: a compressible type, and (when
+    the size is known) from `GZIP_MIN_SIZE` up to `BROTLI_MAX_SIZE` bytes."""
+    if size is not None and not GZIP_MIN_SIZE <= size <= BROTLI_MAX_SIZE:
+        return False
+    return is_compressible(content_type)
+
+
 __all__ = [
+    "BROTLI_MAX_SIZE",
     "COMPRESSIBLE",
     "GZIP_MIN_SIZE",
     "base_type",
+    "brotli_bytes",
     "gzip_bytes",
     "is_compressible",
+    "worth_brotli",
     "worth_compressing",
 ]

@@ -11,6 +11,14 @@ Files that left the site are not deleted at once: old pages still open in browse
 hashed assets (ChunkLoadError otherwise). They are recorded as stale and deleted by the first
 deploy after the grace period, or at once with `delete="now"`. Only what an earlier deploy wrote
 is ever deleted — never an object s3kit did not put there — and never a protected path.
+
+A file's brotli sibling goes with it: sent when the file is, listed missing when it is, and
+leaving the site (recorded stale, deleted) with it, but never counted apart by `max_delete`.
+
+The plan also collects the deploy's own copies (`_s3kit/blobs/`, see `manifest.py`): a deploy
+pushed out of the kept history (`DeployConfig.keep`) is retired, and once retired for the grace
+period its record goes, with every blob that no kept or retired deploy uses — never one a file of
+this plan names, so a rollback (whose files name their blobs) keeps what it copies from.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from s3kit._sync.plan import DeleteRefused
-from s3kit.deploy.manifest import FileRecord, Manifest, iso, parse_iso
+from s3kit.deploy.manifest import BLOBS, SIBLING, FileRecord, Manifest, iso, parse_iso
 from s3kit.deploy.rules import DeployConfig, FileHeaders
+from s3kit.errors import UsageError
 
 Phase = Literal["assets", "pages"]
 Reason = Literal["new", "changed", "headers", "missing"]
@@ -62,7 +71,13 @@ class SiteFile:
     path: Path | None = None
     restore: FileRecord | None = None
 
-    def record(self, stored_size: int, version_id: str | None) -> FileRecord:
+    def record(
+        self,
+        stored_size: int,
+        version_id: str | None,
+        brotli_size: int | None = None,
+        brotli_version_id: str | None = None,
+    ) -> FileRecord:
         return FileRecord(
             sha256=self.sha256,
             size=self.size,
@@ -72,7 +87,15 @@ class SiteFile:
             gzip=self.headers.gzip,
             stored_size=stored_size,
             version_id=version_id,
+            brotli_size=brotli_size,
+            brotli_version_id=brotli_version_id,
         )
+
+    @property
+    def blob_names(self) -> tuple[str, str]:
+        """The blobs a deploy of this file would keep (named by content and headers)."""
+        blob = f"{BLOBS}{self.sha256}-{self.headers.fingerprint()}"
+        return blob, blob + SIBLING
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +115,13 @@ class DeployPlan:
     stale: dict[str, str] = field(default_factory=dict)  # kept for now: path → since
     kept: list[str] = field(default_factory=list)  # left the site but protected
     base: str | None = None  # the live deploy this plan was made against
+    # The history after this deploy (None: the live manifest has none, nothing is collected):
+    # the kept deploys before this one, the retired ones still in their grace period, the
+    # ones whose record this deploy deletes, and the blobs it deletes (keys under the prefix).
+    history: list[str] | None = None
+    retired: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    blob_deletions: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -116,6 +146,7 @@ class DeployPlan:
             "deletions": sorted(self.deletions),
             "stale": dict(sorted(self.stale.items())),
             "protected": sorted(self.kept),
+            "collect": {"deploys": list(self.dropped), "blobs": len(self.blob_deletions)},
         }
 
 
@@ -142,8 +173,18 @@ def make_plan(
     previous = live.files if live is not None else {}
     plan = DeployPlan(base=live.id if live is not None else None)
     site: set[str] = set()
-    for file in sorted(files, key=lambda f: f.key):
+    files = sorted(files, key=lambda f: f.key)
+    keys = {file.key for file in files}
+    old_siblings = {key + SIBLING for key, r in previous.items() if r.brotli_size is not None}
+    for file in files:
         site.add(file.key)
+        if file.headers.brotli:
+            if file.key + SIBLING in keys:
+                raise UsageError(
+                    f"{file.key}{SIBLING} is a file of the site and the name of {file.key}'s"
+                    " brotli sibling — rename it, or leave brotli off for that file"
+                )
+            site.add(file.key + SIBLING)
         before = previous.get(file.key)
         reason: Reason | None
         if before is None:
@@ -152,7 +193,13 @@ def make_plan(
             reason = "changed"
         elif before.headers != file.headers.fingerprint():
             reason = "headers"
-        elif stored is not None and stored.get(file.key) != before.stored_size:
+        elif stored is not None and (
+            stored.get(file.key) != before.stored_size
+            or (
+                before.brotli_size is not None
+                and stored.get(file.key + SIBLING) != before.brotli_size
+            )
+        ):
             reason = "missing"
         else:
             reason = None
@@ -168,7 +215,7 @@ def make_plan(
         for key, target in redirects.items()
         if old_redirects.get(key) != target or (stored is not None and key not in stored)
     }
-    written_before = set(previous) | set(old_redirects)
+    written_before = set(previous) | set(old_redirects) | old_siblings
     since = dict(live.stale) if live is not None else {}
     for key in sorted(written_before - site):
         if config.protects(key):
@@ -176,7 +223,8 @@ def make_plan(
         else:
             plan.leaving.append(key)
             since.setdefault(key, iso(now))
-    _check_deletions(plan, len(previous), config, max_delete, force, delete)
+    leaving_files = [key for key in plan.leaving if key not in old_siblings]
+    _check_deletions(leaving_files, len(previous), config, max_delete, force, delete)
     grace = timedelta(seconds=config.grace_seconds)
     for key, left in sorted(since.items()):
         if key in site or config.protects(key):
@@ -185,11 +233,49 @@ def make_plan(
             plan.deletions.append(key)
         else:
             plan.stale[key] = left
+    _collect(plan, live, {name for file in files for name in file.blob_names}, config, now)
     return plan
 
 
+def _collect(
+    plan: DeployPlan, live: Manifest | None, named: set[str], config: DeployConfig, now: datetime
+) -> None:
+    """The history after this deploy, and what leaves it (see the module docstring)."""
+    if live is None or live.history is None:
+        return
+    before = config.keep - 1  # the deploy being planned takes the last place
+    history = list(live.history)
+    retired = dict(live.retired)
+    for deploy_id in history[: max(len(history) - before, 0)]:
+        retired.setdefault(deploy_id, iso(now))
+    plan.history = history[max(len(history) - before, 0) :]
+    grace = timedelta(seconds=config.grace_seconds)
+    due = {deploy_id for deploy_id, left in retired.items() if parse_iso(left) + grace <= now}
+    plan.retired = {deploy_id: left for deploy_id, left in retired.items() if deploy_id not in due}
+    plan.dropped = sorted(due)
+    kept = set(plan.history) | set(plan.retired)
+    plan.blob_deletions = sorted(
+        blob for blob, user in live.referenced().items() if user not in kept and blob not in named
+    )
+
+
+def seed_history(live: Manifest, recorded: Iterable[Manifest]) -> Manifest:
+    """`live` with the history fields a manifest from before them lacks, from every recorded
+    deploy (`recorded`, any order): all of them kept for now, each blob they use with the
+    newest one that uses it."""
+    ordered = sorted({m.id: m for m in [*recorded, live]}.values(), key=lambda m: m.id)
+    ordered = [m for m in ordered if m.id != live.id] + [live]
+    used = {blob: m.id for m in ordered for r in m.files.values() for blob in r.blobs()}
+    own = {blob for r in live.files.values() for blob in r.blobs()}
+    return replace(
+        live,
+        history=[m.id for m in ordered],
+        older_blobs={blob: user for blob, user in used.items() if blob not in own},
+    )
+
+
 def _check_deletions(
-    plan: DeployPlan,
+    leaving: list[str],
     deployed: int,
     config: DeployConfig,
     max_delete: int | float | None,
@@ -201,13 +287,13 @@ def _check_deletions(
     if max_delete is not None:
         config = replace(config, max_delete=max_delete)  # checked as the file's value is
     allowed = config.delete_limit(deployed)
-    if force or allowed is None or len(plan.leaving) <= allowed:
+    if force or allowed is None or len(leaving) <= allowed:
         return
     limit = config.max_delete
     share = f" ({limit:.0%} of {deployed})" if isinstance(limit, float) else ""
     when = "now" if delete == "now" else "after the grace period"
     raise DeployDeleteRefused(
-        f"this deploy takes {len(plan.leaving)} file{'' if len(plan.leaving) == 1 else 's'} off"
+        f"this deploy takes {len(leaving)} file{'' if len(leaving) == 1 else 's'} off"
         f" the site (deleted {when}), more than max_delete allows ({allowed}{share}) — nothing"
         " was written; check the source folder, or pass --max-delete N or --force if that is"
         " intended"

@@ -15,6 +15,7 @@ from s3kit._uri import S3Url, parse_s3_url
 from s3kit.deploy.manifest import (
     CURRENT,
     LOCK,
+    SIBLING,
     STATE,
     Manifest,
     iso,
@@ -136,11 +137,16 @@ async def _edge_headers(
     return headers
 
 
-def _restore_source(destination: S3Url, file: SiteFile) -> S3Url:
-    """What a rollback copies a file back from: its version, else the deploy's copy of it."""
+def _restore_source(destination: S3Url, file: SiteFile, *, sibling: bool = False) -> S3Url:
+    """What a rollback copies a file (or its brotli sibling) back from: its version, else the
+    deploy's copy of it."""
     record = file.restore
     assert record is not None
     prefix = _prefix(destination)
+    if sibling:
+        if record.brotli_version_id is not None:
+            return S3Url(destination.bucket, prefix + file.key + SIBLING, record.brotli_version_id)
+        return S3Url(destination.bucket, prefix + record.sibling_blob)
     if record.version_id is not None:
         return S3Url(destination.bucket, prefix + file.key, record.version_id)
     return S3Url(destination.bucket, prefix + record.blob)

@@ -17,6 +17,7 @@ from s3kit.deploy.cloudfront import (
     InvalidationResult,
 )
 from s3kit.deploy.manifest import (
+    DEPLOYS,
     FileRecord,
     Manifest,
 )
@@ -39,6 +40,7 @@ class DeployOutcome:
     uploaded: int = 0
     bytes: int = 0
     deleted: int = 0
+    collected: int = 0  # the deploy's own copies (_s3kit/blobs/) deleted, apart from `deleted`
     failures: list[tuple[str, S3KitError]] = field(default_factory=list)
     invalidation: InvalidationResult | None = None  # made, or (a dry run) planned
     website: WebsiteResult | None = None  # set and read back
@@ -61,6 +63,7 @@ class DeployOutcome:
             "redirects": len(self.plan.redirects),
             "deleted": self.deleted,
             "stale": len(self.plan.stale),
+            "collected": self.collected,
             "failures": [
                 {"path": path, "error": _error_document(error)} for path, error in self.failures
             ],
@@ -205,6 +208,26 @@ class _Report:
             )
         self.write(records)
 
+    def collected(self, plan: DeployPlan, failed: dict[str, str] | None) -> None:
+        """The history's collection: records of deploys that left it, and the blobs only
+        they used; planned when `failed` is None, else done but for the keys it holds (a blob
+        whose record stayed was not tried: failed too)."""
+        reasons = {f"{DEPLOYS}{name}.json": "left the deploy history" for name in plan.dropped}
+        reasons |= {blob: "no kept deploy uses this copy" for blob in plan.blob_deletions}
+        stopped = bool(failed) and any(key.startswith(DEPLOYS) for key in failed or {})
+        records = []
+        for key, reason in reasons.items():
+            error = None if failed is None else failed.get(key)
+            if error is None and stopped and not key.startswith(DEPLOYS):
+                error = "not tried: a record that names it is still there"
+            result: AuditResult = (
+                "planned" if failed is None else "failed" if error is not None else "done"
+            )
+            path = str(self.url(key))
+            records.append(audit_record("delete", path=path, reason=reason, result=result,
+                                        error=error))  # fmt: skip
+        self.write(records)
+
     def planned(self, plan: DeployPlan, live: Manifest | None) -> None:
         """What a dry run would do."""
         for upload in plan.in_order():
@@ -214,6 +237,7 @@ class _Report:
         for key, location in sorted(plan.redirects.items()):
             self.redirect(key, location, _redirect_reason(key, live), "planned")
         self.removals(plan, live, None)
+        self.collected(plan, None)
 
 
 def _result(error: S3KitError | None) -> AuditResult:

@@ -13,19 +13,23 @@ pattern takes out whatever came before it — unlike .gitignore, files under a f
 - Content-Type from s3kit's own table (`content_types.py`), sniffed for unknown names.
 - Cache-Control: HTML (text/html or application/xhtml+xml, so a sniffed extensionless page
   too) gets `no-cache` (always revalidated: a new deploy shows at once); a hashed asset (see
-  `is_hashed_name`) gets `public, max-age=31536000, immutable`; everything else
+  `caching.is_hashed_name`) gets `public, max-age=31536000, immutable`; everything else
   `public, max-age=300`.
 - gzip is off; a rule turns it on with `gzip: true`, and that is obeyed for any type and size
   (a rule is an explicit choice; `compress.worth_compressing` is advice, not a veto).
-  Brotli is refused: S3 serves the one stored encoding to every client, it cannot pick by
-  Accept-Encoding, and sibling `.br` objects are not supported yet.
+- brotli is off; a rule's `brotli: sibling` writes `KEY.br` beside each compressible file it
+  matches (`compress.worth_brotli`): the brotli bytes with KEY's Content-Type and
+  Cache-Control and `Content-Encoding: br`. S3 serves the one stored encoding to every client,
+  it cannot pick by Accept-Encoding, so siblings are refused unless the config says something
+  in front of the bucket does (`serve: negotiating`: `s3kit website serve`, or a server of
+  your own that answers `Accept-Encoding: br` with KEY.br and adds `Vary: Accept-Encoding`).
+- `keep`: how many deploys the history keeps for `rollback` (20). An older one's record and
+  the copies only it used (`_s3kit/blobs/`) are deleted by the first deploy after the grace
+  period.
 
-Errors in the file are `DeployConfigError` (a `UsageError`): its message is the first problem,
-one line, `FILE:LINE: what is wrong — what to write instead`, and `problems` lists all of them.
-Validation works on yaml's node tree, as `_config/file.py` does, for the line numbers; the
-checks themselves live in the dataclasses' `__post_init__` and the field functions they call,
-so a library caller is refused exactly what the file is refused. Pure: no I/O but reading
-the file in `load_deploy_config`.
+The file itself is read by `rules_file.py`, on yaml's node tree for the line numbers; the checks
+are here (the dataclasses' `__post_init__` and the field functions they call), so a library
+caller is refused exactly what the file is refused. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -34,92 +38,24 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Literal
 
 from s3kit._sync.ignore import IgnoreRule, parse_rule
-from s3kit.deploy.compress import base_type
+from s3kit.deploy.caching import default_cache_control
+from s3kit.deploy.compress import worth_brotli
 from s3kit.deploy.content_types import content_type_for
 from s3kit.errors import UsageError
-
-_T = TypeVar("_T")
 
 DEPLOY_CONFIG_FILE = "s3kit-deploy.yaml"
 MANIFEST_PREFIX = "_s3kit/"  # the deploy's own manifests: always protected, never a site file
 
-HTML_CACHE_CONTROL = "no-cache"
-IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-DEFAULT_CACHE_CONTROL = "public, max-age=300"
 DEFAULT_GRACE_SECONDS = 7 * 86400.0
 DEFAULT_INDEX_DOCUMENT = "index.html"
-
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-
-# -- hashed file names -------------------------------------------------------------------------
-
-_SEPARATORS = re.compile(r"[.-]")
-_HEX = re.compile(r"[0-9a-f]{8,}")
-_BASE64URL = re.compile(r"[A-Za-z0-9_]{8,}")
-_BARE_HEX_MIN = 16
-
-
-def is_hashed_name(key: str) -> bool:
-    """Whether the file name carries a content hash, so its bytes never change under it.
-
-    The name's last extension is set aside (a name without one is never hashed) and the rest
-    is split at '.' and '-' into segments. The name is hashed when a segment other than the
-    first is either
-      - hex: 8+ characters of 0-9a-f with at least one digit and one letter
-        (`app.3f2a9c1b.js`, `main-5d41402abc4b2a76.css`), or
-      - base64url: 8+ characters of A-Za-z0-9_ with a digit, an upper- and a lower-case
-        letter (`chunk.a1B2c3D4e5.js`, Vite's `index-D4kA9zQx.js`),
-    or when the first segment is hex of 16+ characters (Next.js's `0a1b2c3d4e5f6789.css`).
-
-    A wrong "yes" caches a changing file for a year and a wrong "no" costs five minutes of
-    caching, so the test leans to "no": all-digit runs are dates and ids (`photo-20240115`),
-    a single case with digits is a word or a size (`html5shiv`, `1920x1080`, `INV00012`), and
-    a short first segment is the file's own name (`face2face.png`). Missed on purpose: hashes
-    that happen to lack a digit or a letter, uppercase base32 (esbuild), and base64url hashes
-    containing '-' (split into two segments). A rule's `cache_control` overrides all of this.
-    """
-    name = key.rpartition("/")[2]
-    stem, dot, extension = name.rpartition(".")
-    if not (dot and stem and extension):
-        return False
-    first, *rest = _SEPARATORS.split(stem)
-    if len(first) >= _BARE_HEX_MIN and _is_hex_hash(first):
-        return True
-    return any(_is_hex_hash(segment) or _is_base64url_hash(segment) for segment in rest)
-
-
-def _is_hex_hash(segment: str) -> bool:
-    return (
-        _HEX.fullmatch(segment) is not None
-        and any(c.isdigit() for c in segment)
-        and any(c.isalpha() for c in segment)
-    )
-
-
-def _is_base64url_hash(segment: str) -> bool:
-    return (
-        _BASE64URL.fullmatch(segment) is not None
-        and any(c.isdigit() for c in segment)
-        and any(c.isupper() for c in segment)
-        and any(c.islower() for c in segment)
-    )
-
-
-def default_cache_control(key: str, content_type: str) -> str:
-    """The Cache-Control a file gets when no rule sets one (see the module docstring)."""
-    if base_type(content_type) in _HTML_TYPES:
-        return HTML_CACHE_CONTROL
-    if is_hashed_name(key):
-        return IMMUTABLE_CACHE_CONTROL
-    return DEFAULT_CACHE_CONTROL
-
+DEFAULT_KEEP = 20
+ServeMode = Literal["s3", "negotiating"]
+SERVE_MODES: tuple[ServeMode, ...] = ("s3", "negotiating")
 
 # -- values as written ---------------------------------------------------------------------------
 
@@ -282,6 +218,32 @@ def _check_error_document(value: object) -> str | None:
     return key
 
 
+BROTLI_NEEDS_NEGOTIATING = (
+    "brotli: sibling needs serve: negotiating — S3 serves the stored encoding to every client "
+    "and cannot pick KEY.br by Accept-Encoding; add serve: negotiating only if what serves the "
+    "bucket does (s3kit website serve; see the README), else write gzip: true"
+)
+
+
+def _check_serve(value: object) -> ServeMode:
+    for mode in SERVE_MODES:
+        if value == mode:
+            return mode
+    raise UsageError(
+        f"serve must be one of {', '.join(SERVE_MODES)}, not {value!r} — write serve: s3,"
+        " or serve: negotiating where what serves the bucket picks brotli siblings"
+    )
+
+
+def _check_keep(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(
+            f"keep must be a whole number of deploys, at least 1, not {value!r} — write e.g."
+            f" keep: {DEFAULT_KEEP}"
+        )
+    return value
+
+
 def _compile(patterns: Sequence[str]) -> tuple[IgnoreRule, ...]:
     return tuple(rule for rule in map(parse_rule, patterns) if rule is not None)
 
@@ -370,6 +332,7 @@ class FileHeaders:
     content_type: str
     cache_control: str
     gzip: bool = False
+    brotli: bool = False  # a brotli sibling KEY.br is written beside it
 
     @property
     def content_encoding(self) -> str | None:
@@ -377,11 +340,12 @@ class FileHeaders:
 
     def fingerprint(self) -> str:
         """16 hex digits of sha256 over the headers: equal headers, equal fingerprint, on every
-        machine and run, so a manifest can tell a header-only change from no change."""
-        canonical = json.dumps(
-            ["v1", self.content_type, self.cache_control, self.content_encoding],
-            separators=(",", ":"),
-        )
+        machine and run, so a manifest can tell a header-only change from no change. The
+        sibling counts as a header (turning it on or off sends the file again); without one
+        the fingerprint is what it was before siblings existed."""
+        fields = ["v1", self.content_type, self.cache_control, self.content_encoding]
+        canonical = json.dumps(fields + (["br-sibling"] if self.brotli else []),
+                               separators=(",", ":"))  # fmt: skip
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -394,6 +358,7 @@ class Rule:
     cache_control: str | None = None
     content_type: str | None = None
     gzip: bool | None = None
+    brotli: bool | None = None  # `brotli: sibling`
     ignore: bool = False
     line: int = 0
     _compiled: tuple[IgnoreRule, ...] = field(init=False, repr=False, compare=False)
@@ -407,13 +372,16 @@ class Rule:
             set_(self, "content_type", _check_content_type(self.content_type))
         if self.gzip is not None:
             _check_bool("gzip", self.gzip)
+        if self.brotli is not None:
+            _check_bool("brotli", self.brotli)
         _check_bool("ignore", self.ignore)
-        if self.ignore and (
-            self.cache_control is not None or self.content_type is not None or self.gzip is not None
+        if self.ignore and any(
+            value is not None
+            for value in (self.cache_control, self.content_type, self.gzip, self.brotli)
         ):
             raise UsageError(
-                "a rule with ignore: true uploads nothing, so its cache_control, content_type "
-                "and gzip mean nothing — drop them, or drop ignore: true"
+                "a rule with ignore: true uploads nothing, so its cache_control, content_type, "
+                "gzip and brotli mean nothing — drop them, or drop ignore: true"
             )
         set_(self, "_compiled", _compile(self.patterns))
 
@@ -429,7 +397,10 @@ class DeployConfig:
     `protect` always holds `_s3kit/` first. `max_delete` is a count (int >= 1) or a share of
     the live files (float, 0 < x <= 1); None is no limit. `grace_seconds` is how long a file
     no longer in the site stays before a later deploy deletes it. `redirects` maps site paths
-    to a path or URL. `source` names the file it came from, for messages."""
+    to a path or URL. `serve` says what serves the bucket: "s3" (S3 itself, or anything that
+    passes objects through as stored) or "negotiating" (something that picks a brotli
+    sibling by Accept-Encoding — which a rule's `brotli` needs). `keep` is how many deploys
+    the history keeps. `source` names the file it came from, for messages."""
 
     rules: tuple[Rule, ...] = ()
     protect: tuple[str, ...] = (MANIFEST_PREFIX,)
@@ -438,6 +409,8 @@ class DeployConfig:
     redirects: dict[str, str] = field(default_factory=dict)
     index_document: str = DEFAULT_INDEX_DOCUMENT
     error_document: str | None = None
+    serve: ServeMode = "s3"
+    keep: int = DEFAULT_KEEP
     source: str | None = field(default=None, compare=False)
     _protected: tuple[IgnoreRule, ...] = field(init=False, repr=False, compare=False)
 
@@ -458,21 +431,30 @@ class DeployConfig:
         for _, message in _redirect_problems(list(redirects.items()), self.index_document):
             raise UsageError(message)
         set_(self, "redirects", redirects)
+        set_(self, "serve", _check_serve(self.serve))
+        set_(self, "keep", _check_keep(self.keep))
+        for rule in rules:
+            if rule.brotli and self.serve != "negotiating":
+                raise UsageError(BROTLI_NEEDS_NEGOTIATING)
 
     def rule_for(self, key: str) -> Rule | None:
         """The first rule matching `key`, the only one that applies to it."""
         return next((rule for rule in self.rules if rule.matches(key)), None)
 
-    def headers_for(self, key: str, head: bytes = b"") -> FileHeaders | None:
+    def headers_for(
+        self, key: str, head: bytes = b"", size: int | None = None
+    ) -> FileHeaders | None:
         """The headers `key` is uploaded with, or None when a rule ignores it. `head` is the
         file's first bytes (`content_types.SNIFF_BYTES`), needed only when
-        `content_types.needs_head(key)`; b"" reads as an empty file."""
+        `content_types.needs_head(key)`; b"" reads as an empty file. `size` (None: unknown)
+        decides, with the type, whether a rule's brotli sibling is worth writing."""
         rule = self.rule_for(key)
         if rule is not None and rule.ignore:
             return None
         content_type = (rule and rule.content_type) or content_type_for(key, head)
         cache_control = (rule and rule.cache_control) or default_cache_control(key, content_type)
-        return FileHeaders(content_type, cache_control, bool(rule and rule.gzip))
+        brotli = bool(rule and rule.brotli) and worth_brotli(content_type, size)
+        return FileHeaders(content_type, cache_control, bool(rule and rule.gzip), brotli)
 
     def protects(self, key: str) -> bool:
         """Whether a deploy must never delete `key` (the manifests under `_s3kit/`, always)."""
@@ -496,313 +478,14 @@ class DeployConfig:
         }
 
 
-# -- reading the file --------------------------------------------------------------------------
-
-TOP_KEYS = (
-    "rules",
-    "protect",
-    "max_delete",
-    "grace",
-    "redirects",
-    "index_document",
-    "error_document",
-)
-RULE_KEYS = ("match", "cache_control", "content_type", "gzip", "ignore")
-_BROTLI = (
-    "S3 cannot negotiate brotli (it serves the one stored encoding whatever the browser's "
-    "Accept-Encoding) and sibling .br objects are not supported yet; write gzip: true instead"
-)
-
-
-class DeployConfigError(UsageError):
-    """The deploy configuration is invalid. The message is the first problem, one line
-    ('FILE:LINE: what is wrong — what to write instead'); `problems` holds every one."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__(problems[0])
-        self.problems = tuple(problems)
-
-
-def load_deploy_config(path: Path) -> DeployConfig:
-    """Read and validate `path` (normally `s3kit-deploy.yaml`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read deploy config {path}: {type(exc).__name__}") from None
-    return parse_deploy_config(text, source=str(path))
-
-
-def parse_deploy_config(text: str, *, source: str = DEPLOY_CONFIG_FILE) -> DeployConfig:
-    """Validate `text` as s3kit-deploy.yaml: the settings at the top, or all under `deploy:`."""
-    import yaml
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        if "alias" in str(getattr(exc, "context", "")):
-            reason += " — quote a pattern that starts with '*', e.g. '*.js'"
-        else:
-            reason += " — fix the YAML there (quote values holding : # * ! [ or {)"
-        raise DeployConfigError([f"{source}{line}: {reason}"]) from None
-    if (
-        isinstance(root, yaml.MappingNode)
-        and len(root.value) == 1
-        and isinstance(root.value[0][0], yaml.ScalarNode)
-        and root.value[0][0].value == "deploy"
-    ):
-        root = root.value[0][1]
-    return deploy_config_from_node(root, source)
-
-
-def deploy_config_from_node(node: Any, source: str) -> DeployConfig:
-    """The configuration in a yaml node (the file's root, or s3kit.yaml's `deploy:` value);
-    raises DeployConfigError naming `source` and the lines."""
-    return _Reader(source).config(node)
-
-
-class _Reader:
-    def __init__(self, source: str) -> None:
-        import yaml
-
-        self.yaml = yaml
-        self.source = source
-        self.problems: list[str] = []
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def problem(self, node: Any, message: str) -> None:
-        self.problems.append(f"{self.source}:{node.start_mark.line + 1}: {message}")
-
-    def check(self, node: Any, check: Callable[[], _T]) -> _T | None:
-        """`check()`'s value, or None after recording its UsageError at `node`'s line."""
-        try:
-            return check()
-        except UsageError as exc:
-            self.problem(node, exc.message)
-            return None
-
-    def is_null(self, node: Any) -> bool:
-        return isinstance(node, self.yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-    def value(self, node: Any, name: str) -> tuple[bool, Any]:
-        """(True, the plain value of `node`), or (False, None) after recording why not."""
-        try:
-            return True, self.constructor.construct_object(node, deep=True)
-        except self.yaml.YAMLError:
-            hint = (
-                "quote a pattern that starts with '!', e.g. '!drafts/'"
-                if str(getattr(node, "tag", "")).startswith("!")
-                else "write it as plain text, a number, true/false, a list or a mapping"
-            )
-            self.problem(node, f"{name} has a value YAML cannot read — {hint}")
-            return False, None
-
-    def entries(self, node: Any, what: str, known: Sequence[str]) -> Iterator[tuple[str, Any, Any]]:
-        """(key, key node, value node) of a mapping, after reporting duplicate keys."""
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, self.yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                self.problem(key_node, f"{what} keys must be names — known: {', '.join(known)}")
-                continue
-            if key in seen:
-                self.problem(key_node, f"'{key}' appears twice in {what} — keep one")
-                continue
-            seen.add(key)
-            yield key, key_node, value_node
-
-    def config(self, node: Any) -> DeployConfig:
-        yaml = self.yaml
-        settings: dict[str, Any] = {}
-        redirects_node = None
-        if node is not None and not self.is_null(node):
-            if not isinstance(node, yaml.MappingNode):
-                self.problem(
-                    node, "the deploy configuration must be a mapping — write e.g. grace: 7d"
-                )
-                raise DeployConfigError(self.problems)
-            for key, key_node, value_node in self.entries(node, "the deploy settings", TOP_KEYS):
-                if key not in TOP_KEYS:
-                    hint = (
-                        "put every deploy setting under deploy:, or none"
-                        if key == "deploy"
-                        else f"known: {', '.join(TOP_KEYS)}"
-                    )
-                    self.problem(key_node, f"unknown key '{key}' — {hint}")
-                    continue
-                if key == "redirects":
-                    redirects_node = value_node
-                elif self.is_null(value_node):
-                    continue  # written but empty: the default
-                elif key == "rules":
-                    settings["rules"] = self.rules(value_node)
-                elif key == "protect":
-                    settings["protect"] = self.patterns(value_node, "protect")
-                else:
-                    self.setting(key, value_node, settings)
-        if redirects_node is not None:
-            index = settings.get("index_document", DEFAULT_INDEX_DOCUMENT)
-            settings["redirects"] = self.redirects(redirects_node, index)
-        if self.problems:
-            raise DeployConfigError(self.problems)
-        try:
-            return DeployConfig(source=self.source, **settings)
-        except UsageError as exc:  # pragma: no cover - every check above runs first
-            raise DeployConfigError([f"{self.source}:1: {exc.message}"]) from None
-
-    def setting(self, key: str, node: Any, settings: dict[str, Any]) -> None:
-        ok, raw = self.value(node, key)
-        if not ok:
-            return
-        checks: dict[str, Callable[[], Any]] = {
-            "max_delete": lambda: parse_max_delete(raw),
-            "grace": lambda: parse_grace(raw),
-            "index_document": lambda: _check_index_document(raw),
-            "error_document": lambda: _check_error_document(raw),
-        }
-        name = "grace_seconds" if key == "grace" else key
-        value = self.check(node, checks[key])
-        if value is not None:
-            settings[name] = value
-
-    def patterns(self, node: Any, name: str) -> tuple[str, ...] | None:
-        yaml = self.yaml
-        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        if isinstance(node, yaml.MappingNode):
-            self.problem(
-                node, f"{name} must be a pattern or a list of patterns — write e.g. ['*.html']"
-            )
-            return None
-        patterns: list[str] = []
-        for item in items:
-            ok, raw = self.value(item, name)
-            if not ok:
-                continue
-            if not isinstance(raw, str):
-                self.problem(
-                    item, f"{name} patterns must be strings, not {raw!r} — quote it: '{raw}'"
-                )
-                continue
-            pattern = self.check(item, partial(_check_pattern, name, raw))
-            if pattern is not None:
-                patterns.append(pattern)
-        if len(patterns) < len(items):
-            return None
-        return self.check(
-            node, partial(_check_patterns, name, patterns, allow_empty=name == "protect")
-        )
-
-    def rules(self, node: Any) -> tuple[Rule, ...]:
-        yaml = self.yaml
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, "rules must be a list of rules — write e.g. - match: '*.html'")
-            return ()
-        rules: list[Rule] = []
-        for item in node.value:
-            rule = self.rule(item)
-            if rule is not None:
-                rules.append(rule)
-        return tuple(rules)
-
-    def rule(self, node: Any) -> Rule | None:
-        yaml = self.yaml
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, "each rule must be a mapping — write e.g. - match: '*.html'")
-            return None
-        before = len(self.problems)
-        fields: dict[str, Any] = {}
-        checks: dict[str, Callable[[Any], Any]] = {
-            "cache_control": _check_cache_control,
-            "content_type": _check_content_type,
-            "gzip": lambda raw: _check_bool("gzip", raw),
-            "ignore": lambda raw: _check_bool("ignore", raw),
-        }
-        for key, key_node, value_node in self.entries(node, "a rule", RULE_KEYS):
-            if key == "match":
-                fields["patterns"] = self.patterns(value_node, "match")
-                continue
-            if key in ("content_encoding", "brotli"):
-                self.encoding(key, value_node)
-                continue
-            if key not in checks:
-                spelled = key.replace("-", "_").lower()
-                hint = (
-                    f"write {spelled}" if spelled in RULE_KEYS else f"known: {', '.join(RULE_KEYS)}"
-                )
-                self.problem(key_node, f"unknown rule key '{key}' — {hint}")
-                continue
-            if self.is_null(value_node):
-                continue
-            ok, raw = self.value(value_node, key)
-            if ok:
-                value = self.check(value_node, partial(checks[key], raw))
-                if value is not None:
-                    fields[key] = value
-        if "patterns" not in fields and len(self.problems) == before:
-            self.problem(node, "a rule needs match: — write e.g. - match: '*.html'")
-        if len(self.problems) > before:
-            return None
-        return self.check(node, partial(Rule, line=node.start_mark.line + 1, **fields))
-
-    def encoding(self, key: str, node: Any) -> None:
-        """`content_encoding:` or `brotli:` in a rule: s3kit sets the encoding from `gzip:`."""
-        ok, raw = self.value(node, key)
-        if not ok or (key == "brotli" and raw is False):
-            return
-        if key == "brotli" or raw in ("br", "brotli"):
-            self.problem(node, f"{key}: {raw} is refused — {_BROTLI}")
-        elif raw == "gzip":
-            self.problem(node, "content_encoding comes from gzip: — write gzip: true")
-        else:
-            self.problem(node, f"content_encoding: {raw} is not supported — write gzip: true")
-
-    def redirects(self, node: Any, index_document: str) -> dict[str, str]:
-        yaml = self.yaml
-        if self.is_null(node):
-            return {}
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(
-                node, 'redirects must be a mapping — write e.g. redirects: {"/old/": "/new/"}'
-            )
-            return {}
-        pairs: list[tuple[object, object]] = []
-        nodes: list[Any] = []
-        seen: set[object] = set()
-        for key_node, value_node in node.value:
-            ok_source, source = self.value(key_node, "a redirect source")
-            ok_target, target = self.value(value_node, "a redirect target")
-            if not (ok_source and ok_target):
-                continue
-            if isinstance(source, str) and source in seen:
-                self.problem(key_node, f"redirect '{source}' appears twice — keep one")
-                continue
-            if isinstance(source, str):
-                seen.add(source)
-            pairs.append((source, target))
-            nodes.append(key_node)
-        for position, message in _redirect_problems(pairs, index_document):
-            self.problem(nodes[position], message)
-        return {str(source): str(target) for source, target in pairs}
-
-
 __all__ = [
-    "DEFAULT_CACHE_CONTROL",
     "DEFAULT_GRACE_SECONDS",
+    "DEFAULT_KEEP",
     "DEPLOY_CONFIG_FILE",
-    "HTML_CACHE_CONTROL",
-    "IMMUTABLE_CACHE_CONTROL",
     "MANIFEST_PREFIX",
     "DeployConfig",
-    "DeployConfigError",
     "FileHeaders",
     "Rule",
-    "default_cache_control",
-    "deploy_config_from_node",
-    "is_hashed_name",
-    "load_deploy_config",
-    "parse_deploy_config",
     "parse_duration",
     "parse_max_delete",
     "redirect_key",

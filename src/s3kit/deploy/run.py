@@ -17,6 +17,9 @@ the CloudFront invalidation of what it made stale (`cloudfront`, see `cloudfront
 failures never undo the deploy; they are the outcome's `after_live` errors, which say it is
 live. As it goes a deploy reports each upload as transfer events (`on_event`: a progress bar,
 which must never break it) and each action as a line of sync's audit log (`log_file`).
+
+The deploy's own copies of its files (`_s3kit/blobs/`: kept, restored by `rollback`, collected
+once the bounded history no longer needs them) are `copies.py`'s.
 """
 
 from __future__ import annotations
@@ -38,23 +41,31 @@ from s3kit.deploy.after import _after_live, _audit_log, _cloudfront, _plan_inval
 from s3kit.deploy.cloudfront import (
     CloudFrontInvalidation,
 )
-from s3kit.deploy.compress import gzip_bytes
+from s3kit.deploy.compress import brotli_bytes, gzip_bytes
+from s3kit.deploy.copies import _collect, _keep_blobs, _restore, _version
 from s3kit.deploy.manifest import (
     BLOBS,
     CURRENT,
     DEPLOYS,
     LOCK,
+    SIBLING,
     FileRecord,
     Manifest,
     iso,
     new_deploy_id,
 )
-from s3kit.deploy.plan import DeleteMode, DeployPlan, SiteFile, Upload, make_plan
+from s3kit.deploy.plan import (
+    DeleteMode,
+    DeployPlan,
+    SiteFile,
+    Upload,
+    make_plan,
+    seed_history,
+)
 from s3kit.deploy.records import (
     _edge_headers,
     _Lock,
     _prefix,
-    _restore_source,
     _stored,
     _url,
     read_manifest,
@@ -133,10 +144,10 @@ async def deploy_async(
                 " — nothing was written; make a new plan"
             )
         stored = await _stored(storage, _prefix(destination))
-        plan = make_plan(
+        live, plan = await _with_history(session, destination, live, lambda live: make_plan(
             files, live, config, now=now, delete=delete, stored=stored,
             max_delete=max_delete, force=force,
-        )  # fmt: skip
+        ))  # fmt: skip
         if expect is not None and _decisions(plan.document()) != _decisions(expect):
             raise ConflictError(
                 f"the site or {destination} changed since the plan was made: it would now do"
@@ -198,6 +209,25 @@ async def _carry_out(
             return outcome
 
 
+async def _with_history(
+    session: Session,
+    destination: S3Url,
+    live: Manifest | None,
+    plan_for: Callable[[Manifest | None], DeployPlan],
+    *,
+    writes: bool = False,
+) -> tuple[Manifest | None, DeployPlan]:
+    """The plan against `live`, and `live` with its history fields: a manifest from before
+    them gets them from the recorded deploys (see `manifest.py`), read once — only when the
+    plan writes a deploy (`writes`, or it changes something), so a no-op redeploy of an
+    older site costs no reading of its history."""
+    plan = plan_for(live)
+    if live is not None and live.history is None and (writes or plan.changes):
+        live = seed_history(live, await history_async(session, destination))
+        plan = plan_for(live)
+    return live, plan
+
+
 def _decisions(document: dict[str, Any]) -> tuple[Any, ...]:
     """What a plan does (not when it was made): two plans that agree here are the same plan."""
     return tuple(
@@ -213,9 +243,9 @@ async def _write(run: _Run, planned: _Planned, source: dict[str, str]) -> None:
     records: dict[str, FileRecord] = {}
     if live is not None:
         records.update({f.key: live.files[f.key] for f in plan.unchanged if f.key in live.files})
-    known_blobs = {r.blob for r in (live.files.values() if live else ()) if r.version_id is None}
+    known_blobs = {blob for r in (live.files.values() if live else ()) for blob in r.blobs()}
     known_blobs |= {  # a rollback copies from these: they are there
-        u.file.restore.blob for u in plan.uploads if u.file.restore is not None
+        blob for u in plan.uploads if u.file.restore is not None for blob in u.file.restore.blobs()
     }
     run.report.queued(plan.in_order())
     for phase in ("assets", "pages"):
@@ -251,7 +281,15 @@ async def _write(run: _Run, planned: _Planned, source: dict[str, str]) -> None:
             "unchanged": len(plan.unchanged),
             "deleted": len(plan.deletions),
         },
+        history=[*(plan.history or []), run.deploy_id],
+        retired=dict(plan.retired),
     )
+    own = {blob for record in records.values() for blob in record.blobs()}
+    gone = set(plan.blob_deletions)
+    manifest = replace(manifest, older_blobs={
+        blob: user for blob, user in (live.referenced() if live else {}).items()
+        if blob not in own and blob not in gone
+    })  # fmt: skip
     run.etag = await _publish(run.storage, prefix, manifest, planned.etag)
     run.manifest = manifest
     outcome.deploy_id = run.deploy_id
@@ -268,6 +306,7 @@ async def _write(run: _Run, planned: _Planned, source: dict[str, str]) -> None:
             errors[key] = S3KitError(failure.message)
             outcome.failures.append((key, errors[key]))
     run.report.removals(plan, live, run.deleted, errors)
+    await _collect(run, plan)
 
 
 def _all_redirects(plan: DeployPlan, live: Manifest | None) -> dict[str, str]:
@@ -329,6 +368,17 @@ async def _send(run: _Run, upload: Upload) -> FileRecord:
         data = await asyncio.to_thread(file.path.read_bytes)
     if hashlib.sha256(data).hexdigest() != file.sha256:
         raise LocalPathError(f"{file.path} changed while the deploy ran — run it again")
+    sibling = None
+    if headers.brotli:
+        # Before its file: a server that finds KEY looks for KEY.br next, never the other way.
+        compressed = await asyncio.to_thread(brotli_bytes, data)
+        sibling = await run.storage.put_async(
+            key + SIBLING,
+            compressed,
+            content_type=headers.content_type,
+            cache_control=headers.cache_control,
+            content_encoding="br",
+        )
     body = gzip_bytes(data) if headers.gzip else data
     result = await run.storage.put_async(
         key,
@@ -338,43 +388,11 @@ async def _send(run: _Run, upload: Upload) -> FileRecord:
         content_encoding="gzip" if headers.gzip else None,
     )
     run.report.progress(upload, file.size)
-    return file.record(len(body), _version(result.version_id))
-
-
-def _version(version_id: str | None) -> str | None:
-    return None if version_id in (None, "", "null") else version_id
-
-
-async def _keep_blobs(
-    session: Session,
-    destination: S3Url,
-    written: dict[str, FileRecord],
-    known: set[str],
-    concurrency: int,
-    outcome: DeployOutcome,
-) -> None:
-    """A server-side copy of each file just written, where the bucket keeps no versions of
-    it: what `rollback` copies back. One per content and headers, shared by every path."""
-    from s3kit.transfer import TransferItem, TransferManager
-
-    prefix = _prefix(destination)
-    wanted: dict[str, str] = {}
-    for key, record in written.items():
-        if record.version_id is None and record.blob not in known:
-            wanted.setdefault(record.blob, key)
-    if not wanted:
-        return
-    items = [
-        TransferItem(
-            S3Url(destination.bucket, prefix + key), S3Url(destination.bucket, prefix + blob)
-        )
-        for blob, key in wanted.items()
-    ]
-    summary = await TransferManager(session, concurrency=concurrency).run_items_async(items)
-    for item, error in summary.failures:
-        assert isinstance(item.source, S3Url)
-        outcome.failures.append((item.source.key[len(prefix) :], error))
-    known.update(wanted)
+    if sibling is None:
+        return file.record(len(body), _version(result.version_id))
+    return file.record(
+        len(body), _version(result.version_id), len(compressed), _version(sibling.version_id)
+    )
 
 
 async def _publish(
@@ -459,7 +477,12 @@ async def rollback_async(
             key,
             record.sha256,
             record.size,
-            FileHeaders(record.content_type, record.cache_control, record.gzip),
+            FileHeaders(
+                record.content_type,
+                record.cache_control,
+                record.gzip,
+                brotli=record.brotli_size is not None,
+            ),
             restore=record,
         )
         for key, record in target.files.items()
@@ -477,7 +500,9 @@ async def rollback_async(
     async def plan_now() -> _Planned:
         current, etag = await read_manifest(session, destination)
         stored = await _stored(storage, _prefix(destination))
-        plan = make_plan(files, current, config, now=now, stored=stored, force=True)
+        current, plan = await _with_history(session, destination, current, lambda live: make_plan(
+            files, live, config, now=now, stored=stored, force=True
+        ), writes=True)  # fmt: skip
         return _Planned(plan, current, etag, stored)
 
     return await _carry_out(
@@ -490,24 +515,6 @@ async def rollback_async(
 history = blocking_twin(history_async, "history")
 
 rollback = blocking_twin(rollback_async, "rollback")
-
-
-async def _restore(session: Session, destination: S3Url, file: SiteFile) -> FileRecord:
-    """Copy a file of an earlier deploy back to its path (content and headers as they were)."""
-    from s3kit.transfer import TransferManager
-
-    record = file.restore
-    assert record is not None
-    prefix = _prefix(destination)
-    summary = await TransferManager(session).run_async(
-        _restore_source(destination, file), S3Url(destination.bucket, prefix + file.key)
-    )
-    copied = summary.results[0] if summary.results else None
-    version = None
-    if copied is not None and record.version_id is not None:
-        info = await session.storage(destination.bucket).head_async(prefix + file.key)
-        version = _version(info.version_id)
-    return replace(record, version_id=version) if record.version_id else record
 
 
 async def unlock_async(session: Session, destination: S3Url | str) -> bool:

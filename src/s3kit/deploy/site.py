@@ -55,7 +55,7 @@ def scan_site(root: Path, config: DeployConfig) -> list[SiteFile]:
             )
         validate_key(relative)
         digest, head, size = _digest(root / relative)
-        headers = config.headers_for(relative, head)
+        headers = config.headers_for(relative, head, size)
         if headers is not None:
             files.append(SiteFile(relative, digest, size, headers, path=root / relative))
     return files

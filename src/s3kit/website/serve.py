@@ -7,6 +7,13 @@ the bucket's routing rules (KeyPrefixEquals / HttpErrorCodeReturnedEquals condit
 Protocol, ReplaceKeyWith, ReplaceKeyPrefixWith, HttpRedirectCode), and the error document with
 the failing status (404, or 403 where the store denies).
 
+One thing S3 does not do: a deploy's brotli siblings (`KEY.br` beside KEY, stored with
+`Content-Encoding: br`, see deploy/rules.py) are negotiated, as a CDN or a server in front of
+the bucket would: a request whose Accept-Encoding takes br gets the sibling, any other KEY, and
+both answers carry `Vary: Accept-Encoding` (S3 cannot store a Vary header) so no cache hands
+one client's encoding to another. Only compressible types are looked for (what a deploy writes
+siblings for), so serving an image costs no second HEAD.
+
 The site is a prefix of a bucket and every key here — the index suffix, the error document, the
 keys rules match and rewrite — is read relative to it, so a site deployed under `site/` behaves
 as it would at the root of a bucket of its own.
@@ -38,7 +45,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from s3kit._aio import iter_sync, run_sync
 from s3kit._observe import logger, redact
+from s3kit.deploy.compress import is_compressible
 from s3kit.deploy.content_types import content_type_for
+from s3kit.deploy.manifest import SIBLING
 from s3kit.errors import (
     BucketNotFound,
     ConflictError,
@@ -215,6 +224,7 @@ class Request:
     target: str  # as on the request line: path, query and all
     host: str  # the Host header, which redirects without a HostName keep
     if_none_match: str | None = None
+    accept_encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +233,7 @@ class Serve:
 
     obj: SiteObject
     status: int = 200
+    vary: bool = False  # the answer depends on Accept-Encoding (the object has a sibling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +294,37 @@ def none_match(header: str | None, etag: str | None) -> bool:
     return False
 
 
+def accepts_brotli(header: str | None) -> bool:
+    """Whether an Accept-Encoding header takes br: named, or `*`, with a q above 0 (and not
+    refused by name when `*` is what takes it)."""
+    weights: dict[str, float] = {}
+    for part in (header or "").split(","):
+        coding, *params = (piece.strip() for piece in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding:
+            weights[coding.lower()] = q
+    return weights.get("br", weights.get("*", 0.0)) > 0
+
+
+def _negotiated(found: SiteObject, key: str, request: Request, lookup: Lookup) -> Serve:
+    """The object itself or its brotli sibling, as the request's Accept-Encoding takes."""
+    if key.endswith(SIBLING) or not is_compressible(found.info.content_type or ""):
+        return Serve(found)
+    sibling = lookup(key + SIBLING)
+    if not isinstance(sibling, SiteObject) or sibling.info.content_encoding != "br":
+        return Serve(found)
+    if accepts_brotli(request.accept_encoding):
+        return Serve(sibling, vary=True)
+    return Serve(found, vary=True)
+
+
 def decide(request: Request, site: Site, lookup: Lookup) -> Decision:
     """What S3 website hosting would answer `request` with; `lookup` is handed full keys
     (the site's prefix in front) and answers the object, or 404 / 403."""
@@ -294,13 +336,15 @@ def decide(request: Request, site: Site, lookup: Lookup) -> Decision:
     for rule in site.rules:
         if rule.applies(key, None):
             return Redirect(rule.redirect_code, rule.location(key, request.host))
-    found = lookup(site.prefix + (key + site.index if key == "" or key.endswith("/") else key))
+    full = site.prefix + (key + site.index if key == "" or key.endswith("/") else key)
+    found = lookup(full)
     if isinstance(found, SiteObject):
         if found.redirect_location:
             return Redirect(301, found.redirect_location)
-        if none_match(request.if_none_match, found.info.etag):
-            return Serve(found, 304)
-        return Serve(found)
+        chosen = _negotiated(found, full, request, lookup)
+        if none_match(request.if_none_match, chosen.obj.info.etag):
+            return Serve(chosen.obj, 304, chosen.vary)
+        return chosen
     # S3 looks for the folder's index whether the key was missing or denied (a bucket
     # readable without s3:ListBucket answers 403 for a missing key).
     if (
@@ -406,6 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
             target=self.path,
             host=self.headers.get("Host") or website.url.split("/")[2],
             if_none_match=self.headers.get("If-None-Match"),
+            accept_encoding=self.headers.get("Accept-Encoding"),
         )
         if self.command not in ("GET", "HEAD"):
             self.close_connection = True  # its body, if any, is never read
@@ -448,7 +493,7 @@ class _Handler(BaseHTTPRequestHandler):
         info = decision.obj.info
         if decision.status == 304:
             self.send_response(304)
-            self._validators(info)
+            self._validators(info, decision.vary)
             self.end_headers()
             return
         body = None
@@ -469,7 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(info.size))
             if info.content_encoding:
                 self.send_header("Content-Encoding", info.content_encoding)
-            self._validators(info)
+            self._validators(info, decision.vary)
             self.end_headers()
             if body is None:
                 return
@@ -483,7 +528,9 @@ class _Handler(BaseHTTPRequestHandler):
             if body is not None:
                 body.close()
 
-    def _validators(self, info: ObjectInfo) -> None:
+    def _validators(self, info: ObjectInfo, vary: bool = False) -> None:
+        if vary:
+            self.send_header("Vary", "Accept-Encoding")
         if info.cache_control:
             self.send_header("Cache-Control", info.cache_control)
         if info.etag:

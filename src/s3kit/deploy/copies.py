@@ -1,0 +1,105 @@
+"""The deploy's own copies of what it wrote (`_s3kit/blobs/`, see `manifest.py`): kept beside
+each file written to a bucket that keeps no versions, copied back by `rollback` (from a version
+where the bucket keeps them), and deleted once no deploy of the kept history uses them.
+
+A file's brotli sibling has its copy too (the file's, and `.br`), and is restored before its
+file, as a deploy writes them. Deleting goes records first, then copies, so no rollback can be
+asked for once the copies it needs start to go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from s3kit._session import Session
+from s3kit._uri import S3Url
+from s3kit.deploy.manifest import BLOBS, DEPLOYS, SIBLING, FileRecord
+from s3kit.deploy.plan import DeployPlan, SiteFile
+from s3kit.deploy.records import _prefix, _restore_source
+from s3kit.deploy.report import DeployOutcome, _Run
+from s3kit.errors import S3KitError
+
+
+def _version(version_id: str | None) -> str | None:
+    return None if version_id in (None, "", "null") else version_id
+
+
+async def _keep_blobs(
+    session: Session,
+    destination: S3Url,
+    written: dict[str, FileRecord],
+    known: set[str],
+    concurrency: int,
+    outcome: DeployOutcome,
+) -> None:
+    """A server-side copy of each file just written, where the bucket keeps no versions of
+    it: what `rollback` copies back. One per content and headers, shared by every path."""
+    from s3kit.transfer import TransferItem, TransferManager
+
+    prefix = _prefix(destination)
+    wanted: dict[str, str] = {}
+    for key, record in written.items():
+        for blob, source in zip(record.blobs(), (key, key + SIBLING), strict=False):
+            if blob not in known:
+                wanted.setdefault(blob, source)
+    if not wanted:
+        return
+    items = [
+        TransferItem(
+            S3Url(destination.bucket, prefix + key), S3Url(destination.bucket, prefix + blob)
+        )
+        for blob, key in wanted.items()
+    ]
+    summary = await TransferManager(session, concurrency=concurrency).run_items_async(items)
+    for item, error in summary.failures:
+        assert isinstance(item.source, S3Url)
+        outcome.failures.append((item.source.key[len(prefix) :], error))
+    known.update(wanted)
+
+
+async def _restore(session: Session, destination: S3Url, file: SiteFile) -> FileRecord:
+    """Copy a file of an earlier deploy back to its path (content and headers as they were)."""
+    from s3kit.transfer import TransferManager
+
+    record = file.restore
+    assert record is not None
+    prefix = _prefix(destination)
+    target = S3Url(destination.bucket, prefix + file.key)
+    storage = session.storage(destination.bucket)
+    sibling_version = None
+    if record.brotli_size is not None:  # before its file, as a deploy writes them
+        sibling = _restore_source(destination, file, sibling=True)
+        await TransferManager(session).run_async(sibling, replace(target, key=target.key + SIBLING))
+        if record.brotli_version_id is not None:
+            info = await storage.head_async(target.key + SIBLING)
+            sibling_version = _version(info.version_id)
+    summary = await TransferManager(session).run_async(_restore_source(destination, file), target)
+    copied = summary.results[0] if summary.results else None
+    version = None
+    if copied is not None and record.version_id is not None:
+        info = await storage.head_async(prefix + file.key)
+        version = _version(info.version_id)
+    if record.version_id is None:
+        return record
+    return replace(record, version_id=version, brotli_version_id=sibling_version)
+
+
+async def _collect(run: _Run, plan: DeployPlan) -> None:
+    """Delete the records of the deploys that left the history, then the blobs only they
+    used: records first, so no rollback can be asked for once its copies start to go. What
+    fails to go is a failure of the deploy and is left alone after it (the live manifest no
+    longer tracks it); a record that stays keeps its blobs, so a rollback to it still works."""
+    prefix, outcome = run.prefix, run.outcome
+    failed: dict[str, str] = {}
+    for keys in (
+        [DEPLOYS + deploy_id + ".json" for deploy_id in plan.dropped],
+        list(plan.blob_deletions),
+    ):
+        if not keys or (failed and keys[0].startswith(BLOBS)):
+            continue
+        report = await run.storage.delete_many_async([prefix + key for key in keys])
+        outcome.collected += sum(1 for key in report.deleted if key.startswith(prefix + BLOBS))
+        for failure in report.failures:
+            failed[failure.key[len(prefix) :]] = failure.message
+            outcome.failures.append((failure.key[len(prefix) :], S3KitError(failure.message)))
+    run.report.collected(plan, failed)
