@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from s3kit._session import Session
 from s3kit._uri import S3Url
 from s3kit.errors import ConflictError, ObjectNotFound, TransferError, UsageError
-from s3kit.github.artifacts import (
+from s3kit.github.artifact_manifest import (
     ActionsRun,
     ArtifactManifest,
     ManifestEntry,
     artifact_prefix,
     check_listing,
-    collect_files,
-    pull_artifacts,
-    push_artifact,
     validate_artifact_name,
 )
-from s3kit.service import S3Service
-from s3kit.storage.base import ObjectInfo
-from tests.conftest import Backend, CliInvoker, unique_bucket_name
+from s3kit.github.artifacts import collect_files, pull_artifacts, push_artifact
+from tests import github_support
+from tests.conftest import CliInvoker
+from tests.github_support import Place
 from tests.integration.cli_support import tree
 
 SHA_X = hashlib.sha256(b"x").hexdigest()
@@ -115,31 +110,7 @@ def test_files_to_push_keep_their_paths_and_clashes_are_refused(tmp_path: Path) 
 # -- against the servers ------------------------------------------------------------------------
 
 
-@dataclass
-class Place:
-    backend: Backend
-    session: Session
-    bucket: str
-    prefix: str
-
-    @property
-    def url(self) -> S3Url:
-        return S3Url(self.bucket, self.prefix)
-
-    def listed(self) -> list[str]:
-        listed = self.session.storage(self.bucket).list(self.prefix)
-        return sorted(e.key[len(self.prefix) :] for e in listed if isinstance(e, ObjectInfo))
-
-
-@pytest.fixture
-def place(backend: Backend, shared_buckets: dict[str, tuple[Session, str]]) -> Place:
-    if backend.name not in shared_buckets:
-        session = backend.session()
-        name = unique_bucket_name("gha")
-        S3Service(session).create_bucket(name)
-        shared_buckets[backend.name] = (session, name)
-    session, name = shared_buckets[backend.name]
-    return Place(backend, session, name, f"a-{uuid.uuid4().hex[:8]}/")
+place = github_support.place
 
 
 @pytest.fixture

@@ -12,39 +12,24 @@ import pytest
 
 from s3kit.errors import CredentialsError, ObjectNotFound, Throttled, TransferError, UsageError
 from s3kit.github import GitHubClient, GitHubRepo, RateLimitPolicy, find_sticky, sticky_marker
-from tests.github_standin import OPENAPI_MISSING, Fault, GitHubStandIn, running_standin
+from tests import github_support
+from tests.github_standin import Fault, GitHubStandIn, running_standin
+from tests.github_support import FakeTime, client_of
 
-pytestmark = pytest.mark.skipif(OPENAPI_MISSING is not None, reason=OPENAPI_MISSING or "")
+pytestmark = github_support.NEEDS_OPENAPI
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+standin = github_support.standin
 
 
 @pytest.fixture
-def standin() -> Iterator[GitHubStandIn]:
-    with running_standin() as running:
-        yield running
+def clock() -> FakeTime:
+    return FakeTime()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def client(standin: GitHubStandIn, clock: Clock) -> Iterator[GitHubClient]:
-    with GitHubClient(token=standin.token, api_url=standin.api_url, env={}, clock=clock,
-                      sleep=clock.sleep) as made:  # fmt: skip
+def client(standin: GitHubStandIn, clock: FakeTime) -> Iterator[GitHubClient]:
+    with client_of(standin, clock) as made:
         yield made
 
 
@@ -266,7 +251,7 @@ def test_pull_requests_by_state(standin: GitHubStandIn, client: GitHubClient) ->
 def test_rate_limits_are_waited_out(
     standin: GitHubStandIn,
     client: GitHubClient,
-    clock: Clock,
+    clock: FakeTime,
     faults: list[Fault],
     waits: list[float],
 ) -> None:
@@ -277,11 +262,10 @@ def test_rate_limits_are_waited_out(
     assert len(standin.requests_for("repos/get")) == len(faults) + 1
 
 
-def test_a_limit_reset_too_far_away_fails_at_once(standin: GitHubStandIn, clock: Clock) -> None:
+def test_a_limit_reset_too_far_away_fails_at_once(standin: GitHubStandIn, clock: FakeTime) -> None:
     standin.add_repo("octo/site")
     standin.fail("pulls/list", Fault.primary(reset=1_700_000_000 + 2 * 3600))
-    client = GitHubClient(token=standin.token, api_url=standin.api_url, env={}, clock=clock,
-                          sleep=clock.sleep, rate_limits=RateLimitPolicy(max_wait=600))  # fmt: skip
+    client = client_of(standin, clock, rate_limits=RateLimitPolicy(max_wait=600))
     with pytest.raises(Throttled, match=r"in 2\.0 h .* longer than the 10 min s3kit waits"):
         list(GitHubRepo(client, "octo/site").pulls())
     assert clock.sleeps == []

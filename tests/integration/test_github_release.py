@@ -8,75 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from s3kit._session import Session
 from s3kit._units import MiB
-from s3kit._uri import S3Url
 from s3kit.errors import TransferError
 from s3kit.events import RequestEvent
-from s3kit.github import GitHubClient, GitHubRepo
+from s3kit.github import GitHubRepo
 from s3kit.github.release import mirror_releases
-from s3kit.service import S3Service
-from s3kit.storage.base import ObjectInfo
-from tests.conftest import Backend, CliInvoker, unique_bucket_name
-from tests.github_standin import OPENAPI_MISSING, GitHubStandIn, running_standin
+from tests import github_support
+from tests.conftest import CliInvoker
+from tests.github_standin import GitHubStandIn
+from tests.github_support import Place, api_env, client_of
 
-pytestmark = pytest.mark.skipif(OPENAPI_MISSING is not None, reason=OPENAPI_MISSING or "")
+pytestmark = github_support.NEEDS_OPENAPI
 
 TOOL = b"the tool, version one\n" * 500
 NOTES = b"no digest for this one\n"
 
 
-@dataclass
-class Place:
-    """A fresh prefix in the module's bucket on one backend."""
-
-    backend: Backend
-    session: Session
-    bucket: str
-    prefix: str
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
-
-    def listed(self) -> list[str]:
-        listed = self.session.storage(self.bucket).list(self.prefix)
-        return sorted(e.key[len(self.prefix) :] for e in listed if isinstance(e, ObjectInfo))
-
-    def get(self, key: str) -> bytes:
-        return self.session.storage(self.bucket).get(self.prefix + key)
-
-    def json(self, key: str) -> Any:
-        return json.loads(self.get(key))
-
-
-@pytest.fixture
-def place(backend: Backend, shared_buckets: dict[str, tuple[Session, str]]) -> Place:
-    if backend.name not in shared_buckets:
-        session = backend.session()
-        name = unique_bucket_name("ghr")
-        S3Service(session).create_bucket(name)
-        shared_buckets[backend.name] = (session, name)
-    session, name = shared_buckets[backend.name]
-    return Place(backend, session, name, f"m-{uuid.uuid4().hex[:8]}/")
-
-
-@pytest.fixture
-def standin() -> Iterator[GitHubStandIn]:
-    with running_standin() as running:
-        yield running
+place = github_support.place
+standin = github_support.standin
 
 
 @pytest.fixture
 def repo(standin: GitHubStandIn) -> Iterator[GitHubRepo]:
-    with GitHubClient(token=standin.token, api_url=standin.api_url, env={}) as client:
+    with client_of(standin) as client:
         yield GitHubRepo(client, "octo/tool")
 
 
@@ -93,7 +52,7 @@ def puts(session: Session) -> list[str]:
 
 
 def github_env(place: Place, standin: GitHubStandIn) -> dict[str, str]:
-    return {**place.backend.env(), "GITHUB_TOKEN": standin.token, "GITHUB_API_URL": standin.api_url}
+    return {**place.backend.env(), **api_env(standin)}
 
 
 def test_one_tag_is_mirrored_then_a_rerun_finds_it_all_already_there(
@@ -103,7 +62,7 @@ def test_one_tag_is_mirrored_then_a_rerun_finds_it_all_already_there(
     release = github.add_release("v1.0", name="One")
     github.add_asset(release, "tool.tar.gz", TOOL, content_type="application/gzip")
     github.add_asset(release, "NOTES.txt", NOTES, digest=None)
-    first = mirror_releases(place.session, repo, S3Url(place.bucket, place.prefix), tag="v1.0")
+    first = mirror_releases(place.session, repo, place.url, tag="v1.0")
     assert first.ok and (first.count("mirrored"), first.count("already")) == (2, 0)
     assert place.listed() == [
         "tool/latest.json", "tool/v1.0/NOTES.txt", "tool/v1.0/release.json",
@@ -128,7 +87,7 @@ def test_one_tag_is_mirrored_then_a_rerun_finds_it_all_already_there(
 
     downloads = len(standin.object_requests)
     written = puts(place.session)
-    again = mirror_releases(place.session, repo, S3Url(place.bucket, place.prefix), tag="v1.0")
+    again = mirror_releases(place.session, repo, place.url, tag="v1.0")
     assert again.ok and (again.count("mirrored"), again.count("already")) == (0, 2)
     # No asset key written again; only NOTES.txt (GitHub lists no digest) was downloaded, to
     # compare it with the sha256 its object records.
@@ -144,7 +103,8 @@ def test_other_bytes_at_a_key_are_a_conflict_and_nothing_is_overwritten(
     tool = github.add_asset(release, "tool.tar.gz", TOOL)
     notes = github.add_asset(release, "NOTES.txt", NOTES, digest=None)
     env = github_env(place, standin)
-    first = cli("github", "release", "mirror", "octo/tool", place.url, "--tag", "v1.0", env=env)
+    first = cli("github", "release", "mirror", "octo/tool", str(place.url), "--tag", "v1.0",
+                env=env)  # fmt: skip
     assert first.exit_code == 0, first.stderr
     # The release is rebuilt on GitHub with other bytes of the same size.
     tool.data = TOOL.replace(b"one", b"two")
@@ -152,8 +112,9 @@ def test_other_bytes_at_a_key_are_a_conflict_and_nothing_is_overwritten(
     notes.data = NOTES.upper()
     written = puts(place.session)
     result = cli(
-        "github", "release", "mirror", "octo/tool", place.url, "--tag", "v1.0", "--json", env=env
-    )
+        "github", "release", "mirror", "octo/tool", str(place.url), "--tag", "v1.0", "--json",
+        env=env,
+    )  # fmt: skip
     assert result.exit_code == 1, result.stderr
     document = json.loads(result.stdout)
     assert (document["failed"], document["mirrored"], document["already"]) == (2, 0, 0)
@@ -173,7 +134,7 @@ def test_an_asset_still_uploading_is_skipped_and_latest_waits_for_it(
     release = github.add_release("v1.0")
     github.add_asset(release, "tool.tar.gz", TOOL)
     github.add_asset(release, "tool.zip", b"half of it", state="open")
-    result = cli("github", "release", "mirror", "octo/tool", place.url, "--latest",
+    result = cli("github", "release", "mirror", "octo/tool", str(place.url), "--latest",
                  env=github_env(place, standin))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert 'skipped   v1.0/tool.zip: still being uploaded to GitHub (state "open")' in (
@@ -197,7 +158,7 @@ def test_latest_json_is_written_last_and_only_moves_forward(
     for day, release in enumerate(releases, 1):  # published a day apart
         release.created_at = f"2024-01-0{day}T12:00:00Z"
     written = puts(place.session)
-    destination = S3Url(place.bucket, place.prefix)
+    destination = place.url
     result = mirror_releases(place.session, repo, destination, latest=True)
     assert result.ok and result.latest_tag == "v2.0"
     assert written[-1] == place.prefix + "tool/latest.json"
@@ -221,7 +182,7 @@ def test_all_releases_oldest_first_without_drafts_and_a_dry_run_writes_nothing(
     for tag in ("v1", "v2", "v3"):
         github.add_release(tag, assets={"tool.bin": tag.encode()})
     github.add_release("v4", draft=True, assets={"tool.bin": b"draft"})
-    destination = S3Url(place.bucket, place.prefix)
+    destination = place.url
     planned = mirror_releases(place.session, repo, destination, all_releases=True, dryrun=True)
     assert planned.ok and planned.count("planned") == 3 and planned.latest_tag == "v3"
     assert place.listed() == []
@@ -248,7 +209,7 @@ def test_a_big_asset_goes_up_in_parts_and_an_unrecorded_object_is_read_to_compar
     # Written by another tool, without a sha256 record: only their bytes can tell.
     storage.put(place.prefix + "tool/v1.0/small.bin", b"same bytes")
     storage.put(place.prefix + "tool/v1.0/other.bin", b"someone's!!!")
-    destination = S3Url(place.bucket, place.prefix)
+    destination = place.url
     result = mirror_releases(place.session, repo, destination, tag="v1.0", big_asset=5 * MiB)
     outcomes = {asset.name: asset.outcome for asset in result.assets}
     assert outcomes == {"big.bin": "mirrored", "small.bin": "already", "other.bin": "failed"}
@@ -268,7 +229,7 @@ def test_a_download_that_does_not_match_githubs_digest_uploads_nothing(
     release = github.add_release("v1.0")
     tool = github.add_asset(release, "tool.tar.gz", TOOL)
     tool.data = TOOL[::-1]  # the size GitHub lists, other bytes than its digest says
-    result = mirror_releases(place.session, repo, S3Url(place.bucket, place.prefix), tag="v1.0")
+    result = mirror_releases(place.session, repo, place.url, tag="v1.0")
     assert not result.ok
     (failed,) = result.assets
     assert failed.outcome == "failed" and isinstance(failed.error, TransferError)
@@ -279,11 +240,11 @@ def test_a_download_that_does_not_match_githubs_digest_uploads_nothing(
 def test_a_bad_layout_is_refused_before_github_is_asked(
     standin: GitHubStandIn, place: Place, cli: CliInvoker
 ) -> None:
-    result = cli("github", "release", "mirror", "octo/tool", place.url, "--tag", "v1",
+    result = cli("github", "release", "mirror", "octo/tool", str(place.url), "--tag", "v1",
                  "--layout", "{repo}/{version}/{name}", env=github_env(place, standin))  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "unknown placeholder {version}" in result.stderr
     assert standin.requests == []
-    both = cli("github", "release", "mirror", "octo/tool", place.url, "--tag", "v1", "--latest",
-               env=github_env(place, standin))  # fmt: skip
+    both = cli("github", "release", "mirror", "octo/tool", str(place.url), "--tag", "v1",
+               "--latest", env=github_env(place, standin))  # fmt: skip
     assert both.exit_code == 2 and "exactly one of --tag TAG, --latest or --all" in both.stderr

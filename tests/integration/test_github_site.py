@@ -10,7 +10,6 @@ import json
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,13 @@ from typer.testing import CliRunner
 
 from s3kit._session import Session
 from s3kit.service import S3Service
-from tests.conftest import Backend, CliInvoker, CliResult, unique_bucket_name
-from tests.github_standin import OPENAPI_MISSING, GitHubStandIn, StandInRepo, running_standin
+from tests import github_support
+from tests.conftest import Backend, CliInvoker, CliResult
+from tests.github_standin import GitHubStandIn, StandInRepo
+from tests.github_support import api_env, module_bucket
 from tests.integration.cli_support import get, keys, put
 
-pytestmark = pytest.mark.skipif(OPENAPI_MISSING is not None, reason=OPENAPI_MISSING or "")
+pytestmark = github_support.NEEDS_OPENAPI
 
 BUILD = """set -e
 echo "building $(cat src/version.txt)"
@@ -90,21 +91,12 @@ def origin(tmp_path: Path) -> Origin:
     return Origin(tmp_path / "origin")
 
 
-@pytest.fixture
-def standin() -> Iterator[GitHubStandIn]:
-    with running_standin() as running:
-        yield running
+standin = github_support.standin
 
 
 @pytest.fixture
 def site_bucket(backend: Backend, shared_buckets: dict[str, tuple[Session, str]]) -> str:
-    """One bucket per backend for the module (SeaweedFS takes most of a second to make one);
-    each test works under a prefix of its own."""
-    if backend.name not in shared_buckets:
-        session = backend.session()
-        shared_buckets[backend.name] = (session, unique_bucket_name("gh"))
-        S3Service(session).create_bucket(shared_buckets[backend.name][1])
-    return shared_buckets[backend.name][1]
+    return module_bucket(backend, shared_buckets)[1]
 
 
 @pytest.fixture
@@ -166,10 +158,6 @@ class GitHubCli:
 @pytest.fixture
 def gh(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> GitHubCli:
     return GitHubCli(monkeypatch, backend.env())
-
-
-def api_env(standin: GitHubStandIn) -> dict[str, str]:
-    return {"GITHUB_TOKEN": standin.token, "GITHUB_API_URL": standin.api_url}
 
 
 def history(cli: CliInvoker, backend: Backend, where: str) -> list[dict[str, Any]]:

@@ -22,24 +22,26 @@ import yaml
 from s3kit.errors import CredentialsError
 from s3kit.github.action import (
     OUTPUTS,
-    SCRIPT_INPUTS,
-    ActionInputError,
-    ActionRequest,
     ActionResult,
-    PullHead,
     bounded_summary,
     escape_data,
-    event_commit,
-    input_variable,
     library_env,
     main,
     make_session,
-    parse_request,
-    pull_request_of,
-    read_inputs,
     render_summary,
     secret_values,
     write_outputs,
+)
+from s3kit.github.action_inputs import (
+    SCRIPT_INPUTS,
+    ActionInputError,
+    ActionRequest,
+    PullHead,
+    event_commit,
+    input_variable,
+    parse_request,
+    pull_request_of,
+    read_inputs,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

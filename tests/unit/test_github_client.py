@@ -31,16 +31,18 @@ from s3kit.errors import (
     UsageError,
 )
 from s3kit.github import GitHubClient, GitHubRepo, RateLimitPolicy, ReleaseAsset
-from s3kit.github.client import (
+from s3kit.github.rules import (
     API_VERSION,
     Endpoint,
     RateLimitWait,
     next_link,
     rate_limit_wait,
+    redirect_target,
     resolve_api_url,
     resolve_token,
     safe_url,
 )
+from tests.github_support import FakeTime
 
 TOKEN = "ghp_s3kitTestToken0123456789abcdefABCDEF"
 NOW = 1_700_000_000.0
@@ -117,19 +119,6 @@ def serve() -> Iterator[Any]:
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def client_for(
@@ -242,6 +231,30 @@ def test_api_url_rules() -> None:
 def test_safe_url_drops_credentials_and_the_signed_query() -> None:
     url = "https://u:p@codeload.github.com/o/r/legacy.tar.gz/main?token=AAAsecret&sig=x"
     assert safe_url(url) == "https://codeload.github.com/o/r/legacy.tar.gz/main"
+
+
+def test_where_a_redirect_may_lead() -> None:
+    api = "https://ghe.example/api/v3"
+    home = ("https", "ghe.example", 443)
+
+    def follow(status: int, method: str, location: str | None) -> tuple[str, str, bytes | None]:
+        return redirect_target(f"{api}/repos/o/r", location, status, method, b"{}", REPO_ENDPOINT,
+                               api_origin=home)  # fmt: skip
+
+    # A read goes anywhere https (a signed link on another host), and carries no body on.
+    signed = "https://objects.example/a?sig=x"
+    assert follow(302, "GET", signed) == (signed, "GET", None)
+    assert follow(301, "GET", "/api/v3/repositories/9") == (f"{api}/repositories/9", "GET", None)
+    # A write goes on, with its body, only where 307/308 allow it and only to the API itself.
+    assert follow(307, "POST", f"{api}/repositories/9") == (f"{api}/repositories/9", "POST", b"{}")
+    with pytest.raises(EndpointError, match="does not send a write on"):
+        follow(302, "POST", f"{api}/repositories/9")
+    with pytest.raises(EndpointError, match="does not send a write on"):
+        follow(308, "PATCH", "https://elsewhere.example/repos/o/r")
+    with pytest.raises(EndpointError, match=r"objects\.example/a, which is not https"):
+        follow(302, "GET", "http://objects.example/a?sig=secret")
+    with pytest.raises(EndpointError, match="redirect without a Location"):
+        follow(302, "GET", None)
 
 
 # -- requests against scripted answers --------------------------------------------------------

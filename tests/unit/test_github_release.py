@@ -11,7 +11,7 @@ import pytest
 from s3kit._uri import S3Url
 from s3kit.errors import InvalidKey, UsageError
 from s3kit.github.api import ReleaseAsset
-from s3kit.github.release import (
+from s3kit.github.release_plan import (
     AssetResult,
     Existing,
     LatestPointer,

@@ -15,16 +15,14 @@ import pytest
 from s3kit._uri import S3Url
 from s3kit.errors import UsageError
 from s3kit.github.git import Git, GitError, pick_ref, ref_name, repository_url, safe_path
-from s3kit.github.site import (
-    BuildFailed,
-    build_environment,
+from s3kit.github.preview import (
     comment_key,
     plan_prune,
     preview_destination,
     preview_numbers,
     preview_url,
-    run_build,
 )
+from s3kit.github.site import BuildFailed, build_environment, run_build
 
 TOKEN = "ghs_unitTestTokenNeverShown0123456789"
 SHA = "a" * 40

@@ -52,7 +52,7 @@ def presign(
 
 def whoami(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Show the endpoint and identity the configuration reaches.
 

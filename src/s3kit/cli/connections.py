@@ -47,7 +47,6 @@ BucketOpt = Annotated[
 StyleOpt = Annotated[
     str | None, typer.Option("--addressing-style", metavar="STYLE", help="path, virtual or auto.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 # Settings that would shadow what a connection or profile says when checking it on its own.
 _SHADOWING_ENV = (
@@ -98,6 +97,14 @@ def load_global_config(
             sys.stderr.write(f"s3kit: error: {redact(line)}\n")
         raise typer.Exit(2) from None
     state.config_path = path
+    log = state.config.log  # below --log-level/--log-format, S3KIT_LOG_* and --debug
+    if (log.level and state.log_level is None and not state.debug) or (
+        log.format and state.log_format is None
+    ):
+        from s3kit.cli.root import _setup_logging  # root imports this module when it runs
+
+        level = state.log_level or (None if state.debug else log.level)
+        _setup_logging(state, level, state.log_format or log.format)
     named = state.config.aws.connection
     if named is not None and connection is None:
         try:
@@ -160,7 +167,7 @@ def add(
 
 
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
+def list_(json_out: output.Json = False) -> None:
     """List saved connections.
 
     Example: s3kit connections list --json
@@ -191,7 +198,7 @@ def list_(json_out: JsonOpt = False) -> None:
 
 @app.command("show")
 def show(
-    name: Annotated[str, typer.Argument(help="Connection name.")], json_out: JsonOpt = False
+    name: Annotated[str, typer.Argument(help="Connection name.")], json_out: output.Json = False
 ) -> None:
     """Show one connection's settings.
 
@@ -307,7 +314,7 @@ def profiles(
     check: Annotated[
         bool, typer.Option("--check", help="Check each profile's credentials (whoami).")
     ] = False,
-    json_out: JsonOpt = False,
+    json_out: output.Json = False,
 ) -> None:
     """List the AWS profiles (~/.aws/config and credentials).
 

@@ -27,7 +27,7 @@ from s3kit.cli.state import cli_s3_url, state_of
 if TYPE_CHECKING:
     from s3kit.errors import S3KitError
     from s3kit.github.artifacts import PulledArtifact, PullResult, PushResult
-    from s3kit.github.release import AssetResult, MirrorResult
+    from s3kit.github.release_plan import AssetResult, MirrorResult
 
 app = typer.Typer(
     help="Publish from GitHub.\n\nSites from a repository, previews per pull request, release"
@@ -117,7 +117,8 @@ def mirror(
     """
     from s3kit.github.api import GitHubRepo
     from s3kit.github.client import GitHubClient
-    from s3kit.github.release import Layout, mirror_releases
+    from s3kit.github.release import mirror_releases
+    from s3kit.github.release_plan import Layout
 
     chosen = Layout(layout)  # a bad template fails before anything is asked of GitHub
     target = cli_s3_url(destination)
@@ -289,7 +290,8 @@ def push(
 
     Example: s3kit github artifacts push dist s3://ci-artifacts --name site --retention-days 7
     """
-    from s3kit.github.artifacts import ActionsRun, push_artifact
+    from s3kit.github.artifact_manifest import ActionsRun
+    from s3kit.github.artifacts import push_artifact
 
     target = cli_s3_url(destination)
     run = ActionsRun.from_env(repository=repository, run_id=run_id, attempt=attempt)

@@ -2,9 +2,10 @@
 sites from GitHub repositories, and pull-request previews.
 
 Command functions only: cli/github.py registers them in the `github` group (and its `preview`
-subgroup). Each parses, calls one function of `s3kit.github.site`, prints. GITHUB_TOKEN (or
-GH_TOKEN) is the token, GITHUB_API_URL and GITHUB_SERVER_URL the GitHub it talks to, and
-GITHUB_REPOSITORY the default --repository, as in GitHub Actions.
+subgroup). Each parses, calls one function of `s3kit.github.site` (deploy, sync) or
+`s3kit.github.preview`, prints. GITHUB_TOKEN (or GH_TOKEN) is the token, GITHUB_API_URL and
+GITHUB_SERVER_URL the GitHub it talks to, and GITHUB_REPOSITORY the default --repository, as in
+GitHub Actions.
 """
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ def preview_deploy(
     pull request, updated in place, gives the preview's address. SITE_FOLDER is built
     beforehand, in a run without secrets: a fork's code is never built where the token is.
     """
-    from s3kit.github.site import preview_deploy as run
+    from s3kit.github.preview import preview_deploy as run
 
     root = cli_s3_url(destination)
     done = run(
@@ -269,7 +270,7 @@ def preview_remove(
     Everything under S3_URL/pr-N/ is deleted; its comment then says so, and its GitHub
     Deployment, if any, is marked inactive.
     """
-    from s3kit.github.site import preview_remove as run
+    from s3kit.github.preview import preview_remove as run
 
     done = run(state_of(ctx).session, repository, pr, cli_s3_url(destination), dryrun=dryrun)
     if json_out:
@@ -306,7 +307,7 @@ def preview_prune(
     `preview remove`: the safety net for a close event that was missed, to run on a
     schedule. A preview of an open pull request is never removed.
     """
-    from s3kit.github.site import preview_prune as run
+    from s3kit.github.preview import preview_prune as run
 
     done = run(state_of(ctx).session, repository, cli_s3_url(destination), dryrun=dryrun)
     if json_out:

@@ -75,7 +75,7 @@ def stop(data_dir: DataDir = None) -> None:
 @app.command()
 def status(
     data_dir: DataDir = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Show whether the server runs, its endpoint, data folder and size.
 
@@ -110,7 +110,7 @@ def shell_exports(variables: Mapping[str, str]) -> str:
 @app.command()
 def env(
     data_dir: DataDir = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Print the server's endpoint, keys and region as AWS_* exports.
 

@@ -24,7 +24,6 @@ multipart_app = typer.Typer(
 BucketOrPrefix = Annotated[
     str, typer.Argument(help="s3://bucket or s3://bucket/prefix", autocompletion=complete_s3_url)
 ]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 OlderThan = Annotated[
     float | None,
     typer.Option(
@@ -48,7 +47,7 @@ def cost(
             help="YAML/JSON file of CLASS: USD per GB-month, over the built-in table.",
         ),
     ] = None,
-    json_out: JsonOut = False,
+    json_out: output.Json = False,
 ) -> None:
     """Estimate the monthly storage cost of a bucket or prefix.
 
@@ -92,7 +91,7 @@ def multipart_list(
     ctx: typer.Context,
     path: BucketOrPrefix,
     older_than: OlderThan = None,
-    json_out: JsonOut = False,
+    json_out: output.Json = False,
     jsonl: output.Jsonl = False,
 ) -> None:
     """List incomplete multipart uploads (billed, yet in no listing).
@@ -133,7 +132,7 @@ def multipart_abort(
             "--yes", "-y", help="Abort every upload found without asking (no --older-than/--key)."
         ),
     ] = False,
-    json_out: JsonOut = False,
+    json_out: output.Json = False,
 ) -> None:
     """Abort incomplete multipart uploads under a prefix, or one upload. Without
     --older-than, --key or --upload-id every upload found goes, uploads still in progress too:

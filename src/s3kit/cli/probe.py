@@ -39,7 +39,7 @@ def probe(
             show_default="the current one",
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: output.Json = False,
 ) -> None:
     """Show which S3 features the endpoint supports.
 

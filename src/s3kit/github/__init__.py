@@ -1,5 +1,6 @@
 """GitHub's REST API for s3kit's deploy features: the client (`client`: token, rate limits,
-redirects, pagination, downloads) and typed calls on one repository (`api.GitHubRepo`).
+redirects, pagination, downloads; GitHub's rules for them, pure, in `rules`) and typed calls on
+one repository (`api.GitHubRepo`).
 
 A small client of s3kit's own over urllib3 rather than an SDK: GitHub's rules for well-behaved
 clients (serial calls, rate-limit waits, the token kept to the API's own host) live in one
@@ -25,14 +26,8 @@ from s3kit.github.api import (
     find_sticky,
     sticky_marker,
 )
-from s3kit.github.client import (
-    Downloaded,
-    Endpoint,
-    GitHubClient,
-    RateLimitPolicy,
-    RateLimitWait,
-    Reply,
-)
+from s3kit.github.client import Downloaded, GitHubClient, Reply
+from s3kit.github.rules import Endpoint, RateLimitPolicy, RateLimitWait
 
 __all__ = [
     "Artifact",

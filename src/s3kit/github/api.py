@@ -21,13 +21,8 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from s3kit.errors import ConflictError, EndpointError, ObjectNotFound, TransferError, UsageError
-from s3kit.github.client import (
-    DEFAULT_MAX_DOWNLOAD,
-    MEDIA_RAW,
-    Downloaded,
-    Endpoint,
-    GitHubClient,
-)
+from s3kit.github.client import DEFAULT_MAX_DOWNLOAD, Downloaded, GitHubClient
+from s3kit.github.rules import MEDIA_RAW, Endpoint
 
 PullState = Literal["open", "closed", "all"]
 DeploymentState = Literal[

@@ -1,13 +1,12 @@
 """The one path every GitHub REST call takes: headers, token, retries, rate limits, redirects,
 pagination, errors and downloads, over urllib3.
 
-GitHub's own rules ("Best practices for using the REST API", "Rate limits for the REST API"),
-kept here so no caller has to know them: a pinned API version; calls made one at a time per
-client (a lock); after a 403 or 429 that says `retry-after`, wait that long; one with
-`x-ratelimit-remaining: 0`, until `x-ratelimit-reset`; any other rate-limited answer (a
-secondary limit) at least a minute, doubling, for a bounded number of attempts. A wait longer
-than `RateLimitPolicy.max_wait` fails at once with a message saying when to come back, instead
-of hanging a deploy for an hour. Answers that failed on the way (connections, 500/502/503/504)
+The rules it carries out are GitHub's own, decided in `rules` from plain values (how long a
+rate limit asks to wait, the next page, where a redirect may lead, what an answer means); this
+module sends. Calls are made one at a time per client (a lock); a rate-limited answer is waited
+out as `rules.rate_limit_wait` says, for a bounded number of attempts. A wait longer than
+`RateLimitPolicy.max_wait` fails at once with a message saying when to come back, instead of
+hanging a deploy for an hour. Answers that failed on the way (connections, 500/502/503/504)
 are retried by s3kit's one `RetryPolicy`, for reads only: a POST that may have been carried
 out is never sent twice.
 
@@ -21,21 +20,17 @@ HTTP to anything but this machine; leave a half-written download behind.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import hashlib
-import ipaddress
 import json
-import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlencode, urljoin, urlsplit
+from typing import Any
+from urllib.parse import urlencode
 
 import urllib3
 
@@ -45,237 +40,42 @@ from s3kit._observe import redact
 from s3kit._retry import RetryPolicy
 from s3kit._units import GiB, MiB, human_size
 from s3kit._version import __version__
-from s3kit.errors import (
-    ConfigError,
-    ConflictError,
-    CredentialsError,
-    EndpointError,
-    ObjectNotFound,
-    PermissionDenied,
-    S3KitError,
-    Throttled,
-    TransferError,
-    UsageError,
+from s3kit.errors import EndpointError, S3KitError, Throttled, TransferError, UsageError
+from s3kit.github.rules import (
+    API_VERSION,
+    MEDIA_JSON,
+    PER_PAGE,
+    REDIRECTS,
+    Endpoint,
+    RateLimitPolicy,
+    RateLimitWait,
+    download_error,
+    error_for,
+    error_message,
+    header_number,
+    human_wait,
+    next_link,
+    origin,
+    rate_limit_wait,
+    redirect_target,
+    resolve_api_url,
+    resolve_token,
+    safe_url,
+    unexpected,
 )
 
 log = _root_logger.getChild("github")
 
-DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
-MEDIA_JSON = "application/vnd.github+json"
-MEDIA_RAW = "application/octet-stream"
-PER_PAGE = 100
 DEFAULT_MAX_DOWNLOAD = 2 * GiB
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")  # the first one set wins
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT = frozenset({500, 502, 503, 504})
 _MAX_REDIRECTS = 5
 _ERROR_BODY_CAP = 1 * MiB
 _JSON_CAP = 64 * MiB
 _CHUNK = 256 * 1024
-# GitHub's words for a secondary limit (the older one is "abuse detection mechanism").
-_SECONDARY = re.compile(r"secondary rate limit|abuse detection", re.IGNORECASE)
 
 
-# -- the rate-limit rules: pure -------------------------------------------------------------------
-
-
-RateLimitRule = Literal["retry-after", "reset", "secondary"]
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimitWait:
-    """How long to wait before sending a rate-limited request again, and the rule that says so."""
-
-    seconds: float
-    rule: RateLimitRule
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RateLimitPolicy:
-    """How a client lives with GitHub's rate limits. `max_attempts` counts the attempts of one
-    request that may be answered "rate limited" (the first included); `max_wait` is the longest
-    single wait, in seconds, before failing instead; `secondary_wait` is the first wait for a
-    secondary limit that names none (GitHub: at least a minute), doubled after each further one."""
-
-    max_attempts: int = 4
-    max_wait: float = 15 * 60.0
-    secondary_wait: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise UsageError(f"a request needs at least one attempt, not {self.max_attempts}")
-        if self.max_wait < 0 or self.secondary_wait < 0:
-            raise UsageError("rate-limit waits cannot be negative")
-
-
-def rate_limit_wait(
-    status: int,
-    headers: Mapping[str, str],
-    message: str,
-    *,
-    now: float,
-    previous: int = 0,
-    secondary_wait: float = 60.0,
-) -> RateLimitWait | None:
-    """The wait GitHub's documented rules ask for after an answer (`status`, `headers`, the
-    error `message` of its body), at time `now` (epoch seconds), when `previous` rate-limited
-    answers to the same request came before it; None: the answer is not a rate limit (a 403 can
-    be a plain refusal)."""
-    if status not in (403, 429):
-        return None
-    lower = {name.lower(): value.strip() for name, value in headers.items()}
-    after = _retry_after(lower.get("retry-after"), now)
-    if after is not None:
-        return RateLimitWait(after, "retry-after")
-    if lower.get("x-ratelimit-remaining") == "0":
-        reset = _number(lower.get("x-ratelimit-reset"))
-        if reset is not None:
-            # The reset is whole seconds of GitHub's clock, not ours: one second past it
-            # (octokit's plugin-throttling does the same).
-            return RateLimitWait(float(max(math.ceil(reset - now) + 1, 1)), "reset")
-        return RateLimitWait(secondary_wait * 2.0**previous, "secondary")
-    if status == 429 or _SECONDARY.search(message):
-        return RateLimitWait(secondary_wait * 2.0**previous, "secondary")
-    return None
-
-
-def _number(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _retry_after(text: str | None, now: float) -> float | None:
-    """`retry-after` in seconds: GitHub sends a number; HTTP also allows a date."""
-    seconds = _number(text)
-    if seconds is not None:
-        return max(seconds, 0.0)
-    if not text:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when.timestamp() - now, 0.0)
-
-
-# -- Link headers ----------------------------------------------------------------------------------
-
-_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
-_REL = re.compile(r"""\brel\s*=\s*"?([^";,]*)"?""", re.IGNORECASE)
-
-
-def next_link(header: str | None) -> str | None:
-    """The `rel="next"` URL of a Link header (RFC 8288), or None on the last page."""
-    if not header:
-        return None
-    for match in _LINK.finditer(header):
-        rel = _REL.search(match.group(2))
-        if rel is not None and "next" in rel.group(1).lower().split():
-            return match.group(1).strip()
-    return None
-
-
-# -- what an answer means ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Endpoint:
-    """What a request is for, in the words its errors use. `operation` is GitHub's operationId
-    ("repos/get-release-by-tag"), `what` names the thing asked for ("release v1.2 of o/r"),
-    `permission` is the fine-grained token permission it needs ("contents:read"); `not_found`,
-    `gone` and `invalid` replace the messages for 404, 410 and 422 where those mean something
-    specific (GitHub answers a commit it does not know 422)."""
-
-    operation: str
-    what: str
-    permission: str
-    not_found: str | None = None
-    gone: str | None = None
-    invalid: str | None = None
-
-
-def error_for(
-    status: int,
-    message: str,
-    endpoint: Endpoint,
-    *,
-    authenticated: bool,
-    request_id: str | None = None,
-    details: str = "",
-) -> S3KitError:
-    """The s3kit error a GitHub API answer means; `message` is the `message` of its body."""
-    said = f" ({message})" if message else ""
-    token_hint = (
-        f"the token needs {endpoint.permission}"
-        if authenticated
-        else f"set GITHUB_TOKEN to a token with {endpoint.permission}"
-    )
-    error: S3KitError
-    if status == 401:
-        error = CredentialsError(
-            f"GitHub refused the token — set GITHUB_TOKEN to a token with {endpoint.permission}"
-            if authenticated
-            else f"GitHub asks for a token for {endpoint.what} — set GITHUB_TOKEN to a token"
-            f" with {endpoint.permission}"
-        )
-    elif status == 403:
-        error = PermissionDenied(f"GitHub denied access to {endpoint.what}{said} — {token_hint}")
-    elif status == 404:
-        error = ObjectNotFound(
-            endpoint.not_found or f"{endpoint.what} not found, or the token cannot see it"
-            if authenticated
-            else f"{endpoint.not_found or f'{endpoint.what} not found'}, or it is private —"
-            f" set GITHUB_TOKEN to a token with {endpoint.permission}"
-        )
-    elif status == 410:
-        error = ObjectNotFound(endpoint.gone or f"{endpoint.what} is gone from GitHub{said}")
-    elif status == 409:
-        error = ConflictError(f"GitHub refused {endpoint.what}: conflict{said}")
-    elif status == 422:
-        error = UsageError(
-            f"{endpoint.invalid}{said}"
-            if endpoint.invalid
-            else f"GitHub refused {endpoint.what} as invalid{said}{details}"
-        )
-    elif status >= 500:
-        error = EndpointError(f"GitHub failed ({status}) on {endpoint.what}{said} — retry later")
-    else:
-        error = S3KitError(f"GitHub answered {status} to {endpoint.what}{said}")
-    return error.add_context(status=status, operation=endpoint.operation, request_id=request_id)
-
-
-def safe_url(url: str) -> str:
-    """`url` fit for a message: no credentials, no query (signed links carry secrets there)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+# -- the client -------------------------------------------------------------------------------
 
 
 class _Token:
@@ -291,44 +91,6 @@ class _Token:
 
     def __repr__(self) -> str:
         return "'***'"
-
-
-def resolve_token(token: str | None, env: Mapping[str, str]) -> str | None:
-    """The token to use: `token` when given ("" means none), else GITHUB_TOKEN, else GH_TOKEN."""
-    if token is None:
-        token = next((env[name] for name in TOKEN_VARIABLES if env.get(name, "").strip()), "")
-    token = token.strip()
-    if not token:
-        return None
-    if not token.isascii() or not token.isprintable() or " " in token:
-        raise ConfigError(
-            "the GitHub token holds characters no token has (spaces, line breaks, non-ASCII) —"
-            " copy it again into GITHUB_TOKEN"
-        )
-    return token
-
-
-def resolve_api_url(api_url: str | None, env: Mapping[str, str]) -> str:
-    """The API's base URL: `api_url`, else GITHUB_API_URL (GitHub Enterprise Server:
-    https://HOST/api/v3), else https://api.github.com; without a trailing slash."""
-    url = (api_url or env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
-        raise ConfigError(
-            f"GITHUB_API_URL {safe_url(url)!r} is not an API address — use"
-            " https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server"
-        )
-    if parts.username or parts.password:
-        raise ConfigError("GITHUB_API_URL must not hold credentials — set GITHUB_TOKEN instead")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"GITHUB_API_URL {safe_url(url)!r} is plain http: the token would cross the network"
-            " readable — use https://"
-        )
-    return url
-
-
-# -- the client -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +141,7 @@ class GitHubClient:
         resolved = resolve_token(token, env)
         self._token = _Token(resolved) if resolved else None
         self._api_url = resolve_api_url(api_url, env)
-        self._api_origin = _origin(self._api_url)
+        self._api_origin = origin(self._api_url)
         self._rate_limits = rate_limits or RateLimitPolicy()
         self._retry = retry or RetryPolicy()
         self._clock = clock
@@ -484,11 +246,11 @@ class GitHubClient:
             page = self.decode(reply, endpoint)
             items = page.get(items_key) if items_key and isinstance(page, dict) else page
             if not isinstance(items, list):
-                raise _unexpected(endpoint, "a page that is not a list")
+                raise unexpected(endpoint, "a page that is not a list")
             yield from items
             url = next_link(reply.headers.get("link"))
             if url is not None and url in seen:
-                raise _unexpected(endpoint, "a Link header that points back to an earlier page")
+                raise unexpected(endpoint, "a Link header that points back to an earlier page")
 
     def download(
         self,
@@ -539,7 +301,7 @@ class GitHubClient:
         size: int | None,
         sha256: str | None,
     ) -> Downloaded:
-        announced = _number(response.headers.get("content-length"))
+        announced = header_number(response.headers.get("content-length"))
         if announced is not None and announced > max_bytes:
             raise TransferError(
                 f"{endpoint.what} is {human_size(int(announced))}, over the"
@@ -593,46 +355,16 @@ class GitHubClient:
         for _hop in range(_MAX_REDIRECTS + 1):
             response = self._attempts(method, url, data=data, accept=accept, endpoint=endpoint,
                                       stream=stream)  # fmt: skip
-            if response.status not in _REDIRECTS:
+            if response.status not in REDIRECTS:
                 return response
             location = response.headers.get("location")
             response.drain_conn()
             response.release_conn()
-            url, method, data = self._redirect(url, location, response.status, method, data,
-                                               endpoint)  # fmt: skip
+            url, method, data = redirect_target(url, location, response.status, method, data,
+                                                endpoint, api_origin=self._api_origin)  # fmt: skip
         raise EndpointError(
             f"GitHub redirected {endpoint.what} more than {_MAX_REDIRECTS} times — check"
             " GITHUB_API_URL"
-        ).add_context(operation=endpoint.operation)
-
-    def _redirect(
-        self,
-        url: str,
-        location: str | None,
-        status: int,
-        method: str,
-        data: bytes | None,
-        endpoint: Endpoint,
-    ) -> tuple[str, str, bytes | None]:
-        if not location:
-            raise _unexpected(endpoint, f"a {status} redirect without a Location")
-        target = urljoin(url, location)
-        scheme = urlsplit(target).scheme.lower()
-        if scheme not in ("http", "https") or (
-            urlsplit(url).scheme.lower() == "https" and scheme != "https"
-        ):
-            raise EndpointError(
-                f"GitHub redirected {endpoint.what} to {safe_url(target)}, which is not https —"
-                " refused"
-            ).add_context(operation=endpoint.operation)
-        if method in ("GET", "HEAD"):
-            return target, method, None
-        # A write is sent again only where 307/308 say it may be, and only to the API itself.
-        if status in (307, 308) and _origin(target) == self._api_origin:
-            return target, method, data
-        raise EndpointError(
-            f"GitHub answered {endpoint.what} with a {status} redirect to {safe_url(target)};"
-            " s3kit does not send a write on — check GITHUB_API_URL"
         ).add_context(operation=endpoint.operation)
 
     def _headers(self, own: bool, accept: str, has_body: bool) -> dict[str, str]:
@@ -658,7 +390,7 @@ class GitHubClient:
     ) -> urllib3.BaseHTTPResponse:
         """Send until an answer is final: a 2xx, a redirect, or an error that retrying cannot
         change (raised as the s3kit error it means)."""
-        own = _origin(url) == self._api_origin
+        own = origin(url) == self._api_origin
         headers = self._headers(own, accept, data is not None)
         # Only a read is sent again after a failure on the way: a write may have been done.
         rereadable = method in ("GET", "HEAD")
@@ -679,11 +411,11 @@ class GitHubClient:
             status = response.status
             request_id = response.headers.get("x-github-request-id")
             log.debug("%s %s -> %s (%s)", method, safe_url(url), status, request_id or "-")
-            if status < 300 or status in _REDIRECTS:
+            if status < 300 or status in REDIRECTS:
                 return response
             raw = _read_capped(response, _ERROR_BODY_CAP) or b""
             response.release_conn()
-            message, details = _error_message(raw)
+            message, details = error_message(raw)
             if own:
                 wait = rate_limit_wait(
                     status, _lower(response.headers), message, now=self._clock(),
@@ -699,7 +431,7 @@ class GitHubClient:
                     self._sleep(self._retry.delay(failures, "transient"))
                     continue
             if not own:
-                raise _download_error(status, url, endpoint)
+                raise download_error(status, url, endpoint)
             error = error_for(status, message, endpoint, authenticated=self.authenticated,
                               request_id=request_id, details=details)  # fmt: skip
             raise self._scrub(error)
@@ -725,13 +457,13 @@ class GitHubClient:
             when = datetime.fromtimestamp(self._clock() + wait.seconds, UTC)
             raise Throttled(
                 f"GitHub's rate limit allows the next request for {endpoint.what} in"
-                f" {_human_wait(wait.seconds)} (at {when:%H:%M:%S} UTC), longer than the"
-                f" {_human_wait(policy.max_wait)} s3kit waits — try again then, or allow a"
+                f" {human_wait(wait.seconds)} (at {when:%H:%M:%S} UTC), longer than the"
+                f" {human_wait(policy.max_wait)} s3kit waits — try again then, or allow a"
                 f" longer wait (max_wait){hint}"
             ).add_context(status=status, operation=endpoint.operation, request_id=request_id)
         log.info(
             "GitHub rate limit (%s) on %s: waiting %s", wait.rule, endpoint.what,
-            _human_wait(wait.seconds),
+            human_wait(wait.seconds),
         )  # fmt: skip
         self._sleep(wait.seconds)
 
@@ -770,28 +502,6 @@ def _read_capped(response: urllib3.BaseHTTPResponse, cap: int) -> bytes | None:
         pieces.append(chunk)
 
 
-def _error_message(raw: bytes) -> tuple[str, str]:
-    """GitHub's error `message`, and a few of its `errors` (422) as text."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return "", ""
-    if not isinstance(document, dict):
-        return "", ""
-    message = str(document.get("message") or "")[:300]
-    found: list[str] = []
-    for item in document.get("errors") or []:
-        if isinstance(item, dict):
-            text = item.get("message") or " ".join(
-                str(item[key]) for key in ("resource", "field", "code") if item.get(key)
-            )
-            found.append(str(text))
-        else:
-            found.append(str(item))
-    details = f": {'; '.join(found[:5])}"[:400] if found else ""
-    return message, details
-
-
 def _decode(reply: Reply, endpoint: Endpoint, api_url: str) -> Any:
     try:
         return json.loads(reply.body)
@@ -802,57 +512,9 @@ def _decode(reply: Reply, endpoint: Endpoint, api_url: str) -> Any:
         ).add_context(operation=endpoint.operation, status=reply.status) from None
 
 
-def _unexpected(endpoint: Endpoint, what: str) -> EndpointError:
-    error = EndpointError(f"GitHub answered {endpoint.what} with {what}")
-    error.add_context(operation=endpoint.operation)
-    return error
-
-
-def _download_error(status: int, url: str, endpoint: Endpoint) -> S3KitError:
-    """An error from the host a download was redirected to (not the API)."""
-    where = safe_url(url)
-    error: S3KitError
-    if status in (401, 403):
-        error = PermissionDenied(
-            f"{where} refused the download of {endpoint.what} ({status}); the link GitHub gave"
-            " may have expired — try again"
-        )
-    elif status in (404, 410):
-        error = ObjectNotFound(f"{where} has no {endpoint.what} ({status}) — try again")
-    elif status >= 500:
-        error = EndpointError(f"{where} failed ({status}) serving {endpoint.what} — retry later")
-    else:
-        error = TransferError(f"{where} answered {status} to the download of {endpoint.what}")
-    return error.add_context(status=status, operation=endpoint.operation)
-
-
-def _human_wait(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 __all__ = [
-    "API_VERSION",
-    "DEFAULT_API_URL",
     "DEFAULT_MAX_DOWNLOAD",
-    "MEDIA_JSON",
-    "MEDIA_RAW",
-    "PER_PAGE",
-    "TOKEN_VARIABLES",
     "Downloaded",
-    "Endpoint",
     "GitHubClient",
-    "RateLimitPolicy",
-    "RateLimitRule",
-    "RateLimitWait",
     "Reply",
-    "error_for",
-    "next_link",
-    "rate_limit_wait",
-    "resolve_api_url",
-    "resolve_token",
-    "safe_url",
 ]

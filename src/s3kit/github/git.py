@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from s3kit._observe import redact
+from s3kit._uri import is_loopback
 from s3kit.errors import S3KitError, UsageError
 
 DEFAULT_SERVER_URL = "https://github.com"
@@ -113,15 +113,6 @@ def safe_path(path: str) -> str:
     return pure.as_posix()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _origin(url: str) -> tuple[str, str, int] | None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -166,7 +157,7 @@ class Git:
         origin = _origin(url)
         if self._token is None or origin is None or origin != self._server_origin:
             return False
-        return origin[0] == "https" or _is_loopback(origin[1])
+        return origin[0] == "https" or is_loopback(origin[1])
 
     def environment(self, url: str) -> dict[str, str]:
         """The environment a git command for `url` runs with."""

@@ -1,37 +1,26 @@
-"""Static sites from GitHub: deploy a repository's ref, and pull-request previews.
+"""Static sites from GitHub: deploy a repository's ref (`s3kit github deploy | sync`).
 
 `deploy_repository` resolves a ref to its commit (through the API when there is a token, else
 `git ls-remote`), clones that commit (shallow; only the site's folder when nothing is built),
 runs the build, and deploys the folder with the commit recorded in the manifest, through
 `s3kit.deploy` like any deploy. With `only_if_changed` (`s3kit github sync`) nothing is cloned
-when the live deploy already records that commit.
-
-Previews: `preview_deploy` deploys a folder built elsewhere to `<root>/pr-N/` (removed files go
-at once: a preview has no old pages open for long), keeps one sticky comment on the pull request
-with its URL, and optionally a GitHub Deployment; `preview_remove` deletes everything under
-`pr-N/`; `preview_prune` removes the previews of closed pull requests, the safety net for a
-close event that was missed. The preview's own record (`pr-N/_s3kit/preview.json`) holds the
-id of its GitHub Deployment, so removing it can mark that inactive.
+when the live deploy already records that commit. Pull-request previews are `preview`'s; the
+address of a deployed site (`default_base_url`, `check_base_url`) serves both.
 
 What it must never do: build code with the GitHub token in reach (the build runs without
-GITHUB_TOKEN/GH_TOKEN, and previews take a folder already built, so a fork's code is built in
-the workflow's `pull_request` run, which has no secrets, and only deployed by `workflow_run`);
-remove the preview of a pull request that is not known to be closed; leave a clone behind.
+GITHUB_TOKEN/GH_TOKEN); leave a clone behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,24 +30,20 @@ from s3kit._observe import logger as _root_logger
 from s3kit._observe import redact
 from s3kit._session import Session
 from s3kit._uri import S3Url, parse_s3_url
-from s3kit.deploy.manifest import STATE
 from s3kit.deploy.plan import DeleteMode
 from s3kit.deploy.rules import DeployConfig
 from s3kit.deploy.run import DeployOutcome, deploy, read_manifest
-from s3kit.errors import EndpointError, ObjectNotFound, S3KitError, UsageError
-from s3kit.github.api import Deployment, GitHubRepo, IssueComment, find_sticky
-from s3kit.github.client import TOKEN_VARIABLES, GitHubClient, resolve_token
+from s3kit.errors import EndpointError, S3KitError, UsageError
+from s3kit.github.api import GitHubRepo
+from s3kit.github.client import GitHubClient
 from s3kit.github.git import Git, remove_tree, repository_url, safe_path, server_url
-from s3kit.storage.base import ObjectInfo, Prefix
+from s3kit.github.rules import TOKEN_VARIABLES, resolve_token
 
 log = _root_logger.getChild("github")
 
 RULES_FILE = "s3kit-deploy.yaml"
-PREVIEW_RECORD = STATE + "preview.json"
 # What `--build` runs in: bash as GitHub Actions runs a `run:` step (a failing command stops it).
 BUILD_SHELL = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
-_PREVIEW = re.compile(r"pr-([1-9][0-9]{0,9})/")
-_MARKER_KEY = re.compile(r"[A-Za-z0-9._:/-]{1,100}")
 
 Output = Callable[[str], None]
 
@@ -72,16 +57,17 @@ def _to_stderr(text: str) -> None:
     sys.stderr.flush()
 
 
-def _url(destination: S3Url | str) -> S3Url:
+def destination_url(destination: S3Url | str) -> S3Url:
     return destination if isinstance(destination, S3Url) else parse_s3_url(destination)
 
 
-def _prefix(url: S3Url) -> str:
+def key_prefix(url: S3Url) -> str:
+    """The key prefix below which everything goes: '' or ending in '/'."""
     return url.key if not url.key or url.key.endswith("/") else url.key + "/"
 
 
 @contextlib.contextmanager
-def _client(github: GitHubClient | None, env: Mapping[str, str]) -> Iterator[GitHubClient]:
+def client_or_env(github: GitHubClient | None, env: Mapping[str, str]) -> Iterator[GitHubClient]:
     """`github`, or a client from the environment (GITHUB_TOKEN, GITHUB_API_URL) closed after."""
     if github is not None:
         yield github
@@ -225,14 +211,14 @@ def deploy_repository(
     environment (GITHUB_TOKEN / GH_TOKEN, GITHUB_SERVER_URL, GITHUB_API_URL); `github` and `git`
     for the API client and the git runner; `on_output` receives the build's output."""
     environ = dict(os.environ if env is None else env)
-    target = _url(destination)
+    target = destination_url(destination)
     folder = safe_path(path)
     if not ref or ref.strip() != ref or ref.startswith("-"):
         raise UsageError(f"--ref {ref!r} is not a branch, tag or commit SHA")
     token = resolve_token(None, environ)
     git = git or Git(token=token, server=server_url(environ), env=environ)
     url = repo_url or repository_url(repository, environ)
-    with _client(github, environ) as client:
+    with client_or_env(github, environ) as client:
         repo = GitHubRepo(client, repository)  # refuses what is not OWNER/NAME
         sha = resolve_commit(repo, ref, url, git=git, use_api=client.authenticated)
     if only_if_changed:
@@ -274,7 +260,7 @@ def _site_folder(clone: Path, folder: str, what: str, *, built: bool) -> Path:
 
 
 def _repository_rules(clone: Path, source: str) -> DeployConfig:
-    from s3kit.deploy.rules import parse_deploy_config
+    from s3kit.deploy.rules_file import parse_deploy_config
 
     found = clone / RULES_FILE
     if not found.is_file():
@@ -286,20 +272,7 @@ def _repository_rules(clone: Path, source: str) -> DeployConfig:
     return parse_deploy_config(text, source=source)
 
 
-# -- previews: the pure parts --------------------------------------------------------------------
-
-
-def preview_destination(root: S3Url | str, pr: int) -> S3Url:
-    """Where the preview of pull request `pr` lives: `<root>/pr-N/`."""
-    if pr < 1:
-        raise UsageError(f"--pr {pr}: a pull request number is 1 or more")
-    where = _url(root)
-    return S3Url(where.bucket, f"{_prefix(where)}pr-{pr}/")
-
-
-def preview_url(base_url: str, pr: int) -> str:
-    """The preview's address: `base_url` (the root's) + `pr-N/`."""
-    return f"{base_url.rstrip('/')}/pr-{pr}/"
+# -- the site's address ----------------------------------------------------------------------------
 
 
 def check_base_url(base_url: str) -> str:
@@ -307,132 +280,6 @@ def check_base_url(base_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {base_url!r} is not an http(s) URL")
     return base_url
-
-
-def comment_key(root: S3Url) -> str:
-    """The sticky comment's key for previews under `root`: one comment per preview root, so
-    two sites previewed from one repository keep a comment each."""
-    name = f"preview:{root.bucket}/{_prefix(root)}".rstrip("/")
-    if _MARKER_KEY.fullmatch(name):
-        return name
-    return "preview:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-
-
-def preview_comment(pr: int, url: str, commit: str | None, outcome: DeployOutcome) -> str:
-    deploy_id = outcome.deploy_id or outcome.plan.base
-    details = [
-        f"commit `{commit[:12]}`" if commit else "",
-        f"deploy `{deploy_id}`" if deploy_id else "",
-        f"{outcome.uploaded} uploaded, {len(outcome.plan.unchanged)} unchanged,"
-        f" {outcome.deleted} deleted",
-    ]
-    return (
-        f"**Preview of #{pr}:** {url}\n\n"
-        + " · ".join(part for part in details if part)
-        + "\n\n<sub>Deployed by s3kit; removed when the pull request is closed.</sub>"
-    )
-
-
-def removed_comment(pr: int) -> str:
-    return f"**Preview of #{pr}:** removed.\n\n<sub>s3kit deleted it from the bucket.</sub>"
-
-
-def preview_numbers(prefixes: Iterable[str], root_prefix: str) -> list[int]:
-    """The pull requests with a preview, from the common prefixes of a delimiter listing of
-    the root (`previews/pr-12/`); anything else under the root is none of them."""
-    found = set()
-    for prefix in prefixes:
-        if prefix.startswith(root_prefix):
-            match = _PREVIEW.fullmatch(prefix[len(root_prefix) :])
-            if match:
-                found.add(int(match[1]))
-    return sorted(found)
-
-
-@dataclass(frozen=True, slots=True)
-class PrunePlan:
-    """Which previews go: those of closed pull requests, and only those."""
-
-    remove: tuple[int, ...]
-    open: tuple[int, ...]
-    unknown: tuple[int, ...]  # neither open nor listed as closed: kept
-
-
-def plan_prune(
-    present: Iterable[int], open_numbers: Iterable[int], closed_numbers: Iterable[int]
-) -> PrunePlan:
-    opened, closed = set(open_numbers), set(closed_numbers)
-    numbers = sorted(set(present))
-    return PrunePlan(
-        remove=tuple(n for n in numbers if n in closed and n not in opened),
-        open=tuple(n for n in numbers if n in opened),
-        unknown=tuple(n for n in numbers if n not in opened and n not in closed),
-    )
-
-
-def _log_url(env: Mapping[str, str]) -> str:
-    """The Actions run that made the deploy, when running in one."""
-    names = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    if all(env.get(name) for name in names):
-        return f"{server_url(env)}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return ""
-
-
-# -- previews: the bucket's record -----------------------------------------------------------------
-
-
-def _read_record(session: Session, where: S3Url) -> dict[str, Any]:
-    try:
-        data = session.storage(where.bucket).get(where.key + PREVIEW_RECORD)
-    except ObjectNotFound:
-        return {}
-    try:
-        document = json.loads(data)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
-def _write_record(session: Session, where: S3Url, record: Mapping[str, Any]) -> None:
-    body = json.dumps(dict(record), indent=1, sort_keys=True).encode()
-    session.storage(where.bucket).put(
-        where.key + PREVIEW_RECORD, body, content_type="application/json", cache_control="no-cache"
-    )
-
-
-# -- previews: deploy, remove, prune ---------------------------------------------------------------
-
-
-@dataclass(slots=True, kw_only=True)
-class PreviewDeploy:
-    repository: str
-    pr: int
-    url: str
-    commit: str
-    destination: S3Url
-    outcome: DeployOutcome
-    comment: IssueComment | None = None  # None: the deploy failed, nothing was said
-    deployment: Deployment | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome.ok
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "pr": self.pr,
-            "url": self.url,
-            "commit": self.commit,
-            "destination": str(self.destination),
-            "comment": None
-            if self.comment is None
-            else {"id": self.comment.id, "url": self.comment.html_url},
-            "deployment": None
-            if self.deployment is None
-            else {"id": self.deployment.id, "environment": self.deployment.environment},
-            "deploy": self.outcome.document(),
-        }
 
 
 def default_base_url(session: Session, root: S3Url) -> str:
@@ -445,264 +292,23 @@ def default_base_url(session: Session, root: S3Url) -> str:
     except S3KitError:
         website = None
     if website is None:
-        return f"s3://{root.bucket}/{_prefix(root)}"
-    return f"{website}/{_prefix(root)}"
-
-
-def environment_name(pr: int) -> str:
-    return f"preview-pr-{pr}"
-
-
-def preview_deploy(
-    session: Session,
-    repository: str,
-    pr: int,
-    source: str | os.PathLike[str],
-    root: S3Url | str,
-    *,
-    base_url: str | None = None,
-    deployment: bool = False,
-    commit: str | None = None,
-    config: DeployConfig | None = None,
-    github: GitHubClient | None = None,
-    env: Mapping[str, str] | None = None,
-) -> PreviewDeploy:
-    """Deploy the built site in `source` as the preview of pull request `pr` of `repository`,
-    under `root`/pr-N/ (files that left the site are deleted at once), then keep the pull
-    request's sticky comment pointing at it (`base_url` + pr-N/; default: the website address
-    where one can be told, else the s3:// URL). With `deployment`, a GitHub Deployment of
-    `commit` (default: the pull request's head) is recorded too, with a success status.
-    A pull request that is not open gets no preview."""
-    environ = dict(os.environ if env is None else env)
-    where = _url(root)
-    destination = preview_destination(where, pr)
-    if base_url is not None:
-        check_base_url(base_url)
-    with _client(github, environ) as client:
-        repo = GitHubRepo(client, repository)
-        pull = next((p for p in repo.pulls("open") if p.number == pr), None)
-        if pull is None:
-            raise UsageError(
-                f"pull request #{pr} of {repo.slug} is not open — no preview was deployed"
-            )
-        sha = commit or pull.head_sha
-        # force: the delete guard keeps a live site whole; a preview is a throwaway copy.
-        outcome = deploy(session, source, destination, config=config or DeployConfig(),
-                         delete="now", force=True, commit=sha)  # fmt: skip
-        url = preview_url(base_url or default_base_url(session, where), pr)
-        result = PreviewDeploy(repository=repo.slug, pr=pr, url=url, commit=sha,
-                               destination=destination, outcome=outcome)  # fmt: skip
-        if not outcome.ok:
-            return result
-        body = preview_comment(pr, url, sha, outcome)
-        result.comment = repo.upsert_sticky_comment(pr, comment_key(where), body)
-        previous = _read_record(session, destination).get("deployment_id")
-
-        def keep(deployment_id: Any) -> None:  # what `preview_remove` marks inactive
-            _write_record(session, destination, {
-                "repository": repo.slug, "pr": pr, "commit": sha, "url": url,
-                "deployment_id": deployment_id,
-            })  # fmt: skip
-
-        if not deployment:
-            keep(previous)
-            return result
-        made = repo.create_deployment(
-            sha, environment=environment_name(pr), description=f"Preview of #{pr}",
-            transient_environment=True, production_environment=False,
-        )  # fmt: skip
-        result.deployment = made
-        keep(made.id)
-        repo.create_deployment_status(
-            made.id, "success", environment_url=url, log_url=_log_url(environ),
-            description=f"Preview of #{pr} deployed",
-        )  # fmt: skip
-        if isinstance(previous, int) and previous != made.id:
-            # GitHub retires earlier deployments itself only for lasting environments.
-            _deactivate(repo, previous, f"Replaced by deployment {made.id}")
-    return result
-
-
-preview_deploy_async = async_twin(preview_deploy)
-
-
-def _deactivate(repo: GitHubRepo, deployment_id: int, why: str) -> bool:
-    """Mark a deployment inactive; False when GitHub no longer has it."""
-    try:
-        repo.create_deployment_status(deployment_id, "inactive", description=why)
-    except ObjectNotFound:
-        return False
-    return True
-
-
-@dataclass(slots=True, kw_only=True)
-class PreviewRemoval:
-    repository: str
-    pr: int
-    destination: S3Url
-    keys: list[str] = field(default_factory=list)  # what was (or, dry, would be) deleted
-    dryrun: bool = False
-    comment_updated: bool = False
-    deployment_inactive: int | None = None  # the deployment marked inactive
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "pr": self.pr,
-            "destination": str(self.destination),
-            "dryrun": self.dryrun,
-            "deleted": 0 if self.dryrun else len(self.keys),
-            "keys": list(self.keys),
-            "comment_updated": self.comment_updated,
-            "deployment_inactive": self.deployment_inactive,
-        }
-
-
-def preview_remove(
-    session: Session,
-    repository: str,
-    pr: int,
-    root: S3Url | str,
-    *,
-    dryrun: bool = False,
-    github: GitHubClient | None = None,
-    env: Mapping[str, str] | None = None,
-) -> PreviewRemoval:
-    """Delete every object under `root`/pr-N/ (the site and its `_s3kit/` records), then say
-    so in the pull request's sticky comment, if it has one, and mark the preview's GitHub
-    Deployment inactive, if it had one."""
-    environ = dict(os.environ if env is None else env)
-    where = _url(root)
-    destination = preview_destination(where, pr)
-    with _client(github, environ) as client:
-        repo = GitHubRepo(client, repository)
-        return _remove(session, repo, pr, where, destination, dryrun=dryrun)
-
-
-preview_remove_async = async_twin(preview_remove)
-
-
-def _remove(
-    session: Session, repo: GitHubRepo, pr: int, root: S3Url, destination: S3Url, *, dryrun: bool
-) -> PreviewRemoval:
-    storage = session.storage(destination.bucket)
-    keys = [e.key for e in storage.list(destination.key) if isinstance(e, ObjectInfo)]
-    removal = PreviewRemoval(repository=repo.slug, pr=pr, destination=destination, keys=keys,
-                             dryrun=dryrun)  # fmt: skip
-    if dryrun:
-        return removal
-    record = _read_record(session, destination)
-    if keys:
-        report = storage.delete_many(keys)
-        if report.failures:
-            first = report.failures[0]
-            raise S3KitError(
-                f"{len(report.failures)} of {len(keys)} objects of the preview of #{pr} could"
-                f" not be deleted ({first.key}: {first.message}) — run it again"
-            )
-    key = comment_key(root)
-    if find_sticky(repo.issue_comments(pr), key) is not None:
-        repo.upsert_sticky_comment(pr, key, removed_comment(pr))
-        removal.comment_updated = True
-    deployment_id = record.get("deployment_id")
-    if isinstance(deployment_id, int) and _deactivate(
-        repo, deployment_id, f"Preview of #{pr} removed"
-    ):
-        removal.deployment_inactive = deployment_id
-    return removal
-
-
-@dataclass(slots=True, kw_only=True)
-class PruneOutcome:
-    repository: str
-    root: S3Url
-    plan: PrunePlan
-    dryrun: bool = False
-    removals: list[PreviewRemoval] = field(default_factory=list)
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "root": str(self.root),
-            "dryrun": self.dryrun,
-            "removed": [removal.document() for removal in self.removals],
-            "kept": [{"pr": n, "reason": "open"} for n in self.plan.open]
-            + [{"pr": n, "reason": "not listed as closed"} for n in self.plan.unknown],
-        }
-
-
-def preview_prune(
-    session: Session,
-    repository: str,
-    root: S3Url | str,
-    *,
-    dryrun: bool = False,
-    github: GitHubClient | None = None,
-    env: Mapping[str, str] | None = None,
-) -> PruneOutcome:
-    """Remove the previews under `root` whose pull request is closed (as `preview_remove`).
-    The previews are the `pr-N/` prefixes the bucket has; a preview is removed only when its
-    pull request is in GitHub's list of closed ones — never one that is open, nor one GitHub
-    does not list (a number that is an issue, a pull request it cannot show)."""
-    environ = dict(os.environ if env is None else env)
-    where = _url(root)
-    prefix = _prefix(where)
-    listing = session.storage(where.bucket).list(prefix, delimiter="/")
-    present = preview_numbers((e.key for e in listing if isinstance(e, Prefix)), prefix)
-    with _client(github, environ) as client:
-        repo = GitHubRepo(client, repository)
-        opened: set[int] = set()
-        closed: set[int] = set()
-        if present:
-            opened = {pull.number for pull in repo.pulls("open")}
-            # The closed list is long in an old repository: stop once every preview left is
-            # accounted for (the open list, usually one page, is asked first for that reason).
-            wanted = set(present) - opened
-            if wanted:
-                for pull in repo.pulls("closed"):
-                    if pull.number in wanted:
-                        closed.add(pull.number)
-                        if closed == wanted:
-                            break
-        plan = plan_prune(present, opened, closed)
-        outcome = PruneOutcome(repository=repo.slug, root=where, plan=plan, dryrun=dryrun)
-        for number in plan.remove:
-            destination = preview_destination(where, number)
-            outcome.removals.append(
-                _remove(session, repo, number, where, destination, dryrun=dryrun)
-            )
-    return outcome
-
-
-preview_prune_async = async_twin(preview_prune)
+        return f"s3://{root.bucket}/{key_prefix(root)}"
+    return f"{website}/{key_prefix(root)}"
 
 
 __all__ = [
-    "PREVIEW_RECORD",
+    "BUILD_SHELL",
+    "RULES_FILE",
     "BuildFailed",
-    "PreviewDeploy",
-    "PreviewRemoval",
-    "PruneOutcome",
-    "PrunePlan",
     "RepositoryDeploy",
     "build_environment",
-    "comment_key",
+    "check_base_url",
+    "client_or_env",
     "default_base_url",
     "deploy_repository",
     "deploy_repository_async",
-    "environment_name",
-    "plan_prune",
-    "preview_comment",
-    "preview_deploy",
-    "preview_deploy_async",
-    "preview_destination",
-    "preview_numbers",
-    "preview_prune",
-    "preview_prune_async",
-    "preview_remove",
-    "preview_remove_async",
-    "preview_url",
-    "removed_comment",
+    "destination_url",
+    "key_prefix",
     "resolve_commit",
     "run_build",
 ]
