@@ -145,19 +145,22 @@ def test_a_deploy_writes_its_outputs_and_summary(
     assert f"s3://{bucket} already serves this site" in same.stdout
 
 
-def test_the_summary_of_a_5000_file_site_stays_under_a_mebibyte(
+def test_the_summary_of_a_site_too_big_to_list_stays_under_a_mebibyte(
     seaweed: Backend, workspace: Path
 ) -> None:
     """On SeaweedFS only: the summary is the same on every store (its truncation is unit-tested
-    on both lists), and 5,000 PUTs cost moto's server a minute."""
+    on both lists), and a thousand PUTs cost moto's server much longer. 1,200 files: more than
+    the 100 listed and than one 1,000-key listing page, with names long enough (~920 bytes,
+    four folders near the 255-byte limit of a name) that listing them all would pass 1 MiB."""
     from s3kit.service import S3Service
 
     bucket = f"big-{os.urandom(6).hex()}"
     service = S3Service(seaweed.session())
     service.create_bucket(bucket)
-    # Long names: listed in full, they alone would be over 1 MiB (5,000 × 230 bytes).
-    folder = f"{'section-' * 12}/{'chapter-' * 12}"
-    write_site(workspace / "dist", {f"{folder}/page-{i:04}.html": f"{i}" for i in range(5000)})
+    folder = "/".join(f"{'section-' * 28}{n}" for n in range(4))
+    names = [f"{folder}/page-{i:04}.html" for i in range(1200)]
+    assert sum(len(name.encode()) for name in names) > MiB  # listed in full: over 1 MiB
+    write_site(workspace / "dist", {name: name[-9:] for name in names})
     inputs = {"command": "deploy", "source": "dist", "destination": f"s3://{bucket}/big"}
     try:
         ran = run_action(workspace, inputs, job_env(seaweed))
@@ -165,9 +168,9 @@ def test_the_summary_of_a_5000_file_site_stays_under_a_mebibyte(
         service.empty_bucket(bucket)
         service.delete_bucket(bucket)
     assert ran.code == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
-    assert ran.outputs["uploaded"] == "5000"
+    assert ran.outputs["uploaded"] == "1200"
     assert ran.summary is not None and len(ran.summary.encode()) < MiB
-    assert "Uploaded (5,000)" in ran.summary and "… and 4,900 more" in ran.summary
+    assert "Uploaded (1,200)" in ran.summary and "… and 1,100 more" in ran.summary
     assert ran.summary.count("/page-") == 100
 
 

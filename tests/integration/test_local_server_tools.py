@@ -188,14 +188,6 @@ def test_restarts_keep_the_endpoint_and_the_logs_stay_private(
     _bucket_on(first, "logged")
     assert server.stop()
 
-    second, started = server.start()
-    pids.add(second.pid)
-    assert started
-    assert second.endpoint == first.endpoint
-    assert second.ports == first.ports
-    assert notices == []
-    assert server.stop()
-
     # Its port taken while it was stopped: it moves, and says so in one line.
     with _occupy(first.ports["s3"]):
         moved = cli("local", "start", "--dir", str(data_dir))
@@ -227,9 +219,14 @@ def test_restarts_keep_the_endpoint_and_the_logs_stay_private(
     assert refused.exit_code == 1
     assert "local stop" in refused.stderr and len(refused.stderr.splitlines()) == 1
     assert server.stop()
-    restarted, _ = server.start()
+    # A plain restart (no --port) keeps the endpoint and every other port, and says nothing.
+    restarted, started = server.start()
     pids.add(restarted.pid)
+    assert started
     assert restarted.ports["s3"] == port
+    assert restarted.endpoint == state.endpoint
+    assert restarted.ports == state.ports
+    assert notices == []
     assert server.stop()
 
     # Nothing of any of these runs in /tmp; every log file is the owner's alone.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import typer.main
 from typer.testing import CliRunner
 
@@ -19,6 +20,7 @@ from s3kit._session import Session
 from s3kit.cli.app import app
 from s3kit.cli.state import CliState, Reports, hoist_global_options
 from s3kit.errors import S3KitError, UsageError
+from tests.conftest import S3kitCliRunner
 
 ROOT: Any = typer.main.get_command(app)
 
@@ -231,7 +233,7 @@ class _Run:
 
 def _run(args: Sequence[str]) -> _Run:
     _Recording.seen = []
-    result = CliRunner().invoke(app, list(args), obj=_Recording(), catch_exceptions=False)
+    result = S3kitCliRunner().invoke(app, list(args), obj=_Recording(), catch_exceptions=False)
     return _Run(result.exit_code, result.stderr, _Recording.seen[0] if _Recording.seen else None)
 
 
@@ -296,14 +298,32 @@ def test_a_global_given_twice_is_one_error_line_and_exit_2() -> None:
 
 
 def test_ls_h_prints_help_and_ls_rh_is_an_error() -> None:
-    helped = CliRunner().invoke(app, ["ls", "-h"])
+    helped = S3kitCliRunner().invoke(app, ["ls", "-h"])
     assert helped.exit_code == 0
     assert "-H, --human-readable" in helped.stdout
-    refused = CliRunner().invoke(app, ["ls", "s3://bucket", "-rh"])
+    refused = S3kitCliRunner().invoke(app, ["ls", "s3://bucket", "-rh"])
     assert refused.exit_code == 2
     assert refused.stdout == ""
     assert refused.stderr.startswith("s3kit: error: -rh: -h means --help")
     assert refused.stderr.count("\n") == 1
+
+
+def test_the_runner_that_builds_s3kit_once_answers_as_typers_own() -> None:
+    """tests/conftest.py's S3kitCliRunner reuses one click tree for s3kit's app: it must give
+    what typer's CliRunner (a tree built afresh) gives, run after run, and build any other
+    typer app afresh."""
+    for args in (["ls", "-h"], ["ls", "s3://bucket", "-rh"], ["--version"]):
+        fresh = CliRunner().invoke(app, args)
+        for _ in range(2):
+            reused = S3kitCliRunner().invoke(app, args)
+            assert (reused.exit_code, reused.stdout, reused.stderr) == (
+                fresh.exit_code,
+                fresh.stdout,
+                fresh.stderr,
+            ), args
+    other = typer.Typer()
+    other.command()(lambda: print("other"))
+    assert S3kitCliRunner().invoke(other, []).stdout == "other\n"
 
 
 def test_ls_capital_h_is_human_readable() -> None:
