@@ -17,7 +17,8 @@ file NAME for every example of its section.
   ids (a version id the reader would look up) put into its commands. Loopback endpoints in
   commands and files (`http://127.0.0.1:9000`, `:8333`) are the test server's. A plain
   `s3kit ...` line (variables before it, `> FILE` after it allowed) runs in this process; a
-  line with other shell syntax runs through bash, with `s3kit` on PATH. A line must exit 0
+  line with other shell syntax runs through bash, with `s3kit` on PATH; `export NAME=VALUE`
+  sets the variable for the lines after it, as the reader's shell would. A line must exit 0
   unless its shown output has an `s3kit: error:` line. Shown output is compared line by line,
   in order, every line, after `normalize` (times, MD5 ETags, loopback ports, masked keys, run
   times, column padding) on both sides; `...` stands for anything within a line or, alone on
@@ -45,14 +46,13 @@ from typing import Any
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
 
 from s3kit._local_server import LocalServer
 from s3kit.cli.app import app
 from s3kit.cli.state import hoist_global_options
 from s3kit.errors import S3KitError
 from s3kit.service import S3Service
-from tests.conftest import Backend
+from tests.conftest import Backend, S3kitCliRunner
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -190,19 +190,11 @@ NOT_RUN: dict[str, str] = {
     " these commands against a GitHub stand-in",
     "github-release-mirror--keep-release-downloads-in-a-bucket-1": "talks to GitHub's API;"
     " test_github_release.py runs it against a GitHub stand-in",
-    **{
-        block: "the configs examples build on one another (pushes, then history, diff,"
-        " promote, ...) on one store; test_configs_store.py, test_configs_posture.py and"
-        " test_configs_watch.py run the same commands — not yet run here as written"
-        for block in (
-            *(f"configs--versioned-configuration-for-monitoring-tools-{n}" for n in range(1, 11)),
-            "the-stores-bucket-configs-init-and-configs-posture-1",
-            "the-stores-bucket-configs-init-and-configs-posture-2",
-            "watching-a-store-configs-watch-configs-warm-configs-cache-1",
-            "watching-a-store-configs-watch-configs-warm-configs-cache-2",
-        )
-    },
+    "watching-a-store-configs-watch-configs-warm-configs-cache-1": "needs a Prometheus serving"
+    " /etc/prometheus/conf; test_configs_watch.py runs these rounds against a real Prometheus",
     "benchmarks-1": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
+    "reliability-under-faults-1": "a benchmark: starts SeaweedFS and a fault proxy, runs"
+    " 30,000 operations for minutes",
     "development-1": "make and pytest: the suite itself",
 }
 
@@ -310,6 +302,36 @@ ARTIFACT_FILES: tuple[str | File | Prepare, ...] = (
     File("dist/assets/app.js", "console.log('hi')\n"),
     File("coverage.xml", "<coverage/>\n"),
 )
+
+# The configs examples build on one another on one store: each block starts from what the ones
+# before it left (pushes, an edit, a rollback), replayed. git's user.name is the author shown.
+CONFIGS = "configs--versioned-configuration-for-monitoring-tools"
+CONFIGS_STORE: tuple[str | File | Prepare, ...] = (
+    buckets("ops-configs"),
+    "export S3KIT_CONFIGS_STORE=s3://ops-configs",
+    File("~/.gitconfig", "[user]\n\tname = alice\n"),
+)
+PUSH_1 = "s3kit configs push prometheus staging prometheus/ -m 'node scrape job'"
+PUSH_2 = (
+    "sed -i 's/15s/30s/' prometheus/prometheus.yml",
+    "s3kit configs push prometheus staging prometheus/ -m 'scrape every 30s'",
+)
+PUSH_ALERTMANAGER = "s3kit configs push alertmanager staging alertmanager/"
+CONFIGS_STORY: dict[int, tuple[str | File | Prepare, ...]] = {
+    2: CONFIGS_STORE,
+    3: (*CONFIGS_STORE, PUSH_1),
+    4: (*CONFIGS_STORE, PUSH_1, *PUSH_2),
+    5: CONFIGS_STORE,
+    6: (
+        *CONFIGS_STORE,
+        PUSH_ALERTMANAGER,
+        "sed -i 's/hunter2/correct-horse/; s/ops/pager/g' alertmanager/alertmanager.yml",
+    ),
+    7: (*CONFIGS_STORE, PUSH_1, *PUSH_2),
+    8: (*CONFIGS_STORE, PUSH_1, *PUSH_2, "s3kit configs rollback prometheus staging"),
+    9: (*CONFIGS_STORE, PUSH_1, PUSH_ALERTMANAGER),
+    10: (*CONFIGS_STORE, PUSH_ALERTMANAGER),
+}
 
 # What a block starts from, as the prose tells the reader: shell lines (`s3kit ...` ones run
 # like the examples, with the test server's variables; {repo} is this repository), files, and
@@ -468,6 +490,12 @@ SETUP: dict[str, tuple[str | File | Prepare, ...]] = {
         objects("data", "2019/old.csv", "tmp/scratch file.txt", "keep.csv"),
     ),
     "json-output-1": SAMPLE_SITE,
+    **{f"{CONFIGS}-{n}": story for n, story in CONFIGS_STORY.items()},
+    "watching-a-store-configs-watch-configs-warm-configs-cache-2": (
+        *(File(name, text) for name, text in FILES[CONFIGS].items()),
+        *CONFIGS_STORE,
+        PUSH_1,
+    ),
     "exit-codes-and-errors-1": (File("notes.txt", "notes\n"),),
 }
 
@@ -690,6 +718,9 @@ def test_the_comparison_catches_a_wrong_order_or_a_missing_line() -> None:
 
 # --- running ------------------------------------------------------------------------------------
 
+# `export NAME=VALUE`, a plain value: set for the rest of the block (and, in SETUP, for it all).
+EXPORT = re.compile(r"export ([A-Za-z_][A-Za-z0-9_]*)=([\w:/.@-]+)")
+
 # The endpoints the README gives for a local server: in commands and files, the test server's.
 LOOPBACK_IN_README = re.compile(r"http://(127\.0\.0\.1|localhost):(9000|8333)\b")
 
@@ -709,6 +740,10 @@ class Run:
     others: list[list[str]]  # [name] of each bucket that was there before the block
 
     def line(self, command: str, env: dict[str, str] | None = None) -> Outcome:
+        exported = EXPORT.fullmatch(command)
+        if exported:  # for the lines after it, as in the reader's shell
+            self.env[exported.group(1)] = exported.group(2)
+            return Outcome(0, "")
         env = {**self.env, **(env or {})}
         command = LOOPBACK_IN_README.sub(self.backend.endpoint, command)
         for placeholder, value in self.fill_in.items():
@@ -731,7 +766,7 @@ class Run:
             for name, value in {**env, **plain.env}.items():
                 patch.setenv(name, value)
             patch.chdir(self.home)
-            result = CliRunner().invoke(app, plain.args, catch_exceptions=False)
+            result = S3kitCliRunner().invoke(app, plain.args, catch_exceptions=False)
         if plain.stdout_to is None:
             return Outcome(result.exit_code, result.output)
         (self.home / plain.stdout_to).write_bytes(result.stdout_bytes)
