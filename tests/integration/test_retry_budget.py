@@ -7,12 +7,15 @@ where the policy cannot see it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from s3kit._session import Session
+from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import S3KitError, translating
 from s3kit.events import RequestEvent
+from s3kit.transfer import TransferConfig, TransferManager
 from tests.conftest import Backend, unique_bucket_name
 from tests.integration.proxy import ErrorReply, FaultProxy, Reset, Truncate, matching
 
@@ -105,3 +108,26 @@ def test_every_attempt_the_proxy_saw_is_one_event(
     assert sum(chance.injected.values()) >= 3
     assert len(heard) == chance.considered
     assert sum(e.retrying for e in heard) == sum(chance.injected.values())
+
+
+def test_a_download_cut_short_every_time_stops_when_the_budget_is_spent(
+    seaweed: Backend, proxied: tuple[Session, FaultProxy, str], tmp_path: Path
+) -> None:
+    # Asking again for a part whose body was cut short is a retry like any other: paid from
+    # the Session's budget, not max_retries more GETs for every part of every file.
+    _, proxy, bucket = proxied
+    seaweed.session().storage(bucket).put("a", b"x" * (6 * 1024 * 1024))
+    session = Session(
+        endpoint_url=proxy.url, access_key_id=seaweed.access_key,
+        secret_access_key=seaweed.secret_key, max_retries=10, retry_budget=10, env={},
+    )  # fmt: skip
+    cut = proxy.add_fault(Truncate(), match=matching(method="GET"), times=None)
+    config = TransferConfig(
+        journal_dir=tmp_path / "j", multipart_threshold=5 * 1024 * 1024,
+        multipart_chunksize=5 * 1024 * 1024,
+    )  # fmt: skip
+    target = tmp_path / "a"
+    with pytest.raises(S3KitError, match="retry budget"):
+        TransferManager(session, config=config).run(S3Url(bucket, "a"), LocalPath(target))
+    assert cut.faulted <= 6  # two parts, a few re-asks: not eleven GETs for each
+    assert not target.exists()

@@ -77,15 +77,6 @@ class Response:
         return root
 
 
-_DEFAULT_POLICY = RetryPolicy()
-
-
-def backoff(attempt: int) -> float:
-    """Seconds to wait before retry number `attempt` (1, 2, ...), for callers that retry on
-    their own; `S3Http.retry.delay` is the same rule with the Session's own policy."""
-    return _DEFAULT_POLICY.delay(attempt, "transient")
-
-
 # ListObjects (v1) parameters: a bucket GET with only these is a listing.
 _LIST_PARAMETERS = frozenset({"prefix", "delimiter", "marker", "max-keys", "encoding-type"})
 # Object subresources, by the name S3 gives their operations (GetObjectTagging, ...).

@@ -38,6 +38,7 @@ from typing import TypeVar
 
 from s3kit._atomic import AtomicFile, replace_file, temp_name, write_atomic
 from s3kit._observe import logger
+from s3kit._retry import decide
 from s3kit._uri import S3Url
 from s3kit.errors import (
     ConflictError,
@@ -45,12 +46,12 @@ from s3kit.errors import (
     S3KitError,
     Throttled,
     TransferError,
+    retry_budget_spent,
     translate,
     translating,
 )
 from s3kit.storage.base import user_metadata
 from s3kit.storage.httpclient import Answer
-from s3kit.storage.s3http import backoff
 from s3kit.transfer.checksum import (
     PART_SIZE_KEY,
     ChecksumComputer,
@@ -134,14 +135,15 @@ async def _get_body(
     opened: Answer | None = None,
 ) -> tuple[Mapping[str, str], B]:
     """A GET whose body `read` takes to its end, sent again when the body is cut short, as
-    the SDKs do. Cut short every time, it is a TransferError: the server is reachable but
+    the SDKs do — as the Session's retry policy says and its retry budget allows, like any
+    other retry. Cut short every time, it is a TransferError: the server is reachable but
     its answers break (a failing connection to it stays an EndpointError, which keeps a
     ranged download's progress for the next run). `ranged`: anything but 206 is refused.
     `opened`: the first attempt's answer, when the caller has it already."""
     http = ctx.http
-    for attempt in range(http.max_retries + 1):
-        if attempt:
-            await asyncio.sleep(backoff(attempt))
+    attempt = 0
+    while True:
+        attempt += 1
         # Not prefetched: a body cut short is told apart here from an unreachable server.
         answer = opened or await http.open_async(
             "GET", source.bucket, source.key, query=_version(source), headers=headers
@@ -154,11 +156,16 @@ async def _get_body(
                 return answer.headers, await read(answer)
             except EndpointError as exc:
                 failure = exc
-                logger.debug("%s: answer cut short (%s); asking again", source, exc)
-    raise TransferError(
-        f"{source}: the server's answer was cut short {http.max_retries + 1} times"
-        f" ({failure}); nothing was written"
+        decision = decide(http.retry, http.budget, attempt, "connection")
+        if decision.delay is None:
+            break
+        logger.debug("%s: answer cut short (%s); asking again", source, failure)
+        await asyncio.sleep(decision.delay)
+    error = TransferError(
+        f"{source}: the server's answer was cut short {attempt} times ({failure}); nothing"
+        " was written"
     )
+    raise retry_budget_spent(error) if decision.budget_spent else error
 
 
 def _whole(ctx: TransferContext, limit: int) -> Callable[[Answer], Awaitable[bytes]]:
