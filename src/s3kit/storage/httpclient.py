@@ -8,6 +8,10 @@ a request with a Content-Length body (or none), an answer with Content-Length, c
 read-to-close body, read whole or streamed (`ConnectionPool.open`), keep-alive; it never
 follows redirects.
 
+The request's bytes, the head parser, the body framing and the chunked decoding are
+functions (`request_bytes`, `read_head`, `framing`, `read_chunked`) that `loopclient` — the
+same exchanges on the event loop's sockets — reads answers with too.
+
 What it must never do: reuse a connection whose last exchange did not end cleanly (the answer
 read to its end), or hand one connection to two threads at once.
 """
@@ -19,7 +23,7 @@ import select
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import cast
 
 _LINE = 65536  # longest status or header line accepted
@@ -89,44 +93,12 @@ class Connection:
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | memoryview | None
     ) -> tuple[int, Headers]:
         """Send the request and read the answer's status and headers; the body waits."""
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        if not any(name.lower() == "content-length" for name in headers):
-            if body is not None:
-                lines.append(f"Content-Length: {len(body)}")
-            elif method in ("PUT", "POST"):
-                # RFC 9110 §8.6: a PUT or POST without a body says so. rclone serve s3 refuses
-                # an UploadPartCopy without it (MissingContentLength).
-                lines.append("Content-Length: 0")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if body is not None and len(body) <= 64 * 1024:
-            self.sock.sendall(head + bytes(body))  # one write: no delayed-ACK stall
-        else:
-            self.sock.sendall(head)
-            if body is not None:
-                self.sock.sendall(body)
-        status, answer = self._read_head()
-        while 100 <= status < 200:  # 100 Continue and the like: the real answer follows
-            status, answer = self._read_head()
-        return status, answer
-
-    def _read_head(self) -> tuple[int, Headers]:
-        line = self.reader.readline(_LINE + 1)
-        if not line:
-            raise Stale("the server closed the connection")
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ProtocolError(f"not an HTTP/1.1 status line: {line[:80]!r}")
-        pairs: list[tuple[str, str]] = []
-        while True:
-            field = self.reader.readline(_LINE + 1)
-            if field in (b"\r\n", b"\n"):
-                break
-            if not field or len(field) > _LINE or len(pairs) >= _MAX_HEADERS:
-                raise ProtocolError("the answer's headers were cut short or too long")
-            name, _, value = field.decode("latin-1").partition(":")
-            pairs.append((name.strip(), value.strip()))
-        return int(parts[1]), Headers(pairs)
+        data, whole = request_bytes(method, target, self.host, headers, body)
+        self.sock.sendall(data)
+        if not whole:
+            assert body is not None
+            self.sock.sendall(body)
+        return read_head(self.reader.readline)
 
     def read_exactly(self, size: int) -> bytes:
         data = self.reader.read(size)
@@ -142,20 +114,7 @@ class Connection:
             raise ProtocolError(f"the answer ended after {got} of {len(view)} bytes")
 
     def read_chunked(self) -> bytes:
-        pieces: list[bytes] = []
-        while True:
-            line = self.reader.readline(_LINE + 1)
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ProtocolError(f"invalid chunk size {line[:40]!r}") from None
-            if size == 0:
-                while self.reader.readline(_LINE + 1) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(pieces)
-            pieces.append(self.read_exactly(size))
-            self.read_exactly(2)  # the CRLF after each chunk
+        return read_chunked(self.reader.readline, self.read_exactly)
 
 
 class Answer:
@@ -176,22 +135,12 @@ class Answer:
         self._pool = pool
         self._origin = origin
         self._connection: Connection | None = connection
-        self._reusable = "close" not in headers.get("Connection", "").lower()
         self._buffered: bytes | None = None
-        self._left: int | None  # body bytes still to read; None: until the connection closes
-        if method == "HEAD" or status in (204, 304):
-            self._left = 0
-        elif "chunked" in headers.get("Transfer-Encoding", "").lower():
+        # body bytes still to read; None: until the connection closes
+        self._left, chunked, self._reusable = framing(method, status, headers)
+        if chunked:
             self._buffered = connection.read_chunked()  # S3 sends none for object bodies
             self._left = 0
-        else:
-            length = headers.get("Content-Length")
-            if length is None:
-                self._left, self._reusable = None, False
-            elif length.isdigit():
-                self._left = int(length)
-            else:
-                raise ProtocolError(f"invalid Content-Length {length!r}")
         if self._left == 0 and self._buffered is None:
             self._finish()
 
@@ -382,6 +331,87 @@ class ConnectionPool:
         for connections in idle.values():
             for connection in connections:
                 connection.close()
+
+
+def request_bytes(
+    method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | memoryview | None
+) -> tuple[bytes, bool]:
+    """A request's bytes as sent: its head, with the body too when that is small (one write:
+    no delayed-ACK stall), and whether the body is in them. Both clients send these."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if not any(name.lower() == "content-length" for name in headers):
+        if body is not None:
+            lines.append(f"Content-Length: {len(body)}")
+        elif method in ("PUT", "POST"):
+            # RFC 9110 §8.6: a PUT or POST without a body says so. rclone serve s3 refuses
+            # an UploadPartCopy without it (MissingContentLength).
+            lines.append("Content-Length: 0")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if body is None:
+        return head, True
+    if len(body) <= 64 * 1024:
+        return head + bytes(body), True
+    return head, False
+
+
+def read_head(readline: Callable[[int], bytes]) -> tuple[int, Headers]:
+    """The answer's status and headers, from its lines (`readline(limit)`, b"" at the end), 1xx
+    answers (100 Continue and the like) skipped: the real answer follows them. Stale when
+    the connection ended before the first line."""
+    while True:
+        line = readline(_LINE + 1)
+        if not line:
+            raise Stale("the server closed the connection")
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+            raise ProtocolError(f"not an HTTP/1.1 status line: {line[:80]!r}")
+        pairs: list[tuple[str, str]] = []
+        while True:
+            field = readline(_LINE + 1)
+            if field in (b"\r\n", b"\n"):
+                break
+            if not field or len(field) > _LINE or len(pairs) >= _MAX_HEADERS:
+                raise ProtocolError("the answer's headers were cut short or too long")
+            name, _, value = field.decode("latin-1").partition(":")
+            pairs.append((name.strip(), value.strip()))
+        status = int(parts[1])
+        if not 100 <= status < 200:
+            return status, Headers(pairs)
+
+
+def framing(method: str, status: int, headers: Headers) -> tuple[int | None, bool, bool]:
+    """How an answer's body ends: (its length, None until the connection closes; whether it
+    is chunked; whether the connection can serve another request after it)."""
+    reusable = "close" not in headers.get("Connection", "").lower()
+    if method == "HEAD" or status in (204, 304):
+        return 0, False, reusable
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        return None, True, reusable
+    length = headers.get("Content-Length")
+    if length is None:
+        return None, False, False
+    if length.isdigit():
+        return int(length), False, reusable
+    raise ProtocolError(f"invalid Content-Length {length!r}")
+
+
+def read_chunked(readline: Callable[[int], bytes], read_exactly: Callable[[int], bytes]) -> bytes:
+    """A chunked body, trailers skipped."""
+    pieces: list[bytes] = []
+    while True:
+        line = readline(_LINE + 1)
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise ProtocolError(f"invalid chunk size {line[:40]!r}") from None
+        if size == 0:
+            while readline(_LINE + 1) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(pieces)
+        pieces.append(read_exactly(size))
+        read_exactly(2)  # the CRLF after each chunk
 
 
 def _split_netloc(netloc: str, default_port: int) -> tuple[str, int]:

@@ -6,8 +6,12 @@ over keep-alive sockets (see `httpclient`) with the SigV4 signer, retried as the
 `RetryPolicy` says and its `RetryBudget` allows (the ones boto3's clients obey too), and
 translated into s3kit errors that name the S3 code, status, operation, bucket, key and
 request id. Each attempt is published to the Session's request events (`s3kit.events`) when
-anyone listens. Endpoint, region, addressing style, credentials, retries and timeouts come from
-the Session, as boto3's do. It must never import boto3: it is on the hot path of every
+anyone listens. Two drivers send the attempts, and share everything but the socket I/O
+(`_Call`): blocking calls (and their `*_async` forms, on this path's threads), and small
+GetObject/PutObject exchanges sent from the event loop itself (`send_small_async`, see
+`loopclient`), which cost no hand-over of the interpreter lock to a thread and back.
+Endpoint, region, addressing style, credentials, retries and timeouts come from the Session,
+as boto3's do. It must never import boto3: it is on the hot path of every
 transfer and sync.
 
 Callers name the operation (`operation="UploadPart"`); without a name it is told from the
@@ -29,8 +33,9 @@ import functools
 import re
 import threading
 import time
+import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +55,7 @@ from s3kit.errors import (
 )
 from s3kit.events import RequestEvent
 from s3kit.storage.httpclient import Answer, ConnectionPool
+from s3kit.storage.loopclient import ON_LOOP_LIMIT, LoopPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 if TYPE_CHECKING:  # the Session builds this client; this module never imports it
@@ -177,7 +183,8 @@ def encryption_asked(headers: Mapping[str, str] | None) -> EncryptionAsked | Non
 
 
 class S3Http:
-    """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads."""
+    """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads,
+    small whole-object exchanges on the calling event loop (one connection pool per loop)."""
 
     def __init__(self, session: Session, *, pool_size: int = 16) -> None:
         self.session = session
@@ -202,11 +209,15 @@ class S3Http:
         self._buckets_seen: set[str] = set()
         self._kms_uploads: set[str] = set()
         self._state_lock = threading.Lock()
+        self._ssl_context = session.ssl_context() if self.endpoint.startswith("https:") else None
+        self._loop_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopPool] = (
+            weakref.WeakKeyDictionary()
+        )
         self._pool = ConnectionPool(
             size=pool_size,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
-            ssl_context=session.ssl_context() if self.endpoint.startswith("https:") else None,
+            ssl_context=self._ssl_context,
         )
 
     @property
@@ -292,117 +303,85 @@ class S3Http:
         prefetch: int = 0,
         operation: str | None = None,
     ) -> Response | Answer:
-        query = dict(query or {})
-        if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
-            from s3kit._encryption import check_key_transport
-
-            check_key_transport(self.endpoint)
-        name = operation or operation_name(method, key, query, headers)
-        encryption = encryption_asked(headers)
-        if encryption is None and query.get("uploadId") in self._kms_uploads:
-            encryption = "aws:kms"
-        origin, host, path = self.target(bucket, key)
-        qs = canonical_query(query)
-        target = path + (f"?{qs}" if qs else "")
-        events = self.session.events
-        attempt = spent = 0
+        call = _Call(self, method, bucket, key, query, headers, body, operation)
         while True:
-            attempt += 1
-            started = time.monotonic()
-            creds = self.session.credentials()
-            signed = sign_headers(
-                method=method,
-                host=host,
-                path=path,
-                query=query,
-                headers=dict(headers or {}),
-                access_key=creds.access_key_id,
-                secret_key=creds.secret_access_key,
-                session_token=creds.session_token,
-                region=self.region,
-                now=datetime.now(UTC),
-            )
-            signed.pop("host")  # the connection sends it, as signed
-            result: Response | Answer | None
-            kind: RetryKind | None = None
-            no_answer: str | None = None  # "Timeout" when the attempt timed out
+            signed = call.sign()
+            outcome: Response | Answer | OSError
             try:
-                answer = self._pool.open(origin, method, target, signed, body)
+                answer = self._pool.open(call.origin, method, call.target, signed, body)
                 if stream and answer.status < 300:
                     try:
                         answer.prefetch(prefetch)
                     except BaseException:
                         answer.close()
                         raise
-                    result, error = answer, None
+                    outcome = answer
                 else:
                     with answer:
-                        result = Response(answer.status, answer.headers, answer.read_all())
-                    # An error sent in a 200 body is a server failure after the status line
-                    # went out (S3 documents it for CopyObject, UploadPartCopy and
-                    # CompleteMultipartUpload): retried like a 500, as botocore does.
-                    in_body = result.status < 300 and _error_in_body(result)
-                    error = None
-                    if result.status >= 300 or in_body:
-                        error = self.error_for(
-                            result, bucket, key, operation=name, encryption=encryption
-                        )
-                        kind = retry_kind(500 if in_body else result.status, error.code)
+                        outcome = Response(answer.status, answer.headers, answer.read_all())
             except OSError as exc:
-                timeout = isinstance(exc, TimeoutError)
-                result, kind = None, "timeout" if timeout else "connection"
-                error = self.unreachable(exc, operation=name, bucket=bucket, key=key)
-                no_answer = "Timeout" if timeout else None
-            decision = decide(self.retry, self.budget, attempt, kind if error else None)
-            delay = decision.delay
-            retrying = delay is not None
-            if events.active:
-                received = 0
-                if isinstance(result, Response):
-                    received = len(result.body)
-                elif result is not None:
-                    received = _announced(result)
-                events.publish(
-                    RequestEvent(
-                        client="http",
-                        operation=name,
-                        method=method,
-                        bucket=bucket or None,
-                        key=key or None,
-                        attempt=attempt,
-                        status=None if result is None else result.status,
-                        seconds=time.monotonic() - started,
-                        bytes_sent=0 if body is None else len(body),
-                        bytes_received=received,
-                        request_id=None if result is None else _request_id(result.headers),
-                        error_code=(
-                            (error.code or no_answer or None) if error is not None else None
-                        ),
-                        retrying=retrying,
-                        retry_reason=kind if retrying else None,
-                        retry_delay=delay,
-                        retry_budget_spent=decision.budget_spent,
-                    )
-                )
-            if error is None:
-                assert result is not None
-                self.budget.succeeded(spent)
-                if encryption == "aws:kms":
-                    self._note_kms_upload(name, query, result)
-                return result
+                outcome = exc
+            delay = call.settle(outcome, body_is_object=False)
             if delay is None:
-                if method == "HEAD" and key and isinstance(error, ObjectNotFound):
-                    error = self._missing_bucket(bucket) or error
-                elif name in _COPIES and (error.status or 0) >= 500:
-                    # SeaweedFS answers a copy into a missing bucket 500 InternalError: asked
-                    # as such, every copy of a run would fail on its own, and say nothing.
-                    error = self._missing_bucket(bucket) or error
-                if decision.budget_spent:
-                    error = retry_budget_spent(error)
-                raise error
-            spent = decision.cost
-            logger.debug("retrying %s %s in %.2f s: %s", method, path, delay, error)
+                assert not isinstance(outcome, OSError)
+                return outcome
             time.sleep(delay)
+
+    async def send_small_async(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        limit: int = 0,
+    ) -> Response | None:
+        """A GetObject or PutObject sent from the event loop itself, with no thread (see
+        `loopclient`): signed, retried, published and its errors translated exactly as
+        `request` does. A GET's body is read whole if it is at most `limit` bytes; None when
+        the object turns out larger (its answer left unread: ask again with `open_async`)."""
+        call = _Call(self, method, bucket, key, query, headers, body, None)
+        if call.name not in _ON_LOOP:
+            raise ValueError(f"{call.name} is not sent from the event loop")
+        pool = await self._loop_pool()
+        while True:
+            signed = call.sign()
+            outcome: Response | OSError
+            try:
+                status, answer, content = await pool.send(
+                    call.origin, method, call.target, signed, body, limit=limit
+                )
+                outcome = Response(status, answer, b"" if content is None else content)
+            except OSError as exc:
+                outcome = exc
+                content = None
+            delay = call.settle(outcome, body_is_object=method == "GET")
+            if delay is None:
+                assert isinstance(outcome, Response)
+                return None if content is None else outcome
+            await asyncio.sleep(delay)
+
+    async def _loop_pool(self) -> LoopPool:
+        """The running loop's pool of connections (a loop's sockets serve only that loop),
+        closed when the loop shuts down its async generators (asyncio.run does, as it ends)."""
+        loop = asyncio.get_running_loop()
+        with self._executor_lock:
+            pool = self._loop_pools.get(loop)
+            if pool is not None:
+                return pool
+            settings = self.session.settings
+            pool = self._loop_pools[loop] = LoopPool(
+                size=self._pool_size,
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+                ssl_context=self._ssl_context,
+            )
+        closer = _close_at_shutdown(self, loop, pool)
+        await anext(closer)
+        pool.closer = closer  # the loop keeps its async generators by weak reference only
+        return pool
 
     def _missing_bucket(self, bucket: str) -> BucketNotFound | None:
         """After a HEAD of a key answered 404, whose answer has no body to say whether the key
@@ -520,6 +499,16 @@ class S3Http:
             return self._executor
 
     async def request_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Response:
+        body = kwargs.get("body")
+        if isinstance(body, bytes) and len(body) <= ON_LOOP_LIMIT:
+            query, headers = kwargs.get("query"), kwargs.get("headers")
+            name = kwargs.get("operation") or operation_name(method, key, query or {}, headers)
+            if name == "PutObject":
+                sent = await self.send_small_async(
+                    method, bucket, key, query=query, headers=headers, body=body, limit=_ANY
+                )
+                assert sent is not None  # no limit: never left unread
+                return sent
         call = functools.partial(self.request, method, bucket, key, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
@@ -556,4 +545,166 @@ class S3Http:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+            pools, self._loop_pools = dict(self._loop_pools), weakref.WeakKeyDictionary()
         self._pool.close()
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, pool in pools.items():
+            if loop is running:
+                pool.close()
+            # Another loop's connections are closed as that loop ends (`_loop_pool`).
+
+
+async def _close_at_shutdown(
+    http: S3Http, loop: asyncio.AbstractEventLoop, pool: LoopPool
+) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        pool.close()
+        with http._executor_lock:
+            if http._loop_pools.get(loop) is pool:
+                del http._loop_pools[loop]
+
+
+# Operations `S3Http.send_small_async` sends from the loop: whole-object reads and writes,
+# whose failures need no further request to be named (see `_Call.settle`).
+_ON_LOOP = frozenset({"GetObject", "PutObject"})
+_ANY = 1 << 62  # no limit on an answer's body, as `request` has none
+
+
+class _Call:
+    """One request's attempts, whatever sends them: what it is, its signing, and what each
+    attempt's outcome means — error, retry decision, event, budget. The thread path and the
+    loop path differ only in how they send an attempt and wait out a retry's delay."""
+
+    def __init__(
+        self,
+        http: S3Http,
+        method: str,
+        bucket: str,
+        key: str,
+        query: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        body: bytes | memoryview | None,
+        operation: str | None,
+    ) -> None:
+        self.http = http
+        self.method, self.bucket, self.key = method, bucket, key
+        self.query = dict(query or {})
+        self.headers = headers
+        self.sent = 0 if body is None else len(body)
+        if headers and any(name.lower() in _CUSTOMER_KEY_HEADERS for name in headers):
+            from s3kit._encryption import check_key_transport
+
+            check_key_transport(http.endpoint)
+        self.name = operation or operation_name(method, key, self.query, headers)
+        self.encryption = encryption_asked(headers)
+        if self.encryption is None and self.query.get("uploadId") in http._kms_uploads:
+            self.encryption = "aws:kms"
+        self.origin, self.host, self.path = http.target(bucket, key)
+        qs = canonical_query(self.query)
+        self.target = self.path + (f"?{qs}" if qs else "")
+        self.attempt = self.spent = 0
+        self.started = 0.0
+
+    def sign(self) -> dict[str, str]:
+        """The next attempt's headers, signed now."""
+        http = self.http
+        self.attempt += 1
+        self.started = time.monotonic()
+        creds = http.session.credentials()
+        signed = sign_headers(
+            method=self.method,
+            host=self.host,
+            path=self.path,
+            query=self.query,
+            headers=dict(self.headers or {}),
+            access_key=creds.access_key_id,
+            secret_key=creds.secret_access_key,
+            session_token=creds.session_token,
+            region=http.region,
+            now=datetime.now(UTC),
+        )
+        signed.pop("host")  # the connection sends it, as signed
+        return signed
+
+    def settle(self, outcome: Response | Answer | OSError, *, body_is_object: bool) -> float | None:
+        """After an attempt: None when it succeeded, the delay before the next one when it is
+        to be sent again; raises the request's error when it is not. `body_is_object`: a 2xx
+        answer's body is the object's bytes, never an error sent after the status line."""
+        http = self.http
+        name, bucket, key = self.name, self.bucket, self.key
+        result: Response | Answer | None
+        kind: RetryKind | None = None
+        no_answer: str | None = None  # "Timeout" when the attempt timed out
+        error: S3KitError | None = None
+        if isinstance(outcome, OSError):
+            timeout = isinstance(outcome, TimeoutError)
+            result, kind = None, "timeout" if timeout else "connection"
+            error = http.unreachable(outcome, operation=name, bucket=bucket, key=key)
+            no_answer = "Timeout" if timeout else None
+        elif isinstance(outcome, Answer):
+            result = outcome
+        else:
+            result = outcome
+            # An error sent in a 200 body is a server failure after the status line went out
+            # (S3 documents it for CopyObject, UploadPartCopy and CompleteMultipartUpload):
+            # retried like a 500, as botocore does.
+            in_body = result.status < 300 and not body_is_object and _error_in_body(result)
+            if result.status >= 300 or in_body:
+                error = http.error_for(
+                    result, bucket, key, operation=name, encryption=self.encryption
+                )
+                kind = retry_kind(500 if in_body else result.status, error.code)
+        decision = decide(http.retry, http.budget, self.attempt, kind if error else None)
+        delay = decision.delay
+        retrying = delay is not None
+        events = http.session.events
+        if events.active:
+            received = 0
+            if isinstance(result, Response):
+                received = len(result.body)
+            elif result is not None:
+                received = _announced(result)
+            events.publish(
+                RequestEvent(
+                    client="http",
+                    operation=name,
+                    method=self.method,
+                    bucket=bucket or None,
+                    key=key or None,
+                    attempt=self.attempt,
+                    status=None if result is None else result.status,
+                    seconds=time.monotonic() - self.started,
+                    bytes_sent=self.sent,
+                    bytes_received=received,
+                    request_id=None if result is None else _request_id(result.headers),
+                    error_code=(error.code or no_answer or None) if error is not None else None,
+                    retrying=retrying,
+                    retry_reason=kind if retrying else None,
+                    retry_delay=delay,
+                    retry_budget_spent=decision.budget_spent,
+                )
+            )
+        if error is None:
+            assert result is not None
+            http.budget.succeeded(self.spent)
+            if self.encryption == "aws:kms":
+                http._note_kms_upload(name, self.query, result)
+            return None
+        if delay is None:
+            if self.method == "HEAD" and key and isinstance(error, ObjectNotFound):
+                error = http._missing_bucket(bucket) or error
+            elif name in _COPIES and (error.status or 0) >= 500:
+                # SeaweedFS answers a copy into a missing bucket 500 InternalError: asked as
+                # such, every copy of a run would fail on its own, and say nothing.
+                error = http._missing_bucket(bucket) or error
+            if decision.budget_spent:
+                error = retry_budget_spent(error)
+            raise error
+        self.spent = decision.cost
+        logger.debug("retrying %s %s in %.2f s: %s", self.method, self.path, delay, error)
+        return delay
