@@ -144,3 +144,16 @@ def test_the_policy_decides_for_boto3_instead_of_botocores_own_handler() -> None
     with FakeS3(503, "ServiceUnavailable") as fake:
         _, meta = boto3_attempts(fake, 1)
     assert "MaxAttemptsReached" not in meta
+
+
+def test_an_object_whose_bytes_are_an_s3_error_document_is_still_its_bytes() -> None:
+    # Only CopyObject, UploadPartCopy and CompleteMultipartUpload send an error in a 200 body;
+    # a GetObject's 200 body is the object, whatever it says — read whole, on either path.
+    import asyncio
+
+    with FakeS3(200, "InternalError") as fake:
+        storage = session_for(fake.url, max_retries=2).storage("bucket")
+        assert b"<Code>InternalError</Code>" in storage.get("looks-like-an-error.xml")
+        assert len(fake.requests) == 1  # not retried as a server failure either
+        body = asyncio.run(storage.get_async("looks-like-an-error.xml"))
+        assert b"<Code>InternalError</Code>" in body

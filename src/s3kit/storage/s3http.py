@@ -321,7 +321,8 @@ class S3Http:
                         outcome = Response(answer.status, answer.headers, answer.read_all())
             except OSError as exc:
                 outcome = exc
-            delay = call.settle(outcome, body_is_object=False)
+            # A GetObject's 200 body is the object, even one that reads as an <Error>.
+            delay = call.settle(outcome, body_is_object=call.name == "GetObject")
             if delay is None:
                 assert not isinstance(outcome, OSError)
                 return outcome
@@ -357,7 +358,7 @@ class S3Http:
             except OSError as exc:
                 outcome = exc
                 content = None
-            delay = call.settle(outcome, body_is_object=method == "GET")
+            delay = call.settle(outcome, body_is_object=call.name == "GetObject")
             if delay is None:
                 assert isinstance(outcome, Response)
                 return None if content is None else outcome
