@@ -43,8 +43,10 @@ from s3kit._session import Session
 from s3kit._uri import LocalPath, S3Url
 from s3kit.errors import S3KitError
 from s3kit.service import S3Service
+from s3kit.storage.loopclient import ON_LOOP_LIMIT
 from s3kit.transfer import TransferConfig, TransferManager
 from s3kit.transfer.checksum import md5_hex, multipart_etag, single_etag
+from s3kit.transfer.download import WRITE_ON_LOOP
 from s3kit.transfer.parts import DEFAULT_THRESHOLD, MiB
 from tests.conftest import Backend, CliInvoker, CliResult, unique_bucket_name
 from tests.integration.proxy import (
@@ -63,9 +65,15 @@ THRESHOLD = DEFAULT_THRESHOLD
 CHUNK = TransferConfig().multipart_chunksize  # the part size of the library's and CLI's default
 LARGE = "100MiB"
 _T = f"{THRESHOLD // MiB}MiB"
+_W = f"{WRITE_ON_LOOP // 1024}KiB"  # small downloads up to it are written from the event loop
+_L = f"{ON_LOOP_LIMIT // MiB}MiB"  # GETs and PUTs up to it are sent from the event loop
 SIZES: dict[str, int] = {
     "0B": 0,
     "1B": 1,
+    _W: WRITE_ON_LOOP,
+    f"{_W}+1": WRITE_ON_LOOP + 1,
+    _L: ON_LOOP_LIMIT,
+    f"{_L}+1": ON_LOOP_LIMIT + 1,
     "5MiB-1": 5 * MiB - 1,
     "5MiB": 5 * MiB,
     "8MiB-1": 8 * MiB - 1,
