@@ -86,10 +86,14 @@ class S3Url:
     def is_prefix(self) -> bool:
         return self.key == "" or self.key.endswith("/")
 
+    @property
+    def folder(self) -> str:
+        """The key as a folder, what names go under: '' for the bucket, else ending in '/'."""
+        return self.key if self.is_prefix else self.key + "/"
+
     def join(self, relative: str) -> S3Url:
         """The key `relative` under this location, treated as a folder."""
-        base = self.key if self.is_prefix else self.key + "/"
-        return S3Url(self.bucket, base + relative)
+        return S3Url(self.bucket, self.folder + relative)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from s3kit.github.release_plan import (
     latest_candidate,
     latest_record_key,
     moves_latest,
-    prefix_of,
     release_record_key,
     validate_layout,
 )
@@ -87,7 +86,7 @@ def test_bad_layouts_are_refused_saying_why(template: str, said: str) -> None:
     [(S3Url("b"), ""), (S3Url("b", "mirror"), "mirror/"), (S3Url("b", "a/b/"), "a/b/")],
 )
 def test_the_prefix_is_a_folder(url: S3Url, prefix: str) -> None:
-    assert prefix_of(url) == prefix
+    assert url.folder == prefix
 
 
 def test_keys_of_assets_and_records() -> None:

@@ -290,3 +290,11 @@ def test_the_command_lines_default_bucket_never_reaches_a_library_call() -> None
     finally:
         set_default_bucket(None)
     assert default_bucket() is None
+
+
+@pytest.mark.parametrize(
+    ("key", "folder"), [("", ""), ("site", "site/"), ("site/", "site/"), ("a/b", "a/b/")]
+)
+def test_a_location_as_a_folder(key: str, folder: str) -> None:
+    assert S3Url("bucket", key).folder == folder
+    assert S3Url("bucket", key).join("x").key == folder + "x"

@@ -27,7 +27,7 @@ from s3kit.deploy.manifest import (
     CURRENT,
     DEPLOYS,
 )
-from s3kit.deploy.records import _edge_headers, _prefix
+from s3kit.deploy.records import _edge_headers
 from s3kit.deploy.report import DeployOutcome, _Planned, _Report, _Run
 from s3kit.deploy.rules import DeployConfig
 from s3kit.deploy.website import WebsiteFailed, set_website
@@ -97,7 +97,7 @@ async def _plan_invalidation(
 ) -> None:
     """What a dry run would invalidate (every deletion as if it succeeded)."""
     plan = planned.plan
-    headers = await _edge_headers(storage, _prefix(destination), plan, planned.live, concurrency)
+    headers = await _edge_headers(storage, destination.folder, plan, planned.live, concurrency)
     wanted = _stale_paths(options, planned, config, plan.deletions, headers)
     if wanted:
         outcome.invalidation = InvalidationResult(

@@ -15,7 +15,7 @@ from s3kit._session import Session
 from s3kit._uri import S3Url
 from s3kit.deploy.manifest import BLOBS, DEPLOYS, SIBLING, FileRecord
 from s3kit.deploy.plan import DeployPlan, SiteFile
-from s3kit.deploy.records import _prefix, _restore_source
+from s3kit.deploy.records import _restore_source
 from s3kit.deploy.report import DeployOutcome, _Run
 from s3kit.errors import S3KitError
 
@@ -36,7 +36,7 @@ async def _keep_blobs(
     it: what `rollback` copies back. One per content and headers, shared by every path."""
     from s3kit.transfer import TransferItem, TransferManager
 
-    prefix = _prefix(destination)
+    prefix = destination.folder
     wanted: dict[str, str] = {}
     for key, record in written.items():
         for blob, source in zip(record.blobs(), (key, key + SIBLING), strict=False):
@@ -63,7 +63,7 @@ async def _restore(session: Session, destination: S3Url, file: SiteFile) -> File
 
     record = file.restore
     assert record is not None
-    prefix = _prefix(destination)
+    prefix = destination.folder
     target = S3Url(destination.bucket, prefix + file.key)
     storage = session.storage(destination.bucket)
     sibling_version = None

@@ -37,7 +37,7 @@ async def read_manifest(
 ) -> tuple[Manifest | None, str | None]:
     """The manifest at `key` under the destination's prefix and its ETag; (None, None) when
     there is none yet."""
-    name = _prefix(destination) + key
+    name = destination.folder + key
     try:
         response = await session.http().request_async("GET", destination.bucket, name)
     except ObjectNotFound:
@@ -75,7 +75,7 @@ async def _stored(storage: S3Storage, prefix: str) -> dict[str, int]:
 class _Lock:
     def __init__(self, storage: S3Storage, destination: S3Url, deploy_id: str, now: datetime):
         self.storage, self.destination = storage, destination
-        self.key = _prefix(destination) + LOCK
+        self.key = destination.folder + LOCK
         self.body = json.dumps(
             {"id": deploy_id, "started": iso(now), "host": socket.gethostname(), "pid": os.getpid()}
         ).encode()
@@ -112,11 +112,6 @@ def _url(destination: S3Url | str) -> S3Url:
     return destination if isinstance(destination, S3Url) else parse_s3_url(destination)
 
 
-def _prefix(destination: S3Url) -> str:
-    key = destination.key
-    return key if not key or key.endswith("/") else key + "/"
-
-
 async def _edge_headers(
     storage: S3Storage, prefix: str, plan: DeployPlan, live: Manifest | None, concurrency: int
 ) -> dict[str, str | None]:
@@ -142,7 +137,7 @@ def _restore_source(destination: S3Url, file: SiteFile, *, sibling: bool = False
     deploy's copy of it."""
     record = file.restore
     assert record is not None
-    prefix = _prefix(destination)
+    prefix = destination.folder
     if sibling:
         if record.brotli_version_id is not None:
             return S3Url(destination.bucket, prefix + file.key + SIBLING, record.brotli_version_id)

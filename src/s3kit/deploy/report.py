@@ -22,7 +22,7 @@ from s3kit.deploy.manifest import (
     Manifest,
 )
 from s3kit.deploy.plan import DeployPlan, Upload
-from s3kit.deploy.records import _prefix, _restore_source
+from s3kit.deploy.records import _restore_source
 from s3kit.deploy.website import WebsiteResult
 from s3kit.errors import (
     S3KitError,
@@ -94,7 +94,7 @@ class _Report:
         self._items: dict[str, TransferItem] = {}
 
     def url(self, key: str) -> S3Url:
-        return S3Url(self.destination.bucket, _prefix(self.destination) + key)
+        return S3Url(self.destination.bucket, self.destination.folder + key)
 
     def item(self, upload: Upload) -> TransferItem:
         file = upload.file
@@ -282,4 +282,4 @@ class _Run:
 
     @property
     def prefix(self) -> str:
-        return _prefix(self.destination)
+        return self.destination.folder

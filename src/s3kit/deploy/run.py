@@ -65,7 +65,6 @@ from s3kit.deploy.plan import (
 from s3kit.deploy.records import (
     _edge_headers,
     _Lock,
-    _prefix,
     _stored,
     _url,
     read_manifest,
@@ -143,7 +142,7 @@ async def deploy_async(
                 f" {live.id if live else 'none'}, planned against {expect.get('base') or 'none'})"
                 " — nothing was written; make a new plan"
             )
-        stored = await _stored(storage, _prefix(destination))
+        stored = await _stored(storage, destination.folder)
         live, plan = await _with_history(session, destination, live, lambda live: make_plan(
             files, live, config, now=now, delete=delete, stored=stored,
             max_delete=max_delete, force=force,
@@ -424,7 +423,7 @@ async def history_async(session: Session, destination: S3Url | str) -> list[Mani
     """Every recorded deploy under the destination, oldest first."""
     destination = _url(destination)
     storage = session.storage(destination.bucket)
-    prefix = _prefix(destination) + DEPLOYS
+    prefix = destination.folder + DEPLOYS
     names = [
         entry.key[len(prefix) : -len(".json")]
         async for entry in storage.list_async(prefix)
@@ -499,7 +498,7 @@ async def rollback_async(
 
     async def plan_now() -> _Planned:
         current, etag = await read_manifest(session, destination)
-        stored = await _stored(storage, _prefix(destination))
+        stored = await _stored(storage, destination.folder)
         current, plan = await _with_history(session, destination, current, lambda live: make_plan(
             files, live, config, now=now, stored=stored, force=True
         ), writes=True)  # fmt: skip
@@ -521,7 +520,7 @@ async def unlock_async(session: Session, destination: S3Url | str) -> bool:
     """Remove a lock a deploy that died left behind. Returns False if there was none."""
     destination = _url(destination)
     storage = session.storage(destination.bucket)
-    key = _prefix(destination) + LOCK
+    key = destination.folder + LOCK
     if not await storage.exists_async(key):
         return False
     await storage.delete_async(key)

@@ -111,14 +111,9 @@ def validate_artifact_name(name: str) -> str:
     return name
 
 
-def _prefix_of(location: S3Url) -> str:
-    key = location.key
-    return key if not key or key.endswith("/") else key + "/"
-
-
 def run_prefix(location: S3Url, owner: str, repo: str, run_id: int) -> str:
     """`{prefix}/{owner}/{repo}/{run_id}/`: the attempts of one run."""
-    return f"{_prefix_of(location)}{owner}/{repo}/{run_id}/"
+    return f"{location.folder}{owner}/{repo}/{run_id}/"
 
 
 def artifact_prefix(location: S3Url, run: ActionsRun, name: str) -> str:

@@ -37,7 +37,6 @@ from s3kit.github.site import (
     client_or_env,
     default_base_url,
     destination_url,
-    key_prefix,
 )
 from s3kit.storage.base import ObjectInfo, Prefix
 
@@ -54,7 +53,7 @@ def preview_destination(root: S3Url | str, pr: int) -> S3Url:
     if pr < 1:
         raise UsageError(f"--pr {pr}: a pull request number is 1 or more")
     where = destination_url(root)
-    return S3Url(where.bucket, f"{key_prefix(where)}pr-{pr}/")
+    return S3Url(where.bucket, f"{where.folder}pr-{pr}/")
 
 
 def preview_url(base_url: str, pr: int) -> str:
@@ -65,7 +64,7 @@ def preview_url(base_url: str, pr: int) -> str:
 def comment_key(root: S3Url) -> str:
     """The sticky comment's key for previews under `root`: one comment per preview root, so
     two sites previewed from one repository keep a comment each."""
-    name = f"preview:{root.bucket}/{key_prefix(root)}".rstrip("/")
+    name = f"preview:{root.bucket}/{root.folder}".rstrip("/")
     if _MARKER_KEY.fullmatch(name):
         return name
     return "preview:" + hashlib.sha256(name.encode()).hexdigest()[:20]
@@ -385,7 +384,7 @@ def preview_prune(
     does not list (a number that is an issue, a pull request it cannot show)."""
     environ = dict(os.environ if env is None else env)
     where = destination_url(root)
-    prefix = key_prefix(where)
+    prefix = where.folder
     listing = session.storage(where.bucket).list(prefix, delimiter="/")
     present = preview_numbers((e.key for e in listing if isinstance(e, Prefix)), prefix)
     with client_or_env(github, environ) as client:

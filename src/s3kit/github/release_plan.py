@@ -92,12 +92,6 @@ class Layout:
         return self.template.format(owner=owner, repo=repo, tag=tag, name=name)
 
 
-def prefix_of(destination: S3Url) -> str:
-    """The key prefix below which everything goes: '' or ending in '/'."""
-    key = destination.key
-    return key if not key or key.endswith("/") else key + "/"
-
-
 def asset_key(destination: S3Url, layout: Layout, *, owner: str, repo: str, tag: str,
               name: str) -> str:  # fmt: skip
     """The key of one asset; InvalidKey when this tag or name makes one no store addresses
@@ -105,20 +99,20 @@ def asset_key(destination: S3Url, layout: Layout, *, owner: str, repo: str, tag:
     from s3kit.storage.s3 import object_key
 
     return object_key(
-        prefix_of(destination) + layout.render(owner=owner, repo=repo, tag=tag, name=name)
+        destination.folder + layout.render(owner=owner, repo=repo, tag=tag, name=name)
     )
 
 
 def release_record_key(destination: S3Url, repo: str, tag: str) -> str:
     from s3kit.storage.s3 import object_key
 
-    return object_key(f"{prefix_of(destination)}{repo}/{tag}/{RELEASE_RECORD}")
+    return object_key(f"{destination.folder}{repo}/{tag}/{RELEASE_RECORD}")
 
 
 def latest_record_key(destination: S3Url, repo: str) -> str:
     from s3kit.storage.s3 import object_key
 
-    return object_key(f"{prefix_of(destination)}{repo}/{LATEST_RECORD}")
+    return object_key(f"{destination.folder}{repo}/{LATEST_RECORD}")
 
 
 # -- decisions ------------------------------------------------------------------------------
@@ -276,7 +270,6 @@ __all__ = [
     "latest_candidate",
     "latest_record_key",
     "moves_latest",
-    "prefix_of",
     "release_record_key",
     "validate_layout",
 ]

@@ -61,11 +61,6 @@ def destination_url(destination: S3Url | str) -> S3Url:
     return destination if isinstance(destination, S3Url) else parse_s3_url(destination)
 
 
-def key_prefix(url: S3Url) -> str:
-    """The key prefix below which everything goes: '' or ending in '/'."""
-    return url.key if not url.key or url.key.endswith("/") else url.key + "/"
-
-
 @contextlib.contextmanager
 def client_or_env(github: GitHubClient | None, env: Mapping[str, str]) -> Iterator[GitHubClient]:
     """`github`, or a client from the environment (GITHUB_TOKEN, GITHUB_API_URL) closed after."""
@@ -292,8 +287,8 @@ def default_base_url(session: Session, root: S3Url) -> str:
     except S3KitError:
         website = None
     if website is None:
-        return f"s3://{root.bucket}/{key_prefix(root)}"
-    return f"{website}/{key_prefix(root)}"
+        return f"s3://{root.bucket}/{root.folder}"
+    return f"{website}/{root.folder}"
 
 
 __all__ = [
@@ -308,7 +303,6 @@ __all__ = [
     "deploy_repository",
     "deploy_repository_async",
     "destination_url",
-    "key_prefix",
     "resolve_commit",
     "run_build",
 ]
