@@ -24,7 +24,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import cast
+from typing import Generic, Protocol, TypeVar, cast
 
 _LINE = 65536  # longest status or header line accepted
 _MAX_HEADERS = 200
@@ -226,6 +226,59 @@ class Answer:
         self.close()
 
 
+class Reusable(Protocol):
+    def idle_and_open(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Reusable)
+
+
+class IdleConnections(Generic[C]):
+    """Idle connections per origin ("http://host:port"), at most `size` kept for each: the
+    keep-alive bookkeeping of both pools (this module's and `loopclient`'s). Thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._idle: dict[str, list[C]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, origin: str) -> C | None:
+        """An idle connection to `origin`, or None. Idle ones the server has closed meanwhile
+        are dropped here, before anything is sent on them."""
+        closed: list[C] = []
+        try:
+            with self._lock:
+                idle = self._idle.get(origin)
+                while idle:
+                    connection = idle.pop()
+                    if connection.idle_and_open():
+                        return connection
+                    closed.append(connection)
+        finally:
+            for connection in closed:
+                connection.close()
+        return None
+
+    def give(self, origin: str, connection: C) -> None:
+        """Keep a connection whose last answer was read to its end, or close it if `origin`
+        has enough kept."""
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < self._size:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
+
+
 class ConnectionPool:
     """Idle connections per origin ("http://host:port"), at most `size` kept for each."""
 
@@ -237,12 +290,10 @@ class ConnectionPool:
         read_timeout: float,
         ssl_context: ssl.SSLContext | None,
     ) -> None:
-        self._size = size
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
-        self._idle: dict[str, list[Connection]] = {}
-        self._lock = threading.Lock()
+        self._idle = IdleConnections[Connection](size)
 
     def _new(self, origin: str) -> Connection:
         scheme, _, netloc = origin.partition("://")
@@ -260,30 +311,13 @@ class ConnectionPool:
         return Connection(sock, netloc)
 
     def _take(self, origin: str) -> tuple[Connection, bool]:
-        """(a connection, whether it was idle in the pool). Idle ones the server has closed
-        meanwhile are dropped here, before anything is sent on them."""
-        closed: list[Connection] = []
-        try:
-            with self._lock:
-                idle = self._idle.get(origin)
-                while idle:
-                    connection = idle.pop()
-                    if connection.idle_and_open():
-                        return connection, True
-                    closed.append(connection)
-        finally:
-            for connection in closed:
-                connection.close()
-        return self._new(origin), False
+        """(a connection, whether it was idle in the pool)."""
+        connection = self._idle.take(origin)
+        return (connection, True) if connection is not None else (self._new(origin), False)
 
     def give(self, origin: str, connection: Connection) -> None:
         """Take back a connection whose last answer was read to its end."""
-        with self._lock:
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._size:
-                idle.append(connection)
-                return
-        connection.close()
+        self._idle.give(origin, connection)
 
     def open(
         self,
@@ -326,11 +360,7 @@ class ConnectionPool:
             return answer.status, answer.headers, answer.read_all()
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+        self._idle.close()
 
 
 def request_bytes(

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from s3kit.storage.httpclient import (
     Headers,
+    IdleConnections,
     ProtocolError,
     Stale,
     _split_netloc,
@@ -225,11 +226,10 @@ class LoopPool:
         read_timeout: float,
         ssl_context: ssl.SSLContext | None,
     ) -> None:
-        self._size = size
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
-        self._idle: dict[str, list[LoopConnection]] = {}
+        self._idle = IdleConnections[LoopConnection](size)
         self.closer: AsyncIterator[None] | None = None  # what closes it as its loop ends
 
     async def _new(self, origin: str) -> LoopConnection:
@@ -246,22 +246,6 @@ class LoopPool:
             )
         return LoopConnection(protocol, netloc)
 
-    def _take(self, origin: str) -> LoopConnection | None:
-        idle = self._idle.get(origin)
-        while idle:
-            connection = idle.pop()
-            if connection.idle_and_open():
-                return connection
-            connection.close()
-        return None
-
-    def _give(self, origin: str, connection: LoopConnection) -> None:
-        idle = self._idle.setdefault(origin, [])
-        if len(idle) < self._size:
-            idle.append(connection)
-        else:
-            connection.close()
-
     async def send(
         self,
         origin: str,
@@ -275,7 +259,7 @@ class LoopPool:
         """One exchange: (status, headers, body read whole; None when a 2xx answer's body is
         longer than `limit`, left unread). Raises OSError (ssl errors, ProtocolError and
         TimeoutError included) when the connection fails."""
-        connection = self._take(origin)
+        connection = self._idle.take(origin)
         reused = connection is not None
         if connection is None:
             connection = await self._new(origin)
@@ -298,13 +282,10 @@ class LoopPool:
             connection.close()
             raise
         if reusable:
-            self._give(origin, connection)
+            self._idle.give(origin, connection)
         else:
             connection.close()
         return status, answer, content
 
     def close(self) -> None:
-        idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+        self._idle.close()

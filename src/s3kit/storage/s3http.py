@@ -35,11 +35,11 @@ import threading
 import time
 import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from s3kit._observe import logger
@@ -520,23 +520,20 @@ class S3Http:
     async def read_async(self, answer: Answer, size: int) -> bytes:
         """Up to `size` bytes of a streamed answer's body, read on this path's threads; a
         connection failing meanwhile is an EndpointError (the transfer can be resumed)."""
-        loop = asyncio.get_running_loop()
-        try:
-            if answer.buffered:
-                return answer.read(size)
-            return await loop.run_in_executor(self.executor, answer.read, size)
-        except OSError as exc:
-            answer.close()
-            raise self.unreachable(exc) from exc
+        return await self._body_async(answer, answer.read, size)
 
     async def readinto_async(self, answer: Answer, into: memoryview) -> int:
         """`read_async` into a caller's buffer: the body's next bytes, up to len(into) of them
         (fewer only at its end); how many."""
-        loop = asyncio.get_running_loop()
+        return await self._body_async(answer, answer.readinto, into)
+
+    async def _body_async(self, answer: Answer, read: Callable[[_A], _R], arg: _A) -> _R:
+        """`read(arg)` of `answer`'s body: at once when it is in memory already, else on this
+        path's threads; a failing connection closes the answer and is an EndpointError."""
         try:
             if answer.buffered:
-                return answer.readinto(into)
-            return await loop.run_in_executor(self.executor, answer.readinto, into)
+                return read(arg)
+            return await asyncio.get_running_loop().run_in_executor(self.executor, read, arg)
         except OSError as exc:
             answer.close()
             raise self.unreachable(exc) from exc
@@ -573,6 +570,8 @@ async def _close_at_shutdown(
 # Operations `S3Http.send_small_async` sends from the loop: whole-object reads and writes,
 # whose failures need no further request to be named (see `_Call.settle`).
 _ON_LOOP = frozenset({"GetObject", "PutObject"})
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 _ANY = 1 << 62  # no limit on an answer's body, as `request` has none
 
 
