@@ -16,6 +16,7 @@ read by the same scanner as Go durations, so they are here too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 __all__ = ["parse_base2_bytes", "parse_go_duration", "parse_prometheus_duration"]
 
@@ -78,34 +79,11 @@ def parse_prometheus_duration(text: str) -> int:
 def parse_go_duration(text: str) -> int:
     """Nanoseconds in `text` read as Go's time.ParseDuration reads it (sign, fractions)."""
     quoted = _go_quote(text)
-    s = text
-    negative = False
-    if s and s[0] in "+-":
-        negative = s[0] == "-"
-        s = s[1:]
-    if s == "0":
-        return 0
-    if s == "":
-        raise ValueError(f"time: invalid duration {quoted}")
+    negative, terms = _go_terms(
+        text, f"time: invalid duration {quoted}", f"time: missing unit in duration {quoted}"
+    )
     total = 0
-    while s:
-        if not (s[0] == "." or "0" <= s[0] <= "9"):
-            raise ValueError(f"time: invalid duration {quoted}")
-        digits = _leading_digits(s)
-        s = s[len(digits) :]
-        fraction = ""
-        if s.startswith("."):
-            s = s[1:]
-            fraction = _leading_digits(s)
-            s = s[len(fraction) :]
-        if not digits and not fraction:
-            raise ValueError(f"time: invalid duration {quoted}")
-        i = 0
-        while i < len(s) and s[i] != "." and not ("0" <= s[i] <= "9"):
-            i += 1
-        if i == 0:
-            raise ValueError(f"time: missing unit in duration {quoted}")
-        unit_name, s = s[:i], s[i:]
+    for digits, fraction, unit_name in terms:
         unit = _GO_UNITS.get(unit_name)
         if unit is None:
             raise ValueError(f"time: unknown unit {_go_quote(unit_name)} in duration {quoted}")
@@ -129,37 +107,58 @@ _BYTE_UNITS = {"B": 1} | {
 
 def parse_base2_bytes(text: str) -> int:
     """Bytes in `text` read as alecthomas/units.ParseBase2Bytes reads it (KB = KiB = 1024)."""
-    s = text
-    negative = False
-    if s and s[0] in "+-":
-        negative = s[0] == "-"
-        s = s[1:]
-    if s == "0":
-        return 0
-    if s == "":
-        raise ValueError(f"units: invalid {text}")
+    negative, terms = _go_terms(text, f"units: invalid {text}", None)
     total = 0.0
-    while s:
-        if not (s[0] == "." or "0" <= s[0] <= "9"):
-            raise ValueError(f"units: invalid {text}")
-        digits = _leading_digits(s)
-        s = s[len(digits) :]
-        fraction = ""
-        if s.startswith("."):
-            s = s[1:]
-            fraction = _leading_digits(s)
-            s = s[len(fraction) :]
-        if not digits and not fraction:
-            raise ValueError(f"units: invalid {text}")
-        i = 0
-        while i < len(s) and s[i] != "." and not ("0" <= s[i] <= "9"):
-            i += 1
-        unit_name, s = s[:i], s[i:]
+    for digits, fraction, unit_name in terms:
         unit = _BYTE_UNITS.get(unit_name)
         if unit is None:
             raise ValueError(f"units: unknown unit {unit_name} in {text}")
         total += float(f"{digits or '0'}.{fraction or '0'}") * unit
     return -int(total) if negative else int(total)
+
+
+def _go_terms(
+    text: str, invalid: str, missing_unit: str | None
+) -> tuple[bool, Iterator[tuple[str, str, str]]]:
+    """The sign of `text` and its terms (digits, fraction, unit), as Go's scanners split them.
+
+    The terms come one at a time, so that a caller's check of one term (an overflow, an
+    unknown unit) fails before a malformed later term is looked at, as in the Go loop. `0`
+    alone is no terms. `invalid` is the ValueError's message for a malformed term, `missing_unit`
+    for a number without a unit (None: the unit may be empty).
+    """
+    s = text
+    negative = False
+    if s and s[0] in "+-":
+        negative = s[0] == "-"
+        s = s[1:]
+    if s == "":
+        raise ValueError(invalid)
+
+    def terms(s: str) -> Iterator[tuple[str, str, str]]:
+        if s == "0":
+            return
+        while s:
+            if not (s[0] == "." or "0" <= s[0] <= "9"):
+                raise ValueError(invalid)
+            digits = _leading_digits(s)
+            s = s[len(digits) :]
+            fraction = ""
+            if s.startswith("."):
+                s = s[1:]
+                fraction = _leading_digits(s)
+                s = s[len(fraction) :]
+            if not digits and not fraction:
+                raise ValueError(invalid)
+            i = 0
+            while i < len(s) and s[i] != "." and not ("0" <= s[i] <= "9"):
+                i += 1
+            if i == 0 and missing_unit is not None:
+                raise ValueError(missing_unit)
+            yield digits, fraction, s[:i]
+            s = s[i:]
+
+    return negative, terms(s)
 
 
 def _leading_digits(s: str) -> str:
