@@ -39,9 +39,9 @@ from s3kit.configs.validate.model import (
     Struct,
     Text,
     is_null,
-    load_yaml,
     read_text,
     words,
+    yaml_files,
 )
 from s3kit.configs.validate.promcommon import (
     DURATION,
@@ -55,7 +55,6 @@ from s3kit.configs.validate.promcommon import (
 
 __all__ = ["check", "parse_matchers"]
 
-YAML_SUFFIXES = (".yml", ".yaml")
 _MATCHER_RE = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*((?s:.*?))\s*$")
 
 
@@ -537,20 +536,12 @@ CONFIG = Struct(
 def check(root: Path, files: Sequence[str]) -> list[Finding]:
     """Findings for each Alertmanager configuration in the bundle, with its templates."""
     findings: list[Finding] = []
-    for name in files:
-        if name.endswith(YAML_SUFFIXES):
-            _check_file(root, name, findings)
+    for ctx, _, node in yaml_files(root, files, findings):
+        _check_file(root, ctx, node)
     return findings
 
 
-def _check_file(root: Path, name: str, findings: list[Finding]) -> None:
-    ctx = Context(name, findings)
-    text = read_text(root, name, ctx)
-    if text is None:
-        return
-    ok, node = load_yaml(ctx, text)
-    if not ok:
-        return
+def _check_file(root: Path, ctx: Context, node: Any) -> None:
     if node is None:
         ctx.error(None, "no route provided in config")
         return
@@ -558,7 +549,7 @@ def _check_file(root: Path, name: str, findings: list[Finding]) -> None:
     config = CONFIG.read(ctx, node)
     if config is None or ctx.error_count > before:
         return
-    folder = PurePosixPath(name).parent
+    folder = PurePosixPath(ctx.file).parent
     for pattern in config.get("templates") or []:
         _check_templates(root, folder, pattern, ctx, config.at("templates"))
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from s3kit.configs.validate.model import (
+    YAML_SUFFIXES,
     Context,
     Finding,
     entries,
@@ -39,7 +40,6 @@ __all__ = ["MAX_UID_LENGTH", "check", "uid_problem"]
 
 MAX_UID_LENGTH = 40
 _UID_RE = re.compile(r"^[a-zA-Z0-9\-_]*$")
-YAML_SUFFIXES = (".yml", ".yaml")
 DATASOURCE_KEYS = frozenset(
     words(
         "name type access orgId uid url user database basicAuth basicAuthUser withCredentials"

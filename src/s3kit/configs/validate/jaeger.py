@@ -27,14 +27,12 @@ from s3kit.configs.validate.model import (
     entries,
     is_null,
     kind_of,
-    load_yaml,
-    read_text,
     words,
+    yaml_files,
 )
 
 __all__ = ["PIPELINE_TYPES", "check"]
 
-YAML_SUFFIXES = (".yml", ".yaml")
 SECTIONS = ("receivers", "processors", "exporters", "extensions", "connectors", "service")
 PIPELINE_TYPES = ("traces", "metrics", "logs")
 _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
@@ -214,14 +212,6 @@ def _check_service(
 def check(root: Path, files: Sequence[str]) -> list[Finding]:
     """Findings for each collector configuration (each YAML file) in the bundle."""
     findings: list[Finding] = []
-    for name in files:
-        if not name.endswith(YAML_SUFFIXES):
-            continue
-        ctx = Context(name, findings)
-        text = read_text(root, name, ctx)
-        if text is None:
-            continue
-        ok, node = load_yaml(ctx, text)
-        if ok:
-            check_config(ctx, node)
+    for ctx, _, node in yaml_files(root, files, findings):
+        check_config(ctx, node)
     return findings

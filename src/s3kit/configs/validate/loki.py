@@ -33,15 +33,13 @@ from s3kit.configs.validate.model import (
     Spec,
     Struct,
     Text,
-    load_yaml,
-    read_text,
     text_data,
     words,
+    yaml_files,
 )
 
 __all__ = ["TOP_LEVEL_KEYS", "check"]
 
-YAML_SUFFIXES = (".yml", ".yaml")
 # The root Config struct's keys across Loki 2.9.0 .. 3.7 (pkg/loki/loki.go at each tag).
 TOP_LEVEL_KEYS = frozenset(
     words(
@@ -219,16 +217,7 @@ def _top_field(key: str) -> Spec | None:
 def check(root: Path, files: Sequence[str]) -> list[Finding]:
     """Findings for each Loki configuration (each YAML file) in the bundle."""
     findings: list[Finding] = []
-    for name in files:
-        if not name.endswith(YAML_SUFFIXES):
-            continue
-        ctx = Context(name, findings)
-        text = read_text(root, name, ctx)
-        if text is None:
-            continue
-        ok, node = load_yaml(ctx, text)
-        if not ok:
-            continue
+    for ctx, text, node in yaml_files(root, files, findings):
         named = _named_stores(text_data(text))
         spec = Struct(
             "loki.Config",

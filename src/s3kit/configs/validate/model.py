@@ -135,6 +135,8 @@ def line_of(node: Any) -> int | None:
     return None if mark is None else int(mark.line) + 1
 
 
+YAML_SUFFIXES = (".yml", ".yaml")
+
 # libyaml's composer when PyYAML was built with it (several times faster, the same marks).
 _COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -167,6 +169,23 @@ def read_text(root: Path, name: str, ctx: Context) -> str | None:
     except (OSError, UnicodeDecodeError) as exc:
         ctx.error(None, f"cannot read the file: {type(exc).__name__}")
     return None
+
+
+def yaml_files(
+    root: Path, files: Sequence[str], findings: list[Finding]
+) -> Iterator[tuple[Context, str, yaml.Node | None]]:
+    """Each YAML file of the bundle that reads and parses, with its context, text and root node
+    (None when empty); the others' reasons are recorded in `findings`."""
+    for name in files:
+        if not name.endswith(YAML_SUFFIXES):
+            continue
+        ctx = Context(name, findings)
+        text = read_text(root, name, ctx)
+        if text is None:
+            continue
+        ok, node = load_yaml(ctx, text)
+        if ok:
+            yield ctx, text, node
 
 
 def is_null(node: Any) -> bool:

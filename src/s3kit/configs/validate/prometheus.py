@@ -26,6 +26,7 @@ import yaml
 
 from s3kit.configs.validate.durations import parse_base2_bytes
 from s3kit.configs.validate.model import (
+    YAML_SUFFIXES,
     Context,
     Duration,
     Finding,
@@ -65,7 +66,6 @@ from s3kit.configs.validate.prometheus_sd import sd_field
 __all__ = ["YAML_SUFFIXES", "check", "classify", "named_rule_files", "rule_file_globs"]
 
 _RULE_PATH_RE = re.compile(r"^[^*]*(\*[^/]*)?$")
-YAML_SUFFIXES = (".yml", ".yaml")
 
 
 def _check_scrape(ctx: Context, c: Obj) -> None:
