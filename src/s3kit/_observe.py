@@ -9,6 +9,7 @@ masks the patterns those take in URLs, headers and messages, and `RedactingFilte
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -21,36 +22,41 @@ logger = logging.getLogger("s3kit")
 
 MASK = "***"
 
-_PATTERNS: tuple[re.Pattern[str], ...] = (
-    # credentials written into a URL's authority (`--endpoint-url http://KEY:SECRET@host`):
-    # the whole userinfo goes, since a lone user part is often a token; the greedy run stops
-    # at the authority's end, so it takes everything up to the last '@' before the host
-    re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#'\"<>]+(?=@)"),
-    # query-string signing parameters of presigned URLs (SigV4 and SigV2); a value never
-    # contains brackets, so one ending a sentence or an XML element stays readable
-    re.compile(
-        r"(?i)((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|"
-        r"AWSAccessKeyId)=)[^&\s'\"()<>]+"
-    ),
-    # headers, in "Name: value", "'name': 'value'" and botocore's "'name': b'value'" forms;
-    # a value stops at '&' so a header-named query parameter cannot swallow the rest of a URL
-    re.compile(
-        r"(?i)((?:authorization|x-amz-security-token|"
-        r"x-amz-server-side-encryption-customer-key(?:-md5)?|"
-        r"x-amz-copy-source-server-side-encryption-customer-key(?:-md5)?)['\"]?\s*[:=]\s*"
-        r"(?:b?['\"])?)[^'\"\n,}&]+"
-    ),
-    # keyword arguments and config keys
-    re.compile(
-        r"(?i)((?:aws_secret_access_key|secret_access_key|aws_session_token|session_token|"
-        r"secret_key|sse_customer_key|SSECustomerKey)['\"]?\s*[:=]\s*(?:b?['\"])?)[^'\"\s,}]+"
-    ),
-)
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    """The secret-shaped patterns, compiled on the first `redact` (about 1.5 ms, which a
+    command that prints nothing to redact never pays)."""
+    return (
+        # credentials written into a URL's authority (`--endpoint-url http://KEY:SECRET@host`):
+        # the whole userinfo goes, since a lone user part is often a token; the greedy run stops
+        # at the authority's end, so it takes everything up to the last '@' before the host
+        re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#'\"<>]+(?=@)"),
+        # query-string signing parameters of presigned URLs (SigV4 and SigV2); a value never
+        # contains brackets, so one ending a sentence or an XML element stays readable
+        re.compile(
+            r"(?i)((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|"
+            r"AWSAccessKeyId)=)[^&\s'\"()<>]+"
+        ),
+        # headers, in "Name: value", "'name': 'value'" and botocore's "'name': b'value'" forms;
+        # a value stops at '&' so a header-named query parameter cannot swallow the rest of a URL
+        re.compile(
+            r"(?i)((?:authorization|x-amz-security-token|"
+            r"x-amz-server-side-encryption-customer-key(?:-md5)?|"
+            r"x-amz-copy-source-server-side-encryption-customer-key(?:-md5)?)['\"]?\s*[:=]\s*"
+            r"(?:b?['\"])?)[^'\"\n,}&]+"
+        ),
+        # keyword arguments and config keys
+        re.compile(
+            r"(?i)((?:aws_secret_access_key|secret_access_key|aws_session_token|session_token|"
+            r"secret_key|sse_customer_key|SSECustomerKey)['\"]?\s*[:=]\s*(?:b?['\"])?)[^'\"\s,}]+"
+        ),
+    )
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Mask every secret-looking value in `text`, and each literal in `secrets`."""
-    for pattern in _PATTERNS:
+    for pattern in _patterns():
         text = pattern.sub(lambda m: m.group(1) + MASK, text)
     for secret in secrets:
         if secret and len(secret) >= 4:

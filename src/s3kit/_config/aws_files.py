@@ -3,12 +3,15 @@ AWS_SHARED_CREDENTIALS_FILE point), read as plain INI: profiles and their keys."
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from s3kit.errors import ConfigError
+
+if TYPE_CHECKING:  # imported only when there is a file to read
+    import configparser
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class AwsFiles:
 def _read_ini(path: Path) -> configparser.RawConfigParser | None:
     if not path.is_file():
         return None
+    import configparser
+
     parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")

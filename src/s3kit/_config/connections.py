@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from s3kit._atomic import write_file
+from s3kit._config.locations import CONNECTIONS_FILE, config_dir
 from s3kit.errors import ConfigError, UsageError
 
-CONNECTIONS_FILE = "connections.toml"
 ADDRESSING_STYLES = ("path", "virtual", "auto")
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -28,13 +28,6 @@ _ACCESS_KEY_RE = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA
 # not a hostname, region or profile name.
 _SECRET_RUN_RE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])")
 _SECRET_FIELD_WORDS = ("secret", "password", "token", "access_key", "credential")
-
-
-def config_dir() -> Path:
-    """The user's s3kit config folder (platformdirs: ~/.config/s3kit on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("s3kit"))
 
 
 def validate_name(name: str) -> str:

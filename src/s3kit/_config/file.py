@@ -1,28 +1,27 @@
-"""The `s3kit.yaml` config file: found, parsed, validated, and turned into `S3KitConfig`.
+"""The `s3kit.yaml` config file: parsed, validated, and turned into `S3KitConfig`.
 
 Where it is looked for, first hit wins: `--config FILE`, `S3KIT_CONFIG`, `./s3kit.yaml`, then
-`s3kit.yaml` in the user config dir. Validation works on yaml's node tree (`yaml.compose`)
-rather than on loaded values so that every unknown key and bad value is reported with its line
-number, all of them at once, one line each. Parsing is pure (`parse_config` takes text); a
-problem message never repeats a value that looks like a secret.
+`s3kit.yaml` in the user config dir (`locations.find_config_file`, which imports none of this).
+Validation works on yaml's node tree (`yaml.compose`) rather than on loaded values so that every
+unknown key and bad value is reported with its line number, all of them at once, one line each.
+Parsing is pure (`parse_config` takes text); a problem message never repeats a value that looks
+like a secret.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s3kit._config.connections import ADDRESSING_STYLES, config_dir, looks_like_secret
+from s3kit._config.connections import ADDRESSING_STYLES, looks_like_secret
 from s3kit._config.connections import validate_name as validate_connection_name
+from s3kit._config.locations import CONFIG_FILE, find_config_file
 from s3kit._limits import MIN_PART
 from s3kit._storage_classes import STORAGE_CLASSES, validate_storage_class
 from s3kit._units import MiB
 from s3kit.errors import UsageError
-
-CONFIG_FILE = "s3kit.yaml"
 
 
 class ConfigFileError(UsageError):
@@ -106,30 +105,6 @@ class S3KitConfig:
             "bandwidth": perf.max_bandwidth,
         }
         return {name: value for name, value in pairs.items() if value is not None}
-
-
-# -- finding -----------------------------------------------------------------------------------
-
-
-def find_config_file(
-    explicit: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    user_dir: Path | None = None,
-) -> Path | None:
-    """The config file to use, or None. A file named explicitly must exist."""
-    env = os.environ if env is None else env
-    named = explicit or (Path(env["S3KIT_CONFIG"]) if env.get("S3KIT_CONFIG") else None)
-    if named is not None:
-        named = named.expanduser()
-        if not named.is_file():
-            raise UsageError(f"config file {named} does not exist — check --config/S3KIT_CONFIG")
-        return named
-    for folder in (cwd or Path.cwd(), user_dir or config_dir()):
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_config(path: Path) -> S3KitConfig:

@@ -18,11 +18,13 @@ import functools
 import importlib
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import FunctionType
+from typing import Any, ClassVar, get_type_hints
 
 import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
+from typer.models import ParameterInfo
 
 from s3kit.cli import coercion
 
@@ -105,6 +107,42 @@ COMMANDS: tuple[Entry, ...] = (
 )  # fmt: skip
 
 
+def resolve_annotations(target: Any) -> None:
+    """Evaluate, once, the annotations written as text (`from __future__ import annotations`)
+    of `target` — a command function or a `typer.Typer` with its commands, callbacks and
+    groups — and of the value callbacks and completion functions their options name.
+
+    typer evaluates a function's text annotations itself each time it reads its parameters:
+    four to six times per function while building one command (its options' typer.Option
+    objects made anew each time), most of what building `s3kit ls` costs. The objects
+    evaluated here are what each of those evaluations gives, so typer builds the same command;
+    an annotation that cannot be evaluated is left as text, for typer to report as it does."""
+    if isinstance(target, typer.Typer):
+        infos: list[Any] = [target.info, target.registered_callback]
+        infos += target.registered_commands
+        for group in target.registered_groups:
+            infos.append(group)
+            resolve_annotations(group.typer_instance)
+        for info in infos:
+            resolve_annotations(getattr(info, "callback", None))
+        return
+    if not isinstance(target, FunctionType):  # a placeholder, a class: typer's alone
+        return
+    annotations = target.__annotations__
+    if any(isinstance(value, str) for value in annotations.values()):
+        try:
+            target.__annotations__ = annotations = get_type_hints(target, include_extras=True)
+        except Exception:  # typer evaluates them again, and says what is wrong
+            return
+    infos = [info for value in annotations.values() for info in getattr(value, "__metadata__", ())]
+    infos += [*(getattr(target, "__defaults__", None) or ())]  # `x: str = typer.Option(...)`
+    infos += [*(getattr(target, "__kwdefaults__", None) or {}).values()]
+    for info in infos:
+        if isinstance(info, ParameterInfo):
+            resolve_annotations(info.callback)
+            resolve_annotations(info.autocompletion)
+
+
 class LazyCommands(MutableMapping[str, Any]):
     """A group's commands: the ones built so far, and the table's, built on first lookup.
     Listing names or testing `name in` builds nothing; looking one up builds that one."""
@@ -164,6 +202,7 @@ class LazyGroup(TyperGroup):
         # this group's markup mode, turned into click objects by typer itself.
         holder = typer.Typer(add_completion=False, rich_markup_mode=self.rich_markup_mode)
         target = entry.load()
+        resolve_annotations(target)
         if isinstance(target, typer.Typer):
             holder.add_typer(target, name=entry.name)
         else:

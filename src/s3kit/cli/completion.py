@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import json
 import os
 import threading
 import time
@@ -94,6 +93,8 @@ class CompletionCache:
         return self.folder / f"{digest[:40]}.json"
 
     def get(self, key: Iterable[str]) -> list[str] | None:
+        import json  # as hashlib: for completion, not for every command
+
         try:
             saved = json.loads(self.path(key).read_text(encoding="utf-8"))
             at, names = float(saved["at"]), saved["names"]
@@ -105,6 +106,8 @@ class CompletionCache:
         return [str(name) for name in names]
 
     def put(self, key: Iterable[str], names: list[str]) -> None:
+        import json
+
         from s3kit._atomic import write_file
 
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -231,7 +234,7 @@ def completion_session(ctx: typer.Context) -> tuple[Session, str | None]:
     connection's default bucket. Click runs no callback while completing: the global options
     are read from what it parsed of the line, then s3kit.yaml and the connection are found as
     the root callback finds them."""
-    from s3kit.cli.connections import load_global_config
+    from s3kit.cli.global_config import load_global_config
     from s3kit.cli.state import CliState, default_bucket
 
     params = ctx.find_root().params

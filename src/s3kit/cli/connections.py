@@ -1,4 +1,5 @@
-"""`s3kit connections ...`, `s3kit profiles`, and loading the global --connection / --config.
+"""`s3kit connections ...` and `s3kit profiles` (the global --connection and --config are
+loaded by cli/global_config.py).
 
 Thin: the connections file, its validation and the config file live in `s3kit._config`. Nothing
 here prints a secret: connections hold none, and `profiles` shows only a profile's kind of
@@ -10,17 +11,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from s3kit._config import AwsFiles
 from s3kit._config.connections import Connection, ConnectionStore, make_connection, validate_name
-from s3kit._config.file import ConfigFileError, find_config_file, load_config
 from s3kit._observe import redact
 from s3kit.cli import output
-from s3kit.cli.state import CliState, notice, set_default_bucket
+from s3kit.cli.state import notice
 from s3kit.errors import BucketNotFound, S3KitError, UsageError
 
 app = typer.Typer(
@@ -66,52 +65,6 @@ _SHADOWING_ENV = (
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
 )
-
-
-def load_global_config(
-    state: CliState,
-    *,
-    connection: str | None,
-    config: Path | None,
-    managing_connections: bool = False,
-) -> None:
-    """Check --connection/S3KIT_CONNECTION and find, validate and keep the config file.
-
-    Done before any command runs, so a missing connection or a broken s3kit.yaml stops every
-    command with exit code 2 rather than only those that reach the server — except that the
-    `connections` commands (`managing_connections`) still run when s3kit.yaml names a
-    connection not saved yet: they are how it gets saved.
-    """
-    store = ConnectionStore()
-    set_default_bucket(None)  # this run's connection decides, not an earlier one's
-    if connection is not None:
-        set_default_bucket(store.get(validate_name(connection)).bucket)
-        state.connection = connection
-    path = find_config_file(config, env={})
-    if path is None:
-        return
-    try:
-        state.config = load_config(path)
-    except ConfigFileError as exc:
-        for line in exc.problems:
-            sys.stderr.write(f"s3kit: error: {redact(line)}\n")
-        raise typer.Exit(2) from None
-    state.config_path = path
-    log = state.config.log  # below --log-level/--log-format, S3KIT_LOG_* and --debug
-    if (log.level and state.log_level is None and not state.debug) or (
-        log.format and state.log_format is None
-    ):
-        from s3kit.cli.root import _setup_logging  # root imports this module when it runs
-
-        level = state.log_level or (None if state.debug else log.level)
-        _setup_logging(state, level, state.log_format or log.format)
-    named = state.config.aws.connection
-    if named is not None and connection is None:
-        try:
-            set_default_bucket(store.get(named).bucket)
-        except UsageError as exc:
-            if not managing_connections:
-                raise UsageError(f"{path}: aws.connection: {exc.message}") from None
 
 
 # -- connections -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Object commands: ls, rm, cat. Each parses, calls the library, prints.
 
-What only running a command needs (the storage layer and its event loop, the service layer) is
-imported when it runs: `s3kit ls --help` loads none of it.
+What only running a command needs (the storage layer, the service layer) is imported when it
+runs: `s3kit ls --help` loads none of it, and `s3kit ls s3://b/` lists without an event loop.
 """
 
 from __future__ import annotations
@@ -76,7 +76,6 @@ def ls(
 
     Example: s3kit ls s3://demo/site/ --recursive --human-readable --summarize
     """
-    from s3kit._aio import iter_sync
     from s3kit.storage.base import ObjectInfo, Prefix
 
     state = state_of(ctx)
@@ -96,12 +95,12 @@ def ls(
     storage = state.storage(url.bucket)
     # Without --recursive, `s3://b/dir` lists like `aws s3 ls`: entries starting with "dir".
     folder = url.key.rsplit("/", 1)[0] + "/" if "/" in url.key else ""
-    entries = storage.list_async(url.key, delimiter=None if recursive else "/")
+    entries = storage.list(url.key, delimiter=None if recursive else "/")
     matched = 0
 
     def counted() -> Iterator[ObjectInfo | Prefix]:
         nonlocal matched
-        for entry in iter_sync(entries):
+        for entry in entries:
             matched += 1
             yield entry
 
@@ -152,7 +151,7 @@ def rm(
 
     Example: s3kit rm --recursive --dryrun s3://demo/site/
     """
-    from s3kit._aio import iter_sync, run_sync
+    from s3kit._aio import run_sync
     from s3kit.storage.base import ObjectInfo
     from s3kit.transfer.paths import folder_prefix
 
@@ -201,7 +200,7 @@ def rm(
             items.add(output.item("delete", f"s3://{url.bucket}/{key}", status=status))
         batch.clear()
 
-    for entry in iter_sync(storage.list_async(prefix.key)):
+    for entry in storage.list(prefix.key):
         if isinstance(entry, ObjectInfo):
             batch.append(entry.key)
             if len(batch) == 1000:

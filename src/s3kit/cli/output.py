@@ -25,7 +25,6 @@ This module shapes and prints what a command hands it; it never decides what a c
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -77,6 +76,8 @@ def plain(value: Any) -> Any:
 
 
 def dumps(document: Any) -> str:
+    import json  # a text listing, as most are, needs none
+
     return json.dumps(plain(document), indent=INDENT)
 
 
@@ -87,6 +88,8 @@ def emit(document: Any) -> None:
 
 def line(record: Any) -> str:
     """One compact JSON line (`--jsonl`, report files)."""
+    import json
+
     return json.dumps(plain(record))
 
 

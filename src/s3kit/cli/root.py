@@ -9,7 +9,6 @@ entry point, with its `--version` short cut, is `s3kit.cli.app:main`.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -18,13 +17,14 @@ from typing import Annotated, Any
 import typer
 
 from s3kit import __version__
-from s3kit._observe import RedactingFilter, redact
+from s3kit._observe import redact
 from s3kit.cli import completion
 from s3kit.cli.app import EXIT_OUTPUT_CLOSED
-from s3kit.cli.command_table import COMMANDS, LazyGroup
+from s3kit.cli.command_table import COMMANDS, LazyGroup, resolve_annotations
+from s3kit.cli.global_config import load_global_config, setup_logging
 from s3kit.cli.progress import kept_lines, start_command
-from s3kit.cli.state import CliState, hoist_global_options, set_raw_args, state_of
-from s3kit.errors import S3KitError, UsageError
+from s3kit.cli.state import hoist_global_options, set_raw_args, state_of
+from s3kit.errors import S3KitError
 
 try:  # recent typer releases carry their own copy of click and raise its exceptions
     from typer._click import exceptions as click_errors
@@ -180,39 +180,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-              "error": logging.ERROR}  # fmt: skip
-
-
-def _setup_logging(state: CliState, level: str | None, fmt: str | None) -> None:
-    """stderr logging, redacted: `--log-level` (default warning; `--debug` is debug),
-    `--log-format text|json`. At info and below every failed or retried request is one record,
-    at debug every request (`_observe.log_request`)."""
-    from s3kit._observe import JsonFormatter
-
-    name = (level or ("debug" if state.debug else "warning")).lower()
-    if name not in LOG_LEVELS:
-        raise UsageError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not '{level}'")
-    if (fmt or "text") not in ("text", "json"):
-        raise UsageError(f"--log-format must be text or json, not '{fmt}'")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("s3kit: %(levelname)s %(name)s: %(message)s")
-    )
-    state.log_filter = RedactingFilter()
-    handler.addFilter(state.log_filter)
-    for logger_name in ("s3kit", "botocore", "urllib3"):
-        log = logging.getLogger(logger_name)
-        log.handlers = [handler]
-        log.propagate = False
-    logging.getLogger("s3kit").setLevel(LOG_LEVELS[name])
-    state.log_requests = LOG_LEVELS[name] <= logging.INFO
-    # botocore at DEBUG would dump request headers; INFO shows retries and endpoints only.
-    logging.getLogger("botocore").setLevel(logging.INFO if state.debug else logging.ERROR)
-
-
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -321,12 +288,13 @@ def root(
 ) -> None:
     state = state_of(ctx)
     state.take_globals(ctx.params)
-    _setup_logging(state, log_level, log_format)
-    from s3kit.cli import connections  # the saved connections and s3kit.yaml: not for --help
-
-    connections.load_global_config(
+    setup_logging(state, log_level, log_format)
+    load_global_config(
         state,
         connection=connection,
         config=config,
         managing_connections=ctx.invoked_subcommand == "connections",
     )
+
+
+resolve_annotations(app)  # typer would evaluate the root's fifteen options' text again and again

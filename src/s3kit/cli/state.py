@@ -206,12 +206,6 @@ def notice(message: str) -> None:
     sys.stderr.flush()
 
 
-def _no_config() -> S3KitConfig:
-    from s3kit._config.file import S3KitConfig
-
-    return S3KitConfig()
-
-
 @dataclass(slots=True)
 class CliState:
     profile: str | None = None
@@ -223,9 +217,6 @@ class CliState:
     ca_bundle: str | None = None
     connection: str | None = None
     config_path: Path | None = None
-    # The validated s3kit.yaml (S3KitConfig() when there is none): cp, mv and sync read
-    # their defaults from it.
-    config: S3KitConfig = field(default_factory=_no_config)
     log_filter: RedactingFilter | None = None
     # What the run reports about its requests at the end (--stats, --stats-json,
     # --metrics-file, --metrics-push); `metrics` counts them when any of these is asked for.
@@ -235,6 +226,22 @@ class CliState:
     log_format: str | None = None
     log_requests: bool = False  # --log-level info or debug: each session's requests are logged
     _session: Session | None = field(default=None, repr=False)
+    _config: S3KitConfig | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> S3KitConfig:
+        """The validated s3kit.yaml (S3KitConfig() when there is none): cp, mv and sync read
+        their defaults from it. Made when first asked for: with no file, most commands never
+        import the config file's module."""
+        if self._config is None:
+            from s3kit._config.file import S3KitConfig
+
+            self._config = S3KitConfig()
+        return self._config
+
+    @config.setter
+    def config(self, value: S3KitConfig) -> None:
+        self._config = value
 
     def take_globals(self, params: Mapping[str, Any]) -> None:
         """The global options as click parsed them for the root command (by parameter name):

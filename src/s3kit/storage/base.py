@@ -7,13 +7,12 @@ nothing here ever holds a whole bucket's keys in memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Literal, Protocol, runtime_checkable
+from typing import IO, Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from s3kit._aio import iter_sync, run_sync
 from s3kit.errors import UsageError
 
 PutMode = Literal["overwrite", "create"]
@@ -160,6 +159,24 @@ class Storage(Protocol):
     ) -> AsyncIterator[ObjectInfo | Prefix]: ...
 
     async def copy_async(self, src_key: str, dst_key: str) -> None: ...
+
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """`_aio.run_sync`, imported (with asyncio) when a blocking twin is first called: a
+    backend may answer some calls without an event loop (S3Storage.list)."""
+    from s3kit._aio import run_sync
+
+    return run_sync(coro)
+
+
+def iter_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """`_aio.iter_sync`, imported as `run_sync` is."""
+    from s3kit._aio import iter_sync
+
+    return iter_sync(agen)
 
 
 class SyncStorageMixin:

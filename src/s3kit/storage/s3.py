@@ -8,15 +8,15 @@ and one retry policy and one error translation apply to all of them. Copies from
 go the same way (CopyObject names its source in a header).
 
 Both listings — objects (ListObjectsV2) and versions (ListObjectVersions) — are paged by the one
-loop `S3Storage._pages`, each page parsed by its own reader; every caller (ls, sync, batch,
-cost, `object versions`, emptying and deleting a bucket) lists through them.
+loop `S3Storage._page_steps`, each page parsed by its own reader, with a blocking driver (`list`,
+no event loop: `s3kit ls` imports no asyncio) and an async one (`list_async`); every caller (ls,
+sync, batch, cost, `object versions`, emptying and deleting a bucket) lists through them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
+import contextlib
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -24,19 +24,19 @@ from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Callable,
+    Generator,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape  # xml.sax.saxutils would import urllib.request (+12 ms)
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote_plus
 
-from s3kit._aio import iter_sync, run_sync
 from s3kit._limits import DELETE_BATCH
 from s3kit._uri import validate_bucket_name, validate_key
 from s3kit.errors import (
@@ -79,6 +79,7 @@ _NEXT_TOKEN = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToke
 
 Cursor = dict[str, str]  # the query parameters that ask for a listing's next page
 E = TypeVar("E")
+Page = list  # a listing page's entries (in S3Storage, `list` names its listing method)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,8 @@ class S3Storage(SyncStorageMixin):
         website_redirect: str | None = None,
     ) -> PutResult:
         """The blocking twin of `put_async`, with all of its options."""
+        from s3kit._aio import run_sync
+
         return run_sync(
             self.put_async(
                 key, body, content_type=content_type, cache_control=cache_control,
@@ -330,6 +333,8 @@ class S3Storage(SyncStorageMixin):
         batch_size: int = DELETE_BATCH,
     ) -> DeleteReport:
         """The blocking twin of `delete_many_async`."""
+        from s3kit._aio import run_sync
+
         return run_sync(self.delete_many_async(keys, batch_size=batch_size))
 
     def _refused(self, body: bytes) -> list[DeleteFailure]:
@@ -459,6 +464,21 @@ class S3Storage(SyncStorageMixin):
             return False
         return True
 
+    def list(
+        self,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[ObjectInfo | Prefix]:
+        """The blocking twin of `list_async`: the same pages, fetched without an event loop
+        (the page a reader waits for on the calling thread, one read ahead on this session's
+        threads), so a command that only lists, such as `s3kit ls`, needs no asyncio."""
+        query = _objects_query(prefix, delimiter, start_after, page_size)
+        for page in self._pages(query, _objects_page, peek=_early_cursor):
+            yield from page
+
     async def list_async(
         self,
         prefix: str = "",
@@ -474,16 +494,16 @@ class S3Storage(SyncStorageMixin):
         Each page is a signed ListObjectsV2 request with `encoding-type=url`, so that keys with
         characters XML 1.0 cannot carry still arrive; entries carry their storage class.
         """
-        query = {"list-type": "2", "encoding-type": "url", "max-keys": str(page_size)}
-        if prefix:
-            query["prefix"] = prefix
-        if delimiter:
-            query["delimiter"] = delimiter
-        if start_after:
-            query["start-after"] = start_after
-        async for page in self._pages(query, _objects_page, peek=_early_cursor):
+        query = _objects_query(prefix, delimiter, start_after, page_size)
+        async for page in self._pages_async(query, _objects_page, peek=_early_cursor):
             for entry in page:
                 yield entry
+
+    def _versions_query(self, prefix: str, page_size: int) -> dict[str, str]:
+        query = {"versions": "", "encoding-type": "url", "max-keys": str(page_size)}
+        if prefix:
+            query["prefix"] = prefix
+        return query
 
     async def list_versions_async(
         self, prefix: str = "", *, page_size: int = 1000
@@ -497,60 +517,133 @@ class S3Storage(SyncStorageMixin):
         5.2 ignore the parameter here and send keys as XML text, which cannot carry every
         control character.) A server without versions raises NotSupported naming the
         operation."""
-        query = {"versions": "", "encoding-type": "url", "max-keys": str(page_size)}
-        if prefix:
-            query["prefix"] = prefix
+        query = self._versions_query(prefix, page_size)
         try:
-            async for page in self._pages(query, _versions_page):
+            async for page in self._pages_async(query, _versions_page):
                 for entry in page:
                     yield entry
         except NotSupported as exc:
-            raise for_operation(exc, "list_object_versions", self.session.endpoint_label) from exc
+            raise self._versions_unsupported(exc) from exc
 
     def list_versions(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[VersionEntry]:
-        return iter_sync(self.list_versions_async(prefix, page_size=page_size))
+        """The blocking twin of `list_versions_async` (no event loop, as `list`)."""
+        try:
+            for page in self._pages(self._versions_query(prefix, page_size), _versions_page):
+                yield from page
+        except NotSupported as exc:
+            raise self._versions_unsupported(exc) from exc
 
-    async def _pages(
+    def _versions_unsupported(self, exc: NotSupported) -> S3KitError:
+        return for_operation(exc, "list_object_versions", self.session.endpoint_label)
+
+    def _pages(
         self,
         query: dict[str, str],
-        read: Callable[[bytes, str], tuple[list[E], Cursor | None]],
+        read: Callable[[bytes, str], tuple[Page[E], Cursor | None]],
         *,
         peek: Callable[[bytes], Cursor | None] | None = None,
-    ) -> AsyncIterator[list[E]]:
-        """A listing's pages, in order: `read` parses a page and names the next one. With
-        `peek` (which finds the next page's cursor without parsing), from the second page on the
-        next page is requested before this one is parsed, so the server's time overlaps the
+    ) -> Iterator[Page[E]]:
+        """A listing's pages, in order, for a blocking reader (see `_page_steps`)."""
+        with contextlib.closing(self._page_steps(query, read, peek, inline=True)) as steps:
+            for step in steps:
+                if not isinstance(step, Future):  # a Future's result is read by the steps
+                    yield step
+
+    async def _pages_async(
+        self,
+        query: dict[str, str],
+        read: Callable[[bytes, str], tuple[Page[E], Cursor | None]],
+        *,
+        peek: Callable[[bytes], Cursor | None] | None = None,
+    ) -> AsyncIterator[Page[E]]:
+        """A listing's pages, in order, for an async reader: each request is awaited, so the
+        loop runs on while the page comes (see `_page_steps`)."""
+        import asyncio
+
+        with contextlib.closing(self._page_steps(query, read, peek, inline=False)) as steps:
+            for step in steps:
+                if isinstance(step, Future):
+                    # Its failure is raised by the steps, which read the result next.
+                    with contextlib.suppress(Exception):
+                        await asyncio.wrap_future(step)
+                else:
+                    yield step
+
+    def _page_steps(
+        self,
+        query: dict[str, str],
+        read: Callable[[bytes, str], tuple[Page[E], Cursor | None]],
+        peek: Callable[[bytes], Cursor | None] | None,
+        *,
+        inline: bool,
+    ) -> Generator[Future[Response] | Page[E]]:
+        """The one page loop of every listing: `read` parses a page and names the next one.
+
+        It yields each page's entries, and before it reads a request's answer, the request (a
+        Future), so that the reader waits for it its own way: the async driver awaits it, the
+        blocking one lets `result()` block here. With `inline`, a request the reader waits for
+        at once is sent on the calling thread (no hand-over to a thread and back).
+
+        With `peek` (which finds the next page's cursor without parsing), from the second page on
+        the next page is requested before this one is parsed, so the server's time overlaps the
         parsing and the reader's work (a no-op sync is mostly this loop). The first is not: a
         reader that stops there, as a folder check does, costs no request it did not need."""
         http = self.session.http()
-        loop = asyncio.get_running_loop()
 
-        def request(cursor: Cursor | None) -> asyncio.Future[Response]:
+        def request(cursor: Cursor | None, *, now: bool) -> Future[Response]:
             page_query = dict(query)
             if cursor is not None:
                 page_query.pop("start-after", None)  # it places the first page only
                 page_query.update(cursor)
-            call = functools.partial(http.request, "GET", self.bucket, "", query=page_query)
-            return loop.run_in_executor(http.executor, call)  # sent now, not at the next await
+            if not (now and inline):
+                # Sent now, on this session's threads, not when the reader next waits.
+                return http.executor.submit(http.request, "GET", self.bucket, "", query=page_query)
+            answered: Future[Response] = Future()
+            try:
+                answered.set_result(http.request("GET", self.bucket, "", query=page_query))
+            except Exception as exc:
+                answered.set_exception(exc)
+            return answered
 
-        ahead: asyncio.Future[Response] | None = None
+        pending: Future[Response] | None = None
+        ahead: Future[Response] | None = None
         early: Cursor | None = None
         try:
-            response = await request(None)
+            pending = request(None, now=True)
+            yield pending
+            response = pending.result()
             while True:
                 entries, cursor = read(response.body, self.bucket)
                 if early != cursor and ahead is not None:
-                    _discard(ahead)
+                    ahead.cancel()  # asked for in vain: whatever it brings is no one's
                     ahead = None
                 yield entries
                 if cursor is None:
                     return
-                response = await (ahead if ahead is not None else request(cursor))
+                pending = ahead if ahead is not None else request(cursor, now=True)
+                ahead = None
+                yield pending
+                response = pending.result()
                 early = peek(response.body) if peek is not None else None
-                ahead = request(early) if early is not None else None
+                ahead = request(early, now=False) if early is not None else None
         finally:
-            if ahead is not None:
-                _discard(ahead)
+            for future in (pending, ahead):
+                if future is not None:
+                    future.cancel()
+
+
+def _objects_query(
+    prefix: str, delimiter: str | None, start_after: str | None, page_size: int
+) -> dict[str, str]:
+    """The query of a ListObjectsV2 listing's first page."""
+    query = {"list-type": "2", "encoding-type": "url", "max-keys": str(page_size)}
+    if prefix:
+        query["prefix"] = prefix
+    if delimiter:
+        query["delimiter"] = delimiter
+    if start_after:
+        query["start-after"] = start_after
+    return query
 
 
 def _just_the_range(status: int, headers: Mapping[str, str]) -> bool:
@@ -594,6 +687,7 @@ def http_date(text: str | None) -> datetime:
 
 async def _gather(key: str, body: Body) -> bytes:
     """The whole of a file or stream body, for one PUT."""
+    import asyncio
 
     def too_big() -> UsageError:
         return UsageError(
@@ -672,10 +766,12 @@ def _early_cursor(body: bytes) -> Cursor | None:
     return _token_cursor(_early_token(body))
 
 
-def _discard(future: asyncio.Future[Response]) -> None:
-    """Drop a page requested ahead that nobody will read; a failure of it is no one's."""
-    if not future.cancel() and not future.cancelled():
-        future.exception()
+def escape(text: str) -> str:
+    """XML text, written as html.escape writes it. (The stdlib's XML escape, in
+    xml.sax.saxutils, imports urllib.request, +12 ms; html imports its entity tables, +1.4 ms,
+    which every command that imports this module would pay.)"""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;").replace("'", "&#x27;")
 
 
 def _delete_body(items: Sequence[tuple[str, str | None]]) -> bytes:
