@@ -9,14 +9,13 @@ starts here) costs only what the caller touches. Importing s3kit must not import
 control plane loads it on its first call.
 """
 
+from s3kit._lazy import lazy_names
 from s3kit._version import __version__
 
 # typing's constant without importing typing, which `s3kit --version` has no use for: mypy
 # reads any name TYPE_CHECKING as true. (Deleted below: it is no public name.)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from s3kit._client import S3Client, S3FileInfo, S3FileResult
     from s3kit._config.file import S3KitConfig, load_config
     from s3kit._encryption import Encryption
@@ -105,19 +104,8 @@ _HOMES = {
         "WriteOptions",
     ),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 del TYPE_CHECKING
-
-
-def __getattr__(name: str) -> "Any":
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 's3kit' has no attribute '{name}'")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # found once; later lookups do not come here
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:

@@ -15,14 +15,9 @@ import pytest
 import s3kit._sync.run as sync_run
 from s3kit._aio import run_sync
 from s3kit._session import Session
-from s3kit._sync import (
-    CompareOptions,
-    Plan,
-    SyncExecutor,
-    SyncResult,
-    prepare_sync_async,
-    streaming_sync,
-)
+from s3kit._sync.execute import SyncExecutor, SyncResult
+from s3kit._sync.oneway import prepare_sync_async, streaming_sync
+from s3kit._sync.plan import CompareOptions, Plan
 from s3kit._sync.scan import LocalSide, S3Side, build_selection
 from s3kit._sync.stream import StreamingSync
 from s3kit._sync.throughput import history_file

@@ -31,7 +31,7 @@ from s3kit._aio import blocking_twin
 from s3kit._config.file import S3KitConfig, find_config_file, load_config
 from s3kit._observe import redact
 from s3kit._session import Session
-from s3kit._sync import CompareOptions, PreparedSync, bisync_run, prepare_sync_async, streaming_sync
+from s3kit._sync import bisync_run
 from s3kit._sync.audit import (
     AuditLog,
     PlanRecorder,
@@ -43,7 +43,8 @@ from s3kit._sync.audit import (
 from s3kit._sync.bisync import CONFLICT_POLICIES, BiPlan
 from s3kit._sync.bisync_run import Ask, BiActionCallback, BisyncOutcome
 from s3kit._sync.execute import ActionCallback, SyncExecutor, SyncResult
-from s3kit._sync.plan import DeleteGuard, Plan
+from s3kit._sync.oneway import PreparedSync, prepare_sync_async, streaming_sync
+from s3kit._sync.plan import CompareOptions, DeleteGuard, Plan
 from s3kit._sync.report import plan_document, write_plan
 from s3kit._sync.scan import (
     LocalSide,

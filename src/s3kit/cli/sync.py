@@ -21,10 +21,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from s3kit._aio import run_sync
-from s3kit._sync import CompareOptions, SyncResult
-from s3kit._sync.execute import check_plan_async
+from s3kit._sync.execute import SyncResult, check_plan_async
 from s3kit._sync.ignore import DEFAULT_EXCLUDES
-from s3kit._sync.plan import Action, Plan
+from s3kit._sync.plan import Action, CompareOptions, Plan
 from s3kit._sync.report import action_line, describe, done_line, failure_line, read_plan
 from s3kit._sync.run import (
     SyncOutcome,
