@@ -151,10 +151,20 @@ def durable(command: list[str]) -> list[str]:
 
 
 def make_small_files(root: Path, count: int, size: int, folders: int = 50) -> None:
+    """`count` files of `size` bytes (0 allowed) in `folders` folders, each of its own random
+    bytes; a million empty files in about a minute (plain os calls, each folder made once)."""
+    folders = min(folders, count)
+    for index in range(folders):
+        (root / f"dir{index:02d}").mkdir(parents=True, exist_ok=True)
+    names = [str(root / f"dir{index:02d}") for index in range(folders)]
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     for index in range(count):
-        folder = root / f"dir{index % folders:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"file{index:05d}.bin").write_bytes(os.urandom(size))
+        fd = os.open(f"{names[index % folders]}/file{index:05d}.bin", flags, 0o644)
+        try:
+            if size:
+                os.write(fd, os.urandom(size))
+        finally:
+            os.close(fd)
 
 
 def make_site(root: Path, count: int, size: int) -> None:
@@ -654,6 +664,8 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.02)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     args = parser.parse_args()
+    if args.files < 1 or args.file_kib < 0:
+        parser.error("--files must be at least 1 and --file-kib at least 0")
     tools = args.tools.split(",")
     workloads = args.workloads.split(",")
     peers = ensure_peers() if set(tools) & PEER_TOOLS else None

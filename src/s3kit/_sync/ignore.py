@@ -97,6 +97,12 @@ class IgnoreRules:
     _last_folder: list[tuple[str, bool]] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
+    # For files and for folders: one expression matching where any rule does, when none of
+    # those rules re-includes (then "the last match decides" is "any match ignores"); a
+    # listing of a million keys asks once per key instead of once per rule.
+    _any_of: dict[bool, re.Pattern[str] | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def parse(cls, lines: Iterable[str]) -> IgnoreRules:
@@ -110,6 +116,11 @@ class IgnoreRules:
 
     def matches(self, path: str, *, is_dir: bool) -> bool:
         """Whether the last rule matching `path` itself (not its folders) ignores it."""
+        if is_dir not in self._any_of:
+            self._any_of[is_dir] = self._combined(is_dir)
+        combined = self._any_of[is_dir]
+        if combined is not None:
+            return combined.match(path) is not None
         ignored = False
         for rule in self.rules:
             if rule.dir_only and not is_dir:
@@ -117,6 +128,14 @@ class IgnoreRules:
             if rule.regex.match(path):
                 ignored = not rule.negate
         return ignored
+
+    def _combined(self, is_dir: bool) -> re.Pattern[str] | None:
+        applying = [rule for rule in self.rules if is_dir or not rule.dir_only]
+        if any(rule.negate for rule in applying):
+            return None
+        if not applying:
+            return re.compile(r"(?!)")  # matches nothing
+        return re.compile("|".join(f"(?:{rule.regex.pattern})" for rule in applying))
 
     def ignores(self, path: str, *, is_dir: bool = False) -> bool:
         """Whether `path` ('/'-separated, relative to the root) is ignored, its folders

@@ -4,7 +4,7 @@ prefix. Each step names one key and what each side holds under it (None where a 
 nothing), in key order; every entry of every side is seen exactly once.
 
 The streamed one-way sync cannot march: its source arrives in walk order, not sorted, so it
-looks each entry up in the sorted destination instead (`stream._find`) and decides with the
+looks each entry up in the sorted destination instead (`EntryIndex.find`) and decides with the
 same `plan.compare` rule.
 """
 
@@ -31,22 +31,25 @@ class Step(Generic[T, K]):
 
 
 def march(*sides: Sequence[T], key: Callable[[T], K]) -> Iterator[Step[T, K]]:
-    """Walk `sides` (each sorted by `key`, without repeated keys) in lock step."""
+    """Walk `sides` (each sorted by `key`, without repeated keys) in lock step. Each entry is
+    read from its side once (an `EntryIndex` makes it on every read)."""
     at = [0] * len(sides)
+    heads: list[T | None] = [side[0] if side else None for side in sides]
+    keys: list[K | None] = [None if head is None else key(head) for head in heads]
     while True:
-        heads = [key(side[i]) for side, i in zip(sides, at, strict=True) if i < len(side)]
-        if not heads:
+        present = [k for k in keys if k is not None]
+        if not present:
             return
-        lowest = min(heads)
-        items: list[T | None] = []
-        for n, side in enumerate(sides):
-            here = at[n] < len(side) and key(side[at[n]]) == lowest
-            items.append(side[at[n]] if here else None)
+        lowest = min(present)
+        items = tuple(head if k == lowest else None for head, k in zip(heads, keys, strict=True))
         positions = tuple(at)
         for n, item in enumerate(items):
             if item is not None:
                 at[n] += 1
-        yield Step(lowest, tuple(items), positions)
+                side = sides[n]
+                head = side[at[n]] if at[n] < len(side) else None
+                heads[n], keys[n] = head, None if head is None else key(head)
+        yield Step(lowest, items, positions)
 
 
 __all__ = ["Step", "march"]

@@ -23,8 +23,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from typing import Literal
 
+from s3kit._sync.index import Entry as Entry  # re-exported: where callers have always found it
+from s3kit._sync.index import EntryIndex
 from s3kit._sync.march import march
 from s3kit.errors import S3KitError
 from s3kit.storage.base import plain_md5
@@ -49,30 +51,6 @@ NOT_EMPTY = "folder is not empty"
 
 class DeleteRefused(S3KitError):
     """The plan deletes more than the delete guard allows, or deleting is unsafe."""
-
-
-class Entry(NamedTuple):
-    """One file or object, relative to the synced root. `raw` is the key as UTF-8 bytes (local
-    names that are not UTF-8 keep their bytes through surrogateescape).
-
-    A key ending in '/' is a folder marker. Its size is 0 for an empty folder; otherwise it
-    holds something the sync does not see (an S3 marker object with bytes, a local folder with
-    only excluded files) and is never deleted."""
-
-    raw: bytes
-    size: int
-    mtime: float  # seconds since the epoch: a file's mtime, or an object's LastModified
-    etag: str | None = None  # an object's ETag, or a local file's MD5 once computed
-    crc: str | None = None  # s3kit-crc64nvme, once read or computed
-    exact_mtime: bool = False  # mtime is a file's own time (local, or the `mtime` metadata)
-
-    @property
-    def key(self) -> str:
-        return self.raw.decode("utf-8", "surrogateescape")
-
-    @property
-    def is_folder(self) -> bool:
-        return self.raw.endswith(b"/")
 
 
 def entry(key: str, size: int, mtime: float, etag: str | None = None) -> Entry:
@@ -180,7 +158,7 @@ def make_plan(
     """Walk the two sides in lock step (`march`; sorted here in byte order, whatever order
     they came in)."""
     options = options or CompareOptions()
-    src, dst = sort_entries(source), sort_entries(destination)
+    src, dst = _sorted(source), _sorted(destination)
     plan = Plan(direction, source_count=len(src), destination_count=len(dst))
     for step in march(src, dst, key=_raw):
         here, there = step.items
@@ -202,6 +180,11 @@ def make_plan(
         _withhold_full_folders(plan)
         _withhold_twins(plan, src)
     return plan
+
+
+def _sorted(entries: Sequence[Entry]) -> Sequence[Entry]:
+    """`entries` in byte order without repeats: an `EntryIndex` is already."""
+    return entries if isinstance(entries, EntryIndex) else sort_entries(entries)
 
 
 def _raw(entry: Entry) -> bytes:

@@ -1,6 +1,7 @@
-"""Walk: the two sides of a sync as compact `Entry` records — sorted lists for a plan, or
-streams (`stream_local_async`, `stream_s3_async`) for a sync that transfers while it scans.
-The lists are the streams collected, so both apply the same rules and warnings.
+"""Walk: the two sides of a sync as `Entry` records — sorted and held compactly for a plan
+(`EntryIndex`), or streams (`stream_local_async`, `stream_s3_async`) for a sync that transfers
+while it scans. The indexes are the streams collected, so both apply the same rules and
+warnings.
 
 A local folder is walked by `storage.local.walk_folder` (the walk `cp -r` uses too), pruning
 ignored folders (`node_modules/` is never entered); an S3 prefix is listed flat. The same
@@ -24,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +40,7 @@ from s3kit._sync.closer import (
     refine_async,
     replace_entry,
 )
-from s3kit._sync.plan import (
-    Entry,
-    sort_entries,
-)
+from s3kit._sync.index import Entry, IndexBuilder
 from s3kit._sync.selection import (
     IGNORE_FILE,
     MAX_IGNORE_BYTES,
@@ -60,7 +58,7 @@ from s3kit.storage.local import stream_in_thread, walk_folder
 
 @dataclass(slots=True)
 class ScanResult:
-    entries: list[Entry]
+    entries: Sequence[Entry]  # sorted in byte order, held compactly (an `EntryIndex`)
     complete: bool = True
 
 
@@ -84,12 +82,12 @@ def scan_local(
     dir_markers: bool = False,
 ) -> ScanResult:
     """What `walk_local` finds, sorted in UTF-8 byte order of the relative key."""
-    entries: list[Entry] = []
+    entries = IndexBuilder()
     complete = walk_local(
-        root, entries.append, selection, follow_symlinks=follow_symlinks, warn=warn,
+        root, entries.add, selection, follow_symlinks=follow_symlinks, warn=warn,
         must_exist=must_exist, dir_markers=dir_markers,
     )  # fmt: skip
-    return ScanResult(sort_entries(entries), complete)
+    return ScanResult(entries.build(), complete)
 
 
 def walk_local(
@@ -196,7 +194,10 @@ async def scan_s3_async(
     stream = stream_s3_async(
         session, side, selection, warn=warn, dir_markers=dir_markers, source=source
     )
-    return ScanResult(sort_entries([item async for item in stream]))
+    entries = IndexBuilder()
+    async for item in stream:
+        entries.add(item)
+    return ScanResult(entries.build())
 
 
 async def stream_s3_async(

@@ -1,14 +1,17 @@
 """A one-way sync that transfers while it scans: the first upload starts after the destination
 listing and the first source entries, not after the whole source was read.
 
-The destination is listed first, completely, into a sorted list of compact entries that keys
-are looked up in (by UTF-8 bytes: whatever order a server lists in, 'dir/x', 'dir-2/x' and
-'dir.x' are found). The source is then read as a stream — a local walk in a worker thread,
-handing batches over a bounded queue, or an S3 listing page by page — and each entry is
-compared with its counterpart at once by the same pure `compare` rule as `make_plan`. What must
-move goes to the transfer layer straight away; a decision that needs a closer look (the stored
-mtime of a download, `--checksum` digests) is looked at concurrently and goes when settled.
-Memory holds the destination's entries and what is in flight, never the whole source.
+The destination is listed first, completely, into an `EntryIndex` — sorted, about 100 bytes an
+entry — that keys are looked up in (by UTF-8 bytes: whatever order a server lists in, 'dir/x',
+'dir-2/x' and 'dir.x' are found). The source is then read as a stream — a local walk in a
+worker thread, handing batches over a bounded queue, or an S3 listing page by page — and each
+entry is compared with its counterpart at once by the same pure `compare` rule as
+`make_plan`. What must move goes to the transfer layer straight away; a decision that needs a
+closer look (the stored mtime of a download, `--checksum` digests) is looked at concurrently
+and goes when settled.
+Memory holds the destination's index and what is in flight, never the whole source: an
+unchanged file is decided and dropped, and the plan keeps only what moves (a no-op sync of a
+million files holds the index and nothing per file beside it).
 
 This mode must never delete or make folders: the delete guard and the confirmation weigh the
 whole plan, and whether a folder marker is wanted depends on what sorts after it. Deletions,
@@ -20,13 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from bisect import bisect_left
-from collections.abc import AsyncGenerator, Sequence
-from operator import itemgetter
+from collections.abc import AsyncGenerator
 
 from s3kit._encryption import Encryption
 from s3kit._session import Session
 from s3kit._sync.execute import SyncExecutor, SyncResult
+from s3kit._sync.index import EntryIndex
 from s3kit._sync.plan import NEW, Action, CompareOptions, Direction, Entry, Plan, compare, revise
 from s3kit._sync.scan import (
     LocalSide,
@@ -131,14 +133,16 @@ class StreamingSync:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _index(self) -> list[Entry]:
-        """The destination, sorted in byte order: what `_find` looks keys up in."""
+    async def _index(self) -> EntryIndex:
+        """The destination, sorted in byte order and held compactly: what each source entry is
+        looked up in."""
         scanned = await scan_async(
             self.session, self.destination, self.selection, source=False,
             follow_symlinks=self._follow, warn=self._warn,
         )  # fmt: skip
         self._destination_complete = scanned.complete
         self.plan.destination_count = len(scanned.entries)
+        assert isinstance(scanned.entries, EntryIndex)
         return scanned.entries
 
     def _source_entries(self) -> AsyncGenerator[Entry, None]:
@@ -153,10 +157,10 @@ class StreamingSync:
             page_size=self._page_size,
         )  # fmt: skip
 
-    def _decide(self, item: Entry, index: Sequence[Entry]) -> Action | None:
+    def _decide(self, item: Entry, index: EntryIndex) -> Action | None:
         """`make_plan`'s rule for one source file against its counterpart, if any."""
         direction = self.plan.direction
-        counterpart = _find(index, item.raw)
+        counterpart = index.find(item.raw)
         if counterpart is None:
             return Action(direction, item.key, NEW, item, None)
         reason = compare(item, counterpart, direction, self.options)
@@ -192,12 +196,6 @@ class StreamingSync:
     def _decided(self, action: Action) -> Action:
         self.plan.actions.append(action)
         return action
-
-
-def _find(index: Sequence[Entry], raw: bytes) -> Entry | None:
-    """The entry of key `raw` in `index` (sorted by key), or None."""
-    at = bisect_left(index, raw, key=itemgetter(0))
-    return index[at] if at < len(index) and index[at].raw == raw else None
 
 
 __all__ = ["StreamingSync"]
