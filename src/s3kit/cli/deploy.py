@@ -8,10 +8,11 @@ sync's progress bar, from the transfer events the library reports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from typer.core import TyperGroup
@@ -21,10 +22,12 @@ from s3kit._observe import redact
 from s3kit._units import human_size
 from s3kit.cli import output
 from s3kit.cli.completion import complete_s3_url
-from s3kit.cli.cp_mv import maybe_progress_bar
 from s3kit.cli.progress import progress_wanted
 from s3kit.cli.state import cli_s3_url, state_of
 from s3kit.errors import UsageError, translating
+
+if TYPE_CHECKING:
+    from s3kit.cli.progress import TransferProgress
 
 DEPLOY_FILE = "s3kit-deploy.yaml"
 
@@ -221,7 +224,7 @@ def run(
     session = state_of(ctx).session
     mode: Literal["deferred", "now"] = "now" if delete == "now" else "deferred"
     planning = dryrun or plan_out is not None
-    with maybe_progress_bar(_show_bar(no_progress, json_out, planning)) as bar:
+    with _progress_bar(_show_bar(no_progress, json_out, planning)) as bar:
         outcome = run_sync(
             deploy_async(
                 session, source, target, config=config, dryrun=planning, delete=mode,
@@ -279,6 +282,16 @@ def _invalidation(
 
 def _show_bar(no_progress: bool, json_out: bool, dryrun: bool) -> bool:
     return not (no_progress or json_out or dryrun) and progress_wanted(disabled=False)
+
+
+def _progress_bar(enabled: bool) -> contextlib.AbstractContextManager[TransferProgress | None]:
+    """cp's progress bar where one shows; imported then only: cp's module brings the whole
+    transfer layer and its options, which a deploy without a bar does not need."""
+    if not enabled:
+        return contextlib.nullcontext()
+    from s3kit.cli.cp_mv import maybe_progress_bar
+
+    return maybe_progress_bar(True)
 
 
 def _read_plan(path: Path) -> dict[str, Any]:
@@ -452,7 +465,7 @@ def rollback(
     invalidation = _invalidation(cloudfront, path_prefix, budget, wait)
     session = state_of(ctx).session
     config = load_config(None)
-    with maybe_progress_bar(_show_bar(no_progress, json_out, dryrun)) as bar:
+    with _progress_bar(_show_bar(no_progress, json_out, dryrun)) as bar:
         outcome = run_sync(
             rollback_async(
                 session, target, to=to, config=config, dryrun=dryrun, cloudfront=invalidation,

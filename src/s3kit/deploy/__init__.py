@@ -2,9 +2,11 @@
 
 Layers, as elsewhere in s3kit: `rules` (what headers each file gets, from s3kit-deploy.yaml or
 the `deploy:` section of s3kit.yaml), `content_types` (s3kit's own table), `compress`
-(deterministic gzip) are pure; `manifest` (what a deploy recorded), `plan` (the pure decision:
-local files and the live manifest in, phased uploads and deletions out) and `run` (lock, write
-in safe order, swing `current.json`, release) act through the storage layer.
+(deterministic gzip) are pure; `manifest` (what a deploy recorded) and `plan` (the pure decision:
+local files and the live manifest in, phased uploads and deletions out) too. Acting through the
+storage layer: `run` (the entry points: deploy, rollback), `apply` (lock, write in safe order,
+swing `current.json`, release), `records` (manifests, history, the lock), `copies` (the blobs a
+rollback restores), `after` (website, CloudFront) and `report` (the outcome, events, audit).
 """
 
 from s3kit.deploy.rules import DeployConfig

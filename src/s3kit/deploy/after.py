@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from s3kit._sync.audit import AuditLog
 from s3kit._uri import S3Url
 from s3kit.deploy.cloudfront import (
     CloudFrontInvalidation,
@@ -27,8 +26,8 @@ from s3kit.deploy.manifest import (
     CURRENT,
     DEPLOYS,
 )
-from s3kit.deploy.records import _edge_headers
-from s3kit.deploy.report import DeployOutcome, _Planned, _Report, _Run
+from s3kit.deploy.records import read_edge_headers
+from s3kit.deploy.report import DeployOutcome, Planned, Report, Run
 from s3kit.deploy.rules import DeployConfig
 from s3kit.deploy.website import WebsiteFailed, set_website
 from s3kit.errors import (
@@ -36,11 +35,14 @@ from s3kit.errors import (
 )
 from s3kit.storage.s3 import S3Storage
 
+if TYPE_CHECKING:
+    from s3kit._sync.audit import AuditLog
+
 # -- once the deploy is live ------------------------------------------------------------------
 
 
-async def _after_live(
-    run: _Run, planned: _Planned, config: DeployConfig, *, website: bool, spa: bool
+async def once_live(
+    run: Run, planned: Planned, config: DeployConfig, *, website: bool, spa: bool
 ) -> None:
     """The website configuration, then the CloudFront invalidation, once the deploy is live
     (or, for the website, when the site already was: a run that changed no file)."""
@@ -75,7 +77,7 @@ async def _after_live(
 
 def _stale_paths(
     options: CloudFrontInvalidation,
-    planned: _Planned,
+    planned: Planned,
     config: DeployConfig,
     deleted: Iterable[str],
     edge_headers: dict[str, str | None],
@@ -85,19 +87,19 @@ def _stale_paths(
     return options.paths_for(keys, config.index_document)
 
 
-async def _plan_invalidation(
+async def plan_invalidation(
     storage: S3Storage,
     destination: S3Url,
-    planned: _Planned,
+    planned: Planned,
     config: DeployConfig,
     options: CloudFrontInvalidation,
     outcome: DeployOutcome,
-    report: _Report,
+    report: Report,
     concurrency: int,
 ) -> None:
     """What a dry run would invalidate (every deletion as if it succeeded)."""
     plan = planned.plan
-    headers = await _edge_headers(storage, destination.folder, plan, planned.live, concurrency)
+    headers = await read_edge_headers(storage, destination.folder, plan, planned.live, concurrency)
     wanted = _stale_paths(options, planned, config, plan.deletions, headers)
     if wanted:
         outcome.invalidation = InvalidationResult(
@@ -106,13 +108,13 @@ async def _plan_invalidation(
         report.write(invalidation_records(outcome.invalidation, planned=True))
 
 
-async def _record_invalidation(run: _Run, result: InvalidationResult) -> None:
+async def _record_invalidation(run: Run, result: InvalidationResult) -> None:
     """The invalidation's id in the deploy's manifest (summary "invalidation"), live and in
     the history; a failure here is said, and changes nothing else."""
     assert run.manifest is not None and result.id is not None
     summary = {**run.manifest.summary, "invalidation": result.id}
     manifest = replace(run.manifest, summary=summary)
-    body = json.dumps(manifest.document(), indent=1, sort_keys=True).encode()
+    body = manifest.encoded()
     prefix = run.prefix
     try:
         await run.storage.put_async(
@@ -132,14 +134,18 @@ async def _record_invalidation(run: _Run, result: InvalidationResult) -> None:
         )
 
 
-def _cloudfront(option: CloudFrontInvalidation | str | None) -> CloudFrontInvalidation | None:
+def cloudfront_options(
+    option: CloudFrontInvalidation | str | None,
+) -> CloudFrontInvalidation | None:
     return CloudFrontInvalidation(option) if isinstance(option, str) else option
 
 
 @contextlib.contextmanager
-def _audit_log(path: str | os.PathLike[str] | None) -> Iterator[AuditLog | None]:
+def audit_log(path: str | os.PathLike[str] | None) -> Iterator[AuditLog | None]:
     if path is None:
         yield None
         return
+    from s3kit._sync.audit import AuditLog  # with bisync's modules: for a log only
+
     with AuditLog(Path(path)) as log:
         yield log

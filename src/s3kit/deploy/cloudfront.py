@@ -24,13 +24,15 @@ import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from s3kit._sync.audit import AuditRecord, audit_record
 from s3kit.deploy.manifest import Manifest
 from s3kit.deploy.plan import DeployPlan
 from s3kit.deploy.rules import DEFAULT_INDEX_DOCUMENT
 from s3kit.errors import S3KitError, UsageError, translating
+
+if TYPE_CHECKING:  # imported where lines are written: sync's audit module brings bisync's
+    from s3kit._sync.audit import AuditRecord
 
 DEFAULT_BUDGET = 15
 MAX_PATHS = 3000  # CloudFront's limit on paths in flight (MAX_WILDCARDS for wildcard ones)
@@ -369,6 +371,8 @@ def invalidation_records(
     clock: Callable[[], Any] | None = None,
 ) -> list[AuditRecord]:
     """One audit line per path sent: what a wildcard covers, which invalidation it was."""
+    from s3kit._sync.audit import audit_record
+
     records = []
     where = f"distribution {result.distribution_id}" + (
         f", invalidation {result.id}" if result.id else ""

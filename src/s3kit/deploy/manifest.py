@@ -27,6 +27,7 @@ document that is not a manifest is an error naming its key, never a silent empty
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -157,6 +158,24 @@ class Manifest:
             if self.history is not None
             else {}
         )
+
+    def encoded(self) -> bytes:
+        """`document()` as stored: JSON, keys sorted, one line a file (or a blob, a redirect),
+        so two deploys' manifests diff line by line. Written line by line with the C encoder:
+        `json.dumps(indent=...)` runs Python's own, some 50 ms for a manifest of 2,000 files."""
+        document = self.document()
+        fields = []
+        for name in sorted(document):
+            value = document[name]
+            if isinstance(value, dict) and value:
+                rows = ",\n".join(
+                    f"  {json.dumps(key)}: {json.dumps(entry, sort_keys=True)}"
+                    for key, entry in sorted(value.items())
+                )
+                fields.append(f" {json.dumps(name)}: {{\n{rows}\n }}")
+            else:
+                fields.append(f" {json.dumps(name)}: {json.dumps(value, sort_keys=True)}")
+        return ("{\n" + ",\n".join(fields) + "\n}\n").encode()
 
     @classmethod
     def from_document(cls, document: Any, where: str) -> Manifest:

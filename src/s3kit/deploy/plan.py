@@ -105,7 +105,7 @@ class Upload:
     reason: Reason
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class DeployPlan:
     uploads: list[Upload] = field(default_factory=list)  # assets first, then pages
     redirects: dict[str, str] = field(default_factory=dict)  # to write: path → location
@@ -122,6 +122,15 @@ class DeployPlan:
     retired: dict[str, str] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     blob_deletions: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Counts, not every file: asyncio.run formats its main task's result when it leaves
+        # (Python 3.11), and a traceback may print it.
+        return (
+            f"DeployPlan(base={self.base!r}, {len(self.uploads)} uploads,"
+            f" {len(self.unchanged)} unchanged, {len(self.redirects)} redirects,"
+            f" {len(self.deletions)} deletions, {len(self.stale)} stale)"
+        )
 
     @property
     def changes(self) -> bool:

@@ -1,19 +1,25 @@
-"""The deploy's records in the bucket: reading a manifest, listing what the bucket holds (over
-the records themselves), and the lock that keeps two deploys apart."""
+"""The deploy's records in the bucket: reading a manifest and the history of them, listing what
+the bucket holds (over the records themselves), and the lock that keeps two deploys apart.
+
+The lock (`_s3kit/lock`, created with If-None-Match: *) keeps two deploys from interleaving.
+A store that ignores conditional writes (see `s3kit probe`) gets a HEAD before the create,
+which stops a second deploy that starts while one runs, but not two that start together."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import socket
 from datetime import datetime
 
-from s3kit._aio import run_bounded
+from s3kit._aio import blocking_twin, run_bounded
 from s3kit._session import Session
 from s3kit._uri import S3Url, parse_s3_url
 from s3kit.deploy.manifest import (
     CURRENT,
+    DEPLOYS,
     LOCK,
     SIBLING,
     STATE,
@@ -28,6 +34,9 @@ from s3kit.errors import (
 )
 from s3kit.storage.base import ObjectInfo
 from s3kit.storage.s3 import S3Storage
+
+FIRST_PAGE = 64  # keys: the first page of what sorts before the records
+FULL_PAGE = 1000  # S3's largest
 
 # -- the bucket's records -------------------------------------------------------------------------
 
@@ -50,29 +59,61 @@ async def read_manifest(
     return Manifest.from_document(document, where), response.headers.get("ETag")
 
 
-async def _stored(storage: S3Storage, prefix: str) -> dict[str, int]:
+async def read_live(
+    session: Session, storage: S3Storage, destination: S3Url
+) -> tuple[Manifest | None, str | None, dict[str, int]]:
+    """What a plan is made against: the live manifest, its ETag and `stored_sizes`, read at
+    once (neither read depends on the other)."""
+    (live, etag), stored = await asyncio.gather(
+        read_manifest(session, destination), stored_sizes(storage, destination.folder)
+    )
+    return live, etag, stored
+
+
+async def stored_sizes(storage: S3Storage, prefix: str) -> dict[str, int]:
     """The size of every object under the prefix, by site path (the deploy's records aside).
 
     `_s3kit/` holds a copy of every file every deploy wrote, so it outgrows the site: the
     listing steps over it (S3 lists in key order; "_s3kit0" sorts right after "_s3kit/...")
-    rather than reading it page by page on every deploy."""
-    sizes: dict[str, int] = {}
+    rather than reading it page by page on every deploy. What sorts before the records (names
+    that start with a digit, a capital, '-', '.') and what sorts after them (most of a site) are
+    two listings, run at once; the first starts with a short page and grows (64, 256, 1,000
+    keys), as a site has few such names and a full page of it would be mostly records, fetched
+    and parsed for nothing."""
     state = prefix + STATE
-    after: str | None = None
-    while True:
-        resumed = False
-        async for entry in storage.list_async(prefix, start_after=after):
-            if not isinstance(entry, ObjectInfo):
-                continue
-            if entry.key.startswith(state):
-                after, resumed = state[:-1] + "0", True  # the first key past the records
-                break
-            sizes[entry.key[len(prefix) :]] = entry.size
-        if not resumed:
-            return sizes
+
+    async def before_records() -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        after: str | None = None
+        page = FIRST_PAGE
+        while True:
+            seen = 0
+            async for entry in storage.list_async(prefix, start_after=after, page_size=page):
+                seen += 1
+                if not isinstance(entry, ObjectInfo):
+                    continue
+                if entry.key >= state:  # the records, or past them: the other listing's
+                    return sizes
+                sizes[entry.key[len(prefix) :]] = entry.size
+                after = entry.key
+                if seen == page < FULL_PAGE:
+                    break  # more names before the records than a short page: longer ones
+            else:
+                return sizes
+            page = min(page * 4, FULL_PAGE)
+
+    async def past_records() -> dict[str, int]:
+        return {
+            entry.key[len(prefix) :]: entry.size
+            async for entry in storage.list_async(prefix, start_after=state[:-1] + "0")
+            if isinstance(entry, ObjectInfo)
+        }
+
+    before, past = await asyncio.gather(before_records(), past_records())
+    return before | past
 
 
-class _Lock:
+class DeployLock:
     def __init__(self, storage: S3Storage, destination: S3Url, deploy_id: str, now: datetime):
         self.storage, self.destination = storage, destination
         self.key = destination.folder + LOCK
@@ -80,7 +121,7 @@ class _Lock:
             {"id": deploy_id, "started": iso(now), "host": socket.gethostname(), "pid": os.getpid()}
         ).encode()
 
-    async def __aenter__(self) -> _Lock:
+    async def __aenter__(self) -> DeployLock:
         if await self.storage.exists_async(self.key):
             raise await self._held()
         try:
@@ -108,11 +149,11 @@ class _Lock:
         )
 
 
-def _url(destination: S3Url | str) -> S3Url:
+def as_url(destination: S3Url | str) -> S3Url:
     return destination if isinstance(destination, S3Url) else parse_s3_url(destination)
 
 
-async def _edge_headers(
+async def read_edge_headers(
     storage: S3Storage, prefix: str, plan: DeployPlan, live: Manifest | None, concurrency: int
 ) -> dict[str, str | None]:
     """The Cache-Control of each deletion the live manifest has no record of (a stale file:
@@ -132,7 +173,7 @@ async def _edge_headers(
     return headers
 
 
-def _restore_source(destination: S3Url, file: SiteFile, *, sibling: bool = False) -> S3Url:
+def restore_source(destination: S3Url, file: SiteFile, *, sibling: bool = False) -> S3Url:
     """What a rollback copies a file (or its brotli sibling) back from: its version, else the
     deploy's copy of it."""
     record = file.restore
@@ -145,3 +186,41 @@ def _restore_source(destination: S3Url, file: SiteFile, *, sibling: bool = False
     if record.version_id is not None:
         return S3Url(destination.bucket, prefix + file.key, record.version_id)
     return S3Url(destination.bucket, prefix + record.blob)
+
+
+# -- history and unlock ------------------------------------------------------------------------
+
+
+async def history_async(session: Session, destination: S3Url | str) -> list[Manifest]:
+    """Every recorded deploy under the destination, oldest first."""
+    destination = as_url(destination)
+    storage = session.storage(destination.bucket)
+    prefix = destination.folder + DEPLOYS
+    names = [
+        entry.key[len(prefix) : -len(".json")]
+        async for entry in storage.list_async(prefix)
+        if isinstance(entry, ObjectInfo) and entry.key.endswith(".json")
+    ]
+    manifests = []
+    for name in sorted(names):
+        manifest, _ = await read_manifest(session, destination, DEPLOYS + name + ".json")
+        if manifest is not None:
+            manifests.append(manifest)
+    return manifests
+
+
+history = blocking_twin(history_async, "history")
+
+
+async def unlock_async(session: Session, destination: S3Url | str) -> bool:
+    """Remove a lock a deploy that died left behind. Returns False if there was none."""
+    destination = as_url(destination)
+    storage = session.storage(destination.bucket)
+    key = destination.folder + LOCK
+    if not await storage.exists_async(key):
+        return False
+    await storage.delete_async(key)
+    return True
+
+
+unlock = blocking_twin(unlock_async, "unlock")

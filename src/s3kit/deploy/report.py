@@ -1,16 +1,15 @@
 """What a deploy says as it goes and when it ends — the outcome (`DeployOutcome`, its `--json`
 document), transfer events for a progress bar, the lines of sync's audit log — and the state
-of one under way (`_Run`), which every step reports through."""
+of one under way (`Run`), which every step reports through."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from s3kit._session import Session
-from s3kit._sync.audit import AuditLog, AuditRecord, AuditResult, audit_record
 from s3kit._uri import LocalPath, Location, S3Url
 from s3kit.deploy.cloudfront import (
     CloudFrontInvalidation,
@@ -22,7 +21,7 @@ from s3kit.deploy.manifest import (
     Manifest,
 )
 from s3kit.deploy.plan import DeployPlan, Upload
-from s3kit.deploy.records import _restore_source
+from s3kit.deploy.records import restore_source
 from s3kit.deploy.website import WebsiteResult
 from s3kit.errors import (
     S3KitError,
@@ -30,8 +29,11 @@ from s3kit.errors import (
 from s3kit.storage.s3 import S3Storage
 from s3kit.transfer.items import EventCallback, TransferEvent, TransferItem, guarded
 
+if TYPE_CHECKING:  # sync's audit module (and bisync's, sqlite3) is imported for a log only
+    from s3kit._sync.audit import AuditLog, AuditRecord, AuditResult
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, repr=False)
 class DeployOutcome:
     destination: S3Url
     plan: DeployPlan
@@ -46,6 +48,13 @@ class DeployOutcome:
     website: WebsiteResult | None = None  # set and read back
     # What failed once the deploy was live (website, invalidation): the deploy stays live.
     after_live: list[S3KitError] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short, as the plan's
+        return (
+            f"DeployOutcome({str(self.destination)!r}, deploy_id={self.deploy_id!r},"
+            f" dryrun={self.dryrun}, uploaded={self.uploaded}, deleted={self.deleted},"
+            f" {len(self.failures)} failures, {self.plan!r})"
+        )
 
     @property
     def ok(self) -> bool:
@@ -82,15 +91,17 @@ def _error_document(error: S3KitError) -> dict[str, Any]:
 # -- what a deploy says as it goes ------------------------------------------------------------
 
 
-class _Report:
+class Report:
     """Transfer events for a progress display (guarded: a failing callback is logged, never
-    raised) and audit lines, for one deploy to `destination`."""
+    raised) and audit lines, for one deploy to `destination`. Without a display (`on_event`)
+    no event is made, without a log no audit line: a deploy of thousands of files that no one
+    watches pays for neither."""
 
     def __init__(
         self, destination: S3Url, on_event: EventCallback | None, log: AuditLog | None
     ) -> None:
         self.destination, self.log = destination, log
-        self.emit = guarded(on_event)
+        self.emit = guarded(on_event) if on_event is not None else None
         self._items: dict[str, TransferItem] = {}
 
     def url(self, key: str) -> S3Url:
@@ -101,7 +112,7 @@ class _Report:
         if file.key not in self._items:
             source: Location
             if file.restore is not None:
-                source = _restore_source(self.destination, file)
+                source = restore_source(self.destination, file)
             else:
                 assert file.path is not None
                 source = LocalPath(file.path)
@@ -114,6 +125,8 @@ class _Report:
 
     def queued(self, uploads: list[Upload]) -> None:
         """The whole plan, before the first upload starts: its total is known at once."""
+        if self.emit is None:
+            return
         for upload in uploads:
             item = self.item(upload)
             self.emit(TransferEvent("queued", _action(upload), item, bytes=upload.file.size))
@@ -127,17 +140,20 @@ class _Report:
             )
 
     def progress(self, upload: Upload, amount: int) -> None:
-        self.emit(TransferEvent("progress", _action(upload), self.item(upload), bytes=amount))
+        if self.emit is not None:
+            self.emit(TransferEvent("progress", _action(upload), self.item(upload), bytes=amount))
 
     def uploaded(
         self, upload: Upload, record: FileRecord | None, error: S3KitError | None = None
     ) -> None:
-        item, action = self.item(upload), _action(upload)
-        if error is None:
-            self.emit(TransferEvent("done", action, item, bytes=upload.file.size))
-        else:
-            self.emit(TransferEvent("failed", action, item, error))
-        self.write([self._upload_record(upload, _result(error), record, error)])
+        if self.emit is not None:
+            item, action = self.item(upload), _action(upload)
+            if error is None:
+                self.emit(TransferEvent("done", action, item, bytes=upload.file.size))
+            else:
+                self.emit(TransferEvent("failed", action, item, error))
+        if self.log is not None:
+            self.write([self._upload_record(upload, _result(error), record, error)])
 
     def _upload_record(
         self,
@@ -146,6 +162,8 @@ class _Report:
         record: FileRecord | None = None,
         error: S3KitError | None = None,
     ) -> AuditRecord:
+        from s3kit._sync.audit import audit_record
+
         item = self.item(upload)
         return audit_record(
             _action(upload),
@@ -161,6 +179,10 @@ class _Report:
         self, key: str, location: str, reason: str, result: AuditResult, error: str | None = None
     ) -> None:
         """A redirect object: its key (`path`) and where it sends (`destination`)."""
+        if self.log is None:
+            return
+        from s3kit._sync.audit import audit_record
+
         record = audit_record(
             "redirect",
             path=str(self.url(key)),
@@ -180,6 +202,10 @@ class _Report:
     ) -> None:
         """The deletions (done, failed, or planned when `deleted` is None) and the files kept
         for the grace period."""
+        if self.log is None:
+            return
+        from s3kit._sync.audit import audit_record
+
         since = live.stale if live is not None else {}
         done = set(deleted or ())
         records = []
@@ -212,6 +238,10 @@ class _Report:
         """The history's collection: records of deploys that left it, and the blobs only
         they used; planned when `failed` is None, else done but for the keys it holds (a blob
         whose record stayed was not tried: failed too)."""
+        if self.log is None:
+            return
+        from s3kit._sync.audit import audit_record
+
         reasons = {f"{DEPLOYS}{name}.json": "left the deploy history" for name in plan.dropped}
         reasons |= {blob: "no kept deploy uses this copy" for blob in plan.blob_deletions}
         stopped = bool(failed) and any(key.startswith(DEPLOYS) for key in failed or {})
@@ -231,11 +261,13 @@ class _Report:
     def planned(self, plan: DeployPlan, live: Manifest | None) -> None:
         """What a dry run would do."""
         for upload in plan.in_order():
-            item = self.item(upload)
-            self.emit(TransferEvent("planned", _action(upload), item, bytes=upload.file.size))
-            self.write([self._upload_record(upload, "planned")])
+            if self.emit is not None:
+                item = self.item(upload)
+                self.emit(TransferEvent("planned", _action(upload), item, bytes=upload.file.size))
+            if self.log is not None:
+                self.write([self._upload_record(upload, "planned")])
         for key, location in sorted(plan.redirects.items()):
-            self.redirect(key, location, _redirect_reason(key, live), "planned")
+            self.redirect(key, location, redirect_reason(key, live), "planned")
         self.removals(plan, live, None)
         self.collected(plan, None)
 
@@ -248,12 +280,12 @@ def _action(upload: Upload) -> Literal["upload", "copy"]:
     return "copy" if upload.file.restore is not None else "upload"
 
 
-def _redirect_reason(key: str, live: Manifest | None) -> str:
+def redirect_reason(key: str, live: Manifest | None) -> str:
     return "changed" if live is not None and key in live.redirects else "new"
 
 
 @dataclass(slots=True)
-class _Planned:
+class Planned:
     plan: DeployPlan
     live: Manifest | None
     etag: str | None  # of the live current.json: the If-Match of the swing
@@ -261,14 +293,14 @@ class _Planned:
 
 
 @dataclass(slots=True)
-class _Run:
+class Run:
     """One deploy (or rollback) under way, inside the lock."""
 
     session: Session
     storage: S3Storage
     destination: S3Url
     outcome: DeployOutcome
-    report: _Report
+    report: Report
     concurrency: int
     deploy_id: str
     now: datetime
@@ -279,6 +311,9 @@ class _Run:
     # The Cache-Control of each stale file deleted, read before its deletion: what an edge
     # holds of it (the live manifest no longer records those files).
     edge_headers: dict[str, str | None] = field(default_factory=dict)
+    # What each PUT of this run answered, by site path (a sibling's as KEY.br): the ETag
+    # that pins the copy `keep_blobs` makes of it.
+    etags: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:

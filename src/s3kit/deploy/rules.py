@@ -34,6 +34,7 @@ caller is refused exactly what the file is refused. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -154,11 +155,11 @@ def _check_header(name: str, value: object, example: str) -> str:
     return value.strip()
 
 
-def _check_cache_control(value: object) -> str:
+def check_cache_control(value: object) -> str:
     return _check_header("cache_control", value, '"public, max-age=300"')
 
 
-def _check_content_type(value: object) -> str:
+def check_content_type(value: object) -> str:
     example = '"text/html; charset=utf-8"'
     text = _check_header("content_type", value, example)
     if not _MEDIA_TYPE.fullmatch(text):
@@ -166,13 +167,13 @@ def _check_content_type(value: object) -> str:
     return text
 
 
-def _check_bool(name: str, value: object) -> bool:
+def check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise UsageError(f"{name} must be true or false, not {value!r} — write {name}: true")
     return value
 
 
-def _check_pattern(name: str, value: object) -> str:
+def check_pattern(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UsageError(f"{name} has an empty pattern — write a pattern such as '*.html'")
     if parse_rule(value) is None:
@@ -181,14 +182,14 @@ def _check_pattern(name: str, value: object) -> str:
     return value
 
 
-def _check_patterns(name: str, values: object, *, allow_empty: bool = False) -> tuple[str, ...]:
+def check_patterns(name: str, values: object, *, allow_empty: bool = False) -> tuple[str, ...]:
     if isinstance(values, str):
         values = (values,)
     if not isinstance(values, list | tuple) or not (values or allow_empty):
         raise UsageError(
             f"{name} is empty — write a pattern such as '*.html', or a list of patterns"
         )
-    patterns = tuple(_check_pattern(name, value) for value in values)
+    patterns = tuple(check_pattern(name, value) for value in values)
     if patterns and all(pattern.startswith("!") for pattern in patterns):
         raise UsageError(
             f"{name} has only '!' patterns, which exclude but never include — "
@@ -197,7 +198,7 @@ def _check_patterns(name: str, values: object, *, allow_empty: bool = False) -> 
     return patterns
 
 
-def _check_index_document(value: object) -> str:
+def check_index_document(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or "/" in value:
         raise UsageError(
             f"index_document must be a file name without '/', not {value!r} — "
@@ -206,7 +207,7 @@ def _check_index_document(value: object) -> str:
     return value
 
 
-def _check_error_document(value: object) -> str | None:
+def check_error_document(value: object) -> str | None:
     if value is None:
         return None
     key = value.removeprefix("/") if isinstance(value, str) else ""
@@ -225,7 +226,7 @@ BROTLI_NEEDS_NEGOTIATING = (
 )
 
 
-def _check_serve(value: object) -> ServeMode:
+def check_serve(value: object) -> ServeMode:
     for mode in SERVE_MODES:
         if value == mode:
             return mode
@@ -235,7 +236,7 @@ def _check_serve(value: object) -> ServeMode:
     )
 
 
-def _check_keep(value: object) -> int:
+def check_keep(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(
             f"keep must be a whole number of deploys, at least 1, not {value!r} — write e.g."
@@ -298,7 +299,7 @@ def _check_redirect(source: object, target: object) -> tuple[str, str]:
     return source, target
 
 
-def _redirect_problems(
+def redirect_problems(
     pairs: Sequence[tuple[object, object]], index_document: str
 ) -> Iterator[tuple[int, str]]:
     """(position, message) for each bad entry of `pairs`, and for each entry that would write
@@ -324,6 +325,15 @@ def _redirect_problems(
 # -- the configuration -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def fingerprint_of(content_type: str, cache_control: str, gzip: bool, brotli: bool) -> str:
+    """`FileHeaders.fingerprint`, worked out once per distinct headers (a site has a few; a
+    plan asks for each file's, twice)."""
+    fields = ["v1", content_type, cache_control, "gzip" if gzip else None]
+    canonical = json.dumps(fields + (["br-sibling"] if brotli else []), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class FileHeaders:
     """What a file is uploaded with. `gzip` means the body is stored gzip-compressed
@@ -343,10 +353,7 @@ class FileHeaders:
         machine and run, so a manifest can tell a header-only change from no change. The
         sibling counts as a header (turning it on or off sends the file again); without one
         the fingerprint is what it was before siblings existed."""
-        fields = ["v1", self.content_type, self.cache_control, self.content_encoding]
-        canonical = json.dumps(fields + (["br-sibling"] if self.brotli else []),
-                               separators=(",", ":"))  # fmt: skip
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return fingerprint_of(self.content_type, self.cache_control, self.gzip, self.brotli)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -365,16 +372,16 @@ class Rule:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "patterns", _check_patterns("match", self.patterns))
+        set_(self, "patterns", check_patterns("match", self.patterns))
         if self.cache_control is not None:
-            set_(self, "cache_control", _check_cache_control(self.cache_control))
+            set_(self, "cache_control", check_cache_control(self.cache_control))
         if self.content_type is not None:
-            set_(self, "content_type", _check_content_type(self.content_type))
+            set_(self, "content_type", check_content_type(self.content_type))
         if self.gzip is not None:
-            _check_bool("gzip", self.gzip)
+            check_bool("gzip", self.gzip)
         if self.brotli is not None:
-            _check_bool("brotli", self.brotli)
-        _check_bool("ignore", self.ignore)
+            check_bool("brotli", self.brotli)
+        check_bool("ignore", self.ignore)
         if self.ignore and any(
             value is not None
             for value in (self.cache_control, self.content_type, self.gzip, self.brotli)
@@ -420,19 +427,19 @@ class DeployConfig:
         if not all(isinstance(rule, Rule) for rule in rules):
             raise UsageError("rules must be Rule objects")
         set_(self, "rules", rules)
-        protect = _check_patterns("protect", self.protect, allow_empty=True)
+        protect = check_patterns("protect", self.protect, allow_empty=True)
         set_(self, "protect", (MANIFEST_PREFIX, *(p for p in protect if p != MANIFEST_PREFIX)))
         set_(self, "_protected", _compile(self.protect))
         set_(self, "max_delete", _check_max_delete(self.max_delete))
         set_(self, "grace_seconds", _check_grace_seconds(self.grace_seconds))
-        set_(self, "index_document", _check_index_document(self.index_document))
-        set_(self, "error_document", _check_error_document(self.error_document))
+        set_(self, "index_document", check_index_document(self.index_document))
+        set_(self, "error_document", check_error_document(self.error_document))
         redirects = dict(self.redirects)
-        for _, message in _redirect_problems(list(redirects.items()), self.index_document):
+        for _, message in redirect_problems(list(redirects.items()), self.index_document):
             raise UsageError(message)
         set_(self, "redirects", redirects)
-        set_(self, "serve", _check_serve(self.serve))
-        set_(self, "keep", _check_keep(self.keep))
+        set_(self, "serve", check_serve(self.serve))
+        set_(self, "keep", check_keep(self.keep))
         for rule in rules:
             if rule.brotli and self.serve != "negotiating":
                 raise UsageError(BROTLI_NEEDS_NEGOTIATING)

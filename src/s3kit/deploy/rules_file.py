@@ -21,18 +21,18 @@ from s3kit.deploy.rules import (
     DEPLOY_CONFIG_FILE,
     DeployConfig,
     Rule,
-    _check_bool,
-    _check_cache_control,
-    _check_content_type,
-    _check_error_document,
-    _check_index_document,
-    _check_keep,
-    _check_pattern,
-    _check_patterns,
-    _check_serve,
-    _redirect_problems,
+    check_bool,
+    check_cache_control,
+    check_content_type,
+    check_error_document,
+    check_index_document,
+    check_keep,
+    check_pattern,
+    check_patterns,
+    check_serve,
     parse_grace,
     parse_max_delete,
+    redirect_problems,
 )
 from s3kit.errors import UsageError
 
@@ -206,10 +206,10 @@ class _Reader:
         checks: dict[str, Callable[[], Any]] = {
             "max_delete": lambda: parse_max_delete(raw),
             "grace": lambda: parse_grace(raw),
-            "index_document": lambda: _check_index_document(raw),
-            "error_document": lambda: _check_error_document(raw),
-            "serve": lambda: _check_serve(raw),
-            "keep": lambda: _check_keep(raw),
+            "index_document": lambda: check_index_document(raw),
+            "error_document": lambda: check_error_document(raw),
+            "serve": lambda: check_serve(raw),
+            "keep": lambda: check_keep(raw),
         }
         name = "grace_seconds" if key == "grace" else key
         value = self.check(node, checks[key])
@@ -234,13 +234,13 @@ class _Reader:
                     item, f"{name} patterns must be strings, not {raw!r} — quote it: '{raw}'"
                 )
                 continue
-            pattern = self.check(item, partial(_check_pattern, name, raw))
+            pattern = self.check(item, partial(check_pattern, name, raw))
             if pattern is not None:
                 patterns.append(pattern)
         if len(patterns) < len(items):
             return None
         return self.check(
-            node, partial(_check_patterns, name, patterns, allow_empty=name == "protect")
+            node, partial(check_patterns, name, patterns, allow_empty=name == "protect")
         )
 
     def rules(self, node: Any) -> tuple[Rule, ...]:
@@ -263,10 +263,10 @@ class _Reader:
         before = len(self.problems)
         fields: dict[str, Any] = {}
         checks: dict[str, Callable[[Any], Any]] = {
-            "cache_control": _check_cache_control,
-            "content_type": _check_content_type,
-            "gzip": lambda raw: _check_bool("gzip", raw),
-            "ignore": lambda raw: _check_bool("ignore", raw),
+            "cache_control": check_cache_control,
+            "content_type": check_content_type,
+            "gzip": lambda raw: check_bool("gzip", raw),
+            "ignore": lambda raw: check_bool("ignore", raw),
         }
         for key, key_node, value_node in self.entries(node, "a rule", RULE_KEYS):
             if key == "match":
@@ -337,7 +337,7 @@ class _Reader:
                 seen.add(source)
             pairs.append((source, target))
             nodes.append(key_node)
-        for position, message in _redirect_problems(pairs, index_document):
+        for position, message in redirect_problems(pairs, index_document):
             self.problem(nodes[position], message)
         return {str(source): str(target) for source, target in pairs}
 

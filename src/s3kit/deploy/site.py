@@ -54,10 +54,11 @@ def scan_site(root: Path, config: DeployConfig) -> list[SiteFile]:
                 " bucket — rename that folder of the site"
             )
         validate_key(relative)
-        digest, head, size = _digest(root / relative)
+        path = root / relative  # once a file: a Path costs more than its read here
+        digest, head, size = _digest(path)
         headers = config.headers_for(relative, head, size)
         if headers is not None:
-            files.append(SiteFile(relative, digest, size, headers, path=root / relative))
+            files.append(SiteFile(relative, digest, size, headers, path=path))
     return files
 
 
@@ -65,7 +66,8 @@ def _digest(path: Path) -> tuple[str, bytes, int]:
     digest = hashlib.sha256()
     size = 0
     head = b""
-    with translating(path=str(path)), path.open("rb") as handle:
+    # Unbuffered: each chunk is read once, into the hash, with no buffer between.
+    with translating(path=str(path)), path.open("rb", buffering=0) as handle:
         while chunk := handle.read(1024 * 1024):
             if not head:
                 head = chunk[:HEAD_BYTES]
