@@ -22,23 +22,32 @@ def _in_running_loop() -> bool:
     return True
 
 
+async def _into(coro: Coroutine[Any, Any, T], box: dict[str, Any]) -> None:
+    box["value"] = await coro
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` to completion; from inside a running loop (Jupyter), on a helper thread."""
-    if not _in_running_loop():
-        return asyncio.run(coro)
+    """Run `coro` to completion; from inside a running loop (Jupyter), on a helper thread.
+
+    The value comes out through a box, not as the main task's result: asyncio.run, restoring
+    SIGINT's handler as it ends, writes that task out with repr — and with it a result such
+    as a cp's summary of every file, twice (20 ms and two 700 KB strings for 2,000 files)."""
     box: dict[str, Any] = {}
+    if not _in_running_loop():
+        asyncio.run(_into(coro, box))
+    else:
 
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
+        def target() -> None:
+            try:
+                asyncio.run(_into(coro, box))
+            except BaseException as exc:
+                box["error"] = exc
 
-    thread = threading.Thread(target=target, name="s3kit-sync")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
+        thread = threading.Thread(target=target, name="s3kit-sync")
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
     value: T = box["value"]
     return value
 

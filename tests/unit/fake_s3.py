@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 
 REQUEST_ID = "FAKE-REQUEST-ID"
 HOST_ID = "FAKE-HOST-ID"
@@ -30,6 +31,7 @@ class FakeS3:
         self.code = code
         self.message = message
         self.requests: list[Seen] = []
+        self.connections = 0  # connections accepted
         self._lock = threading.Lock()
         fake = self
 
@@ -63,7 +65,13 @@ class FakeS3:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _answer
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def process_request(self, request: Any, client_address: Any) -> None:
+                with fake._lock:
+                    fake.connections += 1
+                super().process_request(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

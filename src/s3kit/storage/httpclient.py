@@ -21,10 +21,12 @@ from __future__ import annotations
 import io
 import select
 import socket
-import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
+
+if TYPE_CHECKING:  # imported for an https endpoint only: ~3 ms that plain http never needs
+    import ssl
 
 _LINE = 65536  # longest status or header line accepted
 _MAX_HEADERS = 200
@@ -302,6 +304,8 @@ class ConnectionPool:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
+                import ssl
+
                 context = self._ssl_context or ssl.create_default_context()
                 sock = context.wrap_socket(sock, server_hostname=host)
             sock.settimeout(self._read_timeout)

@@ -425,18 +425,20 @@ def _link_out_of(root: Path, parts: list[str]) -> tuple[str, str] | None:
     outside `root`, with where it leads; None when there is none (one lstat per existing
     component, a realpath per link)."""
     real_root: str | None = None
-    here = root
+    # Strings, not Paths: this runs for every key a recursive download plans, and pathlib's
+    # joins cost more than the lstat itself. (A root of "." joins as pathlib would: "a/b".)
+    here = os.fspath(root)
     for part in parts:
-        here = here / part
+        here = part if here == "." else os.path.join(here, part)  # noqa: PTH118
         try:
-            mode = here.lstat().st_mode
+            mode = os.lstat(here).st_mode
         except OSError:  # not there (yet): nothing further down exists, so no link either
             return None
         if stat_module.S_ISLNK(mode):
             real_root = real_root or os.path.realpath(root)
             target = os.path.realpath(here)
             if not _inside(target, real_root):
-                return str(here), target
+                return here, target
     return None
 
 

@@ -37,6 +37,8 @@ from s3kit.storage.httpclient import (
 # a request to a thread does, and a body held whole would hold more memory.
 ON_LOOP_LIMIT = 1024 * 1024
 _HEAD_LIMIT = 200 * 65536  # the most a head may take (as httpclient's line and header limits)
+_FINAL_STATUS = (b"HTTP/1.1 ", b"HTTP/1.0 ")
+_FINAL_CLASS = (b"2", b"3", b"4", b"5")
 
 
 class _Incomplete(Exception):
@@ -184,6 +186,14 @@ class LoopConnection:
         protocol = self.protocol
         buffer = protocol.buffer
         while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0 and buffer[:9] in _FINAL_STATUS and buffer[9:10] in _FINAL_CLASS:
+                # The whole head is there, and is no 1xx that another head follows: its lines
+                # are read with no check for "wait for more" each (13 of them for a GET).
+                whole = io.BytesIO(buffer[: end + 4])
+                head = read_head(whole.readline)
+                del buffer[: end + 4]
+                return head
             reader = _Buffered(buffer)
             try:
                 if not buffer:

@@ -28,7 +28,6 @@ case-sensitive (rclone serve s3 and Go reverse proxies send `Etag`).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
 import threading
@@ -55,11 +54,13 @@ from s3kit.errors import (
 )
 from s3kit.events import RequestEvent
 from s3kit.storage.httpclient import Answer, ConnectionPool
-from s3kit.storage.loopclient import ON_LOOP_LIMIT, LoopPool
 from s3kit.storage.sigv4 import canonical_query, sign_headers, uri_encode
 
 if TYPE_CHECKING:  # the Session builds this client; this module never imports it
+    import asyncio
+
     from s3kit._session import Session
+    from s3kit.storage.loopclient import LoopPool
 
 _CUSTOMER_KEY_HEADERS = (
     "x-amz-server-side-encryption-customer-key",
@@ -186,11 +187,17 @@ class S3Http:
     """Signed requests to one Session's endpoint. Thread-safe; blocking calls run in threads,
     small whole-object exchanges on the calling event loop (one connection pool per loop)."""
 
-    def __init__(self, session: Session, *, pool_size: int = 16) -> None:
+    def __init__(
+        self, session: Session, *, pool_size: int = 16, loop_pool_size: int | None = None
+    ) -> None:
         self.session = session
         self._pool_size = pool_size
+        # Connections kept by each event loop's pool (`send_small_async`): as many as a run has
+        # small exchanges under way at once, which may be more than it has threads.
+        self._loop_pool_size = loop_pool_size or pool_size
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
+        self._pieces = threading.local()  # each thread's buffer for `read_through_async`
         settings = session.settings
         self.region = settings.region
         endpoint = session.endpoint_url
@@ -229,7 +236,10 @@ class S3Http:
         """(scheme://host, host, encoded path) for bucket/key."""
         parts = urlsplit(self.endpoint)
         encoded_key = uri_encode(key, keep_slash=True)
-        if self._bucket_in_endpoint:
+        if not bucket:  # the service itself (ListBuckets)
+            host = parts.netloc
+            path = f"{parts.path.rstrip('/')}/"
+        elif self._bucket_in_endpoint:
             host = parts.netloc
             path = f"{parts.path.rstrip('/')}/{encoded_key}"
         elif self._virtual and "." not in bucket:
@@ -343,6 +353,8 @@ class S3Http:
         `loopclient`): signed, retried, published and its errors translated exactly as
         `request` does. A GET's body is read whole if it is at most `limit` bytes; None when
         the object turns out larger (its answer left unread: ask again with `open_async`)."""
+        import asyncio  # here and in every *_async: blocking callers (`s3kit ls`) need none
+
         call = _Call(self, method, bucket, key, query, headers, body, None)
         if call.name not in _ON_LOOP:
             raise ValueError(f"{call.name} is not sent from the event loop")
@@ -367,6 +379,10 @@ class S3Http:
     async def _loop_pool(self) -> LoopPool:
         """The running loop's pool of connections (a loop's sockets serve only that loop),
         closed when the loop shuts down its async generators (asyncio.run does, as it ends)."""
+        import asyncio
+
+        from s3kit.storage.loopclient import LoopPool
+
         loop = asyncio.get_running_loop()
         with self._executor_lock:
             pool = self._loop_pools.get(loop)
@@ -374,7 +390,7 @@ class S3Http:
                 return pool
             settings = self.session.settings
             pool = self._loop_pools[loop] = LoopPool(
-                size=self._pool_size,
+                size=self._loop_pool_size,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
                 ssl_context=self._ssl_context,
@@ -500,6 +516,10 @@ class S3Http:
             return self._executor
 
     async def request_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Response:
+        import asyncio
+
+        from s3kit.storage.loopclient import ON_LOOP_LIMIT
+
         body = kwargs.get("body")
         if isinstance(body, bytes) and len(body) <= ON_LOOP_LIMIT:
             query, headers = kwargs.get("query"), kwargs.get("headers")
@@ -514,6 +534,8 @@ class S3Http:
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
     async def open_async(self, method: str, bucket: str, key: str, **kwargs: Any) -> Answer:
+        import asyncio
+
         call = functools.partial(self.open, method, bucket, key, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
@@ -522,14 +544,52 @@ class S3Http:
         connection failing meanwhile is an EndpointError (the transfer can be resumed)."""
         return await self._body_async(answer, answer.read, size)
 
-    async def readinto_async(self, answer: Answer, into: memoryview) -> int:
-        """`read_async` into a caller's buffer: the body's next bytes, up to len(into) of them
-        (fewer only at its end); how many."""
-        return await self._body_async(answer, answer.readinto, into)
+    async def read_through_async(
+        self, answer: Answer, sink: Callable[[memoryview], None], limit: int | None = None
+    ) -> int:
+        """The rest of `answer`'s body (at most `limit` bytes of it: 0 at its end), read a
+        piece at a time on one of this path's threads into that thread's own buffer, each
+        piece handed to `sink` there before the next is read; how many bytes. One hop to a
+        thread per body (or `limit`), not two per piece; each piece is still in the CPU's
+        cache when `sink` writes and hashes it; and no other thread ever touches the buffer
+        (the thread of a cancelled caller may still be reading into it). A failing connection
+        closes the answer and is an EndpointError, as `read_async`; what `sink` raises closes
+        it too, and passes through."""
+        pieces = self._pieces
+        most = _ANY if limit is None else limit
+
+        def run() -> int:
+            buffer: memoryview | None = getattr(pieces, "buffer", None)
+            if buffer is None:
+                buffer = pieces.buffer = memoryview(bytearray(READ_PIECE))
+            total = 0
+            try:
+                while total < most:
+                    try:
+                        got = answer.readinto(buffer[: most - total])
+                    except OSError as exc:
+                        raise _ReadFailed(exc) from exc
+                    if not got:
+                        return total
+                    sink(buffer[:got])
+                    total += got
+                return total
+            except BaseException:
+                answer.close()
+                raise
+
+        import asyncio
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, run)
+        except _ReadFailed as failed:
+            raise self.unreachable(failed.error) from failed.error
 
     async def _body_async(self, answer: Answer, read: Callable[[_A], _R], arg: _A) -> _R:
         """`read(arg)` of `answer`'s body: at once when it is in memory already, else on this
         path's threads; a failing connection closes the answer and is an EndpointError."""
+        import asyncio
+
         try:
             if answer.buffered:
                 return read(arg)
@@ -545,6 +605,10 @@ class S3Http:
                 self._executor = None
             pools, self._loop_pools = dict(self._loop_pools), weakref.WeakKeyDictionary()
         self._pool.close()
+        if not pools:  # no event loop ever sent from here (nor imported asyncio to)
+            return
+        import asyncio
+
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -572,6 +636,19 @@ async def _close_at_shutdown(
 _ON_LOOP = frozenset({"GetObject", "PutObject"})
 _A = TypeVar("_A")
 _R = TypeVar("_R")
+# What one read of `read_through_async` fills: small enough to stay in the CPU's cache from the
+# socket to the file and the hash, large enough that a 256 MiB body is a thousand reads.
+READ_PIECE = 256 * 1024
+
+
+class _ReadFailed(Exception):
+    """The connection failed while `read_through_async` read a body (not its sink)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 _ANY = 1 << 62  # no limit on an answer's body, as `request` has none
 
 

@@ -175,7 +175,15 @@ class TransferContext:
         if self._http is None:
             from s3kit.storage.s3http import S3Http
 
-            self._http = S3Http(self.session, pool_size=self.config.max_concurrent_parts + 4)
+            # The event loop keeps a connection for each file and part that may be under way at
+            # once: kept as few as the threads, a run of small files closed and opened again
+            # over half of its connections (1,068 connects for 2,000 8 KiB GETs at 32 files).
+            config = self.config
+            self._http = S3Http(
+                self.session,
+                pool_size=config.max_concurrent_parts + 4,
+                loop_pool_size=config.max_concurrent_files + config.max_concurrent_parts + 4,
+            )
         return self._http
 
     def writer(self, bucket: str) -> S3Storage:

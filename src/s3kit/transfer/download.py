@@ -30,6 +30,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -58,7 +59,6 @@ from s3kit.transfer.checksum import (
     ChecksumComputer,
     Expected,
     combine_all,
-    crc64,
     digest_matches,
     expected_checksum,
     file_checksum,
@@ -66,7 +66,7 @@ from s3kit.transfer.checksum import (
 )
 from s3kit.transfer.context import SMALL_OBJECT, TransferContext
 from s3kit.transfer.items import Partial, PartialCallback
-from s3kit.transfer.journal import JournalEntry, JournalPart
+from s3kit.transfer.journal import JournalEntry, JournalPace, JournalPart
 from s3kit.transfer.parts import Part, plan_parts
 
 Progress = Callable[[int], None]
@@ -175,13 +175,33 @@ def _whole(ctx: TransferContext, limit: int) -> Callable[[Answer], Awaitable[byt
     return lambda answer: ctx.http.read_async(answer, limit)
 
 
-def _into(ctx: TransferContext, view: memoryview) -> Callable[[Answer], Awaitable[memoryview]]:
-    """A reader for `_get_body`: the body read into `view` (at most its length), the part of
-    it filled. A reused buffer costs no page faults: fresh 8 MiB bytes objects for every
-    range were two-thirds of a 256 MiB download's page faults."""
+def _into(
+    ctx: TransferContext, source: S3Url, out: _PartFile, part: Part, algorithm: str | None
+) -> Callable[[Answer], Awaitable[bytes]]:
+    """A reader for `_get_body`: a range's body written to `out` at the part's offset as it
+    arrives, piece by piece on one thread (`S3Http.read_through_async`: no range held in
+    memory whole — buffers of 8 MiB per range were most of a 256 MiB download's page faults
+    — and each piece hashed while it is in the CPU's cache); the part's digest of
+    `algorithm` (b"" for none). An answer longer or shorter than the range is refused; one
+    cut short is read again from the range's start."""
 
-    async def read(answer: Answer) -> memoryview:
-        return view[: await ctx.http.readinto_async(answer, view)]
+    async def read(answer: Answer) -> bytes:
+        digest = new_digest(algorithm) if algorithm else None
+        got = 0
+
+        def sink(piece: memoryview) -> None:
+            nonlocal got
+            if got + len(piece) > part.size:
+                raise TransferError(f"{source}: range {part.number} came back longer than asked")
+            out.write(piece, part.offset + got)
+            if digest is not None:
+                digest.update(piece)
+            got += len(piece)
+
+        await ctx.http.read_through_async(answer, sink)
+        if got != part.size:
+            raise TransferError(f"{source}: range {part.number} came back short")
+        return digest.digest() if digest is not None else b""
 
     return read
 
@@ -498,28 +518,31 @@ async def _stream_whole(
     total = int(headers.get("content-length") or 0)
     metadata, etag, computer = await _check_plan(ctx, source, headers, etag, total)
 
-    def write(block: bytes) -> None:
+    def write(piece: memoryview) -> None:
         if computer is not None:
-            computer.update(block)
-        writer.write(block)
+            computer.update(piece)
+        writer.write(piece)
 
-    writer = await asyncio.to_thread(AtomicFile, target)
+    # No MD5 of what is written: the bytes are checked against the object's own checksum.
+    writer = await asyncio.to_thread(functools.partial(AtomicFile, target, md5=False))
     try:
         received = 0
         while True:
+            # Written and hashed piece by piece on the thread that reads them
+            # (`S3Http.read_through_async`), SMALL_OBJECT at a time between the throttle
+            # and the progress reports.
             try:
-                block = await ctx.http.read_async(answer, SMALL_OBJECT)
+                got = await ctx.http.read_through_async(answer, write, SMALL_OBJECT)
             except EndpointError as exc:
                 raise TransferError(
                     f"{source}: the server's answer was cut short after {received} of {total}"
                     f" bytes ({exc}); nothing was written — copy it again"
                 ) from exc
-            if not block:
+            if not got:
                 break
-            received += len(block)
-            await ctx.throttle(len(block))
-            await asyncio.to_thread(write, block)
-            progress(len(block))
+            received += got
+            await ctx.throttle(got)
+            progress(got)
         if received != total:
             raise TransferError(f"{source}: the answer ended after {received} of {total} bytes")
         verified = _checked(source, computer.expected, computer.digest()) if computer else ""
@@ -533,6 +556,53 @@ async def _stream_whole(
 def _digest(computer: ChecksumComputer, data: bytes) -> bytes:
     computer.update(data)
     return computer.digest()
+
+
+class _PartFile:
+    """A ranged download's temporary file, written at offsets from the threads the ranges are
+    read on, and closed only once none of them is writing: the thread of a cancelled range
+    may still be reading, and must never write to the descriptor's number once it names
+    another file. Starts the disk writing every SYNC_EVERY bytes (fdatasync) while the rest
+    still arrives, so that the final fsync is short."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._writing = 0
+        self._closed = False
+        self._unsynced = 0
+
+    def write(self, data: memoryview, offset: int) -> None:
+        with self._lock:
+            if self._closed:
+                raise TransferError("the download was stopped")
+            self._writing += 1
+            self._unsynced += len(data)
+            sync = self._unsynced >= SYNC_EVERY
+            if sync:
+                self._unsynced = 0
+        try:
+            written = 0
+            while written < len(data):
+                written += os.pwrite(self._fd, data[written:], offset + written)
+            if sync:
+                os.fdatasync(self._fd)
+        finally:
+            with self._lock:
+                self._writing -= 1
+                if not self._writing:
+                    self._idle.notify_all()
+
+    def fsync(self) -> None:
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            while self._writing:
+                self._idle.wait()
+        os.close(self._fd)
 
 
 def _temp_path(target: Path, etag: str) -> Path:
@@ -580,7 +650,8 @@ async def _download_ranged(
     metadata, expected, sizes = await _ranged_check(ctx, source, etag, size)
     # A check part by part (a composite checksum, a multipart ETag) is computed on the ranges
     # as they arrive when they are the object's parts; any other check on the whole file.
-    # Parts up to 64 MiB (or the configured range size): a range is held in memory whole.
+    # Parts up to 64 MiB (or the configured range size): larger ones make ranges too few to
+    # keep the slots busy, each costing that much again when lost to an interruption.
     by_part = (
         expected is not None
         and bool(expected.parts)
@@ -631,45 +702,35 @@ async def _download_ranged(
             partial("resumed", Partial(resumed, size, str(temp)))
         progress(resumed)
     ctx.journal.save(entry)
-    fd = os.open(temp, os.O_RDWR)
-
-    unsynced = 0
-
-    def write_part(part: Part, data: memoryview) -> JournalPart:
-        nonlocal unsynced
-        if len(data) != part.size:
-            raise TransferError(f"{source}: range {part.number} came back short")
-        written = 0
-        while written < part.size:
-            written += os.pwrite(fd, data[written:], part.offset + written)
-        crc = crc64(data) if ctx.config.verify else 0
-        digest = ""
-        if by_part and expected is not None:
-            computer = new_digest(expected.algorithm)
-            computer.update(data)
-            digest = computer.digest().hex()
-        unsynced += part.size
-        if unsynced >= SYNC_EVERY:
-            # Start the disk writing while the rest still arrives, so the final fsync is short.
-            unsynced = 0
-            os.fdatasync(fd)
-        # `md5` holds the part's digest of the check's algorithm (an MD5 for a multipart ETag).
-        return JournalPart(etag="", md5=digest, crc=crc, size=part.size)
+    # Written as the ranges finish at most once a second, and at once when interrupted (below):
+    # a process killed outright fetches that much again, no more.
+    pace = JournalPace(ctx.journal)
+    out = _PartFile(os.open(temp, os.O_RDWR))
+    # Each range is hashed as it arrives only for a check that its digests combine into: the
+    # parts' own (a composite checksum, a multipart ETag), or the CRC64NVME of the whole.
+    whole_crc = expected is not None and expected.algorithm == "crc64nvme" and not expected.parts
+    algorithm = expected.algorithm if expected is not None and (by_part or whole_crc) else None
 
     async def fetch(part: Part) -> None:
-        # One more byte than the range: an answer longer than asked for shows as such.
-        async with ctx.part_buffer(part.size + 1) as buffer:
+        async with ctx.part_slots:
             await ctx.throttle(part.size)
             headers = {
                 "Range": f"bytes={part.offset}-{part.offset + part.size - 1}",
                 "If-Match": etag,
                 **_read_headers(ctx),
             }
-            into = _into(ctx, memoryview(buffer)[: part.size + 1])
-            _, data = await _get_body(ctx, source, headers, into, ranged=True)
-            entry.parts[part.number] = await asyncio.to_thread(write_part, part, data)
-            ctx.journal.save(entry)
-            progress(part.size)
+            into = _into(ctx, source, out, part, algorithm)
+            _, digest = await _get_body(ctx, source, headers, into, ranged=True)
+        # `md5` holds a part's digest of a part-wise check's algorithm (an MD5 for a multipart
+        # ETag), `crc` its CRC64NVME for a whole-object one (-1: not computed).
+        entry.parts[part.number] = JournalPart(
+            etag="",
+            md5=digest.hex() if by_part else "",
+            crc=int.from_bytes(digest, "big") if whole_crc else -1,
+            size=part.size,
+        )
+        pace.part_done(entry)
+        progress(part.size)
 
     try:
         try:
@@ -677,14 +738,15 @@ async def _download_ranged(
                 for part in parts:
                     if part.number not in entry.parts:
                         group.create_task(fetch(part))
-            await asyncio.to_thread(os.fsync, fd)
+            await asyncio.to_thread(out.fsync)
         finally:
-            os.close(fd)
+            out.close()
         verified = ""
         if expected is not None:
             digests = [entry.parts[p.number].md5 for p in parts]
-            if expected.algorithm == "crc64nvme" and not expected.parts:
-                crc = combine_all((entry.parts[p.number].crc, p.size) for p in parts)
+            crcs = [entry.parts[p.number].crc for p in parts]
+            if whole_crc and all(crc >= 0 for crc in crcs):
+                crc = combine_all(zip(crcs, (p.size for p in parts), strict=True))
                 digest = crc.to_bytes(8, "big")
             elif by_part and all(digests):  # parts resumed from an older journal have none
                 combined = new_digest(expected.algorithm)
@@ -704,6 +766,7 @@ async def _download_ranged(
             failure, EndpointError | Throttled | asyncio.CancelledError | KeyboardInterrupt
         ):
             logger.info("download of %s interrupted; the next run resumes it", source)
+            pace.flush()
             fetched = sum(p.size for p in entry.parts.values())
             if partial is not None and fetched:
                 partial("kept", Partial(fetched, size, str(temp)))

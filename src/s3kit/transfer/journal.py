@@ -1,11 +1,12 @@
 """The resume journal: what an interrupted transfer had finished, so a rerun sends only the rest.
 
 One small JSON file per transfer in the user state folder, named by a hash of (endpoint,
-bucket, key, local path, direction). It is written atomically after each finished part and
-deleted when the transfer completes. It records only what a rerun must check — never
-credentials or keys — and a rerun trusts nothing in it blindly: an upload's parts are matched
-against the server's ListParts ETags, a download's against the object's ETag and the size of
-its temporary file.
+bucket, key, local path, direction). It is written atomically as parts finish (an upload's or a
+ranged download's at most once a second, and at once when it is interrupted:
+`JournalPace`) and deleted when the transfer completes. It records only what a rerun
+must check — never credentials or keys — and a rerun trusts nothing in it blindly: an upload's
+parts are matched against the server's ListParts ETags, a download's against the object's ETag
+and the size of its temporary file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -107,3 +110,41 @@ class Journal:
     def drop(self, entry: JournalEntry) -> None:
         with contextlib.suppress(OSError):
             self.path_for(entry).unlink()
+
+
+JOURNAL_EVERY = 1.0  # seconds between journal writes as a transfer's parts finish
+
+
+class JournalPace:
+    """Writes a transfer's journal as its parts finish, at most once every `every` seconds
+    (`JOURNAL_EVERY`); `flush` writes what is left unwritten (on an interruption), `forget`
+    drops it (the transfer failed, its journal dropped). Uploads and ranged downloads."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        *,
+        every: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.journal = journal
+        self.every = JOURNAL_EVERY if every is None else every
+        self._clock = clock
+        self._last = clock()  # the entry was written as the upload was created
+        self._unwritten: JournalEntry | None = None
+
+    def part_done(self, entry: JournalEntry) -> None:
+        now = self._clock()
+        if now - self._last >= self.every:
+            self.journal.save(entry)
+            self._last, self._unwritten = now, None
+        else:
+            self._unwritten = entry
+
+    def flush(self) -> None:
+        if self._unwritten is not None:
+            self.journal.save(self._unwritten)
+            self._last, self._unwritten = self._clock(), None
+
+    def forget(self) -> None:
+        self._unwritten = None

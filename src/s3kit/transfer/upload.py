@@ -17,6 +17,10 @@ part), the multipart upload is aborted, so nothing is orphaned. If the transfer 
 journal remembers its parts: the next run of the same copy sends only what is missing. Both ends
 are told to the caller's `partial` callback (`items.Partial`): what an interruption kept, and
 what a run resumes from, so that a person can be told the same command goes on from there.
+The journal is written when the upload is created, then at most once a second as parts finish
+(`JournalPace`), and at once on an interruption: written after every part, it cost 1–8 ms of
+CPU and 3–30 ms of a stalled event loop per part, growing with the parts listed (quadratic
+over a 10,000-part upload). A process killed outright resends at most that second's parts.
 
 Conditional uploads (two-way sync): with a `Precondition` the object is written only over the
 version the caller saw, or only where none exists. A single PUT carries it natively. A multipart
@@ -45,6 +49,7 @@ from s3kit.errors import (
     ObjectNotFound,
     S3KitError,
     TransferError,
+    translate,
     translating,
 )
 from s3kit.storage.base import etags_match
@@ -61,7 +66,7 @@ from s3kit.transfer.checksum import (
 )
 from s3kit.transfer.context import TransferContext, first_error, is_interruption
 from s3kit.transfer.items import Partial, PartialCallback
-from s3kit.transfer.journal import JournalEntry, JournalPart
+from s3kit.transfer.journal import JournalEntry, JournalPace, JournalPart
 from s3kit.transfer.multipart import Multipart, ServerPart
 from s3kit.transfer.parts import MAX_PART, MIN_PART, Part, plan_parts, use_multipart
 
@@ -165,12 +170,16 @@ async def upload_file(
         if use_multipart(stat.st_size, ctx.config.multipart_threshold):
             return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
         size = stat.st_size
-    with translating(path=str(path)):
+    # `translate` without `translating`: the generator-based context manager costs 5–10 µs,
+    # paid once for every small file of a folder (about 3 % of what uploading one costs).
+    try:
         if size < INLINE_READ:
             # A few KiB from the page cache: cheaper on the loop than a hop to a thread.
             data, stat, md5, crc = _read_whole(path)
         else:
             data, stat, md5, crc = await asyncio.to_thread(_read_whole, path)
+    except OSError as exc:  # reading a file raises no S3KitError: never itself translated
+        raise translate(exc, path=str(path)) from exc
     if use_multipart(stat.st_size, ctx.config.multipart_threshold):  # it grew meanwhile
         return await _upload_multipart(ctx, path, stat, target, progress, condition, partial)
     return await _upload_single(ctx, path, target, progress, data, stat, md5, crc, condition)
@@ -350,6 +359,7 @@ async def _upload_multipart(
 
     with translating(path=str(path)):
         handle = path.open("rb")
+    pace = JournalPace(ctx.journal)
 
     async def send(part: Part, current: JournalEntry) -> None:
         async with ctx.part_buffer(part.size) as buffer:
@@ -363,7 +373,7 @@ async def _upload_multipart(
             )
             _check_part(target, part.number, md5, etag, check_etags)
             current.parts[part.number] = JournalPart(etag=etag, md5=md5, crc=crc, size=part.size)
-            ctx.journal.save(current)
+            pace.part_done(current)
             if part.number not in reported:
                 reported.add(part.number)
                 progress(part.size)
@@ -387,10 +397,12 @@ async def _upload_multipart(
                 failure = first_error(exc)
                 if is_interruption(failure):
                     logger.info("upload of %s interrupted; the next run resumes it", path)
+                    pace.flush()
                     sent = sum(p.size for p in entry.parts.values())
                     if partial is not None and sent:
                         partial("kept", Partial(sent, stat.st_size))
                     raise _interrupted(target, failure) from exc
+                pace.forget()
                 await mp.abort_quietly(target.key, entry.upload_id)
                 ctx.journal.drop(entry)
                 if must_restart(failure) and attempt < RESTARTS:
