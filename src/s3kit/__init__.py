@@ -104,8 +104,8 @@ _HOMES = {
         "WriteOptions",
     ),
 }
-del TYPE_CHECKING
 __getattr__ = lazy_names(__name__, _HOMES)
+del TYPE_CHECKING, lazy_names
 
 
 def __dir__() -> list[str]:

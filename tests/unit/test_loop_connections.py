@@ -74,6 +74,8 @@ def test_a_connection_closed_while_idle_is_replaced() -> None:
 
     async def body(pool: LoopPool) -> int:
         await pool.send(server.origin, "GET", "/a", {}, None, limit=100)
+        # Idle when the server closes it (see test_http_connections: else a reset may come).
+        assert await asyncio.to_thread(server.hung_up.acquire, timeout=5)
         return (await pool.send(server.origin, "GET", "/b", {}, None, limit=100))[0]
 
     try:

@@ -137,7 +137,7 @@ def test_the_public_names_load_on_first_use() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['s3kit', 's3kit._version']"
+    assert result.stdout.strip() == "['s3kit', 's3kit._lazy', 's3kit._version']"
 
 
 def test_version_is_a_string() -> None:

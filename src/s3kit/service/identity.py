@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from s3kit._aio import async_twin
-from s3kit.errors import S3KitError
+from s3kit.errors import EndpointError, S3KitError
 from s3kit.service.buckets import BucketsMixin
 
 
@@ -55,7 +55,9 @@ class IdentityMixin(BucketsMixin):
         try:
             buckets = len(self.list_buckets())
         except S3KitError as exc:
-            if exc.message == sts_failure.message:
+            if exc.message == sts_failure.message or (
+                isinstance(exc, EndpointError) and isinstance(sts_failure, EndpointError)
+            ):
                 raise  # an endpoint that cannot be reached is said once, not twice
             raise type(exc)(f"{exc}; STS was not usable either: {sts_failure}").context_of(
                 exc

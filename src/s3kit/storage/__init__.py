@@ -16,5 +16,6 @@ if TYPE_CHECKING:
 __getattr__ = lazy_names(
     __name__, {"s3kit.storage.local": ("LocalStorage",), "s3kit.storage.s3": ("S3Storage",)}
 )
+del lazy_names
 
 __all__ = ["LocalStorage", "ObjectInfo", "Prefix", "PutMode", "PutResult", "S3Storage", "Storage"]
