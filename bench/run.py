@@ -62,9 +62,17 @@ from s3kit.storage.base import ObjectInfo  # noqa: E402
 from s3kit.storage.s3 import S3Storage  # noqa: E402
 
 DEFAULT_WORKLOADS = (
-    "small-up,small-down,big-up,big-down,resync,deploy,small-down-durable,big-down-durable,"
-    "small-up-faults,small-down-faults,big-up-faults,big-down-faults"
+    "startup,small-up,small-down,big-up,big-down,big-down-own,resync,deploy,small-down-durable,"
+    "big-down-durable,small-up-faults,small-down-faults,big-up-faults,big-down-faults"
 )
+STARTUP_RUNS = 20
+# s3kit's start-up: commands that do (almost) nothing but start, each run STARTUP_RUNS times.
+STARTUP_COMMANDS = {
+    "start-up: --version": ["--version"],
+    "start-up: --help": ["--help"],
+    "start-up: ls of one page": ["ls", f"s3://{BUCKET}/startup/"],
+    "start-up: ls of the buckets": ["ls"],
+}
 
 
 @dataclass
@@ -736,6 +744,10 @@ def main() -> None:
              lambda x, tag: upload_builder(x, big_dir / "big.bin", tag)),
             ("big-down", f"{args.big_mib} MiB download",
              lambda x, tag: download_builder(x, "seed-big/", "big.bin", tag)),
+            # The same object written by s3kit: it carries a CRC64NVME to check the download
+            # against, where the bare loop's object has only its multipart ETag (MD5s).
+            ("big-down-own", f"{args.big_mib} MiB download, written by s3kit",
+             lambda x, tag: download_builder(x, "seed-big-own/", "big.bin", tag)),
         ]  # fmt: skip
         for kind, title, builder in transfers:
             for tag, label in (
@@ -747,8 +759,11 @@ def main() -> None:
                     continue
                 if "down" in kind and kind not in seeded:
                     seed = small if kind == "small-down" else big_dir
-                    prefix = "seed-small/" if kind == "small-down" else "seed-big/"
-                    subprocess.run(t.upload("obstore", seed, prefix), env=env, check=True)
+                    prefix = {"small-down": "seed-small/", "big-down": "seed-big/"}.get(
+                        kind, "seed-big-own/"
+                    )
+                    writer = "s3kit" if kind == "big-down-own" else "obstore"
+                    subprocess.run(t.upload(writer, seed, prefix), env=env, check=True)
                     seeded.add(kind)
                 via = t
                 if tag == "-faults":
@@ -764,6 +779,16 @@ def main() -> None:
                 )  # fmt: skip
         if faults is not None:
             faults.stop()
+        if "startup" in workloads and "s3kit" in tools:
+            for index in range(100):
+                warm.put(f"startup/{index:03}", b"x")
+            s3kit = str(Path(sys.executable).parent / "s3kit")
+            for title, arguments in STARTUP_COMMANDS.items():
+                results += run_workload(
+                    title, ["s3kit"], STARTUP_RUNS,
+                    lambda tool, run, arguments=arguments: ([s3kit, *arguments], lambda: None),
+                    env, state.pid,
+                )  # fmt: skip
         if "resync" in workloads:
             # Each tool first syncs the folder with itself (untimed), so every re-sync compares
             # against what that tool wrote; the timed runs then have nothing to transfer.
