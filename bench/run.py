@@ -485,6 +485,9 @@ def run_workload(
         # the server in the same state (the first writer after a big run pays for writeback).
         for tool in tools[run % len(tools) :] + tools[: run % len(tools)]:
             command, cleanup = build(tool, run)
+            # Nothing dirty left from the run before (a deleted download, the server's writes):
+            # else the next tool to fsync or `sync` pays for another's writes.
+            os.sync()
             try:
                 if faults is None:
                     sample = measure(command, env, server_pid)
