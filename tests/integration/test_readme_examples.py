@@ -192,8 +192,10 @@ NOT_RUN: dict[str, str] = {
     " test_github_release.py runs it against a GitHub stand-in",
     "watching-a-store-configs-watch-configs-warm-configs-cache-1": "needs a Prometheus serving"
     " /etc/prometheus/conf; test_configs_watch.py runs these rounds against a real Prometheus",
-    "benchmarks-1": "a benchmark: installs aws-cli, s5cmd, rclone and hugo, runs for minutes",
-    "benchmarks-2": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
+    "benchmarks-1": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
+    "benchmarks-2": "a benchmark: installs aws-cli, s5cmd, rclone and hugo, runs for minutes",
+    "benchmarks-3": "a benchmark: starts SeaweedFS, writes 5,000 files and 1 GiB, runs for minutes",
+    "benchmarks-4": "a benchmark: installs aws-cli, s5cmd and rclone, runs for minutes",
     "reliability-under-faults-1": "a benchmark: starts SeaweedFS and a fault proxy, runs"
     " 30,000 operations for minutes",
     "development-1": "make and pytest: the suite itself",
