@@ -16,13 +16,9 @@ from dataclasses import dataclass
 
 from s3kit._encryption import Encryption
 from s3kit._session import Session
-from s3kit._sync.execute import SyncExecutor, SyncResult, changes_since_async
 from s3kit._sync.plan import (
     CompareOptions,
-    DeleteGuard,
-    DeleteRefused,
     Direction,
-    Entry,
     Plan,
     make_plan,
     revise,
@@ -130,19 +126,4 @@ async def prepare_sync_async(
     return PreparedSync(plan, src, dst, scanned_src.complete and scanned_dst.complete)
 
 
-__all__ = [
-    "CompareOptions",
-    "DeleteGuard",
-    "DeleteRefused",
-    "Entry",
-    "Plan",
-    "PreparedSync",
-    "Selection",
-    "StreamingSync",
-    "SyncExecutor",
-    "SyncResult",
-    "changes_since_async",
-    "make_plan",
-    "prepare_sync_async",
-    "streaming_sync",
-]
+__all__ = ["PreparedSync", "direction_of", "prepare_sync_async", "streaming_sync"]
